@@ -1,0 +1,47 @@
+# Each target creates .venv on a fresh clone if it is missing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KEYWORDS := -k N_ -k Msg -k t -k render -k gettext_ -k InvalidInput -k NotFound -k Conflict \
+	-k PermissionDenied -k TransitionRefused -k CaseworkError
+LOCALES := casework/i18n/locale
+
+.PHONY: demo test lint bench docs i18n clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/casework demo
+
+test: $(STAMP)
+	$(BIN)/ruff check casework tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check casework tests bench
+	$(BIN)/ruff format --check casework tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/advance.py
+
+docs: $(STAMP)
+	$(BIN)/python -m casework.cli.reference > docs/cli.md
+
+# Extract messages, merge them into both catalogues, compile. Translate in the .po files.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
+		--omit-header -o $(LOCALES)/casework.pot casework
+	$(BIN)/pybabel update -i $(LOCALES)/casework.pot -d $(LOCALES) -D casework --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile -d $(LOCALES) -D casework --use-fuzzy
+
+clean:
+	rm -rf $(VENV) build *.egg-info casework-demo.db*

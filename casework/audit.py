@@ -1,0 +1,142 @@
+"""The audit hash chain: the event's canonical form, its hash, and verification of a chain."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+from casework.text import N_
+
+# Domain separation: a casework audit hash can never be mistaken for any other SHA-256.
+PREFIX = b"casework.audit.v1\x00"
+GENESIS = "0" * 64
+
+# The fields an event is made of, in the order exports show them. All are hashed.
+FIELDS: tuple[str, ...] = (
+    "school_id",
+    "seq",
+    "ts",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "case_id",
+    "from_state",
+    "to_state",
+    "data",
+    "prev_hash",
+)
+
+
+def canonical(event: Mapping[str, Any]) -> bytes:
+    """RFC 8785 canonical JSON of the event's hashed fields."""
+    return bytes(rfc8785.dumps({k: event[k] for k in FIELDS}))
+
+
+def event_hash(event: Mapping[str, Any]) -> str:
+    return hashlib.sha256(PREFIX + canonical(event)).hexdigest()
+
+
+PROBLEM_KINDS: dict[str, str] = {
+    "gap": N_("missing event"),
+    "broken_link": N_("broken link"),
+    "altered": N_("altered content"),
+    "truncated": N_("truncated chain"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first thing wrong with a chain: where, and what."""
+
+    school_id: int
+    seq: int
+    kind: str  # gap | broken_link | altered | truncated
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    events: int
+    schools: int
+    problem: Problem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(
+    events: Iterable[Mapping[str, Any]], heads: Mapping[int, tuple[int, str]] | None = None
+) -> VerifyResult:
+    """Recompute the chains (one per school) from events ordered by (school_id, seq).
+
+    ``heads`` maps school to the (seq, hash) the database says is last; a chain that stops
+    short of its head was truncated. Stops at the first problem, which names the sequence.
+    """
+    count = 0
+    schools: set[int] = set()
+    school: int | None = None
+    expected_seq = 1
+    prev = GENESIS
+    last: dict[int, tuple[int, str]] = {}
+    for event in events:
+        count += 1
+        sid = int(event["school_id"])
+        if sid != school:
+            school, expected_seq, prev = sid, 1, GENESIS
+            schools.add(sid)
+        seq = int(event["seq"])
+        if seq != expected_seq:
+            return VerifyResult(
+                count,
+                len(schools),
+                Problem(sid, expected_seq, "gap", f"expected sequence {expected_seq}, found {seq}"),
+            )
+        if event["prev_hash"] != prev:
+            return VerifyResult(
+                count,
+                len(schools),
+                Problem(sid, seq, "broken_link", "prev_hash does not match the previous event"),
+            )
+        actual = event_hash(event)
+        if actual != event["hash"]:
+            return VerifyResult(
+                count,
+                len(schools),
+                Problem(sid, seq, "altered", "content does not match its hash"),
+            )
+        prev = actual
+        expected_seq = seq + 1
+        last[sid] = (seq, actual)
+    for sid, (head_seq, head_hash) in (heads or {}).items():
+        seen_seq, seen_hash = last.get(sid, (0, GENESIS))
+        if seen_seq < head_seq:
+            return VerifyResult(
+                count,
+                len(schools | {sid}),
+                Problem(sid, seen_seq + 1, "truncated", f"chain ends at {seen_seq}, head is {head_seq}"),
+            )
+        if seen_seq == head_seq and seen_hash != head_hash:
+            return VerifyResult(
+                count,
+                len(schools),
+                Problem(sid, head_seq, "altered", "last event does not match the recorded head"),
+            )
+    return VerifyResult(count, len(schools), None)
+
+
+def chain(
+    school_id: int, head: tuple[int, str], events: Iterable[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Number and link new events after ``head``; yields them with ``hash`` filled in."""
+    seq, prev = head
+    for event in events:
+        seq += 1
+        event.update(school_id=school_id, seq=seq, prev_hash=prev)
+        event["hash"] = prev = event_hash(event)
+        yield event

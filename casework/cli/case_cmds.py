@@ -1,0 +1,165 @@
+"""Commands on cases: open, show, list, advance, why, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from casework.cli.app import State, actor_option, json_option, state
+from casework.cli.output import echo_json, table
+
+
+@click.group("case")
+def case_group() -> None:
+    """Cases and their moves through the stages. 个案。"""
+
+
+def _label(st: State, code: str | None) -> str:
+    from casework.states import STATE_LABELS
+
+    return st.t(STATE_LABELS.get(code, code)) if code else ""
+
+
+def _verdicts(verdicts: list[Any]) -> list[dict[str, Any]]:
+    from casework.services.cases import verdict_data
+
+    return [verdict_data(v) for v in verdicts]
+
+
+@case_group.command("open")
+@click.argument("child_id", type=int, metavar="CHILD")
+@actor_option
+def case_open(child_id: int, actor: str | None) -> None:
+    """Open a case for a child. 为儿童建立个案。"""
+    from casework.services import cases
+
+    st = state()
+    case_id = cases.open_case(st.ctx(), actor, child_id)
+    click.echo(st.t("case {case} opened for child {child}", case=case_id, child=child_id))
+
+
+@case_group.command("show")
+@click.argument("case_id", type=int, metavar="CASE")
+@json_option
+def case_show(case_id: int, as_json: bool) -> None:
+    """Show a case. 查看个案。"""
+    from casework.services import cases
+
+    st = state()
+    doc = cases.show(st.ctx(), case_id)
+    if as_json:
+        echo_json(doc)
+        return
+    table(
+        [st.t("field"), st.t("value")],
+        [
+            (st.t("case"), doc["id"]),
+            (st.t("child"), f"{doc['child']['name']} ({doc['child']['id']})"),
+            (st.t("stage"), _label(st, doc["state"])),
+            (st.t("version"), doc["version"]),
+            (st.t("in stage since"), doc["state_since"][:19]),
+            (st.t("possible events"), ", ".join(doc["events"])),
+            (st.t("workflow version"), doc["definition_version"]),
+        ],
+    )
+
+
+@case_group.command("list")
+@click.option("--state", "state_filter", metavar="STATE", help="identified, assessed, individual_plan, mentored, reviewed, closed")
+@json_option
+def case_list(state_filter: str | None, as_json: bool) -> None:
+    """List cases. 个案列表。"""
+    from casework.services import cases
+
+    st = state()
+    rows = cases.list_cases(st.ctx(), state_filter)
+    if as_json:
+        echo_json(rows)
+        return
+    table(
+        [st.t("case"), st.t("child"), st.t("stage"), st.t("version"), st.t("in stage since")],
+        [(r["id"], r["child"]["name"], _label(st, r["state"]), r["version"], r["state_since"][:10]) for r in rows],
+    )
+
+
+@case_group.command("advance")
+@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("event")
+@click.option("--reason", help="Required for close and reopen. 结案、重开须填写原因。")
+@click.option("--expect-version", type=int, help="Refuse with a conflict unless the case is at this version.")
+@actor_option
+@json_option
+def case_advance(case_id: int, event: str, reason: str | None, expect_version: int | None,
+                 actor: str | None, as_json: bool) -> None:
+    """Fire an event: assess, plan, mentor, review, continue, revise, reassess, close, reopen. 推进个案。"""
+    from casework.services import cases
+
+    st = state()
+    moved = cases.advance(st.ctx(), actor, case_id, event, reason, expect_version)
+    if as_json:
+        echo_json({"id": moved.case_id, "event": moved.event, "from_state": moved.from_state,
+                   "state": moved.to_state, "version": moved.version, "verdicts": _verdicts(moved.verdicts)})
+        return
+    click.echo(st.t("case {case}: {from_} → {to} (version {version})", case=case_id,
+                    from_=_label(st, moved.from_state), to=_label(st, moved.to_state), version=moved.version))
+
+
+@case_group.command("why")
+@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("event")
+@json_option
+def case_why(case_id: int, event: str, as_json: bool) -> None:
+    """Explain whether an event may fire now, rule by rule. 解释能否推进。"""
+    from casework.i18n import render
+    from casework.services import cases
+
+    st = state()
+    why = cases.why(st.ctx(), case_id, event)
+    if as_json:
+        echo_json({"id": why.case_id, "event": why.event, "state": why.state, "version": why.version,
+                   "allowed": why.allowed, "to_state": why.to_state, "verdicts": _verdicts(why.verdicts)})
+        return
+    head = "case {case}: {event} is allowed" if why.allowed else "case {case}: {event} would be refused"
+    click.echo(st.t(head, case=case_id, event=event))
+    for v in why.verdicts:
+        mark = "✓" if v.passed else "✗"
+        click.echo(f"  {mark} [{v.rule}.{v.code}] {render(v.message, st.lang)}")
+
+
+@case_group.command("history")
+@click.argument("case_id", type=int, metavar="CASE")
+@json_option
+def case_history(case_id: int, as_json: bool) -> None:
+    """Everything that happened to a case. 个案历史。"""
+    from casework.services import cases
+
+    st = state()
+    rows = cases.history(st.ctx(), case_id)
+    if as_json:
+        echo_json(rows)
+        return
+    table(
+        ["#", st.t("when"), st.t("who"), st.t("what"), st.t("stage")],
+        [(r["seq"], r["at"][:19].replace("T", " "), r["actor"]["name"], _describe(st, r),
+          _label(st, r["to_state"] or r["from_state"])) for r in rows],
+    )
+
+
+def _describe(st: State, row: dict[str, Any]) -> str:
+    from casework.i18n import render
+    from casework.text import Msg
+
+    from casework.domain.vocab import AUDIT_ACTIONS
+
+    action = st.t(AUDIT_ACTIONS.get(row["action"], row["action"]))
+    if row["event"]:
+        action += f" {row['event']}"
+    if row.get("reason"):
+        action += f" — {row['reason']}"
+    for refusal in row.get("refusals", []):
+        action += "\n  ✗ " + refusal["message"].get(st.lang, render(Msg(refusal["code"]), st.lang))
+    return action
+
+
+COMMANDS = [case_group]

@@ -1,0 +1,112 @@
+"""Commands on children and their contact cards."""
+
+from __future__ import annotations
+
+import click
+
+from casework.cli.app import actor_option, json_option, state
+from casework.cli.output import echo_json, pairs, table
+
+
+@click.group("child")
+def child_group() -> None:
+    """Children, their file and contact card. 儿童档案与联络卡。"""
+
+
+set_option = click.option(
+    "--set", "sets", multiple=True, metavar="FIELD=VALUE",
+    help="A contact-card field; see `casework child fields`. 联络卡字段。",
+)
+
+
+@child_group.command("add")
+@click.argument("name")
+@click.option("--class", "class_ref", metavar="CLASS", help="Class id or GRADE/NAME, e.g. 3/1班.")
+@click.option("--school", metavar="NAME")
+@set_option
+@actor_option
+def child_add(name: str, class_ref: str | None, school: str | None, sets: tuple[str, ...], actor: str | None) -> None:
+    """Add a child and open their file. 新建儿童档案。"""
+    from casework.services import children
+
+    st = state()
+    raw = {"name": name, **pairs(sets, "--set")}
+    child_id = children.add(st.ctx(), actor, raw, class_ref, school)
+    click.echo(st.t("child {name} added (id {id})", name=name, id=child_id))
+
+
+@child_group.command("edit")
+@click.argument("child_id", type=int, metavar="CHILD")
+@click.option("--class", "class_ref", metavar="CLASS")
+@set_option
+@actor_option
+def child_edit(child_id: int, class_ref: str | None, sets: tuple[str, ...], actor: str | None) -> None:
+    """Change the card; old values stay in history. 变更联络卡（保留历史）。"""
+    from casework.services import children
+
+    st = state()
+    changed = children.edit(st.ctx(), actor, child_id, pairs(sets, "--set"), class_ref)
+    if changed:
+        click.echo(st.t("child {id}: changed {fields}", id=child_id, fields=", ".join(changed)))
+    else:
+        click.echo(st.t("child {id}: nothing changed", id=child_id))
+
+
+@child_group.command("show")
+@click.argument("child_id", type=int, metavar="CHILD")
+@json_option
+def child_show(child_id: int, as_json: bool) -> None:
+    """Show a child's file, cases and card history. 查看档案。"""
+    from casework.domain.child import field_label
+    from casework.services import children
+
+    st = state()
+    doc = children.show(st.ctx(), child_id)
+    if as_json:
+        echo_json(doc)
+        return
+    cls = doc["class"]
+    rows = [(st.t("class"), f"{cls['grade']}/{cls['name']}" if cls else None)]
+    rows += [(st.t(field_label(k)), v) for k, v in doc["fields"].items()]
+    table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc["id"]))
+    if doc["cases"]:
+        click.echo(st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"]))
+    if doc["history"]:
+        table(
+            [st.t("when"), st.t("field"), st.t("old"), st.t("new"), st.t("by")],
+            [(h["changed_at"][:19], st.t(field_label(h["field"])), h["old"], h["new"], h["changed_by"]["name"])
+             for h in doc["history"]],
+            title=st.t("history"),
+        )
+
+
+@child_group.command("list")
+@json_option
+def child_list(as_json: bool) -> None:
+    """List children. 儿童列表。"""
+    from casework.services import children
+
+    st = state()
+    rows = children.list_children(st.ctx())
+    if as_json:
+        echo_json(rows)
+        return
+    table(["id", st.t("name"), st.t("class")], [(r["id"], r["name"], r["class"]) for r in rows])
+
+
+@child_group.command("fields")
+def child_fields() -> None:
+    """List the fields of the contact card. 联络卡字段列表。"""
+    from casework.domain.child import CHILD_FIELDS
+
+    st = state()
+    table([st.t("field"), st.t("label")], [(f.name, st.t(f.label)) for f in CHILD_FIELDS])
+
+
+def _state(code: str) -> str:
+    from casework.states import STATE_LABELS
+
+    return STATE_LABELS.get(code, code)
+
+
+COMMANDS = [child_group]

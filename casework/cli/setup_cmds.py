@@ -1,0 +1,130 @@
+"""Commands that set a database up: init, demo, class, staff."""
+
+from __future__ import annotations
+
+import click
+
+from casework.cli.app import actor_option, json_option, state
+from casework.cli.output import echo_json, table
+
+
+@click.command()
+@click.option("--admin", metavar="NAME", help="Create the first administrator. 创建首位管理员。")
+@click.option("--school", metavar="NAME", help="School of the administrator. 学校名称。")
+def init(admin: str | None, school: str | None) -> None:
+    """Create or upgrade the database. 初始化或升级数据库。"""
+    from casework.services import setup
+
+    st = state()
+    st.check_schema = False
+    result = setup.init(st.ctx(), admin=admin, school=school)
+    click.echo(st.t("database {db} is at schema {revision}", db=st.db_url, revision=result.revision))
+    if result.admin_id is not None:
+        key = "administrator {name} created (staff {id})" if result.created else "administrator {name} exists (staff {id})"
+        click.echo(st.t(key, name=admin, id=result.admin_id))
+
+
+@click.command()
+@click.option("--out", "path", default="casework-demo.db", show_default=True, help="SQLite file to (re)create.")
+@click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
+@click.option("--seed", default=2026, show_default=True, type=int)
+def demo(path: str, children: int, seed: int) -> None:
+    """Build a demonstration school and take cases through every stage. 演示。"""
+    from casework.services import demo as demo_service
+
+    st = state()
+    report = demo_service.run(path, children=children, seed=seed, lang=st.lang, progress=click.echo)
+    for refusal in report.refusals:
+        click.echo(st.t("refused, as the rules require: case {case}, {event}", case=refusal.case_id,
+                        event=refusal.event))
+        for reason in refusal.reasons:
+            click.echo(f"  ✗ {reason}")
+    table(
+        [st.t("stage"), st.t("cases")],
+        [(st.t(label), count) for label, count in report.by_state],
+        title=st.t("demo school {school}: {children} children, {staff} staff", school=report.school,
+                   children=report.children, staff=report.staff),
+    )
+    click.echo(st.t("audit chain: {events} events verified, intact", events=report.audit_events))
+    click.echo(st.t("try: casework --db {db} case list", db=path))
+
+
+@click.group("class")
+def class_group() -> None:
+    """Classes of a school. 班级。"""
+
+
+@class_group.command("add")
+@click.argument("grade", type=int)
+@click.argument("name")
+@click.option("--school", metavar="NAME")
+@actor_option
+def class_add(grade: int, name: str, school: str | None, actor: str | None) -> None:
+    """Add a class, e.g. `class add 3 1班`. 添加班级。"""
+    from casework.services import setup
+
+    st = state()
+    class_id = setup.add_class(st.ctx(), actor, grade, name, school)
+    click.echo(st.t("class {grade}/{name} added (id {id})", grade=grade, name=name, id=class_id))
+
+
+@class_group.command("list")
+@json_option
+def class_list(as_json: bool) -> None:
+    """List classes. 班级列表。"""
+    from casework.services import setup
+
+    st = state()
+    rows = setup.list_classes(st.ctx())
+    if as_json:
+        echo_json(rows)
+        return
+    table(["id", st.t("school"), st.t("class")], [(r["id"], r["school"], r["ref"]) for r in rows])
+
+
+@click.group("staff")
+def staff_group() -> None:
+    """Staff members and their roles. 教职工。"""
+
+
+@staff_group.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
+              help="leader, deputy, class_teacher, subject_teacher, counsellor, mentor, caring_parent, auditor, admin")
+@click.option("--class", "class_ref", metavar="CLASS", help="Class of a class teacher (id or GRADE/NAME).")
+@click.option("--school", metavar="NAME")
+@actor_option
+def staff_add(name: str, roles: tuple[str, ...], class_ref: str | None, school: str | None, actor: str | None) -> None:
+    """Add a staff member. 添加教职工。"""
+    from casework.services import setup
+
+    st = state()
+    staff_id = setup.add_staff(st.ctx(), actor, name, list(roles), class_ref, school)
+    click.echo(st.t("staff member {name} added (id {id})", name=name, id=staff_id))
+
+
+@staff_group.command("list")
+@click.option("--school", metavar="NAME")
+@json_option
+def staff_list(school: str | None, as_json: bool) -> None:
+    """List staff members. 教职工列表。"""
+    from casework.services import setup
+
+    st = state()
+    rows = setup.list_staff(st.ctx(), school)
+    if as_json:
+        echo_json(rows)
+        return
+    table(
+        ["id", st.t("name"), st.t("school"), st.t("roles")],
+        [(r["id"], r["name"], r["school"], "、".join(st.t(_role(x)) for x in r["roles"])) for r in rows],
+    )
+
+
+def _role(code: str) -> str:
+    from casework.domain.vocab import ROLES
+
+    return ROLES.get(code, code)
+
+
+COMMANDS = [init, demo, class_group, staff_group]

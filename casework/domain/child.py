@@ -1,0 +1,131 @@
+"""The child file and contact card (档案与联络卡): its fields, how each is parsed, what is required."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from casework.domain import validation as v
+from casework.domain.vocab import FAMILY_SITUATIONS, SEXES
+from casework.errors import InvalidInput
+from casework.text import N_, Msg
+
+SEX_ALIASES = {"男": "male", "女": "female", "m": "male", "f": "female", "M": "male", "F": "female"}
+FAMILY_ALIASES = {
+    "双亲外出": "both_away",
+    "父母均外出": "both_away",
+    "单亲外出": "one_away",
+    "一方外出": "one_away",
+    "离异单亲": "divorced_single",
+    "隔代监护": "grandparent_care",
+    "其他": "other",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str  # msgid
+    parse: Callable[[str, Any], Any]
+
+
+def _text(text: str, field: Any) -> str:
+    return v.require_text(text, field)
+
+
+def _sex(text: str, field: Any) -> str:
+    return v.parse_choice(text, field, SEXES, SEX_ALIASES)
+
+
+def _family(text: str, field: Any) -> str:
+    return v.parse_choice(text, field, FAMILY_SITUATIONS, FAMILY_ALIASES)
+
+
+def _age(text: str, field: Any) -> int:
+    return v.parse_int(text, field, 10, 120)
+
+
+CHILD_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("name", N_("name"), _text),
+    FieldSpec("sex", N_("sex"), _sex),
+    FieldSpec("birth_date", N_("date of birth"), v.parse_date),
+    FieldSpec("student_no", N_("student number"), _text),
+    FieldSpec("id_number", N_("ID number"), _text),
+    FieldSpec("boarding", N_("boarding"), v.parse_bool),
+    FieldSpec("health", N_("health"), _text),
+    FieldSpec("home_address", N_("home address"), _text),
+    FieldSpec("family_situation", N_("family situation"), _family),
+    FieldSpec("father_name", N_("father name"), _text),
+    FieldSpec("father_phone", N_("father phone"), v.parse_phone),
+    FieldSpec("father_address", N_("father home address"), _text),
+    FieldSpec("father_workplace", N_("father workplace"), _text),
+    FieldSpec("father_workplace_address", N_("father workplace address"), _text),
+    FieldSpec("father_workplace_phone", N_("father workplace phone"), v.parse_phone),
+    FieldSpec("mother_name", N_("mother name"), _text),
+    FieldSpec("mother_phone", N_("mother phone"), v.parse_phone),
+    FieldSpec("mother_address", N_("mother home address"), _text),
+    FieldSpec("mother_workplace", N_("mother workplace"), _text),
+    FieldSpec("mother_workplace_address", N_("mother workplace address"), _text),
+    FieldSpec("mother_workplace_phone", N_("mother workplace phone"), v.parse_phone),
+    FieldSpec("guardian_name", N_("guardian name"), _text),
+    FieldSpec("guardian_relation", N_("guardian relation"), _text),
+    FieldSpec("guardian_occupation", N_("guardian occupation"), _text),
+    FieldSpec("guardian_address", N_("guardian address"), _text),
+    FieldSpec("guardian_phone", N_("guardian phone"), v.parse_phone),
+    FieldSpec("guardian_health", N_("guardian health"), _text),
+    FieldSpec("guardian_age", N_("guardian age"), _age),
+)
+FIELDS_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in CHILD_FIELDS}
+CONTACT_CARD_FIELDS: tuple[str, ...] = tuple(f.name for f in CHILD_FIELDS if f.name != "name")
+
+# What "complete enough for the file" means by default (the core guard's parameter).
+FILE_REQUIRED: tuple[str, ...] = (
+    "name",
+    "sex",
+    "birth_date",
+    "home_address",
+    "family_situation",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
+)
+
+
+def field_label(name: str) -> str:
+    spec = FIELDS_BY_NAME.get(name)
+    return spec.label if spec else name
+
+
+def parse_fields(raw: Mapping[str, str]) -> dict[str, Any]:
+    """Parse ``field=value`` pairs; an empty value clears the field. Names are checked."""
+    parsed: dict[str, Any] = {}
+    for name, text in raw.items():
+        spec = FIELDS_BY_NAME.get(name)
+        if spec is None:
+            raise InvalidInput(
+                "unknown field '{field}'; known fields: {known}",
+                field=name,
+                known=", ".join(FIELDS_BY_NAME),
+            )
+        parsed[name] = None if text.strip() == "" else spec.parse(text, Msg(spec.label))
+    if parsed.get("name", "") is None:
+        raise InvalidInput("{field} must not be empty", field="name")
+    return parsed
+
+
+def filled(values: Mapping[str, Any]) -> frozenset[str]:
+    """The names of the fields that hold a value: what rules may see, never the values."""
+    return frozenset(k for k, val in values.items() if val is not None and val != "")
+
+
+def as_text(value: Any) -> str | None:
+    """The stored text form of a parsed value (history rows keep text)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

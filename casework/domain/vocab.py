@@ -1,0 +1,73 @@
+"""Closed vocabularies: roles, need categories, record kinds, each with its school label."""
+
+from __future__ import annotations
+
+from casework.text import N_
+
+ROLES: dict[str, str] = {
+    "leader": N_("leader"),
+    "deputy": N_("deputy leader"),
+    "class_teacher": N_("class teacher"),
+    "subject_teacher": N_("subject teacher"),
+    "counsellor": N_("psychological counsellor"),
+    "mentor": N_("mentor"),
+    "caring_parent": N_("caring-parent volunteer"),
+    "auditor": N_("auditor"),
+    "admin": N_("administrator"),
+}
+
+NEED_CATEGORIES: dict[str, str] = {
+    "learning": N_("learning"),
+    "life": N_("life"),
+    "psychological": N_("psychological"),
+    "conduct": N_("conduct"),
+    "academic_slide": N_("severe academic slide"),
+    "personality": N_("unsound personality development"),
+    "moral": N_("moral deviance"),
+    "suspected_illegal": N_("suspected illegal behaviour"),
+}
+
+CONTACT_KINDS: dict[str, str] = {
+    "talk": N_("talk"),
+    "home_visit": N_("home visit"),
+    "parent_feedback": N_("parent feedback"),
+    "phone_call": N_("phone call"),
+}
+
+PAIRING_KINDS: dict[str, str] = {
+    "mentor": N_("mentor"),
+    "caring_parent": N_("caring parent"),
+    "study_helper": N_("study helper"),
+}
+
+REVIEW_RESULTS: dict[str, str] = {
+    "met": N_("target met"),
+    "partly_met": N_("target partly met"),
+    "not_met": N_("target not met"),
+}
+
+FAMILY_SITUATIONS: dict[str, str] = {
+    "both_away": N_("both parents away"),
+    "one_away": N_("one parent away"),
+    "divorced_single": N_("divorced single parent"),
+    "grandparent_care": N_("grandparent care"),
+    "other": N_("other"),
+}
+
+SEXES: dict[str, str] = {"male": N_("male"), "female": N_("female")}
+
+AUDIT_ACTIONS: dict[str, str] = {
+    "school.created": N_("school created"),
+    "staff.added": N_("staff member added"),
+    "class.added": N_("class added"),
+    "child.added": N_("child file opened"),
+    "child.changed": N_("contact card changed"),
+    "case.opened": N_("case opened"),
+    "case.moved": N_("case moved"),
+    "case.refused": N_("move refused"),
+    "assessment.recorded": N_("assessment recorded"),
+    "plan_item.recorded": N_("plan item recorded"),
+    "pairing.recorded": N_("pairing recorded"),
+    "contact.recorded": N_("contact recorded"),
+    "review.recorded": N_("review recorded"),
+}

@@ -1,0 +1,48 @@
+"""The error hierarchy; each class maps to exactly one CLI exit code (casework.cli.app)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from casework.text import Msg
+
+
+class CaseworkError(Exception):
+    """Base of every error the program reports to its user as one clear line."""
+
+    def __init__(self, msg: Msg | str, **params: Any) -> None:
+        self.msg = msg if isinstance(msg, Msg) else Msg(msg, params)
+        super().__init__(self.msg.msgid.format(**_plain(self.msg.params)))
+
+
+def _plain(params: Any) -> dict[str, Any]:
+    return {k: (v.msgid if isinstance(v, Msg) else v) for k, v in dict(params).items()}
+
+
+class InvalidInput(CaseworkError):
+    """Bad input: a malformed date or phone number, a missing field, a wrong choice."""
+
+
+class NotFound(CaseworkError):
+    """An id or name that names nothing."""
+
+
+class Conflict(CaseworkError):
+    """The record changed meanwhile, or a uniqueness rule would be broken."""
+
+
+class PermissionDenied(CaseworkError):
+    """The acting staff member may not do this."""
+
+
+class TransitionRefused(CaseworkError):
+    """A move refused by the workflow table or by rules; carries every failing verdict.
+
+    The verdicts are ``casework.rules.Verdict`` values, typed loosely here because the
+    error layer sits below the rules layer.
+    """
+
+    def __init__(self, msg: Msg | str, verdicts: Sequence[Any] = (), **params: Any) -> None:
+        super().__init__(msg, **params)
+        self.verdicts = list(verdicts)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, engines and sessions, Alembic migrations, streaming queries."""

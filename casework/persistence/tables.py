@@ -1,0 +1,285 @@
+"""SQLAlchemy tables of casework; every table holding case data carries school_id, the tenant key."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so Alembic revisions are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class School(Base):
+    __tablename__ = "school"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SchoolClass(Base):
+    __tablename__ = "school_class"
+    __table_args__ = (UniqueConstraint("school_id", "grade", "name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    grade: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+class Staff(Base):
+    """Reference data: a person. Where they work and as what is a Membership."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Membership(Base):
+    """A staff member's role at a school; moving school is a new row, never an update."""
+
+    __tablename__ = "membership"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Child(Base):
+    """The child file and contact card in one row; every change is kept in ChildChange."""
+
+    __tablename__ = "child"
+    __table_args__ = (UniqueConstraint("school_id", "student_no"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    sex: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    student_no: Mapped[str | None] = mapped_column(String(40))
+    id_number: Mapped[str | None] = mapped_column(String(40))
+    boarding: Mapped[bool | None] = mapped_column(Boolean)
+    health: Mapped[str | None] = mapped_column(String(500))
+    home_address: Mapped[str | None] = mapped_column(String(500))
+    family_situation: Mapped[str | None] = mapped_column(String(30))
+    father_name: Mapped[str | None] = mapped_column(String(100))
+    father_phone: Mapped[str | None] = mapped_column(String(40))
+    father_address: Mapped[str | None] = mapped_column(String(500))
+    father_workplace: Mapped[str | None] = mapped_column(String(500))
+    father_workplace_address: Mapped[str | None] = mapped_column(String(500))
+    father_workplace_phone: Mapped[str | None] = mapped_column(String(40))
+    mother_name: Mapped[str | None] = mapped_column(String(100))
+    mother_phone: Mapped[str | None] = mapped_column(String(40))
+    mother_address: Mapped[str | None] = mapped_column(String(500))
+    mother_workplace: Mapped[str | None] = mapped_column(String(500))
+    mother_workplace_address: Mapped[str | None] = mapped_column(String(500))
+    mother_workplace_phone: Mapped[str | None] = mapped_column(String(40))
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
+    guardian_relation: Mapped[str | None] = mapped_column(String(50))
+    guardian_occupation: Mapped[str | None] = mapped_column(String(100))
+    guardian_address: Mapped[str | None] = mapped_column(String(500))
+    guardian_phone: Mapped[str | None] = mapped_column(String(40))
+    guardian_health: Mapped[str | None] = mapped_column(String(500))
+    guardian_age: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class ChildChange(Base):
+    """The old and new text of one field of one child, dated and attributed."""
+
+    __tablename__ = "child_change"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Case(Base):
+    __tablename__ = "case_file"
+    __table_args__ = (Index("ix_case_file_school_state", "school_id", "state"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    state: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int] = mapped_column(Integer)
+    definition_version: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEvent(Base):
+    """One move of a case: the case's own history (reasons live here, not in the audit)."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Assessment(Base):
+    __tablename__ = "assessment"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    categories: Mapped[list[str]] = mapped_column()
+    facts: Mapped[dict[str, Any]] = mapped_column()
+    summary: Mapped[str] = mapped_column(Text)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class PlanItem(Base):
+    __tablename__ = "plan_item"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    measures: Mapped[str] = mapped_column(Text)
+    responsible_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    start_on: Mapped[date | None] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    content: Mapped[str | None] = mapped_column(Text)
+    stage_target: Mapped[str | None] = mapped_column(Text)
+
+
+class Pairing(Base):
+    __tablename__ = "pairing"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    partner_name: Mapped[str | None] = mapped_column(String(100))
+    from_on: Mapped[date] = mapped_column(Date)
+    to_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class ContactEntry(Base):
+    """A talk, home visit, feedback to the parents or phone call."""
+
+    __tablename__ = "contact_entry"
+    __table_args__ = (Index("ix_contact_entry_case_kind", "case_id", "kind", "occurred_on"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    summary: Mapped[str] = mapped_column(Text)
+    follow_up: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Review(Base):
+    __tablename__ = "review"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    summary: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewEffect(Base):
+    """The stage effect of one plan item against its target."""
+
+    __tablename__ = "review_effect"
+    __table_args__ = (UniqueConstraint("review_id", "plan_item_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id"), index=True)
+    plan_item_id: Mapped[int] = mapped_column(ForeignKey("plan_item.id"))
+    result: Mapped[str] = mapped_column(String(20))
+    effect: Mapped[str] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """One link of a school's hash chain. Holds ids and field names, never personal values."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_case", "school_id", "case_id"),)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(BigInteger)
+    case_id: Mapped[int | None] = mapped_column(BigInteger)
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str | None] = mapped_column(String(30))
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last link of each school's chain; its row lock serialises appends per school."""
+
+    __tablename__ = "audit_head"
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,269 @@
+"""Cases: open, look up, list, and move them through the workflow with guards and audit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from casework import i18n, states
+from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
+from casework.persistence.tables import AuditEvent, Case, CaseEvent, Child, Staff
+from casework.rules import Verdict, evaluate, refusals
+from casework.services import facts as case_facts
+from casework.services import trail
+from casework.services.actors import require_actor, require_member
+from casework.services.children import get_child
+from casework.services.context import Context
+
+
+def verdict_data(v: Verdict) -> dict[str, Any]:
+    """A verdict as audit events and --json output keep it: both languages, facts used."""
+    return {
+        "rule": v.rule,
+        "version": v.version,
+        "code": v.code,
+        "passed": v.passed,
+        "message": i18n.both(v.message),
+        "facts": dict(v.facts),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("no case with id {id}", id=case_id)
+    return case
+
+
+def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = require_actor(session, actor)
+        child = get_child(session, child_id)
+        require_member(session, who, child.school_id, now.date())
+        already = session.scalars(
+            select(Case.id).where(Case.child_id == child.id, Case.state != states.CLOSED)
+        ).first()
+        if already is not None:
+            raise Conflict("child {child} already has an open case ({case})", child=child.id, case=already)
+        case = Case(
+            school_id=child.school_id,
+            child_id=child.id,
+            state=states.CURRENT.initial,
+            version=0,
+            definition_version=states.CURRENT.version,
+            opened_at=now,
+            opened_by=who.id,
+            state_since=now,
+        )
+        session.add(case)
+        session.flush()
+        trail.append(
+            session, school_id=case.school_id, at=now, actor_id=who.id, action="case.opened",
+            object_type="case", object_id=case.id, case_id=case.id, to_state=case.state,
+            data={"child_id": child.id, "definition_version": case.definition_version},
+        )
+        return case.id
+
+
+def _summary(case: Case, child_name: str) -> dict[str, Any]:
+    definition = states.definition(case.definition_version)
+    return {
+        "id": case.id,
+        "school_id": case.school_id,
+        "state": case.state,
+        "version": case.version,
+        "child": {"id": case.child_id, "name": child_name},
+        "definition_version": case.definition_version,
+        "opened_at": _iso(case.opened_at),
+        "state_since": _iso(case.state_since),
+        "events": definition.events_from(case.state),
+    }
+
+
+def show(ctx: Context, case_id: int) -> dict[str, Any]:
+    with ctx.db.read() as session:
+        case = get_case(session, case_id)
+        child = get_child(session, case.child_id)
+        return _summary(case, child.name)
+
+
+def list_cases(ctx: Context, state: str | None = None, school_id: int | None = None) -> list[dict[str, Any]]:
+    if state is not None and state not in states.STATES:
+        raise InvalidInput("--state: '{state}' is not one of {states}", state=state, states=", ".join(states.STATES))
+    with ctx.db.read() as session:
+        query = select(Case, Child.name).join(Child, Child.id == Case.child_id).order_by(Case.id)
+        if state is not None:
+            query = query.where(Case.state == state)
+        if school_id is not None:
+            query = query.where(Case.school_id == school_id)
+        return [_summary(case, name) for case, name in session.execute(query)]
+
+
+def _check_event(case: Case, event: str) -> states.Definition:
+    definition = states.definition(case.definition_version)
+    if definition.transition(event) is None:
+        raise InvalidInput(
+            "'{event}' is not an event; events: {events}",
+            event=event,
+            events=", ".join(t.event for t in definition.transitions),
+        )
+    return definition
+
+
+@dataclass(frozen=True)
+class Moved:
+    case_id: int
+    event: str
+    from_state: str
+    to_state: str
+    version: int
+    verdicts: list[Verdict]
+
+
+def advance(
+    ctx: Context,
+    actor: str | None,
+    case_id: int,
+    event: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Moved:
+    """Fire ``event`` in one transaction: re-read, judge, compare-and-set, audit, commit.
+
+    A refusal is itself audited (and committed) before TransitionRefused is raised with
+    every failing verdict. A case changed by someone else meanwhile raises Conflict.
+    """
+    now = ctx.now()
+    reason = reason.strip() if reason and reason.strip() else None
+    refused: TransitionRefused | None = None
+    with ctx.db.write() as session:
+        who = require_actor(session, actor)
+        case = get_case(session, case_id)
+        require_member(session, who, case.school_id, now.date())
+        definition = _check_event(case, event)
+        if expected_version is not None and case.version != expected_version:
+            raise Conflict(
+                "case {case} changed meanwhile: version {expected} expected, {actual} found "
+                "(now {state})",
+                case=case.id, expected=expected_version, actual=case.version,
+                state=states.state_label(case.state),
+            )
+        from_state, version = case.state, case.version
+        facts = case_facts.load(session, case, now.date(), reason_given=reason is not None)
+        verdicts = evaluate(ctx.rules, event, facts, definition)
+        failing = refusals(verdicts)
+        if failing:
+            trail.append(
+                session, school_id=case.school_id, at=now, actor_id=who.id, action="case.refused",
+                object_type="case", object_id=case.id, case_id=case.id, from_state=from_state,
+                data={"event": event, "version": version, "verdicts": [verdict_data(v) for v in verdicts]},
+            )
+            refused = TransitionRefused(
+                "case {case}: {event} refused", failing, case=case.id, event=states.event_label(event)
+            )
+        else:
+            dest = states.fire(case.definition_version, from_state, event)
+            if dest is None:  # the table and the machine disagree: never expected
+                raise InvalidInput("'{event}' is not possible from {state}", event=event, state=from_state)
+            result = session.execute(
+                update(Case)
+                .where(Case.id == case.id, Case.state == from_state, Case.version == version)
+                .values(state=dest, version=version + 1, state_since=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
+            session.add(
+                CaseEvent(
+                    school_id=case.school_id, case_id=case.id, version=version + 1, event=event,
+                    from_state=from_state, to_state=dest, at=now, actor_id=who.id, reason=reason,
+                )
+            )
+            trail.append(
+                session, school_id=case.school_id, at=now, actor_id=who.id, action="case.moved",
+                object_type="case", object_id=case.id, case_id=case.id, from_state=from_state,
+                to_state=dest,
+                data={
+                    "event": event,
+                    "version": version + 1,
+                    "reason_given": reason is not None,
+                    "verdicts": [verdict_data(v) for v in verdicts],
+                },
+            )
+    if refused is not None:
+        raise refused
+    return Moved(case_id, event, from_state, dest, version + 1, verdicts)
+
+
+@dataclass(frozen=True)
+class Why:
+    case_id: int
+    event: str
+    state: str
+    version: int
+    allowed: bool
+    to_state: str | None
+    verdicts: list[Verdict]
+
+
+def why(ctx: Context, case_id: int, event: str, today: datetime | None = None) -> Why:
+    """What the rules would say now about ``event``, without moving or recording anything."""
+    moment = today or ctx.now()
+    with ctx.db.read() as session:
+        case = get_case(session, case_id)
+        definition = _check_event(case, event)
+        facts = case_facts.load(session, case, moment.date(), reason_given=True)
+        verdicts = evaluate(ctx.rules, event, facts, definition)
+        allowed = not refusals(verdicts)
+        dest = states.fire(case.definition_version, case.state, event) if allowed else None
+        return Why(case.id, event, case.state, case.version, allowed, dest, verdicts)
+
+
+def history(ctx: Context, case_id: int) -> list[dict[str, Any]]:
+    """Everything that happened to the case, from its audit events, oldest first."""
+    with ctx.db.read() as session:
+        case = get_case(session, case_id)
+        reasons = dict(
+            session.execute(
+                select(CaseEvent.version, CaseEvent.reason).where(CaseEvent.case_id == case.id)
+            ).all()
+        )
+        rows = session.execute(
+            select(AuditEvent, Staff.name)
+            .outerjoin(Staff, Staff.id == AuditEvent.actor_id)
+            .where(AuditEvent.school_id == case.school_id, AuditEvent.case_id == case.id)
+            .order_by(AuditEvent.seq)
+        )
+        entries = []
+        for event, actor_name in rows:
+            data = json.loads(event.data)
+            entry: dict[str, Any] = {
+                "seq": event.seq,
+                "at": event.ts,
+                "action": event.action,
+                "actor": {"id": event.actor_id, "name": actor_name},
+                "object": {"type": event.object_type, "id": event.object_id},
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "event": data.get("event"),
+            }
+            if event.action == "case.moved":
+                entry["reason"] = reasons.get(data.get("version"))
+            if event.action == "case.refused":
+                entry["refusals"] = [v for v in data.get("verdicts", []) if not v["passed"]]
+            if "fields" in data:
+                entry["fields"] = data["fields"]
+            entries.append(entry)
+        return entries

@@ -1,0 +1,227 @@
+"""The demonstration: a realistic school whose cases go through every stage, on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from casework import i18n, states
+from casework.errors import TransitionRefused
+from casework.persistence.db import Database
+from casework.services import cases, children, records, setup, trail
+from casework.services.context import Context
+
+SCHOOL = "白岩镇中心小学"
+GRADES = {4: ("1班", "2班", "3班"), 5: ("1班", "2班", "3班")}
+START = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+class StepClock:
+    """A clock that walks through the autumn term, a little further at every reading."""
+
+    def __init__(self, start: datetime, step: timedelta) -> None:
+        self.now, self.step = start, step
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+@dataclass
+class Refusal:
+    case_id: int
+    event: str
+    reasons: list[str]
+
+
+@dataclass
+class DemoReport:
+    path: str
+    school: str
+    children: int
+    staff: int
+    by_state: list[tuple[str, int]]
+    audit_events: int
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+def _fresh(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(path + suffix).unlink(missing_ok=True)
+
+
+def run(path: str, children: int = 64, seed: int = 2026, lang: str = "zh_CN",
+        progress: Callable[[str], None] | None = None) -> DemoReport:
+    from faker import Faker
+
+    _fresh(path)
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    clock = StepClock(START, timedelta(minutes=100))
+    ctx = Context(db=Database(path), clock=clock, lang=lang)
+    say = progress or (lambda _text: None)
+    try:
+        return _build(ctx, path, children, rng, fake, say)
+    finally:
+        ctx.db.dispose()
+
+
+def _address(fake: Any) -> str:
+    return re.sub(r"\s*\d{6}$", "", fake.address())
+
+
+def _build(ctx: Context, path: str, n_children: int, rng: random.Random, f: Any,
+           say: Callable[[str], None]) -> DemoReport:
+    init = setup.init(ctx, admin="赵校务", school=SCHOOL)
+    admin = str(init.admin_id)
+    say(i18n.render("creating classes and staff", ctx.lang))
+    class_refs = []
+    for grade, names in GRADES.items():
+        for name in names:
+            setup.add_class(ctx, admin, grade, name)
+            class_refs.append(f"{grade}/{name}")
+    staff = {
+        "leader": setup.add_staff(ctx, admin, "周建国", ["leader"]),
+        "deputy": setup.add_staff(ctx, admin, "吴秀兰", ["deputy"]),
+        "counsellor": setup.add_staff(ctx, admin, "郑心怡", ["counsellor"]),
+        "auditor": setup.add_staff(ctx, admin, "冯审之", ["auditor"]),
+    }
+    class_teachers = {
+        ref: setup.add_staff(ctx, admin, f.name(), ["class_teacher", "subject_teacher"], ref)
+        for ref in class_refs
+    }
+    mentors = [setup.add_staff(ctx, admin, f.name(), ["mentor"]) for _ in range(8)]
+    subject_teachers = [setup.add_staff(ctx, admin, f.name(), ["subject_teacher"]) for _ in range(3)]
+    caring_parents = [setup.add_staff(ctx, admin, f.name(), ["caring_parent"]) for _ in range(4)]
+    counsellor = str(staff["counsellor"])
+    leader = str(staff["leader"])
+
+    say(i18n.render("adding children and their contact cards", ctx.lang))
+    situations = ["both_away", "both_away", "one_away", "grandparent_care", "divorced_single"]
+    child_ids = []
+    for i in range(n_children):
+        ref = class_refs[i % len(class_refs)]
+        grade = int(ref.split("/")[0])
+        birth = date(2026 - grade - 6, rng.randint(1, 12), rng.randint(1, 28))
+        surname = f.last_name()
+        card = {
+            "sex": rng.choice(["男", "女"]),
+            "birth_date": birth.isoformat(),
+            "student_no": f"G{birth.year}{i + 1:05d}",
+            "boarding": rng.choice(["是", "否", "否"]),
+            "health": rng.choice(["健康", "健康", "健康", "过敏性鼻炎", "体弱"]),
+            "home_address": _address(f),
+            "family_situation": rng.choice(situations),
+            "father_name": surname + f.first_name_male(),
+            "father_phone": f.phone_number(),
+            "father_workplace": f.company(),
+            "father_workplace_address": _address(f),
+            "mother_name": f.name_female(),
+            "mother_phone": f.phone_number(),
+            "guardian_name": surname + f.first_name(),
+            "guardian_relation": rng.choice(["祖父", "祖母", "外祖母", "外祖父", "姑姑"]),
+            "guardian_occupation": "务农",
+            "guardian_address": _address(f),
+            "guardian_phone": f.phone_number(),
+            "guardian_health": rng.choice(["良好", "一般", "较差"]),
+            "guardian_age": str(rng.randint(52, 78)),
+        }
+        if i % 11 == 5:  # some cards arrive incomplete from the survey
+            del card["guardian_phone"], card["home_address"]
+        name = surname + f.first_name()
+        child_ids.append(children.add(ctx, class_teachers[ref], {"name": name, **card}, ref))
+
+    say(i18n.render("taking cases through the stages", ctx.lang))
+    report_refusals: list[Refusal] = []
+
+    def attempt(case_id: int, event: str, actor: str, reason: str | None = None) -> bool:
+        try:
+            cases.advance(ctx, actor, case_id, event, reason)
+            return True
+        except TransitionRefused as exc:
+            if len(report_refusals) < 3:
+                report_refusals.append(
+                    Refusal(case_id, i18n.render(states.EVENT_LABELS[event], ctx.lang), [i18n.render(v.message, ctx.lang) for v in exc.verdicts])
+                )
+            return False
+
+    categories = ["learning", "life", "psychological", "conduct", "academic_slide"]
+    for i, child_id in enumerate(child_ids):
+        ref = class_refs[i % len(class_refs)]
+        teacher = str(class_teachers[ref])
+        case_id = cases.open_case(ctx, counsellor, child_id)
+        # How far this case gets: a spread over every stage, closed ones included.
+        depth = i % 8
+        if depth == 0 and i % 11 != 5:
+            continue  # surveyed and filed; the counsellor has not assessed yet
+        if not attempt(case_id, "assess", counsellor):
+            children.edit(ctx, teacher, child_id, {"guardian_phone": f.phone_number(),
+                                                    "home_address": _address(f)})
+            if depth == 0:
+                continue
+            attempt(case_id, "assess", counsellor)
+        if depth == 0:
+            continue
+        cats = rng.sample(categories, rng.randint(1, 2))
+        records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
+        if depth == 1:
+            continue
+        attempt(case_id, "plan", counsellor)
+        items = []
+        for cat in cats:
+            items.append(records.plan_item(
+                ctx, counsellor, case_id, category=cat, measures="每周两次课后辅导，安排学习帮手",
+                responsible=teacher, start=date(2026, 9, 15), end=date(2027, 1, 15),
+                content="优先辅导语文、数学；每月谈心一次", target="期末成绩提高、按时完成作业",
+            ))
+        if depth == 2:
+            continue
+        if depth == 3:  # shows the guard: no mentor paired yet
+            attempt(case_id, "mentor", counsellor)
+            continue
+        records.pairing(ctx, counsellor, case_id, kind="mentor", staff=str(rng.choice(mentors)),
+                        partner_name=None, from_on=None, to_on=None)
+        if rng.random() < 0.5:
+            records.pairing(ctx, counsellor, case_id, kind="caring_parent", staff=str(rng.choice(caring_parents)),
+                            partner_name=None, from_on=None, to_on=None)
+        records.pairing(ctx, counsellor, case_id, kind="study_helper", staff=None,
+                        partner_name=f.name(), from_on=None, to_on=None)
+        attempt(case_id, "mentor", counsellor)
+        records.contact(ctx, teacher, case_id, kind="talk", occurred_on=None, by=None,
+                        summary="谈心：适应良好，想念父母", follow_up="下月继续关注")
+        records.contact(ctx, teacher, case_id, kind="parent_feedback", occurred_on=None, by=None,
+                        summary="向在外务工父母反馈本月学习生活情况", follow_up=None)
+        records.contact(ctx, str(rng.choice(subject_teachers)), case_id, kind="home_visit", occurred_on=None,
+                        by=None, summary="家访：与祖辈交流监护情况", follow_up=None)
+        if depth == 4:
+            continue
+        attempt(case_id, "review", counsellor)
+        if depth == 5:  # shows the guard: review without effects
+            attempt(case_id, "continue", leader)
+            continue
+        for item in items:
+            records.review(ctx, counsellor, case_id, item_id=item, result=rng.choice(["met", "partly_met"]),
+                           effect="按时完成作业，成绩有所提高")
+        if depth == 6:
+            attempt(case_id, "continue", leader)
+            continue
+        attempt(case_id, "close", leader, rng.choice(["父母返乡，监护到位", "转学", "阶段目标达成"]))
+
+    result = trail.verify(ctx)
+    counts = Counter(c["state"] for c in cases.list_cases(ctx))
+    return DemoReport(
+        path=path,
+        school=SCHOOL,
+        children=len(child_ids),
+        staff=len(setup.list_staff(ctx)),
+        by_state=[(states.STATE_LABELS[s], counts.get(s, 0)) for s in states.STATES],
+        audit_events=result.events if result.ok else -1,
+        refusals=report_refusals,
+    )

@@ -1,0 +1,194 @@
+"""Set up a database: migrate to head, the first school and administrator, classes and staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.domain.validation import parse_int, require_text
+from casework.domain.vocab import ROLES
+from casework.errors import Conflict, InvalidInput, NotFound
+from casework.persistence import migrate
+from casework.persistence.tables import Membership, School, SchoolClass, Staff
+from casework.services import trail
+from casework.services.actors import home_school, require_actor, require_member
+from casework.services.context import Context
+
+
+@dataclass(frozen=True)
+class InitResult:
+    revision: str | None
+    school_id: int | None
+    admin_id: int | None
+    created: bool
+
+
+def init(ctx: Context, admin: str | None = None, school: str | None = None) -> InitResult:
+    """Upgrade to head; with ``admin``, create the school and its first administrator once."""
+    migrate.upgrade(ctx.db.engine)
+    revision = migrate.current_revision(ctx.db.engine)
+    if admin is None:
+        return InitResult(revision, None, None, False)
+    admin = require_text(admin, "--admin", 100)
+    now = ctx.now()
+    with ctx.db.write() as session:
+        schools = list(session.scalars(select(School).order_by(School.id)))
+        if school is None and len(schools) > 1:
+            raise InvalidInput("several schools exist; name one with --school")
+        name = require_text(school, "--school", 200) if school else None
+        target = next((s for s in schools if name is None or s.name == name), None)
+        if target is None:
+            target = School(name=name or "示例学校", created_at=now)
+            session.add(target)
+            session.flush()
+            trail.append(
+                session, school_id=target.id, at=now, actor_id=None, action="school.created",
+                object_type="school", object_id=target.id,
+            )
+        existing = session.execute(
+            select(Staff)
+            .join(Membership, Membership.staff_id == Staff.id)
+            .where(Staff.name == admin, Membership.role == "admin", Membership.school_id == target.id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return InitResult(revision, target.id, existing.id, False)
+        staff = _new_staff(session, target.id, admin, ["admin"], None, now)
+        trail.append(
+            session, school_id=target.id, at=now, actor_id=None, action="staff.added",
+            object_type="staff", object_id=staff.id, data={"roles": ["admin"], "bootstrap": True},
+        )
+        return InitResult(revision, target.id, staff.id, True)
+
+
+def _new_staff(
+    session: Session, school_id: int, name: str, roles: list[str], class_id: int | None, now: Any
+) -> Staff:
+    staff = Staff(name=name, created_at=now)
+    session.add(staff)
+    session.flush()
+    for role in roles:
+        session.add(
+            Membership(
+                staff_id=staff.id, school_id=school_id, role=role,
+                class_id=class_id if role == "class_teacher" else None, started_on=now.date(),
+            )
+        )
+    session.flush()
+    return staff
+
+
+def parse_roles(roles: list[str]) -> list[str]:
+    if not roles:
+        raise InvalidInput("--role: give at least one of {roles}", roles=", ".join(ROLES))
+    for role in roles:
+        if role not in ROLES:
+            raise InvalidInput("--role: '{role}' is not one of {roles}", role=role, roles=", ".join(ROLES))
+    return sorted(set(roles), key=list(ROLES).index)
+
+
+def add_staff(
+    ctx: Context, actor: str | None, name: str, roles: list[str],
+    class_ref: str | None = None, school: str | None = None,
+) -> int:
+    name = require_text(name, "name", 100)
+    roles = parse_roles(roles)
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = require_actor(session, actor)
+        school_id = home_school(session, who, now.date(), school)
+        class_id = resolve_class(session, school_id, class_ref).id if class_ref else None
+        if "class_teacher" in roles and class_id is None:
+            raise InvalidInput("a class teacher needs --class")
+        staff = _new_staff(session, school_id, name, roles, class_id, now)
+        trail.append(
+            session, school_id=school_id, at=now, actor_id=who.id, action="staff.added",
+            object_type="staff", object_id=staff.id, data={"roles": roles},
+        )
+        return staff.id
+
+
+def list_staff(ctx: Context, school: str | None = None) -> list[dict[str, Any]]:
+    with ctx.db.read() as session:
+        query = (
+            select(Staff, Membership, School.name)
+            .join(Membership, Membership.staff_id == Staff.id)
+            .join(School, School.id == Membership.school_id)
+            .order_by(Staff.id, Membership.id)
+        )
+        if school is not None:
+            query = query.where(School.name == school)
+        rows: dict[int, dict[str, Any]] = {}
+        for staff, membership, school_name in session.execute(query):
+            entry = rows.setdefault(
+                staff.id,
+                {"id": staff.id, "name": staff.name, "school": school_name, "roles": [], "class_id": None},
+            )
+            if membership.ended_on is None:
+                entry["roles"].append(membership.role)
+            if membership.class_id is not None:
+                entry["class_id"] = membership.class_id
+        return list(rows.values())
+
+
+def resolve_class(session: Session, school_id: int, ref: str) -> SchoolClass:
+    """A class by id, or by "GRADE/NAME" such as 3/1班."""
+    text = ref.strip()
+    if text.isdigit():
+        found = session.get(SchoolClass, int(text))
+        if found is None or found.school_id != school_id:
+            raise NotFound("no class with id {id} at this school", id=text)
+        return found
+    if "/" not in text:
+        raise InvalidInput("--class: '{ref}' is neither a class id nor GRADE/NAME such as 3/1班", ref=text)
+    grade_text, name = text.split("/", 1)
+    grade = parse_int(grade_text, "--class grade", 1, 12)
+    found = session.scalars(
+        select(SchoolClass).where(
+            SchoolClass.school_id == school_id, SchoolClass.grade == grade, SchoolClass.name == name
+        )
+    ).first()
+    if found is None:
+        raise NotFound("no class {grade}/{name} at this school", grade=grade, name=name)
+    return found
+
+
+def add_class(ctx: Context, actor: str | None, grade: int, name: str, school: str | None = None) -> int:
+    name = require_text(name, "name", 50)
+    if not 1 <= grade <= 12:
+        raise InvalidInput("grade: {grade} is outside 1–12", grade=grade)
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = require_actor(session, actor)
+        school_id = home_school(session, who, now.date(), school)
+        require_member(session, who, school_id, now.date())
+        clash = session.scalars(
+            select(SchoolClass).where(
+                SchoolClass.school_id == school_id, SchoolClass.grade == grade, SchoolClass.name == name
+            )
+        ).first()
+        if clash is not None:
+            raise Conflict("class {grade}/{name} already exists (id {id})", grade=grade, name=name, id=clash.id)
+        cls = SchoolClass(school_id=school_id, grade=grade, name=name)
+        session.add(cls)
+        session.flush()
+        trail.append(
+            session, school_id=school_id, at=now, actor_id=who.id, action="class.added",
+            object_type="school_class", object_id=cls.id,
+        )
+        return cls.id
+
+
+def list_classes(ctx: Context) -> list[dict[str, Any]]:
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(SchoolClass, School.name)
+            .join(School, School.id == SchoolClass.school_id)
+            .order_by(SchoolClass.school_id, SchoolClass.grade, SchoolClass.name)
+        )
+        return [
+            {"id": c.id, "school": s, "grade": c.grade, "name": c.name, "ref": f"{c.grade}/{c.name}"}
+            for c, s in rows
+        ]

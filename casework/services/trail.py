@@ -1,0 +1,145 @@
+"""Append to the per-school audit chain inside the caller's transaction; verify and export it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import IO, Any
+
+import rfc8785
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework import audit
+from casework.errors import InvalidInput
+from casework.persistence.tables import AuditEvent, AuditHead
+from casework.services.context import Context
+
+STREAM_BATCH = 2000
+
+
+def _ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def append(
+    session: Session,
+    *,
+    school_id: int,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    case_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the school's chain, in the caller's transaction.
+
+    The head row is locked (FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transaction already
+    holds the write lock), so appends within one school are serialised and schools never wait
+    for each other. Callers take the head lock last, after any case row they update.
+    """
+    head = session.execute(
+        select(AuditHead).where(AuditHead.school_id == school_id).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(school_id=school_id, seq=0, hash=audit.GENESIS)
+        session.add(head)
+    body = bytes(rfc8785.dumps(dict(data or {}))).decode()
+    event: dict[str, Any] = {
+        "ts": _ts(at),
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "case_id": case_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "data": json.loads(body),
+    }
+    (linked,) = audit.chain(school_id, (head.seq, head.hash), [event])
+    row = AuditEvent(**{**linked, "data": body})
+    session.add(row)
+    head.seq, head.hash = linked["seq"], linked["hash"]
+    return row
+
+
+def _as_event(row: AuditEvent) -> dict[str, Any]:
+    return {
+        "school_id": row.school_id,
+        "seq": row.seq,
+        "ts": row.ts,
+        "actor_id": row.actor_id,
+        "action": row.action,
+        "object_type": row.object_type,
+        "object_id": row.object_id,
+        "case_id": row.case_id,
+        "from_state": row.from_state,
+        "to_state": row.to_state,
+        "data": json.loads(row.data),
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+def _stream(session: Session, school_id: int | None = None) -> Iterator[dict[str, Any]]:
+    query = select(AuditEvent).order_by(AuditEvent.school_id, AuditEvent.seq)
+    if school_id is not None:
+        query = query.where(AuditEvent.school_id == school_id)
+    for row in session.scalars(query.execution_options(yield_per=STREAM_BATCH)):
+        yield _as_event(row)
+        session.expunge(row)
+
+
+def verify(ctx: Context, school_id: int | None = None) -> audit.VerifyResult:
+    with ctx.db.read() as session:
+        heads_q = select(AuditHead.school_id, AuditHead.seq, AuditHead.hash)
+        if school_id is not None:
+            heads_q = heads_q.where(AuditHead.school_id == school_id)
+        heads = {sid: (seq, h) for sid, seq, h in session.execute(heads_q)}
+        return audit.verify(_stream(session, school_id), heads)
+
+
+EXPORT_FORMATS = ("jsonl", "csv")
+
+
+def export(ctx: Context, fmt: str, out: IO[str], school_id: int | None = None) -> int:
+    """Stream every event to ``out`` in constant memory; returns how many were written."""
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput("--format: '{fmt}' is not one of jsonl, csv", fmt=fmt)
+    count = 0
+    with ctx.db.read() as session:
+        if fmt == "jsonl":
+            for event in _stream(session, school_id):
+                out.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+                count += 1
+        else:
+            writer = csv.writer(out)
+            writer.writerow([*audit.FIELDS, "hash"])
+            for event in _stream(session, school_id):
+                event["data"] = json.dumps(event["data"], ensure_ascii=False, sort_keys=True)
+                writer.writerow([event[k] for k in (*audit.FIELDS, "hash")])
+                count += 1
+    return count
+
+
+
+def export_file(ctx: Context, fmt: str, path: str) -> int:
+    """Export to ``path`` through a temporary file, so a failed export leaves no half file."""
+    partial = f"{path}.part"
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as out:
+            count = export(ctx, fmt, out)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise InvalidInput("--out: cannot write {path}: {error}", path=path, error=exc.strerror) from None
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return count
