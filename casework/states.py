@@ -139,9 +139,7 @@ def machine(version: str) -> Machine:
     return Machine(
         model=None,
         states=list(d.states),
-        transitions=[
-            {"trigger": t.event, "source": list(t.sources), "dest": t.dest} for t in d.transitions
-        ],
+        transitions=[{"trigger": t.event, "source": list(t.sources), "dest": t.dest} for t in d.transitions],
         initial=d.initial,
         auto_transitions=False,
         send_event=True,

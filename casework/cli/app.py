@@ -29,7 +29,7 @@ DEFAULT_DB = "casework.db"
 def exit_code(exc: errors.CaseworkError) -> int:
     for cls in type(exc).__mro__:
         if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
+            return EXIT_CODES[cls]
     return 1
 
 
@@ -50,12 +50,14 @@ class State:
 
             db = Database(self.db_url)
             if self.check_schema:
-                current, head = migrate.current_revision(db.engine), migrate.head_revision(db.engine)
+                current, head = migrate.current_revision(db.engine), migrate.head_revision()
                 if current != head:
                     raise errors.CaseworkError(
                         "the database {db} is at schema {current}, this casework needs {head}: "
                         "run 'casework init'",
-                        db=self.db_url, current=current or "(empty)", head=head,
+                        db=self.db_url,
+                        current=current or "(empty)",
+                        head=head,
                     )
             self._ctx = Context(db=db, lang=self.lang)
         return self._ctx
@@ -78,7 +80,9 @@ def _database_problem(exc: Exception, st: State | None) -> str:
     url = st.db_url if st else DEFAULT_DB
     lang = st.lang if st else i18n.DEFAULT
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return i18n.render(Msg("the database {db} is not initialised: run 'casework init'", {"db": url}), lang)
+        return i18n.render(
+            Msg("the database {db} is not initialised: run 'casework init'", {"db": url}), lang
+        )
     return i18n.render(Msg("database error ({db}): {error}", {"db": url, "error": text}), lang)
 
 
@@ -92,7 +96,10 @@ class App(click.Group):
             click.echo(i18n.render(exc.msg, lang), err=True)
             if isinstance(exc, errors.TransitionRefused):
                 for verdict in exc.verdicts:
-                    click.echo(f"  - [{verdict.rule}.{verdict.code}] {i18n.render(verdict.message, lang)}", err=True)
+                    click.echo(
+                        f"  - [{verdict.rule}.{verdict.code}] {i18n.render(verdict.message, lang)}",
+                        err=True,
+                    )
             ctx.exit(exit_code(exc))
         except Exception as exc:
             if type(exc).__module__.startswith("sqlalchemy"):
@@ -109,10 +116,22 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
 
 
 @click.group(cls=App, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_url", envvar="CASEWORK_DB", default=DEFAULT_DB, show_default=True,
-              help="SQLite file or database URL (postgresql+psycopg://…). 数据库。")
-@click.option("--lang", envvar="CASEWORK_LANG", default="zh_CN", show_default=True,
-              callback=_lang_callback, help="zh_CN or en. 语言。")
+@click.option(
+    "--db",
+    "db_url",
+    envvar="CASEWORK_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite file or database URL (postgresql+psycopg://…). 数据库。",
+)
+@click.option(
+    "--lang",
+    envvar="CASEWORK_LANG",
+    default="zh_CN",
+    show_default=True,
+    callback=_lang_callback,
+    help="zh_CN or en. 语言。",
+)
 @click.version_option(package_name="casework")
 @click.pass_context
 def cli(ctx: click.Context, db_url: str, lang: str) -> None:
@@ -124,7 +143,10 @@ def cli(ctx: click.Context, db_url: str, lang: str) -> None:
 
 
 actor_option = click.option(
-    "--as", "actor", envvar="CASEWORK_ACTOR", metavar="STAFF",
+    "--as",
+    "actor",
+    envvar="CASEWORK_ACTOR",
+    metavar="STAFF",
     help="Acting staff member (id or name); or CASEWORK_ACTOR. 操作人。",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document. 输出JSON。")
@@ -140,8 +162,13 @@ def _register() -> None:
 
 def main() -> None:
     _register()
-    cli.main(prog_name="casework", args=sys.argv[1:], windows_expand_args=False,
-             auto_envvar_prefix=None, standalone_mode=True)
+    cli.main(
+        prog_name="casework",
+        args=sys.argv[1:],
+        windows_expand_args=False,
+        auto_envvar_prefix=None,
+        standalone_mode=True,
+    )
 
 
 def app() -> click.Group:
@@ -149,4 +176,3 @@ def app() -> click.Group:
     if not cli.commands:
         _register()
     return cli
-

@@ -24,15 +24,33 @@ def audit_verify(as_json: bool) -> None:
     result = trail.verify(st.ctx())
     problem = result.problem
     if as_json:
-        echo_json({"ok": result.ok, "events": result.events, "schools": result.schools,
-                   "problem": None if problem is None else problem.__dict__})
+        echo_json(
+            {
+                "ok": result.ok,
+                "events": result.events,
+                "schools": result.schools,
+                "problem": None if problem is None else problem.__dict__,
+            }
+        )
     elif problem is None:
-        click.echo(st.t("audit chain intact: {events} events in {schools} school(s)", events=result.events,
-                        schools=result.schools))
+        click.echo(
+            st.t(
+                "audit chain intact: {events} events in {schools} school(s)",
+                events=result.events,
+                schools=result.schools,
+            )
+        )
     else:
-        click.echo(st.t("audit chain broken at school {school}, sequence {seq}: {kind} ({detail})",
-                        school=problem.school_id, seq=problem.seq, kind=st.t(PROBLEM_KINDS[problem.kind]), detail=problem.detail),
-                   err=True)
+        click.echo(
+            st.t(
+                "audit chain broken at school {school}, sequence {seq}: {kind} ({detail})",
+                school=problem.school_id,
+                seq=problem.seq,
+                kind=st.t(PROBLEM_KINDS[problem.kind]),
+                detail=problem.detail,
+            ),
+            err=True,
+        )
     if problem is not None:
         raise SystemExit(1)
 

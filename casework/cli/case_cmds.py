@@ -66,7 +66,12 @@ def case_show(case_id: int, as_json: bool) -> None:
 
 
 @case_group.command("list")
-@click.option("--state", "state_filter", metavar="STATE", help="identified, assessed, individual_plan, mentored, reviewed, closed")
+@click.option(
+    "--state",
+    "state_filter",
+    metavar="STATE",
+    help="identified, assessed, individual_plan, mentored, reviewed, closed",
+)
 @json_option
 def case_list(state_filter: str | None, as_json: bool) -> None:
     """List cases. 个案列表。"""
@@ -79,7 +84,16 @@ def case_list(state_filter: str | None, as_json: bool) -> None:
         return
     table(
         [st.t("case"), st.t("child"), st.t("stage"), st.t("version"), st.t("in stage since")],
-        [(r["id"], r["child"]["name"], _label(st, r["state"]), r["version"], r["state_since"][:10]) for r in rows],
+        [
+            (
+                r["id"],
+                r["child"]["name"],
+                _label(st, r["state"]),
+                r["version"],
+                r["state_since"][:10],
+            )
+            for r in rows
+        ],
     )
 
 
@@ -90,19 +104,40 @@ def case_list(state_filter: str | None, as_json: bool) -> None:
 @click.option("--expect-version", type=int, help="Refuse with a conflict unless the case is at this version.")
 @actor_option
 @json_option
-def case_advance(case_id: int, event: str, reason: str | None, expect_version: int | None,
-                 actor: str | None, as_json: bool) -> None:
+def case_advance(
+    case_id: int,
+    event: str,
+    reason: str | None,
+    expect_version: int | None,
+    actor: str | None,
+    as_json: bool,
+) -> None:
     """Fire an event: assess, plan, mentor, review, continue, revise, reassess, close, reopen. 推进个案。"""
     from casework.services import cases
 
     st = state()
     moved = cases.advance(st.ctx(), actor, case_id, event, reason, expect_version)
     if as_json:
-        echo_json({"id": moved.case_id, "event": moved.event, "from_state": moved.from_state,
-                   "state": moved.to_state, "version": moved.version, "verdicts": _verdicts(moved.verdicts)})
+        echo_json(
+            {
+                "id": moved.case_id,
+                "event": moved.event,
+                "from_state": moved.from_state,
+                "state": moved.to_state,
+                "version": moved.version,
+                "verdicts": _verdicts(moved.verdicts),
+            }
+        )
         return
-    click.echo(st.t("case {case}: {from_} → {to} (version {version})", case=case_id,
-                    from_=_label(st, moved.from_state), to=_label(st, moved.to_state), version=moved.version))
+    click.echo(
+        st.t(
+            "case {case}: {from_} → {to} (version {version})",
+            case=case_id,
+            from_=_label(st, moved.from_state),
+            to=_label(st, moved.to_state),
+            version=moved.version,
+        )
+    )
 
 
 @case_group.command("why")
@@ -117,8 +152,17 @@ def case_why(case_id: int, event: str, as_json: bool) -> None:
     st = state()
     why = cases.why(st.ctx(), case_id, event)
     if as_json:
-        echo_json({"id": why.case_id, "event": why.event, "state": why.state, "version": why.version,
-                   "allowed": why.allowed, "to_state": why.to_state, "verdicts": _verdicts(why.verdicts)})
+        echo_json(
+            {
+                "id": why.case_id,
+                "event": why.event,
+                "state": why.state,
+                "version": why.version,
+                "allowed": why.allowed,
+                "to_state": why.to_state,
+                "verdicts": _verdicts(why.verdicts),
+            }
+        )
         return
     head = "case {case}: {event} is allowed" if why.allowed else "case {case}: {event} would be refused"
     click.echo(st.t(head, case=case_id, event=event))
@@ -141,16 +185,23 @@ def case_history(case_id: int, as_json: bool) -> None:
         return
     table(
         ["#", st.t("when"), st.t("who"), st.t("what"), st.t("stage")],
-        [(r["seq"], r["at"][:19].replace("T", " "), r["actor"]["name"], _describe(st, r),
-          _label(st, r["to_state"] or r["from_state"])) for r in rows],
+        [
+            (
+                r["seq"],
+                r["at"][:19].replace("T", " "),
+                r["actor"]["name"],
+                _describe(st, r),
+                _label(st, r["to_state"] or r["from_state"]),
+            )
+            for r in rows
+        ],
     )
 
 
 def _describe(st: State, row: dict[str, Any]) -> str:
+    from casework.domain.vocab import AUDIT_ACTIONS
     from casework.i18n import render
     from casework.text import Msg
-
-    from casework.domain.vocab import AUDIT_ACTIONS
 
     action = st.t(AUDIT_ACTIONS.get(row["action"], row["action"]))
     if row["event"]:

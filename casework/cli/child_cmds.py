@@ -14,7 +14,10 @@ def child_group() -> None:
 
 
 set_option = click.option(
-    "--set", "sets", multiple=True, metavar="FIELD=VALUE",
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="FIELD=VALUE",
     help="A contact-card field; see `casework child fields`. 联络卡字段。",
 )
 
@@ -25,7 +28,9 @@ set_option = click.option(
 @click.option("--school", metavar="NAME")
 @set_option
 @actor_option
-def child_add(name: str, class_ref: str | None, school: str | None, sets: tuple[str, ...], actor: str | None) -> None:
+def child_add(
+    name: str, class_ref: str | None, school: str | None, sets: tuple[str, ...], actor: str | None
+) -> None:
     """Add a child and open their file. 新建儿童档案。"""
     from casework.services import children
 
@@ -70,12 +75,22 @@ def child_show(child_id: int, as_json: bool) -> None:
     rows += [(st.t(field_label(k)), v) for k, v in doc["fields"].items()]
     table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc["id"]))
     if doc["cases"]:
-        click.echo(st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"]))
+        click.echo(
+            st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"])
+        )
     if doc["history"]:
         table(
             [st.t("when"), st.t("field"), st.t("old"), st.t("new"), st.t("by")],
-            [(h["changed_at"][:19], st.t(field_label(h["field"])), h["old"], h["new"], h["changed_by"]["name"])
-             for h in doc["history"]],
+            [
+                (
+                    h["changed_at"][:19],
+                    st.t(field_label(h["field"])),
+                    h["old"],
+                    h["new"],
+                    h["changed_by"]["name"],
+                )
+                for h in doc["history"]
+            ],
             title=st.t("history"),
         )
 

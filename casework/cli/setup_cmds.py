@@ -20,12 +20,22 @@ def init(admin: str | None, school: str | None) -> None:
     result = setup.init(st.ctx(), admin=admin, school=school)
     click.echo(st.t("database {db} is at schema {revision}", db=st.db_url, revision=result.revision))
     if result.admin_id is not None:
-        key = "administrator {name} created (staff {id})" if result.created else "administrator {name} exists (staff {id})"
+        key = (
+            "administrator {name} created (staff {id})"
+            if result.created
+            else "administrator {name} exists (staff {id})"
+        )
         click.echo(st.t(key, name=admin, id=result.admin_id))
 
 
 @click.command()
-@click.option("--out", "path", default="casework-demo.db", show_default=True, help="SQLite file to (re)create.")
+@click.option(
+    "--out",
+    "path",
+    default="casework-demo.db",
+    show_default=True,
+    help="SQLite file to (re)create.",
+)
 @click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
 @click.option("--seed", default=2026, show_default=True, type=int)
 def demo(path: str, children: int, seed: int) -> None:
@@ -35,15 +45,24 @@ def demo(path: str, children: int, seed: int) -> None:
     st = state()
     report = demo_service.run(path, children=children, seed=seed, lang=st.lang, progress=click.echo)
     for refusal in report.refusals:
-        click.echo(st.t("refused, as the rules require: case {case}, {event}", case=refusal.case_id,
-                        event=refusal.event))
+        click.echo(
+            st.t(
+                "refused, as the rules require: case {case}, {event}",
+                case=refusal.case_id,
+                event=refusal.event,
+            )
+        )
         for reason in refusal.reasons:
             click.echo(f"  ✗ {reason}")
     table(
         [st.t("stage"), st.t("cases")],
         [(st.t(label), count) for label, count in report.by_state],
-        title=st.t("demo school {school}: {children} children, {staff} staff", school=report.school,
-                   children=report.children, staff=report.staff),
+        title=st.t(
+            "demo school {school}: {children} children, {staff} staff",
+            school=report.school,
+            children=report.children,
+            staff=report.staff,
+        ),
     )
     click.echo(st.t("audit chain: {events} events verified, intact", events=report.audit_events))
     click.echo(st.t("try: casework --db {db} case list", db=path))
@@ -89,12 +108,20 @@ def staff_group() -> None:
 
 @staff_group.command("add")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
-              help="leader, deputy, class_teacher, subject_teacher, counsellor, mentor, caring_parent, auditor, admin")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="ROLE",
+    help="leader, deputy, class_teacher, subject_teacher, counsellor, mentor, caring_parent, auditor, admin",
+)
 @click.option("--class", "class_ref", metavar="CLASS", help="Class of a class teacher (id or GRADE/NAME).")
 @click.option("--school", metavar="NAME")
 @actor_option
-def staff_add(name: str, roles: tuple[str, ...], class_ref: str | None, school: str | None, actor: str | None) -> None:
+def staff_add(
+    name: str, roles: tuple[str, ...], class_ref: str | None, school: str | None, actor: str | None
+) -> None:
     """Add a staff member. 添加教职工。"""
     from casework.services import setup
 

@@ -80,7 +80,11 @@ def parse_int(text: str, field: Label, low: int, high: int) -> int:
         raise InvalidInput("{field}: '{value}' is not a whole number", field=field, value=text) from None
     if not low <= number <= high:
         raise InvalidInput(
-            "{field}: {value} is outside {low}–{high}", field=field, value=number, low=low, high=high
+            "{field}: {value} is outside {low}–{high}",
+            field=field,
+            value=number,
+            low=low,
+            high=high,
         )
     return number
 
@@ -99,7 +103,5 @@ def require_text(text: str, field: Label, max_length: int = 500) -> str:
     if not value:
         raise InvalidInput("{field} must not be empty", field=field)
     if len(value) > max_length:
-        raise InvalidInput(
-            "{field} is longer than {limit} characters", field=field, limit=max_length
-        )
+        raise InvalidInput("{field} is longer than {limit} characters", field=field, limit=max_length)
     return value

@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def config(engine: Engine) -> Config:
+def config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
+    if engine is not None:
+        cfg.attributes["engine"] = engine
     return cfg
 
 
@@ -29,11 +30,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(config(engine)).get_current_head()
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(config()).get_current_head()
 
 
-def revisions(engine: Engine) -> list[str]:
+def revisions() -> list[str]:
     """Every revision id, oldest first."""
-    script = ScriptDirectory.from_config(config(engine))
+    script = ScriptDirectory.from_config(config())
     return [r.revision for r in reversed(list(script.walk_revisions()))]

@@ -58,9 +58,7 @@ class CoreGuards(RuleModule):
             )
         ]
         if self.params["parent_contact_required"]:
-            has_parent = any(
-                {f"{p}_name", f"{p}_phone"} <= facts.filled_fields for p in ("father", "mother")
-            )
+            has_parent = any({f"{p}_name", f"{p}_phone"} <= facts.filled_fields for p in ("father", "mother"))
             verdicts.append(
                 self.verdict(
                     "parent_contact" if has_parent else "parent_contact_missing",

@@ -18,9 +18,7 @@ def available() -> dict[str, type[RuleModule]]:
     for ep in entry_points(group=GROUP):
         cls = ep.load()
         if not (isinstance(cls, type) and issubclass(cls, RuleModule)):
-            raise InvalidInput(
-                "entry point {name} in {group} is not a RuleModule", name=ep.name, group=GROUP
-            )
+            raise InvalidInput("entry point {name} in {group} is not a RuleModule", name=ep.name, group=GROUP)
         found[cls.name] = cls
     return found
 

@@ -70,8 +70,15 @@ def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
         session.add(case)
         session.flush()
         trail.append(
-            session, school_id=case.school_id, at=now, actor_id=who.id, action="case.opened",
-            object_type="case", object_id=case.id, case_id=case.id, to_state=case.state,
+            session,
+            school_id=case.school_id,
+            at=now,
+            actor_id=who.id,
+            action="case.opened",
+            object_type="case",
+            object_id=case.id,
+            case_id=case.id,
+            to_state=case.state,
             data={"child_id": child.id, "definition_version": case.definition_version},
         )
         return case.id
@@ -101,7 +108,11 @@ def show(ctx: Context, case_id: int) -> dict[str, Any]:
 
 def list_cases(ctx: Context, state: str | None = None, school_id: int | None = None) -> list[dict[str, Any]]:
     if state is not None and state not in states.STATES:
-        raise InvalidInput("--state: '{state}' is not one of {states}", state=state, states=", ".join(states.STATES))
+        raise InvalidInput(
+            "--state: '{state}' is not one of {states}",
+            state=state,
+            states=", ".join(states.STATES),
+        )
     with ctx.db.read() as session:
         query = select(Case, Child.name).join(Child, Child.id == Case.child_id).order_by(Case.id)
         if state is not None:
@@ -148,6 +159,7 @@ def advance(
     now = ctx.now()
     reason = reason.strip() if reason and reason.strip() else None
     refused: TransitionRefused | None = None
+    dest: str | None = None
     with ctx.db.write() as session:
         who = require_actor(session, actor)
         case = get_case(session, case_id)
@@ -155,9 +167,10 @@ def advance(
         definition = _check_event(case, event)
         if expected_version is not None and case.version != expected_version:
             raise Conflict(
-                "case {case} changed meanwhile: version {expected} expected, {actual} found "
-                "(now {state})",
-                case=case.id, expected=expected_version, actual=case.version,
+                "case {case} changed meanwhile: version {expected} expected, {actual} found (now {state})",
+                case=case.id,
+                expected=expected_version,
+                actual=case.version,
                 state=states.state_label(case.state),
             )
         from_state, version = case.state, case.version
@@ -166,12 +179,26 @@ def advance(
         failing = refusals(verdicts)
         if failing:
             trail.append(
-                session, school_id=case.school_id, at=now, actor_id=who.id, action="case.refused",
-                object_type="case", object_id=case.id, case_id=case.id, from_state=from_state,
-                data={"event": event, "version": version, "verdicts": [verdict_data(v) for v in verdicts]},
+                session,
+                school_id=case.school_id,
+                at=now,
+                actor_id=who.id,
+                action="case.refused",
+                object_type="case",
+                object_id=case.id,
+                case_id=case.id,
+                from_state=from_state,
+                data={
+                    "event": event,
+                    "version": version,
+                    "verdicts": [verdict_data(v) for v in verdicts],
+                },
             )
             refused = TransitionRefused(
-                "case {case}: {event} refused", failing, case=case.id, event=states.event_label(event)
+                "case {case}: {event} refused",
+                failing,
+                case=case.id,
+                event=states.event_label(event),
             )
         else:
             dest = states.fire(case.definition_version, from_state, event)
@@ -187,13 +214,27 @@ def advance(
                 raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
             session.add(
                 CaseEvent(
-                    school_id=case.school_id, case_id=case.id, version=version + 1, event=event,
-                    from_state=from_state, to_state=dest, at=now, actor_id=who.id, reason=reason,
+                    school_id=case.school_id,
+                    case_id=case.id,
+                    version=version + 1,
+                    event=event,
+                    from_state=from_state,
+                    to_state=dest,
+                    at=now,
+                    actor_id=who.id,
+                    reason=reason,
                 )
             )
             trail.append(
-                session, school_id=case.school_id, at=now, actor_id=who.id, action="case.moved",
-                object_type="case", object_id=case.id, case_id=case.id, from_state=from_state,
+                session,
+                school_id=case.school_id,
+                at=now,
+                actor_id=who.id,
+                action="case.moved",
+                object_type="case",
+                object_id=case.id,
+                case_id=case.id,
+                from_state=from_state,
                 to_state=dest,
                 data={
                     "event": event,
@@ -204,6 +245,7 @@ def advance(
             )
     if refused is not None:
         raise refused
+    assert dest is not None
     return Moved(case_id, event, from_state, dest, version + 1, verdicts)
 
 

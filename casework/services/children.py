@@ -24,14 +24,19 @@ def _check_unique(session: Session, school_id: int, values: Mapping[str, Any], c
             continue
         column = getattr(Child, field)
         clash = session.scalars(
-            select(Child.id).where(Child.school_id == school_id, column == value, Child.id != (child_id or -1))
+            select(Child.id).where(
+                Child.school_id == school_id, column == value, Child.id != (child_id or -1)
+            )
         ).first()
         if clash is not None:
             raise Conflict("{field} is already on the card of child {id}", field=field, id=clash)
 
 
 def add(
-    ctx: Context, actor: str | None, raw: Mapping[str, str], class_ref: str | None = None,
+    ctx: Context,
+    actor: str | None,
+    raw: Mapping[str, str],
+    class_ref: str | None = None,
     school: str | None = None,
 ) -> int:
     values = parse_fields(raw)
@@ -47,10 +52,17 @@ def add(
         session.add(child)
         session.flush()
         trail.append(
-            session, school_id=school_id, at=now, actor_id=who.id, action="child.added",
-            object_type="child", object_id=child.id,
-            data={"fields": sorted(k for k, v in values.items() if v is not None)
-                  + (["class"] if class_id else [])},
+            session,
+            school_id=school_id,
+            at=now,
+            actor_id=who.id,
+            action="child.added",
+            object_type="child",
+            object_id=child.id,
+            data={
+                "fields": sorted(k for k, v in values.items() if v is not None)
+                + (["class"] if class_id else [])
+            },
         )
         return child.id
 
@@ -63,7 +75,11 @@ def get_child(session: Session, child_id: int) -> Child:
 
 
 def edit(
-    ctx: Context, actor: str | None, child_id: int, raw: Mapping[str, str], class_ref: str | None = None
+    ctx: Context,
+    actor: str | None,
+    child_id: int,
+    raw: Mapping[str, str],
+    class_ref: str | None = None,
 ) -> list[str]:
     """Change fields; every changed field keeps its old value in history. Returns what changed."""
     values = parse_fields(raw)
@@ -84,16 +100,27 @@ def edit(
                 continue
             session.add(
                 ChildChange(
-                    school_id=child.school_id, child_id=child.id, field=field,
-                    old_value=as_text(old), new_value=as_text(new), changed_at=now, changed_by=who.id,
+                    school_id=child.school_id,
+                    child_id=child.id,
+                    field=field,
+                    old_value=as_text(old),
+                    new_value=as_text(new),
+                    changed_at=now,
+                    changed_by=who.id,
                 )
             )
             setattr(child, field, new)
             changed.append(field)
         if changed:
             trail.append(
-                session, school_id=child.school_id, at=now, actor_id=who.id, action="child.changed",
-                object_type="child", object_id=child.id, data={"fields": sorted(changed)},
+                session,
+                school_id=child.school_id,
+                at=now,
+                actor_id=who.id,
+                action="child.changed",
+                object_type="child",
+                object_id=child.id,
+                data={"fields": sorted(changed)},
             )
         return changed
 

@@ -56,8 +56,13 @@ def _fresh(path: str) -> None:
         Path(path + suffix).unlink(missing_ok=True)
 
 
-def run(path: str, children: int = 64, seed: int = 2026, lang: str = "zh_CN",
-        progress: Callable[[str], None] | None = None) -> DemoReport:
+def run(
+    path: str,
+    children: int = 64,
+    seed: int = 2026,
+    lang: str = "zh_CN",
+    progress: Callable[[str], None] | None = None,
+) -> DemoReport:
     from faker import Faker
 
     _fresh(path)
@@ -77,8 +82,9 @@ def _address(fake: Any) -> str:
     return re.sub(r"\s*\d{6}$", "", fake.address())
 
 
-def _build(ctx: Context, path: str, n_children: int, rng: random.Random, f: Any,
-           say: Callable[[str], None]) -> DemoReport:
+def _build(
+    ctx: Context, path: str, n_children: int, rng: random.Random, f: Any, say: Callable[[str], None]
+) -> DemoReport:
     init = setup.init(ctx, admin="赵校务", school=SCHOOL)
     admin = str(init.admin_id)
     say(i18n.render("creating classes and staff", ctx.lang))
@@ -136,7 +142,7 @@ def _build(ctx: Context, path: str, n_children: int, rng: random.Random, f: Any,
         if i % 11 == 5:  # some cards arrive incomplete from the survey
             del card["guardian_phone"], card["home_address"]
         name = surname + f.first_name()
-        child_ids.append(children.add(ctx, class_teachers[ref], {"name": name, **card}, ref))
+        child_ids.append(children.add(ctx, str(class_teachers[ref]), {"name": name, **card}, ref))
 
     say(i18n.render("taking cases through the stages", ctx.lang))
     report_refusals: list[Refusal] = []
@@ -148,7 +154,11 @@ def _build(ctx: Context, path: str, n_children: int, rng: random.Random, f: Any,
         except TransitionRefused as exc:
             if len(report_refusals) < 3:
                 report_refusals.append(
-                    Refusal(case_id, i18n.render(states.EVENT_LABELS[event], ctx.lang), [i18n.render(v.message, ctx.lang) for v in exc.verdicts])
+                    Refusal(
+                        case_id,
+                        i18n.render(states.EVENT_LABELS[event], ctx.lang),
+                        [i18n.render(v.message, ctx.lang) for v in exc.verdicts],
+                    )
                 )
             return False
 
@@ -162,44 +172,107 @@ def _build(ctx: Context, path: str, n_children: int, rng: random.Random, f: Any,
         if depth == 0 and i % 11 != 5:
             continue  # surveyed and filed; the counsellor has not assessed yet
         if not attempt(case_id, "assess", counsellor):
-            children.edit(ctx, teacher, child_id, {"guardian_phone": f.phone_number(),
-                                                    "home_address": _address(f)})
+            children.edit(
+                ctx,
+                teacher,
+                child_id,
+                {"guardian_phone": f.phone_number(), "home_address": _address(f)},
+            )
             if depth == 0:
                 continue
             attempt(case_id, "assess", counsellor)
         if depth == 0:
             continue
         cats = rng.sample(categories, rng.randint(1, 2))
-        records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
+        records.assessment(
+            ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。"
+        )
         if depth == 1:
             continue
         attempt(case_id, "plan", counsellor)
         items = []
         for cat in cats:
-            items.append(records.plan_item(
-                ctx, counsellor, case_id, category=cat, measures="每周两次课后辅导，安排学习帮手",
-                responsible=teacher, start=date(2026, 9, 15), end=date(2027, 1, 15),
-                content="优先辅导语文、数学；每月谈心一次", target="期末成绩提高、按时完成作业",
-            ))
+            items.append(
+                records.plan_item(
+                    ctx,
+                    counsellor,
+                    case_id,
+                    category=cat,
+                    measures="每周两次课后辅导，安排学习帮手",
+                    responsible=teacher,
+                    start=date(2026, 9, 15),
+                    end=date(2027, 1, 15),
+                    content="优先辅导语文、数学；每月谈心一次",
+                    target="期末成绩提高、按时完成作业",
+                )
+            )
         if depth == 2:
             continue
         if depth == 3:  # shows the guard: no mentor paired yet
             attempt(case_id, "mentor", counsellor)
             continue
-        records.pairing(ctx, counsellor, case_id, kind="mentor", staff=str(rng.choice(mentors)),
-                        partner_name=None, from_on=None, to_on=None)
+        records.pairing(
+            ctx,
+            counsellor,
+            case_id,
+            kind="mentor",
+            staff=str(rng.choice(mentors)),
+            partner_name=None,
+            from_on=None,
+            to_on=None,
+        )
         if rng.random() < 0.5:
-            records.pairing(ctx, counsellor, case_id, kind="caring_parent", staff=str(rng.choice(caring_parents)),
-                            partner_name=None, from_on=None, to_on=None)
-        records.pairing(ctx, counsellor, case_id, kind="study_helper", staff=None,
-                        partner_name=f.name(), from_on=None, to_on=None)
+            records.pairing(
+                ctx,
+                counsellor,
+                case_id,
+                kind="caring_parent",
+                staff=str(rng.choice(caring_parents)),
+                partner_name=None,
+                from_on=None,
+                to_on=None,
+            )
+        records.pairing(
+            ctx,
+            counsellor,
+            case_id,
+            kind="study_helper",
+            staff=None,
+            partner_name=f.name(),
+            from_on=None,
+            to_on=None,
+        )
         attempt(case_id, "mentor", counsellor)
-        records.contact(ctx, teacher, case_id, kind="talk", occurred_on=None, by=None,
-                        summary="谈心：适应良好，想念父母", follow_up="下月继续关注")
-        records.contact(ctx, teacher, case_id, kind="parent_feedback", occurred_on=None, by=None,
-                        summary="向在外务工父母反馈本月学习生活情况", follow_up=None)
-        records.contact(ctx, str(rng.choice(subject_teachers)), case_id, kind="home_visit", occurred_on=None,
-                        by=None, summary="家访：与祖辈交流监护情况", follow_up=None)
+        records.contact(
+            ctx,
+            teacher,
+            case_id,
+            kind="talk",
+            occurred_on=None,
+            by=None,
+            summary="谈心：适应良好，想念父母",
+            follow_up="下月继续关注",
+        )
+        records.contact(
+            ctx,
+            teacher,
+            case_id,
+            kind="parent_feedback",
+            occurred_on=None,
+            by=None,
+            summary="向在外务工父母反馈本月学习生活情况",
+            follow_up=None,
+        )
+        records.contact(
+            ctx,
+            str(rng.choice(subject_teachers)),
+            case_id,
+            kind="home_visit",
+            occurred_on=None,
+            by=None,
+            summary="家访：与祖辈交流监护情况",
+            follow_up=None,
+        )
         if depth == 4:
             continue
         attempt(case_id, "review", counsellor)
@@ -207,8 +280,14 @@ def _build(ctx: Context, path: str, n_children: int, rng: random.Random, f: Any,
             attempt(case_id, "continue", leader)
             continue
         for item in items:
-            records.review(ctx, counsellor, case_id, item_id=item, result=rng.choice(["met", "partly_met"]),
-                           effect="按时完成作业，成绩有所提高")
+            records.review(
+                ctx,
+                counsellor,
+                case_id,
+                item_id=item,
+                result=rng.choice(["met", "partly_met"]),
+                effect="按时完成作业，成绩有所提高",
+            )
         if depth == 6:
             attempt(case_id, "continue", leader)
             continue

@@ -1,4 +1,4 @@
-"""What each stage records: assessment, plan items, pairings, contacts (talk, visit, feedback, call), review."""
+"""What each stage records: assessment, plan items, pairings, contacts and the review."""
 
 from __future__ import annotations
 
@@ -54,9 +54,16 @@ class _Write:
 
     def audit(self, action: str, object_type: str, object_id: int, **data: Any) -> None:
         trail.append(
-            self.session, school_id=self.case.school_id, at=self.now, actor_id=self.actor.id,
-            action=action, object_type=object_type, object_id=object_id, case_id=self.case.id,
-            from_state=self.case.state, data=data,
+            self.session,
+            school_id=self.case.school_id,
+            at=self.now,
+            actor_id=self.actor.id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            case_id=self.case.id,
+            from_state=self.case.state,
+            data=data,
         )
 
     def staff_at_school(self, ref: str) -> Staff:
@@ -78,7 +85,9 @@ def _writing(
         if case.state not in allowed:
             raise InvalidInput(
                 "case {case} is {state}: {what} is recorded when the case is {allowed}",
-                case=case.id, state=states.state_label(case.state), what=what,
+                case=case.id,
+                state=states.state_label(case.state),
+                what=what,
                 allowed=[states.state_label(s) for s in allowed],
             )
         yield _Write(session, case, who, now)
@@ -89,18 +98,32 @@ def parse_category(text: str) -> str:
 
 
 def assessment(
-    ctx: Context, actor: str | None, case_id: int, categories: list[str], summary: str,
-    assessed_on: date | None = None, facts: dict[str, Any] | None = None,
+    ctx: Context,
+    actor: str | None,
+    case_id: int,
+    categories: list[str],
+    summary: str,
+    assessed_on: date | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> int:
     if not categories:
-        raise InvalidInput("--category: give at least one need category ({known})", known=", ".join(NEED_CATEGORIES))
+        raise InvalidInput(
+            "--category: give at least one need category ({known})",
+            known=", ".join(NEED_CATEGORIES),
+        )
     codes = sorted({parse_category(c) for c in categories})
     summary = require_text(summary, "--summary", 5000)
     with _writing(ctx, actor, case_id, (states.IDENTIFIED, states.ASSESSED), "an assessment") as w:
         row = Assessment(
-            school_id=w.case.school_id, case_id=w.case.id, case_version=w.case.version,
-            categories=codes, facts=dict(facts or {}), summary=summary,
-            assessed_on=assessed_on or w.now.date(), by_id=w.actor.id, recorded_at=w.now,
+            school_id=w.case.school_id,
+            case_id=w.case.id,
+            case_version=w.case.version,
+            categories=codes,
+            facts=dict(facts or {}),
+            summary=summary,
+            assessed_on=assessed_on or w.now.date(),
+            by_id=w.actor.id,
+            recorded_at=w.now,
         )
         w.session.add(row)
         w.session.flush()
@@ -109,47 +132,89 @@ def assessment(
 
 
 def plan_item(
-    ctx: Context, actor: str | None, case_id: int, *, category: str, measures: str,
-    responsible: str | None, start: date | None, end: date | None, content: str | None,
+    ctx: Context,
+    actor: str | None,
+    case_id: int,
+    *,
+    category: str,
+    measures: str,
+    responsible: str | None,
+    start: date | None,
+    end: date | None,
+    content: str | None,
     target: str | None,
 ) -> int:
     """Add one item to the case's current plan (a new plan starts after revise or reassess)."""
     code = parse_category(category)
     measures = require_text(measures, "--measures", 5000)
     if start and end and end < start:
-        raise InvalidInput("--end {end} is before --start {start}", end=end.isoformat(), start=start.isoformat())
+        raise InvalidInput(
+            "--end {end} is before --start {start}", end=end.isoformat(), start=start.isoformat()
+        )
     with _writing(ctx, actor, case_id, (states.ASSESSED, states.INDIVIDUAL_PLAN), "a plan item") as w:
         owner = w.staff_at_school(responsible) if responsible else w.actor
         r = case_facts.rounds(w.session, w.case)
         plan = case_facts.current_plan(w.session, w.case, r.plan)
         if plan is None:
             plan = Plan(
-                school_id=w.case.school_id, case_id=w.case.id, case_version=w.case.version,
-                created_at=w.now, by_id=w.actor.id,
+                school_id=w.case.school_id,
+                case_id=w.case.id,
+                case_version=w.case.version,
+                created_at=w.now,
+                by_id=w.actor.id,
             )
             w.session.add(plan)
             w.session.flush()
         item = PlanItem(
-            school_id=w.case.school_id, plan_id=plan.id, category=code, measures=measures,
-            responsible_id=owner.id, start_on=start, end_on=end,
+            school_id=w.case.school_id,
+            plan_id=plan.id,
+            category=code,
+            measures=measures,
+            responsible_id=owner.id,
+            start_on=start,
+            end_on=end,
             content=content.strip() if content and content.strip() else None,
             stage_target=target.strip() if target and target.strip() else None,
         )
         w.session.add(item)
         w.session.flush()
         w.audit(
-            "plan_item.recorded", "plan_item", item.id, plan_id=plan.id, category=code,
-            fields=[f for f, v in (("start", start), ("end", end), ("content", item.content),
-                                   ("stage_target", item.stage_target)) if v],
+            "plan_item.recorded",
+            "plan_item",
+            item.id,
+            plan_id=plan.id,
+            category=code,
+            fields=[
+                f
+                for f, v in (
+                    ("start", start),
+                    ("end", end),
+                    ("content", item.content),
+                    ("stage_target", item.stage_target),
+                )
+                if v
+            ],
         )
         return item.id
 
 
 def pairing(
-    ctx: Context, actor: str | None, case_id: int, *, kind: str, staff: str | None,
-    partner_name: str | None, from_on: date | None, to_on: date | None,
+    ctx: Context,
+    actor: str | None,
+    case_id: int,
+    *,
+    kind: str,
+    staff: str | None,
+    partner_name: str | None,
+    from_on: date | None,
+    to_on: date | None,
 ) -> int:
-    kind = parse_choice(kind, "--kind", PAIRING_KINDS, {"帮扶教师": "mentor", "爱心家长": "caring_parent", "学习帮手": "study_helper"})
+    kind = parse_choice(
+        kind,
+        "--kind",
+        PAIRING_KINDS,
+        {"帮扶教师": "mentor", "爱心家长": "caring_parent", "学习帮手": "study_helper"},
+    )
     if kind == "study_helper":
         if not partner_name:
             raise InvalidInput("a study helper is a pupil: give --pupil NAME")
@@ -160,11 +225,19 @@ def pairing(
         partner = w.staff_at_school(staff) if staff else None
         start = from_on or w.now.date()
         if to_on is not None and to_on < start:
-            raise InvalidInput("--to {to} is before --from {start}", to=to_on.isoformat(), start=start.isoformat())
+            raise InvalidInput(
+                "--to {to} is before --from {start}", to=to_on.isoformat(), start=start.isoformat()
+            )
         row = Pairing(
-            school_id=w.case.school_id, case_id=w.case.id, kind=kind,
-            staff_id=partner.id if partner else None, partner_name=partner_name if not partner else None,
-            from_on=start, to_on=to_on, recorded_at=w.now, recorded_by=w.actor.id,
+            school_id=w.case.school_id,
+            case_id=w.case.id,
+            kind=kind,
+            staff_id=partner.id if partner else None,
+            partner_name=partner_name if not partner else None,
+            from_on=start,
+            to_on=to_on,
+            recorded_at=w.now,
+            recorded_by=w.actor.id,
         )
         w.session.add(row)
         w.session.flush()
@@ -173,11 +246,20 @@ def pairing(
 
 
 def contact(
-    ctx: Context, actor: str | None, case_id: int, *, kind: str, occurred_on: date | None,
-    by: str | None, summary: str, follow_up: str | None,
+    ctx: Context,
+    actor: str | None,
+    case_id: int,
+    *,
+    kind: str,
+    occurred_on: date | None,
+    by: str | None,
+    summary: str,
+    follow_up: str | None,
 ) -> int:
     if kind not in CONTACT_KINDS:
-        raise InvalidInput("contact kind '{kind}' is not one of {known}", kind=kind, known=", ".join(CONTACT_KINDS))
+        raise InvalidInput(
+            "contact kind '{kind}' is not one of {known}", kind=kind, known=", ".join(CONTACT_KINDS)
+        )
     summary = require_text(summary, "--summary", 5000)
     with _writing(ctx, actor, case_id, states.OPEN_STATES, "a contact") as w:
         author = w.staff_at_school(by) if by else w.actor
@@ -185,23 +267,47 @@ def contact(
         if day > w.now.date():
             raise InvalidInput("--date {day} is in the future", day=day.isoformat())
         row = ContactEntry(
-            school_id=w.case.school_id, case_id=w.case.id, kind=kind, occurred_on=day,
-            by_id=author.id, summary=summary,
+            school_id=w.case.school_id,
+            case_id=w.case.id,
+            kind=kind,
+            occurred_on=day,
+            by_id=author.id,
+            summary=summary,
             follow_up=follow_up.strip() if follow_up and follow_up.strip() else None,
-            recorded_at=w.now, recorded_by=w.actor.id,
+            recorded_at=w.now,
+            recorded_by=w.actor.id,
         )
         w.session.add(row)
         w.session.flush()
-        w.audit("contact.recorded", "contact_entry", row.id, kind=kind, occurred_on=day.isoformat(), by_id=author.id)
+        w.audit(
+            "contact.recorded",
+            "contact_entry",
+            row.id,
+            kind=kind,
+            occurred_on=day.isoformat(),
+            by_id=author.id,
+        )
         return row.id
 
 
 def review(
-    ctx: Context, actor: str | None, case_id: int, *, item_id: int, result: str, effect: str,
-    reviewed_on: date | None = None, summary: str | None = None,
+    ctx: Context,
+    actor: str | None,
+    case_id: int,
+    *,
+    item_id: int,
+    result: str,
+    effect: str,
+    reviewed_on: date | None = None,
+    summary: str | None = None,
 ) -> int:
     """Record the stage effect of one plan item in this stage's review (created on first use)."""
-    result = parse_choice(result, "--result", REVIEW_RESULTS, {"达成": "met", "部分达成": "partly_met", "未达成": "not_met"})
+    result = parse_choice(
+        result,
+        "--result",
+        REVIEW_RESULTS,
+        {"达成": "met", "部分达成": "partly_met", "未达成": "not_met"},
+    )
     effect = require_text(effect, "--effect", 5000)
     with _writing(ctx, actor, case_id, (states.REVIEWED,), "a review") as w:
         r = case_facts.rounds(w.session, w.case)
@@ -213,14 +319,21 @@ def review(
             items = w.session.scalars(select(PlanItem.id).where(PlanItem.plan_id == plan.id)).all()
             raise NotFound(
                 "plan item {item} is not in the current plan of case {case} (items: {items})",
-                item=item_id, case=w.case.id, items=", ".join(map(str, items)),
+                item=item_id,
+                case=w.case.id,
+                items=", ".join(map(str, items)),
             )
         row = case_facts.current_review(w.session, w.case)
         if row is None:
             row = Review(
-                school_id=w.case.school_id, case_id=w.case.id, case_version=w.case.version,
-                plan_id=plan.id, reviewed_on=reviewed_on or w.now.date(), by_id=w.actor.id,
-                summary=summary, recorded_at=w.now,
+                school_id=w.case.school_id,
+                case_id=w.case.id,
+                case_version=w.case.version,
+                plan_id=plan.id,
+                reviewed_on=reviewed_on or w.now.date(),
+                by_id=w.actor.id,
+                summary=summary,
+                recorded_at=w.now,
             )
             w.session.add(row)
             w.session.flush()
@@ -231,10 +344,23 @@ def review(
         ).first()
         if existing is None:
             w.session.add(
-                ReviewEffect(school_id=w.case.school_id, review_id=row.id, plan_item_id=item.id, result=result, effect=effect)
+                ReviewEffect(
+                    school_id=w.case.school_id,
+                    review_id=row.id,
+                    plan_item_id=item.id,
+                    result=result,
+                    effect=effect,
+                )
             )
         else:
             existing.result, existing.effect = result, effect
         w.session.flush()
-        w.audit("review.recorded", "review", row.id, plan_item_id=item.id, result=result, replaced=existing is not None)
+        w.audit(
+            "review.recorded",
+            "review",
+            row.id,
+            plan_item_id=item.id,
+            result=result,
+            replaced=existing is not None,
+        )
         return row.id

@@ -45,8 +45,13 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
             session.add(target)
             session.flush()
             trail.append(
-                session, school_id=target.id, at=now, actor_id=None, action="school.created",
-                object_type="school", object_id=target.id,
+                session,
+                school_id=target.id,
+                at=now,
+                actor_id=None,
+                action="school.created",
+                object_type="school",
+                object_id=target.id,
             )
         existing = session.execute(
             select(Staff)
@@ -57,8 +62,14 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
             return InitResult(revision, target.id, existing.id, False)
         staff = _new_staff(session, target.id, admin, ["admin"], None, now)
         trail.append(
-            session, school_id=target.id, at=now, actor_id=None, action="staff.added",
-            object_type="staff", object_id=staff.id, data={"roles": ["admin"], "bootstrap": True},
+            session,
+            school_id=target.id,
+            at=now,
+            actor_id=None,
+            action="staff.added",
+            object_type="staff",
+            object_id=staff.id,
+            data={"roles": ["admin"], "bootstrap": True},
         )
         return InitResult(revision, target.id, staff.id, True)
 
@@ -72,8 +83,11 @@ def _new_staff(
     for role in roles:
         session.add(
             Membership(
-                staff_id=staff.id, school_id=school_id, role=role,
-                class_id=class_id if role == "class_teacher" else None, started_on=now.date(),
+                staff_id=staff.id,
+                school_id=school_id,
+                role=role,
+                class_id=class_id if role == "class_teacher" else None,
+                started_on=now.date(),
             )
         )
     session.flush()
@@ -90,8 +104,12 @@ def parse_roles(roles: list[str]) -> list[str]:
 
 
 def add_staff(
-    ctx: Context, actor: str | None, name: str, roles: list[str],
-    class_ref: str | None = None, school: str | None = None,
+    ctx: Context,
+    actor: str | None,
+    name: str,
+    roles: list[str],
+    class_ref: str | None = None,
+    school: str | None = None,
 ) -> int:
     name = require_text(name, "name", 100)
     roles = parse_roles(roles)
@@ -104,8 +122,14 @@ def add_staff(
             raise InvalidInput("a class teacher needs --class")
         staff = _new_staff(session, school_id, name, roles, class_id, now)
         trail.append(
-            session, school_id=school_id, at=now, actor_id=who.id, action="staff.added",
-            object_type="staff", object_id=staff.id, data={"roles": roles},
+            session,
+            school_id=school_id,
+            at=now,
+            actor_id=who.id,
+            action="staff.added",
+            object_type="staff",
+            object_id=staff.id,
+            data={"roles": roles},
         )
         return staff.id
 
@@ -124,7 +148,13 @@ def list_staff(ctx: Context, school: str | None = None) -> list[dict[str, Any]]:
         for staff, membership, school_name in session.execute(query):
             entry = rows.setdefault(
                 staff.id,
-                {"id": staff.id, "name": staff.name, "school": school_name, "roles": [], "class_id": None},
+                {
+                    "id": staff.id,
+                    "name": staff.name,
+                    "school": school_name,
+                    "roles": [],
+                    "class_id": None,
+                },
             )
             if membership.ended_on is None:
                 entry["roles"].append(membership.role)
@@ -166,17 +196,26 @@ def add_class(ctx: Context, actor: str | None, grade: int, name: str, school: st
         require_member(session, who, school_id, now.date())
         clash = session.scalars(
             select(SchoolClass).where(
-                SchoolClass.school_id == school_id, SchoolClass.grade == grade, SchoolClass.name == name
+                SchoolClass.school_id == school_id,
+                SchoolClass.grade == grade,
+                SchoolClass.name == name,
             )
         ).first()
         if clash is not None:
-            raise Conflict("class {grade}/{name} already exists (id {id})", grade=grade, name=name, id=clash.id)
+            raise Conflict(
+                "class {grade}/{name} already exists (id {id})", grade=grade, name=name, id=clash.id
+            )
         cls = SchoolClass(school_id=school_id, grade=grade, name=name)
         session.add(cls)
         session.flush()
         trail.append(
-            session, school_id=school_id, at=now, actor_id=who.id, action="class.added",
-            object_type="school_class", object_id=cls.id,
+            session,
+            school_id=school_id,
+            at=now,
+            actor_id=who.id,
+            action="class.added",
+            object_type="school_class",
+            object_id=cls.id,
         )
         return cls.id
 
@@ -189,6 +228,12 @@ def list_classes(ctx: Context) -> list[dict[str, Any]]:
             .order_by(SchoolClass.school_id, SchoolClass.grade, SchoolClass.name)
         )
         return [
-            {"id": c.id, "school": s, "grade": c.grade, "name": c.name, "ref": f"{c.grade}/{c.name}"}
+            {
+                "id": c.id,
+                "school": s,
+                "grade": c.grade,
+                "name": c.name,
+                "ref": f"{c.grade}/{c.name}",
+            }
             for c, s in rows
         ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
+from contextlib import closing
 from datetime import datetime
 from typing import IO, Any
 
@@ -88,13 +89,19 @@ def _as_event(row: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _stream(session: Session, school_id: int | None = None) -> Iterator[dict[str, Any]]:
+def _stream(session: Session, school_id: int | None = None) -> Generator[dict[str, Any], None, None]:
     query = select(AuditEvent).order_by(AuditEvent.school_id, AuditEvent.seq)
     if school_id is not None:
         query = query.where(AuditEvent.school_id == school_id)
-    for row in session.scalars(query.execution_options(yield_per=STREAM_BATCH)):
-        yield _as_event(row)
-        session.expunge(row)
+    # yield_per streams through a server-side cursor on PostgreSQL; close it even when the
+    # consumer stops early (verify stops at the first problem).
+    result = session.scalars(query.execution_options(yield_per=STREAM_BATCH))
+    try:
+        for row in result:
+            yield _as_event(row)
+            session.expunge(row)
+    finally:
+        result.close()
 
 
 def verify(ctx: Context, school_id: int | None = None) -> audit.VerifyResult:
@@ -103,7 +110,8 @@ def verify(ctx: Context, school_id: int | None = None) -> audit.VerifyResult:
         if school_id is not None:
             heads_q = heads_q.where(AuditHead.school_id == school_id)
         heads = {sid: (seq, h) for sid, seq, h in session.execute(heads_q)}
-        return audit.verify(_stream(session, school_id), heads)
+        with closing(_stream(session, school_id)) as events:
+            return audit.verify(events, heads)
 
 
 EXPORT_FORMATS = ("jsonl", "csv")
@@ -127,7 +135,6 @@ def export(ctx: Context, fmt: str, out: IO[str], school_id: int | None = None) -
                 writer.writerow([event[k] for k in (*audit.FIELDS, "hash")])
                 count += 1
     return count
-
 
 
 def export_file(ctx: Context, fmt: str, path: str) -> int:

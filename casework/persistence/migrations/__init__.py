@@ -1,0 +1,1 @@
+"""Alembic revisions of the casework schema (run by casework.persistence.migrate)."""

@@ -38,9 +38,7 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_event",
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("ts", sa.String(length=32), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
@@ -53,9 +51,7 @@ def upgrade() -> None:
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_audit_event_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_audit_event_school_id_school")),
         sa.PrimaryKeyConstraint("school_id", "seq", name=op.f("pk_audit_event")),
     )
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
@@ -63,27 +59,19 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_head",
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_audit_head_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_audit_head_school_id_school")),
         sa.PrimaryKeyConstraint("school_id", name=op.f("pk_audit_head")),
     )
     op.create_table(
         "school_class",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("grade", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=50), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_school_class_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_school_class_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_school_class")),
         sa.UniqueConstraint("school_id", "grade", "name", name=op.f("uq_school_class_school_id")),
     )
@@ -93,9 +81,7 @@ def upgrade() -> None:
     op.create_table(
         "child",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("class_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("sex", sa.String(length=10), nullable=True),
@@ -126,18 +112,12 @@ def upgrade() -> None:
         sa.Column("guardian_health", sa.String(length=500), nullable=True),
         sa.Column("guardian_age", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(
             ["class_id"], ["school_class.id"], name=op.f("fk_child_class_id_school_class")
         ),
-        sa.ForeignKeyConstraint(
-            ["created_by"], ["staff.id"], name=op.f("fk_child_created_by_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_child_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["created_by"], ["staff.id"], name=op.f("fk_child_created_by_staff")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_child_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_child")),
         sa.UniqueConstraint("school_id", "student_no", name=op.f("uq_child_school_id")),
     )
@@ -149,9 +129,7 @@ def upgrade() -> None:
         "membership",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("staff_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("role", sa.String(length=30), nullable=False),
         sa.Column("class_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("started_on", sa.Date(), nullable=False),
@@ -159,12 +137,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["class_id"], ["school_class.id"], name=op.f("fk_membership_class_id_school_class")
         ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_membership_school_id_school")
-        ),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff.id"], name=op.f("fk_membership_staff_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_membership_school_id_school")),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_membership_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_membership")),
     )
     with op.batch_alter_table("membership", schema=None) as batch_op:
@@ -174,27 +148,17 @@ def upgrade() -> None:
     op.create_table(
         "case_file",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("child_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("state", sa.String(length=30), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("definition_version", sa.String(length=32), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "opened_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("opened_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("state_since", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["child.id"], name=op.f("fk_case_file_child_id_child")
-        ),
-        sa.ForeignKeyConstraint(
-            ["opened_by"], ["staff.id"], name=op.f("fk_case_file_opened_by_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_case_file_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["child_id"], ["child.id"], name=op.f("fk_case_file_child_id_child")),
+        sa.ForeignKeyConstraint(["opened_by"], ["staff.id"], name=op.f("fk_case_file_opened_by_staff")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_case_file_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_file")),
     )
     with op.batch_alter_table("case_file", schema=None) as batch_op:
@@ -204,26 +168,16 @@ def upgrade() -> None:
     op.create_table(
         "child_change",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("child_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("field", sa.String(length=40), nullable=False),
         sa.Column("old_value", sa.Text(), nullable=True),
         sa.Column("new_value", sa.Text(), nullable=True),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "changed_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["changed_by"], ["staff.id"], name=op.f("fk_child_change_changed_by_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["child_id"], ["child.id"], name=op.f("fk_child_change_child_id_child")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_child_change_school_id_school")
-        ),
+        sa.Column("changed_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(["changed_by"], ["staff.id"], name=op.f("fk_child_change_changed_by_staff")),
+        sa.ForeignKeyConstraint(["child_id"], ["child.id"], name=op.f("fk_child_change_child_id_child")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_child_change_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_child_change")),
     )
     with op.batch_alter_table("child_change", schema=None) as batch_op:
@@ -233,9 +187,7 @@ def upgrade() -> None:
     op.create_table(
         "assessment",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_version", sa.Integer(), nullable=False),
         sa.Column("categories", sa.JSON(), nullable=False),
@@ -245,12 +197,8 @@ def upgrade() -> None:
         sa.Column("by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["by_id"], ["staff.id"], name=op.f("fk_assessment_by_id_staff")),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["case_file.id"], name=op.f("fk_assessment_case_id_case_file")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_assessment_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name=op.f("fk_assessment_case_id_case_file")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_assessment_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment")),
     )
     with op.batch_alter_table("assessment", schema=None) as batch_op:
@@ -259,9 +207,7 @@ def upgrade() -> None:
     op.create_table(
         "case_event",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("event", sa.String(length=30), nullable=False),
@@ -270,24 +216,16 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["staff.id"], name=op.f("fk_case_event_actor_id_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["case_file.id"], name=op.f("fk_case_event_case_id_case_file")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_case_event_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["actor_id"], ["staff.id"], name=op.f("fk_case_event_actor_id_staff")),
+        sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name=op.f("fk_case_event_case_id_case_file")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_case_event_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_event")),
         sa.UniqueConstraint("case_id", "version", name=op.f("uq_case_event_case_id")),
     )
     op.create_table(
         "contact_entry",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("occurred_on", sa.Date(), nullable=False),
@@ -295,9 +233,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("follow_up", sa.Text(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "recorded_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("recorded_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(["by_id"], ["staff.id"], name=op.f("fk_contact_entry_by_id_staff")),
         sa.ForeignKeyConstraint(
             ["case_id"], ["case_file.id"], name=op.f("fk_contact_entry_case_id_case_file")
@@ -305,22 +241,16 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["recorded_by"], ["staff.id"], name=op.f("fk_contact_entry_recorded_by_staff")
         ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_contact_entry_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_contact_entry_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_entry")),
     )
     with op.batch_alter_table("contact_entry", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_contact_entry_case_kind", ["case_id", "kind", "occurred_on"], unique=False
-        )
+        batch_op.create_index("ix_contact_entry_case_kind", ["case_id", "kind", "occurred_on"], unique=False)
 
     op.create_table(
         "pairing",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("staff_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
@@ -328,18 +258,10 @@ def upgrade() -> None:
         sa.Column("from_on", sa.Date(), nullable=False),
         sa.Column("to_on", sa.Date(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "recorded_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["case_file.id"], name=op.f("fk_pairing_case_id_case_file")
-        ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by"], ["staff.id"], name=op.f("fk_pairing_recorded_by_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_pairing_school_id_school")
-        ),
+        sa.Column("recorded_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name=op.f("fk_pairing_case_id_case_file")),
+        sa.ForeignKeyConstraint(["recorded_by"], ["staff.id"], name=op.f("fk_pairing_recorded_by_staff")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_pairing_school_id_school")),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_pairing_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pairing")),
     )
@@ -349,20 +271,14 @@ def upgrade() -> None:
     op.create_table(
         "plan",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(["by_id"], ["staff.id"], name=op.f("fk_plan_by_id_staff")),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["case_file.id"], name=op.f("fk_plan_case_id_case_file")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_plan_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name=op.f("fk_plan_case_id_case_file")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_plan_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan")),
     )
     with op.batch_alter_table("plan", schema=None) as batch_op:
@@ -371,15 +287,11 @@ def upgrade() -> None:
     op.create_table(
         "plan_item",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("category", sa.String(length=30), nullable=False),
         sa.Column("measures", sa.Text(), nullable=False),
-        sa.Column(
-            "responsible_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("responsible_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("start_on", sa.Date(), nullable=True),
         sa.Column("end_on", sa.Date(), nullable=True),
         sa.Column("content", sa.Text(), nullable=True),
@@ -388,9 +300,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["responsible_id"], ["staff.id"], name=op.f("fk_plan_item_responsible_id_staff")
         ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_plan_item_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_plan_item_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_item")),
     )
     with op.batch_alter_table("plan_item", schema=None) as batch_op:
@@ -399,9 +309,7 @@ def upgrade() -> None:
     op.create_table(
         "review",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_version", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -410,13 +318,9 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["by_id"], ["staff.id"], name=op.f("fk_review_by_id_staff")),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["case_file.id"], name=op.f("fk_review_case_id_case_file")
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name=op.f("fk_review_case_id_case_file")),
         sa.ForeignKeyConstraint(["plan_id"], ["plan.id"], name=op.f("fk_review_plan_id_plan")),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_review_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_review_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review")),
     )
     with op.batch_alter_table("review", schema=None) as batch_op:
@@ -425,26 +329,16 @@ def upgrade() -> None:
     op.create_table(
         "review_effect",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "review_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "plan_item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("school_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("review_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("plan_item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("result", sa.String(length=20), nullable=False),
         sa.Column("effect", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_item_id"], ["plan_item.id"], name=op.f("fk_review_effect_plan_item_id_plan_item")
         ),
-        sa.ForeignKeyConstraint(
-            ["review_id"], ["review.id"], name=op.f("fk_review_effect_review_id_review")
-        ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["school.id"], name=op.f("fk_review_effect_school_id_school")
-        ),
+        sa.ForeignKeyConstraint(["review_id"], ["review.id"], name=op.f("fk_review_effect_review_id_review")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_review_effect_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_effect")),
         sa.UniqueConstraint("review_id", "plan_item_id", name=op.f("uq_review_effect_review_id")),
     )

@@ -1,0 +1,345 @@
+"""Measure how fast the service layer fires events, against the same writes done with raw sqlite3.
+
+Fires ``assess`` once on each of N open cases, one transaction per event, through
+``cases.advance`` (actor and membership checks, facts, rule modules, compare-and-set, case event,
+audit chain); then performs the writes the issue names with raw sqlite3 on a second file with
+the same pragmas (update the case, insert a hashed audit row, commit; the engine also inserts a
+case_event row and moves the audit head). Prints both rates, their ratio against the target,
+and checks that the engine's audit chain still verifies.
+
+    .venv/bin/python bench/advance.py [--cases 10000] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import func, select
+
+from casework import states
+from casework.domain.child import parse_fields
+from casework.persistence.db import Database
+from casework.persistence.tables import Case, Child
+from casework.services import cases, setup, trail
+from casework.services import facts as case_facts
+from casework.services.context import Context
+
+TARGET = 3.0  # the engine's rate may be at most this many times slower than the raw loop
+EVENT = "assess"
+SCHOOL = "基准测试小学"
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=60000",
+)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def card(i: int) -> dict[str, str]:
+    """A contact card complete enough for the core guard on ``assess``."""
+    return {
+        "name": f"学生{i:05d}",
+        "sex": "女" if i % 2 else "男",
+        "birth_date": "2016-03-08",
+        "student_no": f"B{i:06d}",
+        "home_address": "贵州省某县白岩镇",
+        "family_situation": "both_away",
+        "father_name": "父亲",
+        "father_phone": "13800000000",
+        "guardian_name": "祖母",
+        "guardian_relation": "祖母",
+        "guardian_phone": "13900000000",
+    }
+
+
+@dataclass
+class Fixture:
+    ctx: Context
+    counsellor: str
+    case_ids: list[int]
+
+
+def build_engine_db(path: Path, n: int) -> Fixture:
+    """School, class and counsellor through the services; children and cases in one transaction.
+
+    Adding 10,000 children and opening their cases one transaction each takes minutes, so they
+    are written in bulk, with the same rows and audit events ``children.add`` and
+    ``cases.open_case`` would append, so that the chain stays valid.
+    """
+    ctx = Context(db=Database(str(path)), clock=fixed_clock)
+    init = setup.init(ctx, admin="校务管理员", school=SCHOOL)
+    assert init.school_id is not None and init.admin_id is not None
+    admin = str(init.admin_id)
+    class_id = setup.add_class(ctx, admin, 4, "1班")
+    counsellor = setup.add_staff(ctx, admin, "郑心怡", ["counsellor"])
+    school_id, now = init.school_id, ctx.now()
+    with ctx.db.write() as session:
+        kids, filled = [], []
+        for i in range(n):
+            values = parse_fields(card(i))
+            kids.append(
+                Child(
+                    school_id=school_id,
+                    class_id=class_id,
+                    created_at=now,
+                    created_by=init.admin_id,
+                    **values,
+                )
+            )
+            filled.append(sorted(k for k, v in values.items() if v is not None) + ["class"])
+        session.add_all(kids)
+        session.flush()
+        for kid, fields in zip(kids, filled, strict=True):
+            trail.append(
+                session,
+                school_id=school_id,
+                at=now,
+                actor_id=init.admin_id,
+                action="child.added",
+                object_type="child",
+                object_id=kid.id,
+                data={"fields": fields},
+            )
+        opened = [
+            Case(
+                school_id=school_id,
+                child_id=kid.id,
+                state=states.CURRENT.initial,
+                version=0,
+                definition_version=states.CURRENT.version,
+                opened_at=now,
+                opened_by=counsellor,
+                state_since=now,
+            )
+            for kid in kids
+        ]
+        session.add_all(opened)
+        session.flush()
+        for case in opened:
+            trail.append(
+                session,
+                school_id=school_id,
+                at=now,
+                actor_id=counsellor,
+                action="case.opened",
+                object_type="case",
+                object_id=case.id,
+                case_id=case.id,
+                to_state=case.state,
+                data={"child_id": case.child_id, "definition_version": case.definition_version},
+            )
+        case_ids = [case.id for case in opened]
+    ctx.rules  # load the rule modules now, not inside the timed loop  # noqa: B018
+    return Fixture(ctx, str(counsellor), case_ids)
+
+
+@dataclass
+class Stopwatch:
+    """Time spent inside wrapped functions and how often they ran, summed over every call."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.seconds.setdefault(label, 0.0)
+        self.calls.setdefault(label, 0)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - start
+                self.calls[label] += 1
+
+        return timed
+
+
+# What ``cases.advance`` calls, by the module attribute it looks the function up on.
+WATCHED: tuple[tuple[ModuleType, str, str], ...] = (
+    (cases, "evaluate", "rule evaluation"),
+    (case_facts, "load", "facts loading"),
+)
+
+
+@contextmanager
+def watching(stopwatch: Stopwatch) -> Iterator[None]:
+    """Time rule evaluation and facts loading while ``cases.advance`` runs; restore after."""
+    originals = [(module, name, getattr(module, name)) for module, name, _ in WATCHED]
+    for (module, name, label), (_, _, fn) in zip(WATCHED, originals, strict=True):
+        setattr(module, name, stopwatch.wrap(label, fn))
+    try:
+        yield
+    finally:
+        for module, name, fn in originals:
+            setattr(module, name, fn)
+
+
+def engine_loop(fixture: Fixture, stopwatch: Stopwatch) -> float:
+    """Fire the event on every case, one ``cases.advance`` transaction each; seconds taken."""
+    ctx, actor = fixture.ctx, fixture.counsellor
+    with watching(stopwatch):
+        start = time.perf_counter()
+        for case_id in fixture.case_ids:
+            moved = cases.advance(ctx, actor, case_id, EVENT)
+            if moved.to_state != states.ASSESSED:
+                raise SystemExit(f"case {case_id} went to {moved.to_state}, not assessed")
+        return time.perf_counter() - start
+
+
+RAW_SCHEMA = """
+CREATE TABLE case_file (
+    id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    state_since TEXT NOT NULL
+);
+CREATE TABLE audit_event (
+    seq INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    actor_id INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    case_id INTEGER NOT NULL REFERENCES case_file (id),
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"""
+
+
+def raw_connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)  # we issue BEGIN and COMMIT ourselves
+    for pragma in PRAGMAS:
+        db.execute(pragma)
+    return db
+
+
+def build_raw_db(path: Path, n: int) -> list[int]:
+    db = raw_connect(path)
+    try:
+        db.executescript(RAW_SCHEMA)
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(
+            "INSERT INTO case_file (id, state, version, state_since) VALUES (?, ?, 0, ?)",
+            ((i + 1, states.IDENTIFIED, NOW.isoformat()) for i in range(n)),
+        )
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    return list(range(1, n + 1))
+
+
+def raw_loop(path: Path, case_ids: list[int]) -> float:
+    """The same writes without the engine: update the case, append a hashed audit row, commit."""
+    db = raw_connect(path)
+    ts, actor = NOW.isoformat(), 1
+    prev = "0" * 64
+    try:
+        start = time.perf_counter()
+        for seq, case_id in enumerate(case_ids, start=1):
+            db.execute("BEGIN IMMEDIATE")
+            moved = db.execute(
+                "UPDATE case_file SET state = ?, version = version + 1, state_since = ? "
+                "WHERE id = ? AND state = ? AND version = ?",
+                (states.ASSESSED, ts, case_id, states.IDENTIFIED, 0),
+            )
+            if moved.rowcount != 1:
+                raise SystemExit(f"raw: case {case_id} changed meanwhile")
+            data = json.dumps({"event": EVENT, "version": 1}, separators=(",", ":"))
+            row = (seq, ts, actor, "case.moved", case_id, states.IDENTIFIED, states.ASSESSED, data)
+            digest = hashlib.sha256((prev + json.dumps(row)).encode()).hexdigest()
+            db.execute(
+                "INSERT INTO audit_event (seq, ts, actor_id, action, case_id, from_state, "
+                "to_state, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, prev, digest),
+            )
+            db.execute("COMMIT")
+            prev = digest
+        return time.perf_counter() - start
+    finally:
+        db.close()
+
+
+def assessed_count(ctx: Context) -> int:
+    with ctx.db.read() as session:
+        return session.scalar(select(func.count()).where(Case.state == states.ASSESSED)) or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cases", type=int, default=10_000, help="how many cases (10,000)")
+    parser.add_argument("--dir", help="where to put the two SQLite files (a fresh temporary directory)")
+    args = parser.parse_args(argv)
+    if args.cases < 1:
+        parser.error("--cases must be at least 1")
+    n = args.cases
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp:
+        print(f"advance benchmark: {n:,} cases, one '{EVENT}' each, one transaction per event")
+        print(f"SQLite files in {tmp} (journal_mode=WAL, foreign_keys=ON, synchronous=FULL)")
+
+        start = time.perf_counter()
+        fixture = build_engine_db(Path(tmp) / "engine.db", n)
+        raw_ids = build_raw_db(Path(tmp) / "raw.db", n)
+        print(f"setup (not timed)      {time.perf_counter() - start:8.1f} s")
+
+        stopwatch = Stopwatch()
+        engine_s = engine_loop(fixture, stopwatch)
+        raw_s = raw_loop(Path(tmp) / "raw.db", raw_ids)
+        engine_rate, raw_rate = n / engine_s, n / raw_s
+        ratio = raw_rate / engine_rate
+        print(
+            f"engine (cases.advance) {engine_rate:8,.0f} events/s"
+            f"  ({engine_s:.2f} s, {engine_s / n * 1e3:.3f} ms/event)"
+        )
+        print(
+            f"raw sqlite3            {raw_rate:8,.0f} events/s"
+            f"  ({raw_s:.2f} s, {raw_s / n * 1e3:.3f} ms/event)"
+        )
+        verdict = "PASS" if ratio <= TARGET else "FAIL"
+        print(f"ratio raw/engine       {ratio:8.2f}×  target ≤ {TARGET:.1f}×: {verdict}")
+        for label, seconds in stopwatch.seconds.items():
+            print(
+                f"  {label:<20} {seconds / engine_s:8.1%} of engine time"
+                f" ({seconds:.2f} s in {stopwatch.calls[label]:,} calls)"
+            )
+
+        moved = assessed_count(fixture.ctx)
+        start = time.perf_counter()
+        result = trail.verify(fixture.ctx)
+        verify_s = time.perf_counter() - start
+        fixture.ctx.db.dispose()
+        if result.ok:
+            chain = f"ok, {result.events:,} events in {result.schools} school(s)"
+        else:
+            chain = f"BROKEN: {result.problem}"
+        print(f"cases now assessed     {moved:8,}")
+        print(f"audit chain            {chain} (verified in {verify_s:.1f} s)")
+    print(f"total                  {time.perf_counter() - began:8.1f} s")
+    return 0 if result.ok and moved == n else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Generate docs/cli.md from the click app, so the CLI reference cannot drift from the code."""
+
+from __future__ import annotations
+
+import inspect
+
+import click
+
+from casework.cli.app import app
+
+
+def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+    found = [(path, command)]
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            found += _walk(command.commands[name], [*path, name])
+    return found
+
+
+def _options(command: click.Command, ctx: click.Context) -> list[str]:
+    lines = []
+    for param in command.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is None:
+            continue
+        flags, text = (part.replace("|", "\\|") for part in record)
+        if flags != "--help":
+            lines.append(f"| `{flags}` | {text} |")
+    return lines
+
+
+def render() -> str:
+    root = app()
+    out = [
+        "# CLI reference",
+        "",
+        "Generated from the click application by `make docs` (`python -m casework.cli.reference`);",
+        "a test fails when this file is stale. Exit codes: 0 done; 1 error (bad input, unknown id);",
+        "2 usage; 3 move refused by rules; 4 conflict (the case changed meanwhile); 5 permission denied.",
+        "",
+    ]
+    for path, command in _walk(root, ["casework"]):
+        ctx = click.Context(command, info_name=" ".join(path))
+        out += [f"## `{' '.join(path)}`", ""]
+        out += [f"```\n{command.get_usage(ctx)}\n```", ""]
+        if command.help:
+            out += [inspect.cleandoc(command.help), ""]
+        options = _options(command, ctx)
+        if options:
+            out += ["| option | meaning |", "|---|---|", *options, ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

@@ -1,0 +1,216 @@
+"""The command line as a counsellor uses it: every command, every exit code, both languages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from casework.cli.app import app
+
+
+@pytest.fixture
+def run(tmp_path):
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner(catch_exceptions=False)
+
+    def invoke(*args: str, code: int = 0, env: dict[str, str] | None = None):
+        result = runner.invoke(app(), ["--db", db, *args], env=env)
+        assert result.exit_code == code, result.output
+        return result
+
+    invoke("init", "--admin", "赵校务", "--school", "白岩小学")
+    invoke("class", "add", "4", "1班", "--as", "1")
+    invoke("staff", "add", "郑心怡", "--role", "counsellor", "--as", "赵校务")
+    invoke("staff", "add", "周建国", "--role", "leader", "--as", "1")
+    invoke("staff", "add", "李帮扶", "--role", "mentor", "--as", "1")
+    return invoke
+
+
+CARD = [
+    "--set",
+    "sex=女",
+    "--set",
+    "birth_date=2016年3月8日",
+    "--set",
+    "home_address=白岩镇新村12号",
+    "--set",
+    "family_situation=隔代监护",
+    "--set",
+    "guardian_name=王大山",
+    "--set",
+    "guardian_relation=祖父",
+    "--set",
+    "guardian_phone=13812345678",
+    "--set",
+    "mother_name=李芳",
+    "--set",
+    "mother_phone=13987654321",
+]
+
+
+def test_a_case_through_every_stage_from_the_command_line(run) -> None:
+    out = run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1").output
+    assert "王小红" in out
+    assert "个案 1" in run("case", "open", "1", "--as", "郑心怡").output
+    run("case", "advance", "1", "assess", "--as", "2")
+    run(
+        "record",
+        "assessment",
+        "1",
+        "--category",
+        "学习",
+        "--category",
+        "psychological",
+        "--summary",
+        "想念父母",
+        "--as",
+        "2",
+    )
+    run("case", "advance", "1", "plan", "--as", "2")
+    run(
+        "record",
+        "plan",
+        "1",
+        "--category",
+        "learning",
+        "--measures",
+        "课后辅导",
+        "--responsible",
+        "2",
+        "--start",
+        "2026-09-15",
+        "--end",
+        "2027/1/15",
+        "--content",
+        "语文数学",
+        "--target",
+        "按时完成作业",
+        "--as",
+        "2",
+    )
+    run("record", "pairing", "1", "--kind", "mentor", "--staff", "李帮扶", "--as", "2")
+    run("record", "pairing", "1", "--kind", "study_helper", "--pupil", "张同学", "--as", "2")
+    run("case", "advance", "1", "mentor", "--as", "2")
+    for kind in ("talk", "visit", "feedback", "call"):
+        run("record", kind, "1", "--summary", "本月情况良好", "--date", "2026-10-08", "--as", "2")
+    run("case", "advance", "1", "review", "--as", "2")
+    run(
+        "record",
+        "review",
+        "1",
+        "--item",
+        "1",
+        "--result",
+        "met",
+        "--effect",
+        "成绩提高",
+        "--as",
+        "2",
+    )
+    out = run("case", "advance", "1", "close", "--reason", "父母返乡", "--as", "3").output
+    assert "已结案" in out
+    history = json.loads(run("case", "history", "1", "--json").output)
+    assert [h["action"] for h in history].count("case.moved") == 5
+    assert "审计链完整" in run("audit", "verify").output
+
+
+def test_json_documents_have_stable_keys(run) -> None:
+    run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    run("case", "open", "1", "--as", "2")
+    shown = json.loads(run("case", "show", "1", "--json").output)
+    assert {"id", "state", "version", "child", "definition_version"} <= set(shown)
+    listed = json.loads(run("case", "list", "--state", "identified", "--json").output)
+    assert [c["id"] for c in listed] == [1]
+    moved = json.loads(run("case", "advance", "1", "assess", "--as", "2", "--json").output)
+    assert (moved["state"], moved["version"]) == ("assessed", 1)
+    why = json.loads(run("case", "why", "1", "plan", "--json").output)
+    assert why["allowed"] is False and why["verdicts"][-1]["code"] == "assessment_missing"
+    assert json.loads(run("child", "show", "1", "--json").output)["fields"]["sex"] == "female"
+
+
+def test_exit_1_for_bad_input_with_one_line(run) -> None:
+    for args in (
+        ["case", "show", "42"],
+        ["child", "add", "王小红", "--set", "birth_date=2016-02-30", "--as", "1"],
+        ["child", "add", "王小红", "--set", "guardian_phone=12345", "--as", "1"],
+        ["child", "add", "王小红", "--set", "shoe=38", "--as", "1"],
+        ["child", "add", "王小红"],
+        ["case", "open", "1", "--as", "nobody"],
+    ):
+        result = run(*args, code=1)
+        assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, (
+            result.output
+        )
+    assert json.loads(run("child", "list", "--json").output) == []
+
+
+def test_exit_2_for_usage(run) -> None:
+    run("case", "advance", "1", code=2)
+    run("case", "show", "one", code=2)
+    run("frobnicate", code=2)
+
+
+def test_exit_3_prints_every_reason(run) -> None:
+    run("child", "add", "王小红", "--class", "4/1班", "--as", "1")
+    run("case", "open", "1", "--as", "2")
+    result = run("case", "advance", "1", "assess", "--as", "2", code=3)
+    assert "家庭住址" in result.output and "监护人电话" in result.output and "父母" in result.output
+    assert run("case", "advance", "1", "close", "--as", "3", code=3).output.count("原因") == 1
+
+
+def test_exit_4_for_a_conflict(run) -> None:
+    run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    run("case", "open", "1", "--as", "2")
+    result = run("case", "advance", "1", "assess", "--expect-version", "3", "--as", "2", code=4)
+    assert "已被他人修改" in result.output
+
+
+def test_exit_5_for_staff_of_another_school(run) -> None:
+    run("init", "--admin", "外校管理员", "--school", "另一所小学")
+    run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    run("case", "open", "1", "--as", "外校管理员", code=5)
+
+
+def test_actor_from_environment_and_missing_actor(run) -> None:
+    run("child", "add", "王小红", "--class", "4/1班", *CARD, env={"CASEWORK_ACTOR": "赵校务"})
+    result = run("case", "open", "1", code=1)
+    assert "--as" in result.output
+
+
+def test_english(run) -> None:
+    run("child", "add", "Wang", "--class", "4/1班", "--as", "1")
+    run("case", "open", "1", "--as", "2")
+    result = run("--lang", "en", "case", "advance", "1", "assess", "--as", "2", code=3)
+    assert "the contact card is missing fields needed for the file: sex" in result.output
+    result = run("case", "advance", "1", "assess", "--as", "2", code=3, env={"CASEWORK_LANG": "en"})
+    assert "guardian phone" in result.output
+
+
+def test_uninitialised_database(tmp_path) -> None:
+    result = CliRunner().invoke(app(), ["--db", str(tmp_path / "none.db"), "case", "list"])
+    assert result.exit_code == 1 and "casework init" in result.output
+
+
+def test_audit_verify_fails_with_exit_1_and_export(run, tmp_path) -> None:
+    import sqlite3
+
+    run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    out = tmp_path / "trail.jsonl"
+    assert "已将" in run("audit", "export", "--format", "jsonl", "--out", str(out)).output
+    # school, admin, class, three staff, one child
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 7
+    run("audit", "export", "--format", "xml", "--out", str(out), code=2)
+    db = str(tmp_path / "cli.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit_event SET action = 'x' WHERE seq = 4")
+    result = run("audit", "verify", code=1)
+    assert "第 4 条" in result.output
+
+
+def test_demo_builds_a_school(tmp_path) -> None:
+    path = str(tmp_path / "demo.db")
+    result = CliRunner().invoke(app(), ["demo", "--out", path, "--children", "16"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "完整无误" in result.output and "已结案" in result.output and "按规则拒绝" in result.output

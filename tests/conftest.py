@@ -1,0 +1,264 @@
+"""Shared fixtures: a clean environment, a clock the tests control, SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests cannot see the developer's CASEWORK_* settings."""
+    for key in list(os.environ):
+        if key.startswith("CASEWORK_") and key != "CASEWORK_TEST_PG_URL":
+            monkeypatch.delenv(key, raising=False)
+
+
+class FakeClock:
+    """A clock the tests move by hand; every reading is a little later than the last."""
+
+    def __init__(self, start: datetime = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+    def advance(self, days: float) -> None:
+        self.now += timedelta(days=days)
+
+
+def pg_base_url() -> str:
+    return os.environ.get("CASEWORK_TEST_PG_URL", PG_DEFAULT)
+
+
+def _pg_reachable(url: str) -> str | None:
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+_PG_PROBLEM: list[str | None] = []
+
+
+def pg_problem() -> str | None:
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(_pg_reachable(pg_base_url()))
+    return _PG_PROBLEM[0]
+
+
+def make_pg_url() -> str:
+    """A fresh schema in the test database, reached through search_path."""
+    import sqlalchemy as sa
+
+    problem = pg_problem()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {pg_base_url()} is unreachable under CI: {problem}")
+        pytest.skip(f"PostgreSQL at {pg_base_url()} unreachable ({problem}); set CASEWORK_TEST_PG_URL")
+    schema = f"cw_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(pg_base_url())
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    url = sa.engine.make_url(pg_base_url()).update_query_dict({"options": f"-csearch_path={schema}"})
+    _SCHEMAS.append(schema)
+    return url.render_as_string(hide_password=False)
+
+
+_SCHEMAS: list[str] = []
+
+
+def drop_pg_schemas() -> None:
+    import sqlalchemy as sa
+
+    if not _SCHEMAS:
+        return
+    engine = sa.create_engine(pg_base_url())
+    with engine.begin() as conn:
+        for schema in _SCHEMAS:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+    _SCHEMAS.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _SCHEMAS:
+        drop_pg_schemas()
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def new_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "sqlite":
+        return str(tmp_path_factory.mktemp("db") / "casework.db")
+    return make_pg_url()
+
+
+@dataclass
+class World:
+    """An initialised database with a school, a class and staff of the roles the tests need."""
+
+    ctx: Any
+    clock: FakeClock
+    url: str
+    admin: str
+    counsellor: str
+    leader: str
+    mentor: str
+    teacher: str
+    class_ref: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def child(self, complete: bool = True, **fields: str) -> int:
+        from casework.services import children
+
+        card = {
+            "name": "王小明",
+            "sex": "男",
+            "birth_date": "2016-03-08",
+            "home_address": "贵州省遵义市白岩镇新村12号",
+            "family_situation": "both_away",
+            "guardian_name": "王大山",
+            "guardian_relation": "祖父",
+            "guardian_phone": "13812345678",
+            "father_name": "王建",
+            "father_phone": "13987654321",
+        }
+        if not complete:
+            del card["guardian_phone"]
+        card.update(fields)
+        return children.add(self.ctx, self.admin, card, self.class_ref)
+
+    def case(self, complete: bool = True) -> int:
+        from casework.services import cases
+
+        return cases.open_case(self.ctx, self.counsellor, self.child(complete))
+
+    def fire(self, case_id: int, event: str, reason: str | None = None) -> Any:
+        from casework.services import cases
+
+        actor = self.leader if event in {"continue", "revise", "close", "reopen"} else self.counsellor
+        return cases.advance(self.ctx, actor, case_id, event, reason)
+
+    def plan_item(self, case_id: int, **overrides: Any) -> int:
+        from casework.services import records
+
+        item: dict[str, Any] = {
+            "category": "learning",
+            "measures": "每周两次课后辅导",
+            "responsible": self.teacher,
+            "start": date(2026, 9, 15),
+            "end": date(2027, 1, 15),
+            "content": "辅导语文、数学",
+            "target": "按时完成作业",
+        }
+        item.update(overrides)
+        return records.plan_item(self.ctx, self.counsellor, case_id, **item)
+
+    def review_all(self, case_id: int) -> None:
+        from sqlalchemy import select
+
+        from casework.persistence.tables import Plan, PlanItem
+        from casework.services import records
+
+        with self.ctx.db.read() as session:
+            plan_id = session.scalars(
+                select(Plan.id).where(Plan.case_id == case_id).order_by(Plan.id.desc())
+            ).first()
+            items = session.scalars(select(PlanItem.id).where(PlanItem.plan_id == plan_id)).all()
+        for item in items:
+            records.review(self.ctx, self.counsellor, case_id, item_id=item, result="met", effect="进步明显")
+
+    def drive(self, case_id: int, target: str) -> None:
+        """Record what each stage needs and fire events until the case is in ``target``."""
+        from casework.services import records
+
+        if target == "closed":
+            self.fire(case_id, "close", "父母返乡")
+            return
+        path = ["identified", "assessed", "individual_plan", "mentored", "reviewed"]
+        for state in path[1 : path.index(target) + 1]:
+            if state == "assessed":
+                self.fire(case_id, "assess")
+            elif state == "individual_plan":
+                records.assessment(self.ctx, self.counsellor, case_id, ["learning"], "学习需要辅导")
+                self.fire(case_id, "plan")
+            elif state == "mentored":
+                self.plan_item(case_id)
+                records.pairing(
+                    self.ctx,
+                    self.counsellor,
+                    case_id,
+                    kind="mentor",
+                    staff=self.mentor,
+                    partner_name=None,
+                    from_on=None,
+                    to_on=None,
+                )
+                self.fire(case_id, "mentor")
+            elif state == "reviewed":
+                self.fire(case_id, "review")
+
+
+def build_world(url: str) -> World:
+    from casework.persistence.db import Database
+    from casework.services import Context, setup
+
+    clock = FakeClock()
+    ctx = Context(db=Database(url), clock=clock)
+    result = setup.init(ctx, admin="管理员", school="测试小学")
+    admin = str(result.admin_id)
+    setup.add_class(ctx, admin, 4, "1班")
+    ids = {
+        role: str(setup.add_staff(ctx, admin, name, [role], "4/1班" if role == "class_teacher" else None))
+        for role, name in [
+            ("counsellor", "郑心怡"),
+            ("leader", "周建国"),
+            ("mentor", "李帮扶"),
+            ("class_teacher", "陈老师"),
+        ]
+    }
+    return World(
+        ctx=ctx,
+        clock=clock,
+        url=url,
+        admin=admin,
+        counsellor=ids["counsellor"],
+        leader=ids["leader"],
+        mentor=ids["mentor"],
+        teacher=ids["class_teacher"],
+        class_ref="4/1班",
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """A fresh database per test, on each backend."""
+    w = build_world(new_url(request.param, tmp_path_factory))
+    yield w
+    w.ctx.db.dispose()
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def shared_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One database per module and backend, for tests that only touch their own cases."""
+    w = build_world(new_url(request.param, tmp_path_factory))
+    yield w
+    w.ctx.db.dispose()

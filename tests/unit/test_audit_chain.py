@@ -1,0 +1,70 @@
+"""The hash chain on plain dicts: linking, and each kind of damage found at its sequence number."""
+
+from __future__ import annotations
+
+import copy
+
+from casework import audit
+
+
+def make_chain(n: int, school: int = 1) -> list[dict]:
+    events = [
+        {
+            "ts": f"2026-09-01T08:00:{i:02d}.000000Z",
+            "actor_id": 1,
+            "action": "case.moved",
+            "object_type": "case",
+            "object_id": i,
+            "case_id": i,
+            "from_state": "identified",
+            "to_state": "assessed",
+            "data": {"event": "assess", "n": i},
+        }
+        for i in range(n)
+    ]
+    return list(audit.chain(school, (0, audit.GENESIS), events))
+
+
+def test_an_intact_chain_verifies() -> None:
+    events = make_chain(5) + make_chain(3, school=2)
+    result = audit.verify(events, {1: (5, events[4]["hash"]), 2: (3, events[-1]["hash"])})
+    assert result.ok and result.events == 8 and result.schools == 2
+
+
+def test_hash_is_domain_separated_canonical_json() -> None:
+    (event,) = make_chain(1)
+    reordered = dict(reversed(list(event.items())))
+    assert audit.event_hash(reordered) == event["hash"]
+    import hashlib
+
+    assert hashlib.sha256(audit.canonical(event)).hexdigest() != event["hash"]
+
+
+def test_altered_content_is_found() -> None:
+    events = make_chain(6)
+    events[3]["data"] = {"event": "close", "n": 3}
+    problem = audit.verify(events).problem
+    assert (problem.seq, problem.kind) == (4, "altered")
+
+
+def test_a_deleted_event_is_a_gap() -> None:
+    events = make_chain(6)
+    del events[2]
+    problem = audit.verify(events).problem
+    assert (problem.seq, problem.kind) == (3, "gap")
+
+
+def test_a_recomputed_link_is_found_at_the_next_event() -> None:
+    events = make_chain(6)
+    forged = copy.deepcopy(events[2])
+    forged["action"] = "case.refused"
+    forged["hash"] = audit.event_hash(forged)
+    events[2] = forged
+    problem = audit.verify(events).problem
+    assert (problem.seq, problem.kind) == (4, "broken_link")
+
+
+def test_truncation_is_found_against_the_head() -> None:
+    events = make_chain(6)
+    problem = audit.verify(events[:4], {1: (6, events[5]["hash"])}).problem
+    assert (problem.seq, problem.kind) == (5, "truncated")

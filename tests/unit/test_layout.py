@@ -1,0 +1,55 @@
+"""The house rules that can rot silently: nothing heavy at import, no raw SQL, one docstring line each."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = sorted(p for p in (ROOT / "casework").rglob("*.py") if "migrations/versions" not in str(p))
+
+
+def test_help_does_not_import_sqlalchemy() -> None:
+    code = (
+        "import sys\n"
+        "from casework.cli.app import app\n"
+        "from click.testing import CliRunner\n"
+        "r = CliRunner().invoke(app(), ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(app(), ['case', '--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = {'sqlalchemy', 'alembic', 'faker', 'psycopg'}\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "print(heavy)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_says_its_responsibility(path: Path) -> None:
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert doc and doc.strip(), f"{path} needs a one-line docstring"
+
+
+RAW_SQL_CALLS = {"text", "exec_driver_sql", "literal_column"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in MODULES if "persistence" not in p.parts],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_raw_sql_outside_persistence(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            assert name not in RAW_SQL_CALLS, (
+                f"{path}:{node.lineno} builds raw SQL; use select() or move it to persistence"
+            )
