@@ -148,6 +148,7 @@ def case_why(case_id: int, event: str, as_json: bool) -> None:
     """Explain whether an event may fire now, rule by rule. 解释能否推进。"""
     from casework.i18n import render
     from casework.services import cases
+    from casework.states import EVENT_LABELS
 
     st = state()
     why = cases.why(st.ctx(), case_id, event)
@@ -164,8 +165,11 @@ def case_why(case_id: int, event: str, as_json: bool) -> None:
             }
         )
         return
-    head = "case {case}: {event} is allowed" if why.allowed else "case {case}: {event} would be refused"
-    click.echo(st.t(head, case=case_id, event=event))
+    label = st.t(EVENT_LABELS.get(event, event))
+    if why.allowed:
+        click.echo(st.t("case {case}: {event} is allowed", case=case_id, event=label))
+    else:
+        click.echo(st.t("case {case}: {event} would be refused", case=case_id, event=label))
     for v in why.verdicts:
         mark = "✓" if v.passed else "✗"
         click.echo(f"  {mark} [{v.rule}.{v.code}] {render(v.message, st.lang)}")

@@ -47,12 +47,14 @@ def child_add(
 @actor_option
 def child_edit(child_id: int, class_ref: str | None, sets: tuple[str, ...], actor: str | None) -> None:
     """Change the card; old values stay in history. 变更联络卡（保留历史）。"""
+    from casework.domain.child import field_label
     from casework.services import children
 
     st = state()
     changed = children.edit(st.ctx(), actor, child_id, pairs(sets, "--set"), class_ref)
     if changed:
-        click.echo(st.t("child {id}: changed {fields}", id=child_id, fields=", ".join(changed)))
+        labels = "、".join(st.t(field_label(f)) for f in changed)
+        click.echo(st.t("child {id}: changed {fields}", id=child_id, fields=labels))
     else:
         click.echo(st.t("child {id}: nothing changed", id=child_id))
 

@@ -94,6 +94,8 @@ FILE_REQUIRED: tuple[str, ...] = (
 
 
 def field_label(name: str) -> str:
+    if name in {"class", "class_id"}:
+        return N_("class")
     spec = FIELDS_BY_NAME.get(name)
     return spec.label if spec else name
 

@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.domain.child import CHILD_FIELDS, as_text, parse_fields
+from casework.domain.child import CHILD_FIELDS, as_text, field_label, parse_fields
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass, Staff
 from casework.services import trail
 from casework.services.actors import home_school, require_actor, require_member
 from casework.services.context import Context
 from casework.services.setup import resolve_class
+from casework.text import Msg
 
 
 def _check_unique(session: Session, school_id: int, values: Mapping[str, Any], child_id: int | None) -> None:
@@ -29,7 +30,9 @@ def _check_unique(session: Session, school_id: int, values: Mapping[str, Any], c
             )
         ).first()
         if clash is not None:
-            raise Conflict("{field} is already on the card of child {id}", field=field, id=clash)
+            raise Conflict(
+                "{field} is already on the card of child {id}", field=Msg(field_label(field)), id=clash
+            )
 
 
 def add(
