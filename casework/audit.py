@@ -70,9 +70,7 @@ class VerifyResult:
         return self.problem is None
 
 
-def verify(
-    events: Iterable[Mapping[str, Any]], heads: Mapping[int, tuple[int, str]] | None = None
-) -> VerifyResult:
+def verify(events: Iterable[Mapping[str, Any]], heads: Mapping[int, tuple[int, str]] | None = None) -> VerifyResult:
     """Recompute the chains (one per school) from events ordered by (school_id, seq).
 
     ``heads`` maps school to the (seq, hash) the database says is last; a chain that stops
@@ -130,9 +128,7 @@ def verify(
     return VerifyResult(count, len(schools), None)
 
 
-def chain(
-    school_id: int, head: tuple[int, str], events: Iterable[dict[str, Any]]
-) -> Iterator[dict[str, Any]]:
+def chain(school_id: int, head: tuple[int, str], events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Number and link new events after ``head``; yields them with ``hash`` filled in."""
     seq, prev = head
     for event in events:

@@ -59,9 +59,9 @@ EVENTS: tuple[str, ...] = tuple(t.event for t in TRANSITIONS)
 
 EVENT_LABELS: dict[str, str] = {
     "assess": N_("assess"),
-    "plan": N_("plan"),
-    "mentor": N_("mentor"),
-    "review": N_("review"),
+    "plan": N_("make the plan"),
+    "mentor": N_("start mentoring"),
+    "review": N_("hold the stage review"),
     "continue": N_("continue"),
     "revise": N_("revise"),
     "reassess": N_("reassess"),

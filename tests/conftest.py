@@ -90,8 +90,10 @@ def drop_pg_schemas() -> None:
     if not _SCHEMAS:
         return
     engine = sa.create_engine(pg_base_url())
-    with engine.begin() as conn:
-        for schema in _SCHEMAS:
+    # One transaction per schema: dropping them all at once runs out of lock slots
+    # (max_locks_per_transaction) once the suite creates a few hundred schemas.
+    for schema in _SCHEMAS:
+        with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
     _SCHEMAS.clear()
@@ -179,9 +181,7 @@ class World:
         from casework.services import records
 
         with self.ctx.db.read() as session:
-            plan_id = session.scalars(
-                select(Plan.id).where(Plan.case_id == case_id).order_by(Plan.id.desc())
-            ).first()
+            plan_id = session.scalars(select(Plan.id).where(Plan.case_id == case_id).order_by(Plan.id.desc())).first()
             items = session.scalars(select(PlanItem.id).where(PlanItem.plan_id == plan_id)).all()
         for item in items:
             records.review(self.ctx, self.counsellor, case_id, item_id=item, result="met", effect="进步明显")

@@ -39,6 +39,7 @@ class State:
 
     db_url: str
     lang: str
+    settings_path: str | None = None
     check_schema: bool = True
     _ctx: Context | None = field(default=None, repr=False)
 
@@ -47,19 +48,20 @@ class State:
             from casework.persistence import migrate
             from casework.persistence.db import Database
             from casework.services import Context
+            from casework.services import settings as settings_service
 
+            settings = settings_service.load(self.settings_path)
             db = Database(self.db_url)
             if self.check_schema:
                 current, head = migrate.current_revision(db.engine), migrate.head_revision()
                 if current != head:
                     raise errors.CaseworkError(
-                        "the database {db} is at schema {current}, this casework needs {head}: "
-                        "run 'casework init'",
+                        "the database {db} is at schema {current}, this casework needs {head}: run 'casework init'",
                         db=self.db_url,
                         current=current or "(empty)",
                         head=head,
                     )
-            self._ctx = Context(db=db, lang=self.lang)
+            self._ctx = Context(db=db, lang=self.lang, settings=settings)
         return self._ctx
 
     def t(self, msg: Msg | str, **params: Any) -> str:
@@ -80,9 +82,7 @@ def _database_problem(exc: Exception, st: State | None) -> str:
     url = st.db_url if st else DEFAULT_DB
     lang = st.lang if st else i18n.DEFAULT
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return i18n.render(
-            Msg("the database {db} is not initialised: run 'casework init'", {"db": url}), lang
-        )
+        return i18n.render(Msg("the database {db} is not initialised: run 'casework init'", {"db": url}), lang)
     return i18n.render(Msg("database error ({db}): {error}", {"db": url, "error": text}), lang)
 
 
@@ -132,14 +132,21 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
     callback=_lang_callback,
     help="zh_CN or en. 语言。",
 )
+@click.option(
+    "--settings",
+    "settings_path",
+    envvar="CASEWORK_SETTINGS",
+    metavar="FILE",
+    help="Settings file (default ./casework.toml if present). 配置文件。",
+)
 @click.version_option(package_name="casework")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str, lang: str) -> None:
+def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -> None:
     """casework: case management for left-behind and at-risk children.
 
     留守儿童关爱个案管理：摸底建档 → 评估分类 → 个别帮扶计划 → 结对帮扶 → 阶段性评估。
     """
-    ctx.obj = State(db_url=db_url, lang=lang)
+    ctx.obj = State(db_url=db_url, lang=lang, settings_path=settings_path)
 
 
 actor_option = click.option(
@@ -153,9 +160,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 def _register() -> None:
-    from casework.cli import audit_cmds, case_cmds, child_cmds, record_cmds, setup_cmds
+    from casework.cli import audit_cmds, case_cmds, child_cmds, record_cmds, rules_cmds, setup_cmds
 
-    for module in (setup_cmds, child_cmds, case_cmds, record_cmds, audit_cmds):
+    for module in (setup_cmds, child_cmds, case_cmds, record_cmds, rules_cmds, audit_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

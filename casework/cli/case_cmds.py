@@ -143,15 +143,16 @@ def case_advance(
 @case_group.command("why")
 @click.argument("case_id", type=int, metavar="CASE")
 @click.argument("event")
+@click.option("--as", "actor", envvar="CASEWORK_ACTOR", metavar="STAFF", help="Judge as this staff member.")
 @json_option
-def case_why(case_id: int, event: str, as_json: bool) -> None:
+def case_why(case_id: int, event: str, actor: str | None, as_json: bool) -> None:
     """Explain whether an event may fire now, rule by rule. 解释能否推进。"""
     from casework.i18n import render
     from casework.services import cases
     from casework.states import EVENT_LABELS
 
     st = state()
-    why = cases.why(st.ctx(), case_id, event)
+    why = cases.why(st.ctx(), case_id, event, actor)
     if as_json:
         echo_json(
             {
@@ -215,6 +216,19 @@ def _describe(st: State, row: dict[str, Any]) -> str:
     for refusal in row.get("refusals", []):
         action += "\n  ✗ " + refusal["message"].get(st.lang, render(Msg(refusal["code"]), st.lang))
     return action
+
+
+@case_group.command("ack")
+@click.argument("case_id", type=int, metavar="CASE")
+@click.option("--flag", default="critical", show_default=True)
+@actor_option
+def case_ack(case_id: int, flag: str, actor: str | None) -> None:
+    """The leadership group acknowledges a critical flag. 领导小组确认紧急标记。"""
+    from casework.services import records
+
+    st = state()
+    records.acknowledge(st.ctx(), actor, case_id, flag)
+    click.echo(st.t("case {case}: {flag} flag acknowledged", case=case_id, flag=flag))
 
 
 COMMANDS = [case_group]

@@ -28,9 +28,7 @@ set_option = click.option(
 @click.option("--school", metavar="NAME")
 @set_option
 @actor_option
-def child_add(
-    name: str, class_ref: str | None, school: str | None, sets: tuple[str, ...], actor: str | None
-) -> None:
+def child_add(name: str, class_ref: str | None, school: str | None, sets: tuple[str, ...], actor: str | None) -> None:
     """Add a child and open their file. 新建儿童档案。"""
     from casework.services import children
 
@@ -77,9 +75,7 @@ def child_show(child_id: int, as_json: bool) -> None:
     rows += [(st.t(field_label(k)), v) for k, v in doc["fields"].items()]
     table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc["id"]))
     if doc["cases"]:
-        click.echo(
-            st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"])
-        )
+        click.echo(st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"]))
     if doc["history"]:
         table(
             [st.t("when"), st.t("field"), st.t("old"), st.t("new"), st.t("by")],

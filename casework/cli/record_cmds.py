@@ -1,11 +1,11 @@
-"""Commands that record what each stage needs: assessment, plan, pairing, contacts, review."""
+"""Commands that record what each stage needs: assessment, plan, pairing, contacts, review, and more."""
 
 from __future__ import annotations
 
 import click
 
-from casework.cli.app import actor_option, state
-from casework.cli.output import date_or_none
+from casework.cli.app import State, actor_option, state
+from casework.cli.output import date_or_none, pairs
 
 
 @click.group("record")
@@ -14,6 +14,10 @@ def record_group() -> None:
 
 
 case_argument = click.argument("case_id", type=int, metavar="CASE")
+
+
+def _recorded(st: State, case_id: int, what: str, row: int) -> None:
+    click.echo(st.t("case {case}: {what} recorded (id {id})", case=case_id, what=st.t(what), id=row))
 
 
 @record_group.command("assessment")
@@ -31,12 +35,12 @@ case_argument = click.argument("case_id", type=int, metavar="CASE")
 def record_assessment(
     case_id: int, categories: tuple[str, ...], summary: str, day: str | None, actor: str | None
 ) -> None:
-    """Record the assessment and classification. 评估分类。"""
+    """Record the assessment; the rules classify too. 评估分类。"""
     from casework.services import records
 
     st = state()
     row = records.assessment(st.ctx(), actor, case_id, list(categories), summary, date_or_none(day, "--date"))
-    click.echo(st.t("case {case}: {what} recorded (id {id})", case=case_id, what=st.t("assessment"), id=row))
+    _recorded(st, case_id, "assessment", row)
 
 
 @record_group.command("plan")
@@ -48,6 +52,10 @@ def record_assessment(
 @click.option("--end", metavar="DATE")
 @click.option("--content")
 @click.option("--target", help="Stage target. 阶段性目标。")
+@click.option(
+    "--kind", default="general", show_default=True, help="general, tutoring, progress_record, psych_help, correction"
+)
+@click.option("--subject", help="Subject of a tutoring item. 辅导科目。")
 @actor_option
 def record_plan(
     case_id: int,
@@ -58,6 +66,8 @@ def record_plan(
     end: str | None,
     content: str | None,
     target: str | None,
+    kind: str,
+    subject: str | None,
     actor: str | None,
 ) -> None:
     """Add an item to the individual plan. 添加个别帮扶计划条目。"""
@@ -75,8 +85,10 @@ def record_plan(
         end=date_or_none(end, "--end"),
         content=content,
         target=target,
+        kind=kind,
+        subject=subject,
     )
-    click.echo(st.t("case {case}: {what} recorded (id {id})", case=case_id, what=st.t("plan item"), id=row))
+    _recorded(st, case_id, "plan item", row)
 
 
 @record_group.command("pairing")
@@ -110,7 +122,7 @@ def record_pairing(
         from_on=date_or_none(from_on, "--from"),
         to_on=date_or_none(to_on, "--to"),
     )
-    click.echo(st.t("case {case}: {what} recorded (id {id})", case=case_id, what=st.t("pairing"), id=row))
+    _recorded(st, case_id, "pairing", row)
 
 
 def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.Command:
@@ -122,12 +134,7 @@ def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.
     @click.option("--follow-up", help="What happens next. 后续跟进。")
     @actor_option
     def command(
-        case_id: int,
-        summary: str,
-        day: str | None,
-        by: str | None,
-        follow_up: str | None,
-        actor: str | None,
+        case_id: int, summary: str, day: str | None, by: str | None, follow_up: str | None, actor: str | None
     ) -> None:
         from casework.services import records
 
@@ -142,17 +149,21 @@ def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.
             summary=summary,
             follow_up=follow_up,
         )
-        click.echo(st.t("case {case}: {what} recorded (id {id})", case=case_id, what=st.t(label), id=row))
+        _recorded(st, case_id, label, row)
 
     return command
 
 
 _contact_command("talk", "talk", "talk", "Record a talk with the child. 谈心记录。")
 _contact_command("visit", "home_visit", "home visit", "Record a home visit. 家访记录。")
-_contact_command(
-    "feedback", "parent_feedback", "parent feedback", "Record feedback to the parents. 家长反馈。"
-)
+_contact_command("feedback", "parent_feedback", "parent feedback", "Record feedback to the parents. 家长反馈。")
 _contact_command("call", "phone_call", "phone call", "Record a phone call. 电话记录。")
+_contact_command("counselling", "counselling", "counselling session", "Record a counselling session. 心理辅导。")
+_contact_command("call-home", "call_home", "the child's call home", "The child called home (five ones). 给父母打电话。")
+_contact_command("letter", "letter", "the child's letter home", "The child wrote home (five ones). 给父母写信。")
+_contact_command(
+    "family-visit", "family_visit", "the child's visit home", "The child visited the parents (five ones). 与父母团聚。"
+)
 
 
 @record_group.command("review")
@@ -164,13 +175,7 @@ _contact_command("call", "phone_call", "phone call", "Record a phone call. 电�
 @click.option("--date", "day", metavar="DATE")
 @actor_option
 def record_review(
-    case_id: int,
-    item_id: int,
-    result: str,
-    effect: str,
-    summary: str | None,
-    day: str | None,
-    actor: str | None,
+    case_id: int, item_id: int, result: str, effect: str, summary: str | None, day: str | None, actor: str | None
 ) -> None:
     """Record the stage effect of a plan item. 阶段性评估。"""
     from casework.services import records
@@ -186,7 +191,96 @@ def record_review(
         reviewed_on=date_or_none(day, "--date"),
         summary=summary,
     )
-    click.echo(st.t("case {case}: {what} recorded (id {id})", case=case_id, what=st.t("review"), id=row))
+    _recorded(st, case_id, "review", row)
+
+
+@record_group.command("screening")
+@case_argument
+@click.option("--scores", required=True, help="25 item scores 0–2, e.g. 0,1,2,… 25项得分。")
+@click.option("--informant", default="parent", show_default=True, help="parent, teacher or self")
+@click.option("--date", "day", metavar="DATE")
+@actor_option
+def record_screening(case_id: int, scores: str, informant: str, day: str | None, actor: str | None) -> None:
+    """Record an SDQ-style screening; prints subscales and bands. 心理筛查。"""
+    from casework.services import records
+
+    st = state()
+    row, result = records.screening(
+        st.ctx(), actor, case_id, scores=scores, informant=informant, screened_on=date_or_none(day, "--date")
+    )
+    _recorded(st, case_id, "screening", row)
+    for scale, value in result.scores.items():
+        click.echo(f"  {st.t(scale)}: {value} ({st.t(result.bands[scale])})")
+
+
+@record_group.command("referral")
+@case_argument
+@click.option("--agency", required=True, help="police, civil_affairs, womens_federation, procuratorate_minors")
+@click.option("--summary", required=True)
+@click.option("--date", "day", metavar="DATE")
+@actor_option
+def record_referral(case_id: int, agency: str, summary: str, day: str | None, actor: str | None) -> None:
+    """Record an external referral. 转介。"""
+    from casework.services import records
+
+    st = state()
+    row = records.referral(
+        st.ctx(), actor, case_id, agency=agency, summary=summary, referred_on=date_or_none(day, "--date")
+    )
+    _recorded(st, case_id, "referral", row)
+
+
+@record_group.command("result")
+@click.argument("child_id", type=int, metavar="CHILD")
+@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
+@click.option("--term", type=int, required=True, help="1 autumn, 2 spring")
+@click.option("--total", type=float, required=True, help="Final exam total. 期末总分。")
+@click.option("--rank", type=int, required=True, help="Class rank. 班级名次。")
+@click.option("--class-size", type=int)
+@click.option("--subject", "subjects", multiple=True, metavar="SUBJECT=SCORE", help="e.g. 数学=58")
+@click.option("--three-good", is_flag=True, help="Named a three-good student. 三好学生。")
+@click.option("--violation", is_flag=True, help="A serious disciplinary or legal violation. 严重违纪违法。")
+@actor_option
+def record_result(
+    child_id: int,
+    school_year: int,
+    term: int,
+    total: float,
+    rank: int,
+    class_size: int | None,
+    subjects: tuple[str, ...],
+    three_good: bool,
+    violation: bool,
+    actor: str | None,
+) -> None:
+    """Record a child's final exam of a term. 期末成绩。"""
+    from casework.services import records
+
+    st = state()
+    scores = {k: _score(k, v) for k, v in pairs(subjects, "--subject").items()}
+    row = records.term_result(
+        st.ctx(),
+        actor,
+        child_id,
+        school_year=school_year,
+        term=term,
+        total=total,
+        rank=rank,
+        class_size=class_size,
+        subjects=scores,
+        three_good=three_good,
+        serious_violation=violation,
+    )
+    click.echo(st.t("child {id}: exam result recorded (id {row})", id=child_id, row=row))
+
+
+def _score(subject: str, text: str) -> float:
+    from casework.errors import InvalidInput
+
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput("--subject {subject}: '{value}' is not a score", subject=subject, value=text) from None
 
 
 COMMANDS = [record_group]

@@ -119,9 +119,7 @@ def staff_group() -> None:
 @click.option("--class", "class_ref", metavar="CLASS", help="Class of a class teacher (id or GRADE/NAME).")
 @click.option("--school", metavar="NAME")
 @actor_option
-def staff_add(
-    name: str, roles: tuple[str, ...], class_ref: str | None, school: str | None, actor: str | None
-) -> None:
+def staff_add(name: str, roles: tuple[str, ...], class_ref: str | None, school: str | None, actor: str | None) -> None:
     """Add a staff member. 添加教职工。"""
     from casework.services import setup
 

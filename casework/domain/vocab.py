@@ -32,6 +32,32 @@ CONTACT_KINDS: dict[str, str] = {
     "home_visit": N_("home visit"),
     "parent_feedback": N_("parent feedback"),
     "phone_call": N_("phone call"),
+    "counselling": N_("counselling session"),
+    "call_home": N_("the child's call home"),
+    "letter": N_("the child's letter home"),
+    "family_visit": N_("the child's visit home"),
+}
+
+PLAN_ITEM_KINDS: dict[str, str] = {
+    "general": N_("help measure"),
+    "tutoring": N_("tutoring"),
+    "progress_record": N_("progress record"),
+    "psych_help": N_("psychological help plan"),
+    "correction": N_("individual education management plan"),
+}
+
+REFERRAL_AGENCIES: dict[str, str] = {
+    "police": N_("police"),
+    "civil_affairs": N_("civil affairs"),
+    "womens_federation": N_("women's federation"),
+    "procuratorate_minors": N_("procuratorate minors unit"),
+}
+
+RISK_LABELS: dict[str, str] = {
+    "low": N_("low"),
+    "medium": N_("medium"),
+    "high": N_("high"),
+    "critical": N_("critical"),
 }
 
 PAIRING_KINDS: dict[str, str] = {
@@ -70,4 +96,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "pairing.recorded": N_("pairing recorded"),
     "contact.recorded": N_("contact recorded"),
     "review.recorded": N_("review recorded"),
+    "screening.recorded": N_("screening recorded"),
+    "term_result.recorded": N_("exam result recorded"),
+    "referral.recorded": N_("referral recorded"),
+    "flag.raised": N_("flag raised"),
+    "flag.acknowledged": N_("flag acknowledged"),
 }

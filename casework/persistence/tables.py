@@ -112,6 +112,7 @@ class Child(Base):
     guardian_phone: Mapped[str | None] = mapped_column(String(40))
     guardian_health: Mapped[str | None] = mapped_column(String(500))
     guardian_age: Mapped[int | None] = mapped_column(Integer)
+    guardian_literate: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
 
@@ -142,6 +143,8 @@ class Case(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    risk_level: Mapped[str | None] = mapped_column(String(20))
+    stage_due_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CaseEvent(Base):
@@ -159,6 +162,7 @@ class CaseEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    rule_set: Mapped[str | None] = mapped_column(String(32))
 
 
 class Assessment(Base):
@@ -173,6 +177,7 @@ class Assessment(Base):
     assessed_on: Mapped[date] = mapped_column(Date)
     by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rule_set: Mapped[str | None] = mapped_column(String(32))
 
 
 class Plan(Base):
@@ -191,6 +196,8 @@ class PlanItem(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     category: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30), default="general", server_default="general")
+    subject: Mapped[str | None] = mapped_column(String(30))
     measures: Mapped[str] = mapped_column(Text)
     responsible_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     start_on: Mapped[date | None] = mapped_column(Date)
@@ -283,3 +290,97 @@ class AuditHead(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RuleSet(Base):
+    """The rule modules, versions and parameters in force when a decision was made, by content hash."""
+
+    __tablename__ = "rule_set"
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    content: Mapped[dict[str, Any]] = mapped_column()
+    first_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TermResult(Base):
+    """A child's final exam of one term: total, class rank, weak subjects, titles and violations."""
+
+    __tablename__ = "term_result"
+    __table_args__ = (UniqueConstraint("child_id", "school_year", "term"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    school_year: Mapped[int] = mapped_column(Integer)  # 2026 = the year starting in autumn 2026
+    term: Mapped[int] = mapped_column(Integer)  # 1 autumn, 2 spring
+    total_score: Mapped[float] = mapped_column()
+    class_rank: Mapped[int] = mapped_column(Integer)
+    class_size: Mapped[int | None] = mapped_column(Integer)
+    subjects: Mapped[dict[str, Any]] = mapped_column()
+    three_good: Mapped[bool] = mapped_column(Boolean, default=False)
+    serious_violation: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Screening(Base):
+    """A structured screening (SDQ-style item scores) with its computed subscales and bands."""
+
+    __tablename__ = "screening"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(20))
+    item_scores: Mapped[list[str]] = mapped_column()
+    result: Mapped[dict[str, Any]] = mapped_column()
+    screened_on: Mapped[date] = mapped_column(Date)
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Referral(Base):
+    """An external referral: police, civil affairs, women's federation, the procuratorate's minors unit."""
+
+    __tablename__ = "referral"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(40))
+    referred_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseFlag(Base):
+    """A flag a rule raised on a case (critical, say) and who in the leadership acknowledged it."""
+
+    __tablename__ = "case_flag"
+    __table_args__ = (UniqueConstraint("case_id", "code"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(60))
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class Duty(Base):
+    """A recurring duty or stage deadline of a case with its next due date: "stalled" is a query on these."""
+
+    __tablename__ = "duty"
+    __table_args__ = (
+        UniqueConstraint("case_id", "code"),
+        Index("ix_duty_school_due", "school_id", "due_on"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    rule: Mapped[str] = mapped_column(String(60))
+    responsible_role: Mapped[str] = mapped_column(String(30))
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    rhythm_days: Mapped[int | None] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    last_done_on: Mapped[date | None] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,23 @@
-"""Rule modules: the protocol, the verdict type, the registry and the built-in guards."""
+"""Rule modules: the protocol, the verdict type, the registry and the built-in modules."""
 
-from casework.rules.base import Parameter, RuleModule, Verdict
-from casework.rules.engine import evaluate, refusals
-from casework.rules.registry import load_rules
+from casework.rules.base import Category, Obligation, Parameter, PlanRequirement, RuleModule, Verdict
+from casework.rules.engine import RuleSet, classify, duties, evaluate, refusals, risk_level
+from casework.rules.registry import available, load_rules, rule_set
 
-__all__ = ["Parameter", "RuleModule", "Verdict", "evaluate", "load_rules", "refusals"]
+__all__ = [
+    "Category",
+    "Obligation",
+    "Parameter",
+    "PlanRequirement",
+    "RuleModule",
+    "RuleSet",
+    "Verdict",
+    "available",
+    "classify",
+    "duties",
+    "evaluate",
+    "load_rules",
+    "refusals",
+    "risk_level",
+    "rule_set",
+]

@@ -1,15 +1,74 @@
-"""Judge a move: the workflow table first, then every rule module; a module that raises refuses."""
+"""Judge a move (the table, then every rule module), classify, and list duties; a module that raises refuses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from casework import states
-from casework.domain.facts import CaseFacts
-from casework.rules.base import RuleModule, Verdict
+from casework.domain.calendar import SchoolCalendar
+from casework.domain.facts import AssessmentFacts, CaseFacts
+from casework.rules.base import RISK_LEVELS, Category, Obligation, PlanRequirement, RuleModule, Verdict
 from casework.text import Msg
 
 WORKFLOW_RULE = "workflow"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The modules in force with their parameters and the school calendar, versioned by content."""
+
+    modules: tuple[RuleModule, ...]
+    calendar: SchoolCalendar = field(default_factory=SchoolCalendar)
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "modules": [m.describe() for m in self.modules],
+            "calendar": [
+                {"name": t.name, "start": t.start.isoformat(), "end": t.end.isoformat()} for t in self.calendar.terms
+            ],
+        }
+
+    @property
+    def version(self) -> str:
+        blob = json.dumps(self.as_data(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def module(self, name: str) -> RuleModule | None:
+        return next((m for m in self.modules if m.name == name), None)
+
+
+class ModuleFailed(Exception):
+    """A rule module raised; carries the verdict that refuses in its name."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.code)
+        self.verdict = verdict
+
+
+def _failure(module: RuleModule, exc: BaseException) -> Verdict:
+    return Verdict(
+        module.name,
+        module.version,
+        "module_failed",
+        False,
+        Msg(
+            "rule module {module} failed ({error}); the move is refused",
+            {"module": module.name, "error": type(exc).__name__},
+        ),
+        {"error": type(exc).__name__},
+    )
+
+
+def _guarded(module: RuleModule, call: Callable[..., T], *args: Any) -> T:
+    try:
+        return call(*args)
+    except Exception as exc:  # noqa: BLE001 - fail closed: a broken module refuses, never crashes
+        raise ModuleFailed(_failure(module, exc)) from exc
 
 
 def _workflow(event: str, facts: CaseFacts, definition: states.Definition) -> list[Verdict]:
@@ -75,6 +134,41 @@ def _workflow(event: str, facts: CaseFacts, definition: states.Definition) -> li
     return verdicts
 
 
+def satisfied(requirement: PlanRequirement, facts: CaseFacts) -> bool:
+    if requirement.pairing is not None:
+        return requirement.pairing in facts.active_pairings
+    return any(
+        item.complete
+        and item.kind == requirement.item_kind
+        and (requirement.subject is None or item.subject == requirement.subject)
+        for item in facts.plan_items
+    )
+
+
+def requirements(module: RuleModule, facts: CaseFacts) -> list[PlanRequirement]:
+    return [r for category in facts.categories for r in module.plan_requirements(category, facts)]
+
+
+def _plan_verdict(module: RuleModule, facts: CaseFacts) -> Verdict | None:
+    needed = requirements(module, facts)
+    if not needed:
+        return None
+    missing = [r for r in needed if not satisfied(r, facts)]
+    if not missing:
+        return module.verdict(
+            "plan_requirements_met",
+            True,
+            Msg("the plan contains what {module} requires", {"module": module.name}),
+            {"required": [r.code for r in needed]},
+        )
+    return module.verdict(
+        "plan_requirements_missing",
+        False,
+        Msg("the plan lacks: {items}", {"items": [r.description for r in missing]}),
+        {"required": [r.code for r in needed], "missing": [r.code for r in missing]},
+    )
+
+
 def evaluate(
     modules: Iterable[RuleModule],
     event: str,
@@ -83,31 +177,50 @@ def evaluate(
 ) -> list[Verdict]:
     """Every verdict on ``event`` for the case in ``facts``: passes and failures alike.
 
-    When the table forbids the move, rule modules are not asked: their guards describe
-    moves that exist.
+    When the table forbids the move, rule modules are not asked: their guards describe moves
+    that exist. Before ``mentor`` each module's plan requirements for the case's categories are
+    checked too.
     """
     verdicts = _workflow(event, facts, definition)
     if not all(v.passed for v in verdicts if v.code != "reason_required"):
         return verdicts
     for module in modules:
         try:
-            verdicts.extend(module.check(event, facts))
-        except Exception as exc:  # noqa: BLE001 - fail closed: a broken module refuses
-            verdicts.append(
-                Verdict(
-                    module.name,
-                    module.version,
-                    "module_failed",
-                    False,
-                    Msg(
-                        "rule module {module} failed ({error}); the move is refused",
-                        {"module": module.name, "error": type(exc).__name__},
-                    ),
-                    {"error": type(exc).__name__},
-                )
-            )
+            verdicts.extend(_guarded(module, module.check, event, facts))
+            if event == "mentor":
+                plan = _guarded(module, _plan_verdict, module, facts)
+                if plan is not None:
+                    verdicts.append(plan)
+        except ModuleFailed as failed:
+            verdicts.append(failed.verdict)
     return verdicts
 
 
 def refusals(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if not v.passed]
+
+
+def classify(modules: Iterable[RuleModule], facts: AssessmentFacts) -> list[Category]:
+    """Every category every module finds; a module that raises stops the assessment in its name."""
+    found: list[Category] = []
+    for module in modules:
+        for category in _guarded(module, module.classify, facts):
+            found.append(replace(category, rule=module.name))
+    return found
+
+
+def risk_level(categories: Sequence[Category]) -> str | None:
+    levels = [c.risk for c in categories if c.risk in RISK_LEVELS]
+    return max(levels, key=RISK_LEVELS.index) if levels else None
+
+
+def duties(modules: Iterable[RuleModule], facts: CaseFacts) -> list[Obligation]:
+    """The case's recurring duties and its stage deadline, each naming the rule that set it."""
+    found: list[Obligation] = []
+    for module in modules:
+        for duty in _guarded(module, module.obligations, facts):
+            found.append(replace(duty, rule=module.name))
+        deadline = _guarded(module, module.deadline, facts)
+        if deadline is not None:
+            found.append(replace(deadline, rule=module.name))
+    return found

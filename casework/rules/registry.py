@@ -1,4 +1,4 @@
-"""Find rule modules through the ``casework.rules`` entry-point group, built-ins included."""
+"""Find rule modules through the ``casework.rules`` entry-point group, built-ins included, and build a rule set."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
+from casework.domain.calendar import SchoolCalendar
 from casework.errors import InvalidInput
 from casework.rules.base import RuleModule
+from casework.rules.engine import RuleSet
 
 GROUP = "casework.rules"
 
@@ -23,22 +25,29 @@ def available() -> dict[str, type[RuleModule]]:
     return found
 
 
-def load_rules(settings: Mapping[str, Mapping[str, Any]] | None = None) -> list[RuleModule]:
-    """Instantiate the modules in force.
+def load_rules(
+    enabled: list[str] | None = None, params: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[RuleModule]:
+    """Instantiate the modules in force, in a stable order.
 
-    ``settings`` maps module name to its parameters; ``None`` means every installed module
-    with its defaults. A name that is not installed stops start-up with one clear message.
+    ``enabled`` names the modules (None: every installed module); ``params`` gives each its
+    parameters. A name that is not installed stops start-up with one clear message.
     """
     classes = available()
-    if settings is None:
-        return [cls() for _, cls in sorted(classes.items())]
-    modules = []
-    for name, params in settings.items():
+    names = sorted(classes) if enabled is None else list(enabled)
+    for name in [*names, *(params or {})]:
         if name not in classes:
             raise InvalidInput(
                 "rules: unknown module '{name}'; installed: {known}",
                 name=name,
                 known=", ".join(sorted(classes)),
             )
-        modules.append(classes[name](params))
-    return modules
+    return [classes[name]((params or {}).get(name)) for name in names]
+
+
+def rule_set(
+    enabled: list[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    calendar: SchoolCalendar | None = None,
+) -> RuleSet:
+    return RuleSet(tuple(load_rules(enabled, params)), calendar or SchoolCalendar())

@@ -40,9 +40,7 @@ def require_actor(session: Session, ref: str | None) -> Staff:
     return resolve_staff(session, ref)
 
 
-def active_memberships(
-    session: Session, staff_id: int, today: date, school_id: int | None = None
-) -> list[Membership]:
+def active_memberships(session: Session, staff_id: int, today: date, school_id: int | None = None) -> list[Membership]:
     query = select(Membership).where(
         Membership.staff_id == staff_id,
         Membership.started_on <= today,
@@ -70,9 +68,7 @@ def home_school(session: Session, staff: Staff, today: date, school: str | None 
     """The school an actor works in: the one named by --school, else their only school."""
     if school is not None:
         found = session.scalars(
-            select(School).where(
-                or_(School.name == school, School.id == (int(school) if school.isdigit() else -1))
-            )
+            select(School).where(or_(School.name == school, School.id == (int(school) if school.isdigit() else -1)))
         ).first()
         if found is None:
             raise NotFound("no school '{school}'", school=school)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework import i18n, states
 from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Child, Staff
-from casework.rules import Verdict, evaluate, refusals
+from casework.persistence.tables import RuleSet as RuleSetRow
+from casework.persistence.upsert import insert_if_absent
+from casework.rules import Obligation, Verdict, evaluate, refusals
+from casework.rules.engine import ModuleFailed
 from casework.services import facts as case_facts
 from casework.services import trail
 from casework.services.actors import require_actor, require_member
@@ -52,9 +56,7 @@ def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
         who = require_actor(session, actor)
         child = get_child(session, child_id)
         require_member(session, who, child.school_id, now.date())
-        already = session.scalars(
-            select(Case.id).where(Case.child_id == child.id, Case.state != states.CLOSED)
-        ).first()
+        already = session.scalars(select(Case.id).where(Case.child_id == child.id, Case.state != states.CLOSED)).first()
         if already is not None:
             raise Conflict("child {child} already has an open case ({case})", child=child.id, case=already)
         case = Case(
@@ -143,6 +145,17 @@ class Moved:
     verdicts: list[Verdict]
 
 
+def ensure_rule_set(session: Session, ctx: Context) -> str:
+    """Keep the rule set a decision is made under, once, so it can be read back a year later."""
+    rule_set = ctx.rule_set
+    insert_if_absent(
+        session,
+        RuleSetRow,
+        {"version": rule_set.version, "content": rule_set.as_data(), "first_used_at": ctx.now()},
+    )
+    return rule_set.version
+
+
 def advance(
     ctx: Context,
     actor: str | None,
@@ -151,7 +164,7 @@ def advance(
     reason: str | None = None,
     expected_version: int | None = None,
 ) -> Moved:
-    """Fire ``event`` in one transaction: re-read, judge, compare-and-set, audit, commit.
+    """Fire ``event`` in one transaction: re-read, judge, compare-and-set, duties, audit, commit.
 
     A refusal is itself audited (and committed) before TransitionRefused is raised with
     every failing verdict. A case changed by someone else meanwhile raises Conflict.
@@ -163,7 +176,7 @@ def advance(
     with ctx.db.write() as session:
         who = require_actor(session, actor)
         case = get_case(session, case_id)
-        require_member(session, who, case.school_id, now.date())
+        roles = require_member(session, who, case.school_id, now.date())
         definition = _check_event(case, event)
         if expected_version is not None and case.version != expected_version:
             raise Conflict(
@@ -174,8 +187,26 @@ def advance(
                 state=states.state_label(case.state),
             )
         from_state, version = case.state, case.version
-        facts = case_facts.load(session, case, now.date(), reason_given=reason is not None)
+        facts = case_facts.load(
+            session,
+            case,
+            now.date(),
+            ctx.rule_set,
+            reason_given=reason is not None,
+            actor_roles=frozenset(roles),
+        )
         verdicts = evaluate(ctx.rules, event, facts, definition)
+        wanted: dict[str, Obligation] = {}
+        if not refusals(verdicts):
+            dest = states.fire(case.definition_version, from_state, event)
+            if dest is None:  # the table and the machine disagree: never expected
+                raise InvalidInput("'{event}' is not possible from {state}", event=event, state=from_state)
+            moved = replace(facts, state=dest, version=version + 1, state_since=now.date())
+            try:
+                wanted = case_facts.plan_duties(moved, ctx.rule_set)
+            except ModuleFailed as failed:
+                verdicts.append(failed.verdict)
+        rule_set = ensure_rule_set(session, ctx)
         failing = refusals(verdicts)
         if failing:
             trail.append(
@@ -191,27 +222,31 @@ def advance(
                 data={
                     "event": event,
                     "version": version,
+                    "rule_set": rule_set,
                     "verdicts": [verdict_data(v) for v in verdicts],
                 },
             )
             refused = TransitionRefused(
-                "case {case}: {event} refused",
-                failing,
-                case=case.id,
-                event=states.event_label(event),
+                "case {case}: {event} refused", failing, case=case.id, event=states.event_label(event)
             )
         else:
-            dest = states.fire(case.definition_version, from_state, event)
-            if dest is None:  # the table and the machine disagree: never expected
-                raise InvalidInput("'{event}' is not possible from {state}", event=event, state=from_state)
+            assert dest is not None
             result = session.execute(
                 update(Case)
                 .where(Case.id == case.id, Case.state == from_state, Case.version == version)
-                .values(state=dest, version=version + 1, state_since=now)
+                .values(
+                    state=dest,
+                    version=version + 1,
+                    state_since=now,
+                    stage_due_on=case_facts.stage_due(wanted),
+                )
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
+            for key, value in (("state", dest), ("version", version + 1), ("state_since", now)):
+                set_committed_value(case, key, value)
+            case_facts.store_duties(session, case, wanted, now.date(), now)
             session.add(
                 CaseEvent(
                     school_id=case.school_id,
@@ -223,6 +258,7 @@ def advance(
                     at=now,
                     actor_id=who.id,
                     reason=reason,
+                    rule_set=rule_set,
                 )
             )
             trail.append(
@@ -240,6 +276,7 @@ def advance(
                     "event": event,
                     "version": version + 1,
                     "reason_given": reason is not None,
+                    "rule_set": rule_set,
                     "verdicts": [verdict_data(v) for v in verdicts],
                 },
             )
@@ -260,13 +297,19 @@ class Why:
     verdicts: list[Verdict]
 
 
-def why(ctx: Context, case_id: int, event: str, today: datetime | None = None) -> Why:
-    """What the rules would say now about ``event``, without moving or recording anything."""
-    moment = today or ctx.now()
+def why(ctx: Context, case_id: int, event: str, actor: str | None = None) -> Why:
+    """What the rules would say now about ``event``, without moving or recording anything.
+
+    With ``actor``, rules that depend on who acts (a leader's decision) judge that person.
+    """
+    moment = ctx.now()
     with ctx.db.read() as session:
         case = get_case(session, case_id)
         definition = _check_event(case, event)
-        facts = case_facts.load(session, case, moment.date(), reason_given=True)
+        roles: frozenset[str] = frozenset()
+        if actor is not None:
+            roles = frozenset(require_member(session, require_actor(session, actor), case.school_id, moment.date()))
+        facts = case_facts.load(session, case, moment.date(), ctx.rule_set, reason_given=True, actor_roles=roles)
         verdicts = evaluate(ctx.rules, event, facts, definition)
         allowed = not refusals(verdicts)
         dest = states.fire(case.definition_version, case.state, event) if allowed else None
@@ -278,9 +321,7 @@ def history(ctx: Context, case_id: int) -> list[dict[str, Any]]:
     with ctx.db.read() as session:
         case = get_case(session, case_id)
         reasons = dict(
-            session.execute(
-                select(CaseEvent.version, CaseEvent.reason).where(CaseEvent.case_id == case.id)
-            ).all()
+            session.execute(select(CaseEvent.version, CaseEvent.reason).where(CaseEvent.case_id == case.id)).all()
         )
         rows = session.execute(
             select(AuditEvent, Staff.name)

@@ -25,14 +25,10 @@ def _check_unique(session: Session, school_id: int, values: Mapping[str, Any], c
             continue
         column = getattr(Child, field)
         clash = session.scalars(
-            select(Child.id).where(
-                Child.school_id == school_id, column == value, Child.id != (child_id or -1)
-            )
+            select(Child.id).where(Child.school_id == school_id, column == value, Child.id != (child_id or -1))
         ).first()
         if clash is not None:
-            raise Conflict(
-                "{field} is already on the card of child {id}", field=Msg(field_label(field)), id=clash
-            )
+            raise Conflict("{field} is already on the card of child {id}", field=Msg(field_label(field)), id=clash)
 
 
 def add(
@@ -62,10 +58,7 @@ def add(
             action="child.added",
             object_type="child",
             object_id=child.id,
-            data={
-                "fields": sorted(k for k, v in values.items() if v is not None)
-                + (["class"] if class_id else [])
-            },
+            data={"fields": sorted(k for k, v in values.items() if v is not None) + (["class"] if class_id else [])},
         )
         return child.id
 

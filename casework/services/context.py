@@ -1,14 +1,15 @@
-"""What every use case needs: the database, a clock, the rule modules in force, the language."""
+"""What every use case needs: the database, a clock, the rule set in force, the language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
 from casework.persistence.db import Database
-from casework.rules import RuleModule, load_rules
+from casework.rules import RuleModule, RuleSet
+from casework.services.settings import Settings
 
 Clock = Callable[[], datetime]
 
@@ -22,12 +23,15 @@ class Context:
     db: Database
     clock: Clock = system_clock
     lang: str = "zh_CN"
-    rule_settings: dict[str, dict[str, object]] | None = None
-    _rules: list[RuleModule] | None = field(default=None, repr=False)
+    settings: Settings = field(default_factory=Settings)
 
     @cached_property
-    def rules(self) -> list[RuleModule]:
-        return self._rules if self._rules is not None else load_rules(self.rule_settings)
+    def rule_set(self) -> RuleSet:
+        return self.settings.rule_set()
+
+    @property
+    def rules(self) -> Sequence[RuleModule]:
+        return self.rule_set.modules
 
     def now(self) -> datetime:
         value = self.clock()

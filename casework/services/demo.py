@@ -14,7 +14,7 @@ from typing import Any
 from casework import i18n, states
 from casework.errors import TransitionRefused
 from casework.persistence.db import Database
-from casework.services import cases, children, records, setup, trail
+from casework.services import cases, children, records, rules_info, setup, trail
 from casework.services.context import Context
 
 SCHOOL = "白岩镇中心小学"
@@ -35,6 +35,7 @@ class StepClock:
 
 @dataclass
 class Refusal:
+    code: str
     case_id: int
     event: str
     reasons: list[str]
@@ -100,8 +101,7 @@ def _build(
         "auditor": setup.add_staff(ctx, admin, "冯审之", ["auditor"]),
     }
     class_teachers = {
-        ref: setup.add_staff(ctx, admin, f.name(), ["class_teacher", "subject_teacher"], ref)
-        for ref in class_refs
+        ref: setup.add_staff(ctx, admin, f.name(), ["class_teacher", "subject_teacher"], ref) for ref in class_refs
     }
     mentors = [setup.add_staff(ctx, admin, f.name(), ["mentor"]) for _ in range(8)]
     subject_teachers = [setup.add_staff(ctx, admin, f.name(), ["subject_teacher"]) for _ in range(3)]
@@ -152,9 +152,11 @@ def _build(
             cases.advance(ctx, actor, case_id, event, reason)
             return True
         except TransitionRefused as exc:
-            if len(report_refusals) < 3:
+            first = exc.verdicts[0].code if exc.verdicts else ""
+            if first not in {r.code for r in report_refusals} and len(report_refusals) < 4:
                 report_refusals.append(
                     Refusal(
+                        first,
                         case_id,
                         i18n.render(states.EVENT_LABELS[event], ctx.lang),
                         [i18n.render(v.message, ctx.lang) for v in exc.verdicts],
@@ -162,48 +164,87 @@ def _build(
                 )
             return False
 
-    categories = ["learning", "life", "psychological", "conduct", "academic_slide"]
+    indications = ["learning", "life", "psychological", "conduct"]
     for i, child_id in enumerate(child_ids):
         ref = class_refs[i % len(class_refs)]
         teacher = str(class_teachers[ref])
+        # Last school year's final exams: some children slid badly, which the rules will find.
+        rank1 = rng.randint(1, 40)
+        rank2 = min(45, rank1 + (rng.randint(10, 20) if i % 5 == 2 else rng.randint(-6, 4)))
+        for term, rank in ((1, rank1), (2, max(1, rank2))):
+            maths = rng.randint(45, 98)
+            records.term_result(
+                ctx,
+                teacher,
+                child_id,
+                school_year=2025,
+                term=term,
+                total=float(300 - rank * 3),
+                rank=rank,
+                class_size=45,
+                subjects={"语文": float(rng.randint(60, 98)), "数学": float(maths)},
+                three_good=term == 2 and rank <= 3,
+                serious_violation=False,
+            )
         case_id = cases.open_case(ctx, counsellor, child_id)
         # How far this case gets: a spread over every stage, closed ones included.
         depth = i % 8
         if depth == 0 and i % 11 != 5:
             continue  # surveyed and filed; the counsellor has not assessed yet
         if not attempt(case_id, "assess", counsellor):
-            children.edit(
-                ctx,
-                teacher,
-                child_id,
-                {"guardian_phone": f.phone_number(), "home_address": _address(f)},
-            )
+            children.edit(ctx, teacher, child_id, {"guardian_phone": f.phone_number(), "home_address": _address(f)})
             if depth == 0:
                 continue
             attempt(case_id, "assess", counsellor)
         if depth == 0:
             continue
-        cats = rng.sample(categories, rng.randint(1, 2))
-        records.assessment(
-            ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。"
-        )
+        if i % 4 == 1:  # a screening; some children score in the abnormal band
+            high = i % 8 == 1
+            scores = ",".join(str(rng.choice([1, 2] if high else [0, 0, 1])) for _ in range(25))
+            records.screening(ctx, counsellor, case_id, scores=scores, informant="teacher")
+        cats = rng.sample(indications, rng.randint(1, 2))
+        if i == 10:  # one child whose case the leadership must see at once
+            cats = ["conduct", "suspected_illegal"]
+        records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
+        if i == 10:
+            records.acknowledge(ctx, leader, case_id)
+            attempt(case_id, "plan", counsellor)  # refused: no referral yet
+            records.referral(ctx, counsellor, case_id, agency="police", summary="已与派出所沟通，共同帮教")
         if depth == 1:
             continue
         attempt(case_id, "plan", counsellor)
-        items = []
-        for cat in cats:
+        items = [
+            records.plan_item(
+                ctx,
+                counsellor,
+                case_id,
+                category="learning",
+                measures="每周两次课后辅导，安排学习帮手",
+                responsible=teacher,
+                start=date(2026, 9, 15),
+                end=date(2027, 1, 15),
+                content="优先辅导语文、数学；每月谈心一次",
+                target="期末成绩提高、按时完成作业",
+            )
+        ]
+        # What the rule modules require for this child's categories (as `rules explain` lists them).
+        for need in rules_info.explain(ctx, case_id)["plan_requirements"]:
+            if need["item_kind"] is None or need["satisfied"]:
+                continue
             items.append(
                 records.plan_item(
                     ctx,
                     counsellor,
                     case_id,
-                    category=cat,
-                    measures="每周两次课后辅导，安排学习帮手",
+                    category=need["category"],
+                    kind=need["item_kind"],
+                    subject=need["subject"],
+                    measures=need["description"]["zh_CN"],
                     responsible=teacher,
                     start=date(2026, 9, 15),
                     end=date(2027, 1, 15),
-                    content="优先辅导语文、数学；每月谈心一次",
-                    target="期末成绩提高、按时完成作业",
+                    content="每两周一次，记录在册",
+                    target="阶段目标：明显改善",
                 )
             )
         if depth == 2:

@@ -12,25 +12,62 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import states
-from casework.domain.validation import parse_choice, require_text
-from casework.domain.vocab import CONTACT_KINDS, NEED_CATEGORIES, PAIRING_KINDS, REVIEW_RESULTS
-from casework.errors import InvalidInput, NotFound
+from casework.domain import sdq
+from casework.domain.validation import parse_choice, parse_int, require_text
+from casework.domain.vocab import (
+    CONTACT_KINDS,
+    NEED_CATEGORIES,
+    PAIRING_KINDS,
+    PLAN_ITEM_KINDS,
+    REFERRAL_AGENCIES,
+    REVIEW_RESULTS,
+)
+from casework.errors import InvalidInput, NotFound, PermissionDenied, TransitionRefused
 from casework.persistence.tables import (
     Assessment,
     Case,
+    CaseFlag,
     ContactEntry,
     Pairing,
     Plan,
     PlanItem,
+    Referral,
     Review,
     ReviewEffect,
+    Screening,
     Staff,
+    TermResult,
 )
+from casework.rules import classify, risk_level
+from casework.rules.engine import ModuleFailed
 from casework.services import facts as case_facts
 from casework.services import trail
 from casework.services.actors import require_actor, require_member, resolve_staff
-from casework.services.cases import get_case
+from casework.services.cases import ensure_rule_set, get_case
+from casework.services.children import get_child
 from casework.services.context import Context
+from casework.text import N_, Msg
+
+PLAN_KIND_ALIASES = {
+    "帮扶措施": "general",
+    "学习辅导": "tutoring",
+    "辅导": "tutoring",
+    "成长记录": "progress_record",
+    "进步记录": "progress_record",
+    "心理帮扶计划": "psych_help",
+    "心理辅导计划": "psych_help",
+    "个别教育管理方案": "correction",
+    "矫治": "correction",
+}
+AGENCY_ALIASES = {
+    "公安": "police",
+    "派出所": "police",
+    "民政": "civil_affairs",
+    "妇联": "womens_federation",
+    "检察院未检部门": "procuratorate_minors",
+    "检察院": "procuratorate_minors",
+}
+LEADERSHIP = frozenset({"leader", "deputy"})
 
 CATEGORY_ALIASES = {
     "学习": "learning",
@@ -51,6 +88,8 @@ class _Write:
     case: Case
     actor: Staff
     now: datetime
+    ctx: Context
+    roles: list[str]
 
     def audit(self, action: str, object_type: str, object_id: int, **data: Any) -> None:
         trail.append(
@@ -73,24 +112,32 @@ class _Write:
 
 
 @contextmanager
-def _writing(
-    ctx: Context, actor: str | None, case_id: int, allowed: tuple[str, ...], what: str
-) -> Iterator[_Write]:
+def _writing(ctx: Context, actor: str | None, case_id: int, allowed: tuple[str, ...], what: str) -> Iterator[_Write]:
     """One write transaction on an open case in one of the ``allowed`` stages."""
     now = ctx.now()
     with ctx.db.write() as session:
         who = require_actor(session, actor)
         case = get_case(session, case_id)
-        require_member(session, who, case.school_id, now.date())
+        roles = require_member(session, who, case.school_id, now.date())
         if case.state not in allowed:
             raise InvalidInput(
                 "case {case} is {state}: {what} is recorded when the case is {allowed}",
                 case=case.id,
                 state=states.state_label(case.state),
-                what=what,
+                what=Msg(what),
                 allowed=[states.state_label(s) for s in allowed],
             )
-        yield _Write(session, case, who, now)
+        w = _Write(session, case, who, now, ctx, roles)
+        yield w
+        # What the case owes may have changed (a talk done, a category found): recompute duties.
+        session.flush()
+        facts = case_facts.load(session, case, now.date(), ctx.rule_set, actor_roles=frozenset(roles))
+        try:
+            case_facts.refresh_duties(session, case, facts, ctx.rule_set, now)
+        except ModuleFailed as failed:
+            raise TransitionRefused(
+                "the rules could not be applied to case {case}; nothing was recorded", [failed.verdict], case=case.id
+            ) from None
 
 
 def parse_category(text: str) -> str:
@@ -104,31 +151,62 @@ def assessment(
     categories: list[str],
     summary: str,
     assessed_on: date | None = None,
-    facts: dict[str, Any] | None = None,
 ) -> int:
-    if not categories:
-        raise InvalidInput(
-            "--category: give at least one need category ({known})",
-            known=", ".join(NEED_CATEGORIES),
-        )
-    codes = sorted({parse_category(c) for c in categories})
+    """Record the counsellor's assessment; the rule modules classify too, each with its evidence.
+
+    The counsellor's categories count as indicated; modules add what the facts show (family
+    situation, exam ranks, screening). A category with a flag (suspected illegal: critical)
+    raises it on the case at once.
+    """
+    indicated = frozenset(parse_category(c) for c in categories)
     summary = require_text(summary, "--summary", 5000)
-    with _writing(ctx, actor, case_id, (states.IDENTIFIED, states.ASSESSED), "an assessment") as w:
+    with _writing(ctx, actor, case_id, (states.IDENTIFIED, states.ASSESSED), N_("an assessment")) as w:
+        facts = case_facts.assessment_facts(w.session, w.case, indicated)
+        try:
+            found = classify(ctx.rules, facts)
+        except ModuleFailed as failed:
+            raise TransitionRefused(
+                "the rules could not classify case {case}; nothing was recorded", [failed.verdict], case=w.case.id
+            ) from None
+        codes = sorted(indicated | {c.code for c in found})
+        if not codes:
+            raise InvalidInput(
+                "no need category: give --category ({known}) or record what shows one (exam results, screening)",
+                known=", ".join(NEED_CATEGORIES),
+            )
+        evidence = [{"category": c.code, "rule": c.rule, "risk": c.risk, "evidence": dict(c.evidence)} for c in found]
+        evidence += [{"category": c, "rule": "counsellor", "risk": None, "evidence": {}} for c in sorted(indicated)]
+        level = risk_level(found)
         row = Assessment(
             school_id=w.case.school_id,
             case_id=w.case.id,
             case_version=w.case.version,
             categories=codes,
-            facts=dict(facts or {}),
+            facts={"evidence": evidence, "risk_level": level},
             summary=summary,
             assessed_on=assessed_on or w.now.date(),
             by_id=w.actor.id,
             recorded_at=w.now,
+            rule_set=ensure_rule_set(w.session, ctx),
         )
         w.session.add(row)
         w.session.flush()
-        w.audit("assessment.recorded", "assessment", row.id, categories=codes, facts=sorted(facts or {}))
+        if level is not None:
+            w.case.risk_level = level
+        w.audit("assessment.recorded", "assessment", row.id, categories=codes, risk_level=level)
+        for flag in sorted({c.flag for c in found if c.flag}):
+            _raise_flag(w, flag, next(c.rule for c in found if c.flag == flag))
         return row.id
+
+
+def _raise_flag(w: _Write, code: str, rule: str) -> None:
+    exists = w.session.scalars(select(CaseFlag).where(CaseFlag.case_id == w.case.id, CaseFlag.code == code)).first()
+    if exists is not None:
+        return
+    flag = CaseFlag(school_id=w.case.school_id, case_id=w.case.id, code=code, rule=rule, raised_at=w.now)
+    w.session.add(flag)
+    w.session.flush()
+    w.audit("flag.raised", "case_flag", flag.id, code=code, rule=rule)
 
 
 def plan_item(
@@ -143,15 +221,19 @@ def plan_item(
     end: date | None,
     content: str | None,
     target: str | None,
+    kind: str = "general",
+    subject: str | None = None,
 ) -> int:
     """Add one item to the case's current plan (a new plan starts after revise or reassess)."""
     code = parse_category(category)
+    kind = parse_choice(kind, "--kind", PLAN_ITEM_KINDS, PLAN_KIND_ALIASES)
+    subject = require_text(subject, "--subject", 30) if subject else None
+    if kind == "tutoring" and subject is None:
+        raise InvalidInput("a tutoring item needs --subject")
     measures = require_text(measures, "--measures", 5000)
     if start and end and end < start:
-        raise InvalidInput(
-            "--end {end} is before --start {start}", end=end.isoformat(), start=start.isoformat()
-        )
-    with _writing(ctx, actor, case_id, (states.ASSESSED, states.INDIVIDUAL_PLAN), "a plan item") as w:
+        raise InvalidInput("--end {end} is before --start {start}", end=end.isoformat(), start=start.isoformat())
+    with _writing(ctx, actor, case_id, (states.ASSESSED, states.INDIVIDUAL_PLAN), N_("a plan item")) as w:
         owner = w.staff_at_school(responsible) if responsible else w.actor
         r = case_facts.rounds(w.session, w.case)
         plan = case_facts.current_plan(w.session, w.case, r.plan)
@@ -169,6 +251,8 @@ def plan_item(
             school_id=w.case.school_id,
             plan_id=plan.id,
             category=code,
+            kind=kind,
+            subject=subject,
             measures=measures,
             responsible_id=owner.id,
             start_on=start,
@@ -184,6 +268,7 @@ def plan_item(
             item.id,
             plan_id=plan.id,
             category=code,
+            kind=kind,
             fields=[
                 f
                 for f, v in (
@@ -221,13 +306,11 @@ def pairing(
         partner_name = require_text(partner_name, "--pupil", 100)
     elif not staff:
         raise InvalidInput("a {kind} pairing needs --staff", kind=PAIRING_KINDS[kind])
-    with _writing(ctx, actor, case_id, states.OPEN_STATES, "a pairing") as w:
+    with _writing(ctx, actor, case_id, states.OPEN_STATES, N_("a pairing")) as w:
         partner = w.staff_at_school(staff) if staff else None
         start = from_on or w.now.date()
         if to_on is not None and to_on < start:
-            raise InvalidInput(
-                "--to {to} is before --from {start}", to=to_on.isoformat(), start=start.isoformat()
-            )
+            raise InvalidInput("--to {to} is before --from {start}", to=to_on.isoformat(), start=start.isoformat())
         row = Pairing(
             school_id=w.case.school_id,
             case_id=w.case.id,
@@ -257,11 +340,9 @@ def contact(
     follow_up: str | None,
 ) -> int:
     if kind not in CONTACT_KINDS:
-        raise InvalidInput(
-            "contact kind '{kind}' is not one of {known}", kind=kind, known=", ".join(CONTACT_KINDS)
-        )
+        raise InvalidInput("contact kind '{kind}' is not one of {known}", kind=kind, known=", ".join(CONTACT_KINDS))
     summary = require_text(summary, "--summary", 5000)
-    with _writing(ctx, actor, case_id, states.OPEN_STATES, "a contact") as w:
+    with _writing(ctx, actor, case_id, states.OPEN_STATES, N_("a contact")) as w:
         author = w.staff_at_school(by) if by else w.actor
         day = occurred_on or w.now.date()
         if day > w.now.date():
@@ -309,7 +390,7 @@ def review(
         {"达成": "met", "部分达成": "partly_met", "未达成": "not_met"},
     )
     effect = require_text(effect, "--effect", 5000)
-    with _writing(ctx, actor, case_id, (states.REVIEWED,), "a review") as w:
+    with _writing(ctx, actor, case_id, (states.REVIEWED,), N_("a review")) as w:
         r = case_facts.rounds(w.session, w.case)
         plan = case_facts.current_plan(w.session, w.case, r.plan)
         if plan is None:
@@ -362,5 +443,125 @@ def review(
             plan_item_id=item.id,
             result=result,
             replaced=existing is not None,
+        )
+        return row.id
+
+
+def screening(
+    ctx: Context,
+    actor: str | None,
+    case_id: int,
+    *,
+    scores: str,
+    informant: str = "parent",
+    screened_on: date | None = None,
+) -> tuple[int, sdq.SdqResult]:
+    """An SDQ-style screening: 25 item scores in, five subscales, the total and their bands out."""
+    result = sdq.score(sdq.parse_items(scores), informant)
+    with _writing(ctx, actor, case_id, states.OPEN_STATES, N_("a screening")) as w:
+        row = Screening(
+            school_id=w.case.school_id,
+            case_id=w.case.id,
+            instrument="sdq",
+            item_scores=[str(i) for i in sdq.parse_items(scores)],
+            result=result.as_data(),
+            screened_on=screened_on or w.now.date(),
+            by_id=w.actor.id,
+            recorded_at=w.now,
+        )
+        w.session.add(row)
+        w.session.flush()
+        w.audit("screening.recorded", "screening", row.id, instrument="sdq", informant=informant)
+        return row.id, result
+
+
+def referral(
+    ctx: Context, actor: str | None, case_id: int, *, agency: str, summary: str, referred_on: date | None = None
+) -> int:
+    """An external referral; the agencies a deployment accepts are the suspected_illegal module's."""
+    module = ctx.rule_set.module("suspected_illegal")
+    agencies = list(module.params["agencies"]) if module else list(REFERRAL_AGENCIES)
+    code = parse_choice(agency, "--agency", {a: REFERRAL_AGENCIES.get(a, a) for a in agencies}, AGENCY_ALIASES)
+    summary = require_text(summary, "--summary", 5000)
+    with _writing(ctx, actor, case_id, states.OPEN_STATES, N_("a referral")) as w:
+        row = Referral(
+            school_id=w.case.school_id,
+            case_id=w.case.id,
+            agency=code,
+            referred_on=referred_on or w.now.date(),
+            summary=summary,
+            by_id=w.actor.id,
+            recorded_at=w.now,
+        )
+        w.session.add(row)
+        w.session.flush()
+        w.audit("referral.recorded", "referral", row.id, agency=code)
+        return row.id
+
+
+def acknowledge(ctx: Context, actor: str | None, case_id: int, code: str = "critical") -> int:
+    """The leadership group acknowledges a flag the rules raised."""
+    with _writing(ctx, actor, case_id, states.STATES, N_("an acknowledgement")) as w:
+        if not LEADERSHIP & set(w.roles):
+            raise PermissionDenied("only the leader or deputy leader acknowledges a {flag} flag", flag=code)
+        flag = w.session.scalars(select(CaseFlag).where(CaseFlag.case_id == w.case.id, CaseFlag.code == code)).first()
+        if flag is None:
+            raise NotFound("case {case} has no {flag} flag", case=w.case.id, flag=code)
+        if flag.acknowledged_at is not None:
+            raise InvalidInput("the {flag} flag of case {case} is already acknowledged", flag=code, case=w.case.id)
+        flag.acknowledged_at, flag.acknowledged_by = w.now, w.actor.id
+        w.audit("flag.acknowledged", "case_flag", flag.id, code=code)
+        return flag.id
+
+
+def term_result(
+    ctx: Context,
+    actor: str | None,
+    child_id: int,
+    *,
+    school_year: int,
+    term: int,
+    total: float,
+    rank: int,
+    class_size: int | None = None,
+    subjects: dict[str, float] | None = None,
+    three_good: bool = False,
+    serious_violation: bool = False,
+) -> int:
+    """A child's final exam of one term; recording the same term again replaces it (audited)."""
+    if term not in (1, 2):
+        raise InvalidInput("--term: {term} is not 1 (autumn) or 2 (spring)", term=term)
+    parse_int(str(school_year), "--year", 2000, 2100)
+    if rank < 1 or (class_size is not None and rank > class_size):
+        raise InvalidInput("--rank: {rank} is not a place in the class", rank=rank)
+    if total < 0 or any(v < 0 for v in (subjects or {}).values()):
+        raise InvalidInput("scores must not be negative")
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = require_actor(session, actor)
+        child = get_child(session, child_id)
+        require_member(session, who, child.school_id, now.date())
+        row = session.scalars(
+            select(TermResult).where(
+                TermResult.child_id == child.id, TermResult.school_year == school_year, TermResult.term == term
+            )
+        ).first()
+        replaced = row is not None
+        if row is None:
+            row = TermResult(school_id=child.school_id, child_id=child.id, school_year=school_year, term=term)
+            session.add(row)
+        row.total_score, row.class_rank, row.class_size = total, rank, class_size
+        row.subjects, row.three_good, row.serious_violation = dict(subjects or {}), three_good, serious_violation
+        row.recorded_at, row.recorded_by = now, who.id
+        session.flush()
+        trail.append(
+            session,
+            school_id=child.school_id,
+            at=now,
+            actor_id=who.id,
+            action="term_result.recorded",
+            object_type="term_result",
+            object_id=row.id,
+            data={"child_id": child.id, "school_year": school_year, "term": term, "replaced": replaced},
         )
         return row.id

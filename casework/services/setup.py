@@ -74,9 +74,7 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
         return InitResult(revision, target.id, staff.id, True)
 
 
-def _new_staff(
-    session: Session, school_id: int, name: str, roles: list[str], class_id: int | None, now: Any
-) -> Staff:
+def _new_staff(session: Session, school_id: int, name: str, roles: list[str], class_id: int | None, now: Any) -> Staff:
     staff = Staff(name=name, created_at=now)
     session.add(staff)
     session.flush()
@@ -202,9 +200,7 @@ def add_class(ctx: Context, actor: str | None, grade: int, name: str, school: st
             )
         ).first()
         if clash is not None:
-            raise Conflict(
-                "class {grade}/{name} already exists (id {id})", grade=grade, name=name, id=clash.id
-            )
+            raise Conflict("class {grade}/{name} already exists (id {id})", grade=grade, name=name, id=clash.id)
         cls = SchoolClass(school_id=school_id, grade=grade, name=name)
         session.add(cls)
         session.flush()

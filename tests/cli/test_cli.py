@@ -90,25 +90,16 @@ def test_a_case_through_every_stage_from_the_command_line(run) -> None:
         "--as",
         "2",
     )
+    run("record", "plan", "1", "--category", "psychological", "--kind", "psych_help", "--measures", "团体辅导",
+        "--start", "2026-09-15", "--end", "2027-01-15", "--content", "每两周一次", "--target", "情绪稳定", "--as", "2")
     run("record", "pairing", "1", "--kind", "mentor", "--staff", "李帮扶", "--as", "2")
     run("record", "pairing", "1", "--kind", "study_helper", "--pupil", "张同学", "--as", "2")
     run("case", "advance", "1", "mentor", "--as", "2")
     for kind in ("talk", "visit", "feedback", "call"):
         run("record", kind, "1", "--summary", "本月情况良好", "--date", "2026-10-08", "--as", "2")
     run("case", "advance", "1", "review", "--as", "2")
-    run(
-        "record",
-        "review",
-        "1",
-        "--item",
-        "1",
-        "--result",
-        "met",
-        "--effect",
-        "成绩提高",
-        "--as",
-        "2",
-    )
+    for item, result, effect in (("1", "met", "成绩提高"), ("2", "partly_met", "情绪好转")):
+        run("record", "review", "1", "--item", item, "--result", result, "--effect", effect, "--as", "2")
     out = run("case", "advance", "1", "close", "--reason", "父母返乡", "--as", "3").output
     assert "已结案" in out
     history = json.loads(run("case", "history", "1", "--json").output)
@@ -140,9 +131,7 @@ def test_exit_1_for_bad_input_with_one_line(run) -> None:
         ["case", "open", "1", "--as", "nobody"],
     ):
         result = run(*args, code=1)
-        assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, (
-            result.output
-        )
+        assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
     assert json.loads(run("child", "list", "--json").output) == []
 
 

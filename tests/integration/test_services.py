@@ -63,9 +63,7 @@ def test_incomplete_card_refuses_assess_until_edited(world) -> None:
     assert refused.value.verdicts[0].facts["missing"] == ["guardian_phone"]
     child_id = cases.show(world.ctx, case_id)["child"]["id"]
     world.clock.advance(1)
-    assert children.edit(world.ctx, world.teacher, child_id, {"guardian_phone": "0851-8765432"}) == [
-        "guardian_phone"
-    ]
+    assert children.edit(world.ctx, world.teacher, child_id, {"guardian_phone": "0851-8765432"}) == ["guardian_phone"]
     world.fire(case_id, "assess")
 
 
@@ -76,9 +74,7 @@ def test_card_edit_keeps_history_and_audit_holds_no_values(world) -> None:
     assert children.edit(world.ctx, world.admin, child_id, {"guardian_phone": "13900002222"}) == []
     shown = children.show(world.ctx, child_id)
     phone_history = [
-        (h["old"], h["new"], h["changed_by"]["name"])
-        for h in shown["history"]
-        if h["field"] == "guardian_phone"
+        (h["old"], h["new"], h["changed_by"]["name"]) for h in shown["history"] if h["field"] == "guardian_phone"
     ]
     assert phone_history == [
         ("13812345678", "13900001111", "陈老师"),

@@ -18,9 +18,7 @@ PAIRS = [(s, e) for s in states.STATES for e in states.EVENTS]
 
 def _audit_count(world, case_id: int) -> int:
     with world.ctx.db.read() as session:
-        return session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id == case_id)
-        )
+        return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id == case_id))
 
 
 def _prepare_guards(world, case_id: int, state: str, event: str) -> None:

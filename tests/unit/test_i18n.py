@@ -79,8 +79,7 @@ def test_render_in_both_languages_with_nested_messages() -> None:
     )
     assert i18n.render(msg, "zh_CN") == "联络卡缺少建档所需字段：家庭住址、监护人电话"
     assert (
-        i18n.render(msg, "en")
-        == "the contact card is missing fields needed for the file: home address, guardian phone"
+        i18n.render(msg, "en") == "the contact card is missing fields needed for the file: home address, guardian phone"
     )
     assert i18n.both(Msg("closed")) == {"zh_CN": "已结案", "en": "closed"}
 

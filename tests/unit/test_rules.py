@@ -87,9 +87,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("event", "case_facts", "expected"), CASES, ids=[f"{i}-{c[0]}" for i, c in enumerate(CASES)]
-)
+@pytest.mark.parametrize(("event", "case_facts", "expected"), CASES, ids=[f"{i}-{c[0]}" for i, c in enumerate(CASES)])
 def test_core_guards(event: str, case_facts: CaseFacts, expected: list[str]) -> None:
     verdicts = evaluate([CoreGuards()], event, case_facts)
     assert codes(verdicts) == expected

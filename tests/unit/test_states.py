@@ -46,16 +46,12 @@ def test_version_is_a_content_hash() -> None:
         transitions=tuple(reversed(states.TRANSITIONS)),
     )
     assert same.version == states.CURRENT.version
-    changed = states.Definition(
-        states=states.STATES, initial=states.INITIAL_STATE, transitions=states.TRANSITIONS[:-1]
-    )
+    changed = states.Definition(states=states.STATES, initial=states.INITIAL_STATE, transitions=states.TRANSITIONS[:-1])
     assert changed.version != states.CURRENT.version
 
 
 def test_an_older_definition_stays_usable_once_registered() -> None:
-    older = states.Definition(
-        states=states.STATES, initial=states.INITIAL_STATE, transitions=states.TRANSITIONS[:-1]
-    )
+    older = states.Definition(states=states.STATES, initial=states.INITIAL_STATE, transitions=states.TRANSITIONS[:-1])
     with pytest.raises(KeyError):
         states.definition(older.version)
     states.register(older)

@@ -113,9 +113,7 @@ def upgrade() -> None:
         sa.Column("guardian_age", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["class_id"], ["school_class.id"], name=op.f("fk_child_class_id_school_class")
-        ),
+        sa.ForeignKeyConstraint(["class_id"], ["school_class.id"], name=op.f("fk_child_class_id_school_class")),
         sa.ForeignKeyConstraint(["created_by"], ["staff.id"], name=op.f("fk_child_created_by_staff")),
         sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_child_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_child")),
@@ -134,9 +132,7 @@ def upgrade() -> None:
         sa.Column("class_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("started_on", sa.Date(), nullable=False),
         sa.Column("ended_on", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["class_id"], ["school_class.id"], name=op.f("fk_membership_class_id_school_class")
-        ),
+        sa.ForeignKeyConstraint(["class_id"], ["school_class.id"], name=op.f("fk_membership_class_id_school_class")),
         sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_membership_school_id_school")),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_membership_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_membership")),
@@ -235,12 +231,8 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(["by_id"], ["staff.id"], name=op.f("fk_contact_entry_by_id_staff")),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["case_file.id"], name=op.f("fk_contact_entry_case_id_case_file")
-        ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by"], ["staff.id"], name=op.f("fk_contact_entry_recorded_by_staff")
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name=op.f("fk_contact_entry_case_id_case_file")),
+        sa.ForeignKeyConstraint(["recorded_by"], ["staff.id"], name=op.f("fk_contact_entry_recorded_by_staff")),
         sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_contact_entry_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_entry")),
     )
@@ -297,9 +289,7 @@ def upgrade() -> None:
         sa.Column("content", sa.Text(), nullable=True),
         sa.Column("stage_target", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["plan_id"], ["plan.id"], name=op.f("fk_plan_item_plan_id_plan")),
-        sa.ForeignKeyConstraint(
-            ["responsible_id"], ["staff.id"], name=op.f("fk_plan_item_responsible_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["responsible_id"], ["staff.id"], name=op.f("fk_plan_item_responsible_id_staff")),
         sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_plan_item_school_id_school")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_item")),
     )

@@ -1,0 +1,90 @@
+"""Deployment settings from casework.toml (or CASEWORK_SETTINGS): rule modules, parameters, calendar."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from casework.domain.calendar import SchoolCalendar, Term
+from casework.errors import InvalidInput
+from casework.rules import RuleSet, rule_set
+
+DEFAULT_FILE = "casework.toml"
+TOP_KEYS = {"rules", "calendar"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    enabled: list[str] | None = None
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calendar: SchoolCalendar = field(default_factory=SchoolCalendar)
+    source: str | None = None
+
+    def rule_set(self) -> RuleSet:
+        return rule_set(self.enabled, self.params, self.calendar)
+
+
+def _terms(raw: Any) -> SchoolCalendar:
+    if not isinstance(raw, list):
+        raise InvalidInput("{key}: expected a list of terms", key="calendar.terms")
+    terms = []
+    for i, item in enumerate(raw):
+        where = f"calendar.terms[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput("{key}: expected a table with name, start and end", key=where)
+        unknown = sorted(set(item) - {"name", "start", "end"})
+        if unknown:
+            raise InvalidInput("{key}: unknown key '{name}'", key=where, name=unknown[0])
+        for part in ("start", "end"):
+            if not isinstance(item.get(part), date):
+                raise InvalidInput("{key}: expected a date such as 2026-09-01", key=f"{where}.{part}")
+        if item["end"] < item["start"]:
+            raise InvalidInput("{key}: the term ends before it starts", key=where)
+        terms.append(Term(str(item.get("name", item["start"].isoformat())), item["start"], item["end"]))
+    return SchoolCalendar(tuple(sorted(terms, key=lambda t: t.start)))
+
+
+def parse(data: dict[str, Any], source: str | None = None) -> Settings:
+    """Check every key; the first problem stops start-up with one message naming the key."""
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise InvalidInput("settings: unknown key '{key}'", key=unknown[0])
+    rules = data.get("rules", {})
+    if not isinstance(rules, dict):
+        raise InvalidInput("{key}: expected a table", key="rules")
+    enabled = rules.get("enabled")
+    if enabled is not None and not (isinstance(enabled, list) and all(isinstance(n, str) for n in enabled)):
+        raise InvalidInput("{key}: expected a list of module names", key="rules.enabled")
+    params: dict[str, dict[str, Any]] = {}
+    for name, value in rules.items():
+        if name == "enabled":
+            continue
+        if not isinstance(value, dict):
+            raise InvalidInput("{key}: expected a table of parameters", key=f"rules.{name}")
+        params[name] = value
+    calendar = data.get("calendar", {})
+    if not isinstance(calendar, dict):
+        raise InvalidInput("{key}: expected a table", key="calendar")
+    unknown = sorted(set(calendar) - {"terms"})
+    if unknown:
+        raise InvalidInput("settings: unknown key '{key}'", key=f"calendar.{unknown[0]}")
+    settings = Settings(enabled, params, _terms(calendar["terms"]) if "terms" in calendar else SchoolCalendar(), source)
+    settings.rule_set()  # unknown modules, parameters and wrong types stop here
+    return settings
+
+
+def load(path: str | None = None) -> Settings:
+    """Read ``path``, else ./casework.toml if present, else the defaults."""
+    chosen = Path(path) if path else Path(DEFAULT_FILE)
+    if not chosen.exists():
+        if path:
+            raise InvalidInput("settings file {path} does not exist", path=path)
+        return Settings()
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("settings file {path}: {error}", path=str(chosen), error=str(exc)) from None
+    return parse(data, str(chosen))
