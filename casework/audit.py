@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,13 +33,61 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-def canonical(event: Mapping[str, Any]) -> bytes:
-    """RFC 8785 canonical JSON of the event's hashed fields."""
-    return bytes(rfc8785.dumps({k: event[k] for k in FIELDS}))
+_SAFE_INT = 2**53
 
 
-def event_hash(event: Mapping[str, Any]) -> str:
-    return hashlib.sha256(PREFIX + canonical(event)).hexdigest()
+def _simple(value: Any) -> bool:
+    """True when RFC 8785 and sorted compact json.dumps agree on ``value``.
+
+    They differ only on floats (RFC 8785 uses ECMAScript number formatting), on integers past
+    2^53, and on the order of keys beyond U+D800 (RFC 8785 sorts by UTF-16 code units).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -_SAFE_INT < item < _SAFE_INT:
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or (key and max(key) >= "\ud800"):
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
+def dumps(value: Any) -> str:
+    """RFC 8785 canonical JSON text; the rfc8785 package for anything beyond the plain cases."""
+    if _simple(value):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return bytes(rfc8785.dumps(value)).decode()
+
+
+_BODY = "\x00data\x00"
+_BODY_JSON = json.dumps(_BODY)
+
+
+def canonical(event: Mapping[str, Any], body: str | None = None) -> bytes:
+    """RFC 8785 canonical JSON of the event's hashed fields.
+
+    ``body``, when given, is the canonical text of ``event["data"]`` already made: it is set
+    into place instead of encoding the data a second time.
+    """
+    if body is None:
+        return dumps({k: event[k] for k in FIELDS}).encode()
+    shell = dumps({k: (_BODY if k == "data" else event[k]) for k in FIELDS})
+    return shell.replace(_BODY_JSON, body, 1).encode()
+
+
+def event_hash(event: Mapping[str, Any], body: str | None = None) -> str:
+    return hashlib.sha256(PREFIX + canonical(event, body)).hexdigest()
 
 
 PROBLEM_KINDS: dict[str, str] = {
@@ -128,11 +177,16 @@ def verify(events: Iterable[Mapping[str, Any]], heads: Mapping[int, tuple[int, s
     return VerifyResult(count, len(schools), None)
 
 
-def chain(school_id: int, head: tuple[int, str], events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Number and link new events after ``head``; yields them with ``hash`` filled in."""
+def chain(
+    school_id: int, head: tuple[int, str], events: Iterable[dict[str, Any]], body: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Number and link new events after ``head``; yields them with ``hash`` filled in.
+
+    ``body`` is the canonical text of the data of a single event, when the caller has it.
+    """
     seq, prev = head
     for event in events:
         seq += 1
         event.update(school_id=school_id, seq=seq, prev_hash=prev)
-        event["hash"] = prev = event_hash(event)
+        event["hash"] = prev = event_hash(event, body)
         yield event

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from transitions import Machine, MachineError
@@ -96,7 +96,7 @@ class Definition:
             ),
         }
 
-    @property
+    @cached_property
     def version(self) -> str:
         """A content hash: two definitions with the same table share a version."""
         blob = json.dumps(self.as_data(), sort_keys=True, separators=(",", ":"))

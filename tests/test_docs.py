@@ -16,3 +16,13 @@ def test_cli_reference_is_current() -> None:
 def test_readme_quick_start_is_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make demo" in readme and "make test" in readme
+
+
+def test_every_rule_module_and_parameter_is_documented() -> None:
+    from casework.rules import load_rules
+
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    for module in load_rules():
+        assert f"### `{module.name}`" in text, module.name
+        for parameter in module.parameters:
+            assert f"`{parameter.name}`" in text, f"{module.name}.{parameter.name}"

@@ -202,6 +202,7 @@ def record_review(
 @actor_option
 def record_screening(case_id: int, scores: str, informant: str, day: str | None, actor: str | None) -> None:
     """Record an SDQ-style screening; prints subscales and bands. 心理筛查。"""
+    from casework.domain import sdq
     from casework.services import records
 
     st = state()
@@ -210,7 +211,7 @@ def record_screening(case_id: int, scores: str, informant: str, day: str | None,
     )
     _recorded(st, case_id, "screening", row)
     for scale, value in result.scores.items():
-        click.echo(f"  {st.t(scale)}: {value} ({st.t(result.bands[scale])})")
+        click.echo(f"  {st.t(sdq.LABELS[scale])}: {value} ({st.t(sdq.LABELS[result.bands[scale]])})")
 
 
 @record_group.command("referral")

@@ -24,7 +24,7 @@ def _options(command: click.Command, ctx: click.Context) -> list[str]:
         if record is None:
             continue
         flags, text = (part.replace("|", "\\|") for part in record)
-        if flags != "--help":
+        if "--help" not in getattr(param, "opts", ()):
             lines.append(f"| `{flags}` | {text} |")
     return lines
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from casework.errors import InvalidInput
+from casework.text import N_
 
 SUBSCALES: dict[str, tuple[int, ...]] = {
     "emotional": (3, 8, 13, 16, 24),
@@ -51,6 +52,17 @@ CUTOFFS: dict[str, dict[str, tuple[int, int]]] = {
     },
 }
 BANDS = ("normal", "borderline", "abnormal")
+LABELS: dict[str, str] = {
+    "emotional": N_("emotional symptoms"),
+    "conduct": N_("conduct problems"),
+    "hyperactivity": N_("hyperactivity"),
+    "peer": N_("peer problems"),
+    "prosocial": N_("prosocial behaviour"),
+    "total": N_("total difficulties"),
+    "normal": N_("normal"),
+    "borderline": N_("borderline"),
+    "abnormal": N_("abnormal"),
+}
 
 
 @dataclass(frozen=True)

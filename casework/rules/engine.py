@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 from casework import states
@@ -33,7 +34,7 @@ class RuleSet:
             ],
         }
 
-    @property
+    @cached_property
     def version(self) -> str:
         blob = json.dumps(self.as_data(), sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -7,15 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from casework import i18n, states
-from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
+from casework.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionRefused
+from casework.persistence.store import Store
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Child, Staff
-from casework.persistence.tables import RuleSet as RuleSetRow
-from casework.persistence.upsert import insert_if_absent
 from casework.rules import Obligation, Verdict, evaluate, refusals
 from casework.rules.engine import ModuleFailed
 from casework.services import facts as case_facts
@@ -124,8 +122,8 @@ def list_cases(ctx: Context, state: str | None = None, school_id: int | None = N
         return [_summary(case, name) for case, name in session.execute(query)]
 
 
-def _check_event(case: Case, event: str) -> states.Definition:
-    definition = states.definition(case.definition_version)
+def _check_event(definition_version: str, event: str) -> states.Definition:
+    definition = states.definition(definition_version)
     if definition.transition(event) is None:
         raise InvalidInput(
             "'{event}' is not an event; events: {events}",
@@ -145,15 +143,42 @@ class Moved:
     verdicts: list[Verdict]
 
 
-def ensure_rule_set(session: Session, ctx: Context) -> str:
+def ensure_rule_set(store: Store, ctx: Context) -> str:
     """Keep the rule set a decision is made under, once, so it can be read back a year later."""
     rule_set = ctx.rule_set
-    insert_if_absent(
-        session,
-        RuleSetRow,
-        {"version": rule_set.version, "content": rule_set.as_data(), "first_used_at": ctx.now()},
-    )
+    if rule_set.version in ctx.stored_rule_sets:
+        return rule_set.version
+    if store.rule_set_stored(rule_set.version):
+        # Rule sets are content-addressed and never deleted: once seen committed, always there.
+        ctx.stored_rule_sets.add(rule_set.version)
+    else:
+        store.store_rule_set(rule_set.version, rule_set.as_data(), ctx.now())
     return rule_set.version
+
+
+def _actor(store: Store, ref: str | None) -> tuple[int, str]:
+    """The acting staff member by id or exact name (the hot path's version of require_actor)."""
+    if ref is None or not str(ref).strip():
+        raise InvalidInput(
+            "who is acting? pass --as STAFF or set CASEWORK_ACTOR "
+            "(casework init --admin NAME creates the first administrator)"
+        )
+    text = str(ref).strip()
+    if text.isdigit():
+        found = store.staff_by_id(int(text))
+        if found is None:
+            raise NotFound("no staff member with id {id}", id=text)
+        return found
+    named = store.staff_by_name(text)
+    if not named:
+        raise NotFound("no staff member named '{name}'", name=text)
+    if len(named) > 1:
+        raise InvalidInput(
+            "more than one staff member is named '{name}' (ids {ids}); use the id",
+            name=text,
+            ids=", ".join(str(i) for i, _ in named),
+        )
+    return named[0]
 
 
 def advance(
@@ -168,16 +193,27 @@ def advance(
 
     A refusal is itself audited (and committed) before TransitionRefused is raised with
     every failing verdict. A case changed by someone else meanwhile raises Conflict.
+    This is the hot path: it reads and writes through the store's plain SQL.
     """
     now = ctx.now()
+    today = now.date()
     reason = reason.strip() if reason and reason.strip() else None
     refused: TransitionRefused | None = None
     dest: str | None = None
-    with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        case = get_case(session, case_id)
-        roles = require_member(session, who, case.school_id, now.date())
-        definition = _check_event(case, event)
+    with ctx.db.raw_write() as store:
+        actor_id, actor_name = _actor(store, actor)
+        case = store.case_row(case_id)
+        if case is None:
+            raise NotFound("no case with id {id}", id=case_id)
+        roles = store.roles(actor_id, case.school_id, today)
+        if not roles:
+            raise PermissionDenied(
+                "{name} (staff {id}) has no role at school {school}",
+                name=actor_name,
+                id=actor_id,
+                school=case.school_id,
+            )
+        definition = _check_event(case.definition_version, event)
         if expected_version is not None and case.version != expected_version:
             raise Conflict(
                 "case {case} changed meanwhile: version {expected} expected, {actual} found (now {state})",
@@ -188,12 +224,7 @@ def advance(
             )
         from_state, version = case.state, case.version
         facts = case_facts.load(
-            session,
-            case,
-            now.date(),
-            ctx.rule_set,
-            reason_given=reason is not None,
-            actor_roles=frozenset(roles),
+            store, case, today, ctx.rule_set, reason_given=reason is not None, actor_roles=frozenset(roles)
         )
         verdicts = evaluate(ctx.rules, event, facts, definition)
         wanted: dict[str, Obligation] = {}
@@ -201,19 +232,18 @@ def advance(
             dest = states.fire(case.definition_version, from_state, event)
             if dest is None:  # the table and the machine disagree: never expected
                 raise InvalidInput("'{event}' is not possible from {state}", event=event, state=from_state)
-            moved = replace(facts, state=dest, version=version + 1, state_since=now.date())
             try:
-                wanted = case_facts.plan_duties(moved, ctx.rule_set)
+                wanted = case_facts.plan_duties(case_facts.moved(facts, dest, today), ctx.rule_set)
             except ModuleFailed as failed:
                 verdicts.append(failed.verdict)
-        rule_set = ensure_rule_set(session, ctx)
+        rule_set = ensure_rule_set(store, ctx)
         failing = refusals(verdicts)
         if failing:
             trail.append(
-                session,
+                store,
                 school_id=case.school_id,
                 at=now,
-                actor_id=who.id,
+                actor_id=actor_id,
                 action="case.refused",
                 object_type="case",
                 object_id=case.id,
@@ -231,41 +261,18 @@ def advance(
             )
         else:
             assert dest is not None
-            result = session.execute(
-                update(Case)
-                .where(Case.id == case.id, Case.state == from_state, Case.version == version)
-                .values(
-                    state=dest,
-                    version=version + 1,
-                    state_since=now,
-                    stage_due_on=case_facts.stage_due(wanted),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if not store.move_case(case.id, from_state, version, dest, now, case_facts.stage_due(wanted)):
                 raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
-            for key, value in (("state", dest), ("version", version + 1), ("state_since", now)):
-                set_committed_value(case, key, value)
-            case_facts.store_duties(session, case, wanted, now.date(), now)
-            session.add(
-                CaseEvent(
-                    school_id=case.school_id,
-                    case_id=case.id,
-                    version=version + 1,
-                    event=event,
-                    from_state=from_state,
-                    to_state=dest,
-                    at=now,
-                    actor_id=who.id,
-                    reason=reason,
-                    rule_set=rule_set,
-                )
+            moved = replace(case, state=dest, version=version + 1, state_since=now)
+            case_facts.store_duties(store, moved, wanted, today, now)
+            store.insert_case_event(
+                case.school_id, case.id, version + 1, event, from_state, dest, now, actor_id, reason, rule_set
             )
             trail.append(
-                session,
+                store,
                 school_id=case.school_id,
                 at=now,
-                actor_id=who.id,
+                actor_id=actor_id,
                 action="case.moved",
                 object_type="case",
                 object_id=case.id,
@@ -305,11 +312,13 @@ def why(ctx: Context, case_id: int, event: str, actor: str | None = None) -> Why
     moment = ctx.now()
     with ctx.db.read() as session:
         case = get_case(session, case_id)
-        definition = _check_event(case, event)
+        definition = _check_event(case.definition_version, event)
         roles: frozenset[str] = frozenset()
         if actor is not None:
             roles = frozenset(require_member(session, require_actor(session, actor), case.school_id, moment.date()))
-        facts = case_facts.load(session, case, moment.date(), ctx.rule_set, reason_given=True, actor_roles=roles)
+        facts = case_facts.load(
+            Store.of(session), case, moment.date(), ctx.rule_set, reason_given=True, actor_roles=roles
+        )
         verdicts = evaluate(ctx.rules, event, facts, definition)
         allowed = not refusals(verdicts)
         dest = states.fire(case.definition_version, case.state, event) if allowed else None

@@ -24,6 +24,7 @@ class Context:
     clock: Clock = system_clock
     lang: str = "zh_CN"
     settings: Settings = field(default_factory=Settings)
+    stored_rule_sets: set[str] = field(default_factory=set, repr=False)
 
     @cached_property
     def rule_set(self) -> RuleSet:

@@ -23,6 +23,7 @@ from casework.domain.vocab import (
     REVIEW_RESULTS,
 )
 from casework.errors import InvalidInput, NotFound, PermissionDenied, TransitionRefused
+from casework.persistence.store import Store
 from casework.persistence.tables import (
     Assessment,
     Case,
@@ -131,7 +132,7 @@ def _writing(ctx: Context, actor: str | None, case_id: int, allowed: tuple[str, 
         yield w
         # What the case owes may have changed (a talk done, a category found): recompute duties.
         session.flush()
-        facts = case_facts.load(session, case, now.date(), ctx.rule_set, actor_roles=frozenset(roles))
+        facts = case_facts.load(Store.of(session), case, now.date(), ctx.rule_set, actor_roles=frozenset(roles))
         try:
             case_facts.refresh_duties(session, case, facts, ctx.rule_set, now)
         except ModuleFailed as failed:
@@ -187,7 +188,7 @@ def assessment(
             assessed_on=assessed_on or w.now.date(),
             by_id=w.actor.id,
             recorded_at=w.now,
-            rule_set=ensure_rule_set(w.session, ctx),
+            rule_set=ensure_rule_set(Store.of(w.session), ctx),
         )
         w.session.add(row)
         w.session.flush()
@@ -235,7 +236,7 @@ def plan_item(
         raise InvalidInput("--end {end} is before --start {start}", end=end.isoformat(), start=start.isoformat())
     with _writing(ctx, actor, case_id, (states.ASSESSED, states.INDIVIDUAL_PLAN), N_("a plan item")) as w:
         owner = w.staff_at_school(responsible) if responsible else w.actor
-        r = case_facts.rounds(w.session, w.case)
+        r = case_facts.rounds(Store.of(w.session), w.case)
         plan = case_facts.current_plan(w.session, w.case, r.plan)
         if plan is None:
             plan = Plan(
@@ -391,7 +392,7 @@ def review(
     )
     effect = require_text(effect, "--effect", 5000)
     with _writing(ctx, actor, case_id, (states.REVIEWED,), N_("a review")) as w:
-        r = case_facts.rounds(w.session, w.case)
+        r = case_facts.rounds(Store.of(w.session), w.case)
         plan = case_facts.current_plan(w.session, w.case, r.plan)
         if plan is None:
             raise InvalidInput("case {case} has no plan to review", case=w.case.id)

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from casework import i18n, states
 from casework.domain.evaluation import ChildYear
 from casework.errors import InvalidInput
+from casework.persistence.store import Store
 from casework.persistence.tables import Assessment, Case, Child, Duty, Pairing, TermResult
 from casework.rules import evaluate, refusals
 from casework.rules.engine import requirements, satisfied
@@ -49,8 +50,8 @@ def explain(ctx: Context, case_id: int) -> dict[str, Any]:
     today = ctx.now().date()
     with ctx.db.read() as session:
         case = get_case(session, case_id)
-        facts = case_facts.load(session, case, today, ctx.rule_set, reason_given=True)
-        rounds = case_facts.rounds(session, case)
+        facts = case_facts.load(Store.of(session), case, today, ctx.rule_set, reason_given=True)
+        rounds = case_facts.rounds(Store.of(session), case)
         latest = session.scalars(
             select(Assessment)
             .where(Assessment.case_id == case.id, Assessment.case_version >= rounds.assessment)

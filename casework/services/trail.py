@@ -10,12 +10,12 @@ from contextlib import closing
 from datetime import datetime
 from typing import IO, Any
 
-import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import audit
 from casework.errors import InvalidInput
+from casework.persistence.store import Store
 from casework.persistence.tables import AuditEvent, AuditHead
 from casework.services.context import Context
 
@@ -27,7 +27,7 @@ def _ts(moment: datetime) -> str:
 
 
 def append(
-    session: Session,
+    target: Session | Store,
     *,
     school_id: int,
     at: datetime,
@@ -39,20 +39,20 @@ def append(
     from_state: str | None = None,
     to_state: str | None = None,
     data: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the school's chain, in the caller's transaction.
+) -> dict[str, Any]:
+    """Append one event to the school's chain, in the caller's transaction; returns the event.
 
     The head row is locked (FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transaction already
     holds the write lock), so appends within one school are serialised and schools never wait
     for each other. Callers take the head lock last, after any case row they update.
     """
-    head = session.execute(
-        select(AuditHead).where(AuditHead.school_id == school_id).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(school_id=school_id, seq=0, hash=audit.GENESIS)
-        session.add(head)
-    body = bytes(rfc8785.dumps(dict(data or {}))).decode()
+    if isinstance(target, Store):
+        store = target
+    else:
+        target.flush()  # rows the caller added through the ORM go first: the store writes directly
+        store = Store.of(target)
+    head = store.audit_head(school_id)
+    body = audit.dumps(dict(data or {}))
     event: dict[str, Any] = {
         "ts": _ts(at),
         "actor_id": actor_id,
@@ -62,13 +62,11 @@ def append(
         "case_id": case_id,
         "from_state": from_state,
         "to_state": to_state,
-        "data": json.loads(body),
+        "data": dict(data or {}),
     }
-    (linked,) = audit.chain(school_id, (head.seq, head.hash), [event])
-    row = AuditEvent(**{**linked, "data": body})
-    session.add(row)
-    head.seq, head.hash = linked["seq"], linked["hash"]
-    return row
+    (linked,) = audit.chain(school_id, head or (0, audit.GENESIS), [event], body)
+    store.append_audit(linked, body, new_head=head is None)
+    return linked
 
 
 def _as_event(row: AuditEvent) -> dict[str, Any]:

@@ -139,8 +139,9 @@ def test_unknown_parameter_and_unknown_module_are_refused() -> None:
 
 
 def test_built_in_rules_come_through_the_entry_point() -> None:
-    assert [m.name for m in load_rules()] == ["core"]
-    assert [m.name for m in load_rules({"core": {}})] == ["core"]
+    names = [m.name for m in load_rules()]
+    assert names == sorted(names) and {"core", "obligations", "deadlines", "evaluation"} <= set(names)
+    assert [m.name for m in load_rules(["core"], {"core": {}})] == ["core"]
 
 
 def test_verdicts_of_a_forbidden_move_do_not_consult_modules() -> None:

@@ -1,0 +1,412 @@
+"""Hand-written SQL for the hot path (facts, moves, audit appends, duties) on the session's own connection.
+
+Firing an event reads a dozen small things and writes five; through the ORM each statement
+costs tens of microseconds of Python, through the driver's cursor a few. The statements here
+are plain SQL that SQLite and PostgreSQL both accept (``?`` placeholders, rewritten to ``%s``
+for psycopg), run inside the caller's transaction, and store values exactly as the SQLAlchemy
+column types do, so ORM reads of the same rows see the same values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as the hot path reads it (the ORM's Case has the same attributes)."""
+
+    id: int
+    school_id: int
+    child_id: int
+    state: str
+    version: int
+    definition_version: str
+    opened_at: datetime
+    opened_by: int
+    state_since: datetime
+    stage_due_on: date | None
+
+
+@cache
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class Store:
+    """The driver connection of ``session``'s transaction, with the few conversions the types need."""
+
+    def __init__(self, driver_connection: Any, pg: bool) -> None:
+        self._raw = driver_connection
+        self.pg = pg
+
+    @classmethod
+    def of(cls, session: Session) -> Store:
+        """The store of an ORM session's current transaction."""
+        connection = session.connection()
+        return cls(connection.connection.driver_connection, connection.dialect.name == "postgresql")
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> Any:
+        cursor = self._raw.cursor()
+        cursor.execute(_pg(sql) if self.pg else sql, tuple(params))
+        return cursor
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        cursor = self._execute(sql, params)
+        try:
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def one(self, sql: str, *params: Any) -> tuple[Any, ...] | None:
+        cursor = self._execute(sql, params)
+        try:
+            row = cursor.fetchone()
+            return tuple(row) if row is not None else None
+        finally:
+            cursor.close()
+
+    def run(self, sql: str, *params: Any) -> int:
+        cursor = self._execute(sql, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = [tuple(r) for r in rows]
+        if not batch:
+            return
+        cursor = self._raw.cursor()
+        try:
+            cursor.executemany(_pg(sql) if self.pg else sql, batch)
+        finally:
+            cursor.close()
+
+    # -- values in and out, as SQLAlchemy's Date, DateTime, Boolean and JSON types store them --
+
+    def d_in(self, value: date | None) -> Any:
+        return value if self.pg or value is None else value.isoformat()
+
+    def dt_in(self, value: datetime) -> Any:
+        if self.pg:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None).strftime(_SQLITE_DATETIME)
+
+    def json_in(self, value: Any) -> Any:
+        if self.pg:
+            from psycopg.types.json import Json
+
+            return Json(value)
+        return json.dumps(value)
+
+    def b_in(self, value: bool) -> Any:
+        return value if self.pg else int(value)
+
+    @staticmethod
+    def d_out(value: Any) -> date | None:
+        if value is None or isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if isinstance(value, datetime):
+            return value.date()
+        return date.fromisoformat(str(value)[:10])
+
+    @staticmethod
+    def dt_out(value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+    @staticmethod
+    def json_out(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    # -- who acts --------------------------------------------------------------------------------
+
+    def staff_by_id(self, staff_id: int) -> tuple[int, str] | None:
+        row = self.one("SELECT id, name FROM staff WHERE id = ?", staff_id)
+        return (int(row[0]), str(row[1])) if row else None
+
+    def staff_by_name(self, name: str) -> list[tuple[int, str]]:
+        return [(int(i), str(n)) for i, n in self.rows("SELECT id, name FROM staff WHERE name = ?", name)]
+
+    def roles(self, staff_id: int, school_id: int, today: date) -> list[str]:
+        day = self.d_in(today)
+        return [
+            str(r[0])
+            for r in self.rows(
+                "SELECT role FROM membership WHERE staff_id = ? AND school_id = ? AND started_on <= ? "
+                "AND (ended_on IS NULL OR ended_on >= ?) ORDER BY id",
+                staff_id,
+                school_id,
+                day,
+                day,
+            )
+        ]
+
+    # -- the case and what rules know about it ---------------------------------------------------
+
+    def case_row(self, case_id: int) -> CaseRow | None:
+        row = self.one(
+            "SELECT id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
+            "state_since, stage_due_on FROM case_file WHERE id = ?",
+            case_id,
+        )
+        if row is None:
+            return None
+        return CaseRow(
+            id=int(row[0]),
+            school_id=int(row[1]),
+            child_id=int(row[2]),
+            state=str(row[3]),
+            version=int(row[4]),
+            definition_version=str(row[5]),
+            opened_at=self.dt_out(row[6]),
+            opened_by=int(row[7]),
+            state_since=self.dt_out(row[8]),
+            stage_due_on=self.d_out(row[9]),
+        )
+
+    def child_fields(self, child_id: int, names: Sequence[str]) -> dict[str, Any]:
+        columns = ", ".join(("class_id", *names))
+        row = self.one(f"SELECT {columns} FROM child WHERE id = ?", child_id)
+        assert row is not None  # a case's child always exists (foreign key)
+        return {"class_id": row[0], **dict(zip(names, row[1:], strict=True))}
+
+    def round_versions(self, case_id: int, events: Sequence[str]) -> dict[str, int]:
+        marks = ", ".join("?" for _ in events)
+        rows = self.rows(
+            f"SELECT event, MAX(version) FROM case_event WHERE case_id = ? AND event IN ({marks}) GROUP BY event",
+            case_id,
+            *events,
+        )
+        return {str(e): int(v) for e, v in rows}
+
+    def assessment_categories(self, case_id: int, from_version: int) -> list[list[str]]:
+        rows = self.rows(
+            "SELECT categories FROM assessment WHERE case_id = ? AND case_version >= ? ORDER BY id",
+            case_id,
+            from_version,
+        )
+        return [list(self.json_out(r[0])) for r in rows]
+
+    def plan_items(self, case_id: int, from_version: int) -> tuple[int | None, list[tuple[Any, ...]]]:
+        """The current plan's id and items: (id, category, kind, subject, start, end, content?, target?)."""
+        plan = self.one(
+            "SELECT id FROM plan WHERE case_id = ? AND case_version >= ? ORDER BY id DESC LIMIT 1",
+            case_id,
+            from_version,
+        )
+        if plan is None:
+            return None, []
+        items = self.rows(
+            "SELECT id, category, kind, subject, start_on, end_on, content, stage_target, responsible_id "
+            "FROM plan_item WHERE plan_id = ? ORDER BY id",
+            plan[0],
+        )
+        return int(plan[0]), items
+
+    def active_pairings(self, case_id: int, today: date) -> list[tuple[str, int | None]]:
+        day = self.d_in(today)
+        return [
+            (str(kind), staff)
+            for kind, staff in self.rows(
+                "SELECT kind, staff_id FROM pairing WHERE case_id = ? AND from_on <= ? "
+                "AND (to_on IS NULL OR to_on >= ?) ORDER BY id",
+                case_id,
+                day,
+                day,
+            )
+        ]
+
+    def review_items(self, case_id: int, case_version: int) -> set[int] | None:
+        review = self.one(
+            "SELECT id FROM review WHERE case_id = ? AND case_version = ? ORDER BY id DESC LIMIT 1",
+            case_id,
+            case_version,
+        )
+        if review is None:
+            return None
+        return {int(r[0]) for r in self.rows("SELECT plan_item_id FROM review_effect WHERE review_id = ?", review[0])}
+
+    def flags(self, case_id: int) -> list[tuple[str, datetime, datetime | None]]:
+        return [
+            (str(code), self.dt_out(raised), self.dt_out(ack) if ack is not None else None)
+            for code, raised, ack in self.rows(
+                "SELECT code, raised_at, acknowledged_at FROM case_flag WHERE case_id = ?", case_id
+            )
+        ]
+
+    def referral_agencies(self, case_id: int) -> list[str]:
+        return [str(r[0]) for r in self.rows("SELECT agency FROM referral WHERE case_id = ? ORDER BY id", case_id)]
+
+    def term_results(self, child_id: int) -> list[tuple[int, int, float, int, dict[str, float]]]:
+        return [
+            (int(y), int(t), float(total), int(rank), dict(self.json_out(subjects)))
+            for y, t, total, rank, subjects in self.rows(
+                "SELECT school_year, term, total_score, class_rank, subjects FROM term_result "
+                "WHERE child_id = ? ORDER BY school_year, term",
+                child_id,
+            )
+        ]
+
+    def last_contacts(self, case_id: int, school_id: int) -> list[tuple[str, str | None, date]]:
+        """The last date of each contact kind by each role its author holds at the school."""
+        return [
+            (str(kind), role, self.d_out(day) or date.min)
+            for kind, role, day in self.rows(
+                "SELECT c.kind, m.role, MAX(c.occurred_on) FROM contact_entry c "
+                "LEFT JOIN membership m ON m.staff_id = c.by_id AND m.school_id = ? "
+                "WHERE c.case_id = ? GROUP BY c.kind, m.role",
+                school_id,
+                case_id,
+            )
+        ]
+
+    def class_teacher(self, class_id: int, today: date) -> int | None:
+        row = self.one(
+            "SELECT staff_id FROM membership WHERE class_id = ? AND role = 'class_teacher' "
+            "AND (ended_on IS NULL OR ended_on >= ?) ORDER BY id LIMIT 1",
+            class_id,
+            self.d_in(today),
+        )
+        return int(row[0]) if row else None
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def move_case(
+        self, case_id: int, from_state: str, version: int, to_state: str, at: datetime, stage_due: date | None
+    ) -> bool:
+        """Compare-and-set on (state, version): False when someone else moved the case first."""
+        changed = self.run(
+            "UPDATE case_file SET state = ?, version = ?, state_since = ?, stage_due_on = ? "
+            "WHERE id = ? AND state = ? AND version = ?",
+            to_state,
+            version + 1,
+            self.dt_in(at),
+            self.d_in(stage_due),
+            case_id,
+            from_state,
+            version,
+        )
+        return changed == 1
+
+    def insert_case_event(
+        self,
+        school_id: int,
+        case_id: int,
+        version: int,
+        event: str,
+        from_state: str,
+        to_state: str,
+        at: datetime,
+        actor_id: int,
+        reason: str | None,
+        rule_set: str,
+    ) -> None:
+        self.run(
+            "INSERT INTO case_event (school_id, case_id, version, event, from_state, to_state, at, actor_id, "
+            "reason, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            school_id,
+            case_id,
+            version,
+            event,
+            from_state,
+            to_state,
+            self.dt_in(at),
+            actor_id,
+            reason,
+            rule_set,
+        )
+
+    def rule_set_stored(self, version: str) -> bool:
+        return self.one("SELECT 1 FROM rule_set WHERE version = ?", version) is not None
+
+    def store_rule_set(self, version: str, content: dict[str, Any], at: datetime) -> None:
+        self.run(
+            "INSERT INTO rule_set (version, content, first_used_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            version,
+            self.json_in(content),
+            self.dt_in(at),
+        )
+
+    def audit_head(self, school_id: int) -> tuple[int, str] | None:
+        """The school's last (seq, hash), locked until commit so appends in one school queue up."""
+        lock = " FOR UPDATE" if self.pg else ""
+        row = self.one(f"SELECT seq, hash FROM audit_head WHERE school_id = ?{lock}", school_id)
+        return (int(row[0]), str(row[1])) if row else None
+
+    def append_audit(self, event: dict[str, Any], body: str, new_head: bool) -> None:
+        self.run(
+            "INSERT INTO audit_event (school_id, seq, ts, actor_id, action, object_type, object_id, case_id, "
+            "from_state, to_state, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            event["school_id"],
+            event["seq"],
+            event["ts"],
+            event["actor_id"],
+            event["action"],
+            event["object_type"],
+            event["object_id"],
+            event["case_id"],
+            event["from_state"],
+            event["to_state"],
+            body,
+            event["prev_hash"],
+            event["hash"],
+        )
+        if new_head:
+            self.run(
+                "INSERT INTO audit_head (school_id, seq, hash) VALUES (?, ?, ?)",
+                event["school_id"],
+                event["seq"],
+                event["hash"],
+            )
+        else:
+            self.run(
+                "UPDATE audit_head SET seq = ?, hash = ? WHERE school_id = ?",
+                event["seq"],
+                event["hash"],
+                event["school_id"],
+            )
+
+    def replace_duties(
+        self,
+        school_id: int,
+        case_id: int,
+        rows: Sequence[tuple[str, str, str, int | None, int | None, date, date | None]],
+        at: datetime,
+    ) -> None:
+        """Make the case's duties exactly ``rows`` (code, rule, role, responsible, rhythm, due, last done)."""
+        codes = [r[0] for r in rows]
+        if codes:
+            marks = ", ".join("?" for _ in codes)
+            self.run(f"DELETE FROM duty WHERE case_id = ? AND code NOT IN ({marks})", case_id, *codes)
+        else:
+            self.run("DELETE FROM duty WHERE case_id = ?", case_id)
+        stamp = self.dt_in(at)
+        self.run_many(
+            "INSERT INTO duty (school_id, case_id, code, rule, responsible_role, responsible_id, rhythm_days, "
+            "due_on, last_done_on, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (case_id, code) DO UPDATE SET rule = excluded.rule, "
+            "responsible_role = excluded.responsible_role, responsible_id = excluded.responsible_id, "
+            "rhythm_days = excluded.rhythm_days, due_on = excluded.due_on, "
+            "last_done_on = excluded.last_done_on, computed_at = excluded.computed_at",
+            [
+                (school_id, case_id, code, rule, role, who, rhythm, self.d_in(due), self.d_in(last), stamp)
+                for code, rule, role, who, rhythm, due, last in rows
+            ],
+        )
+
+    def set_stage_due(self, case_id: int, due: date | None) -> None:
+        self.run("UPDATE case_file SET stage_due_on = ? WHERE id = ?", self.d_in(due), case_id)

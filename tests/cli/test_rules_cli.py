@@ -1,0 +1,94 @@
+"""The rule commands from the command line: list, explain, evaluate, results, screenings, referrals, flags."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from casework.cli.app import app
+from tests.cli.test_cli import CARD
+
+
+@pytest.fixture
+def run(tmp_path):
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner(catch_exceptions=False)
+
+    def invoke(*args: str, code: int = 0, env: dict[str, str] | None = None):
+        result = runner.invoke(app(), ["--db", db, *args], env=env)
+        assert result.exit_code == code, result.output
+        return result
+
+    invoke("init", "--admin", "赵校务", "--school", "白岩小学")
+    invoke("class", "add", "4", "1班", "--as", "1")
+    invoke("staff", "add", "郑心怡", "--role", "counsellor", "--as", "1")  # 2
+    invoke("staff", "add", "周建国", "--role", "leader", "--as", "1")  # 3
+    invoke("staff", "add", "李帮扶", "--role", "mentor", "--as", "1")  # 4
+    invoke("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    invoke("case", "open", "1", "--as", "2")
+    return invoke
+
+
+def test_rules_list(run) -> None:
+    doc = json.loads(run("rules", "list", "--json").output)
+    names = [m["name"] for m in doc["modules"]]
+    assert "academic_slide" in names and "evaluation" in names
+    text = run("rules", "list").output
+    assert "rank_drop = 10" in text and "学习严重滑坡" in text
+
+
+def test_results_screening_assessment_and_explain(run) -> None:
+    run("record", "result", "1", "--year", "2025", "--term", "1", "--total", "480", "--rank", "3",
+        "--subject", "数学=88", "--as", "1")
+    run("record", "result", "1", "--year", "2025", "--term", "2", "--total", "400", "--rank", "15",
+        "--subject", "数学=52", "--as", "1")
+    run("case", "advance", "1", "assess", "--as", "2")
+    out = run("record", "screening", "1", "--scores", "2" * 25, "--informant", "self", "--as", "2").output
+    assert "困难总分" in out and "异常" in out
+    run("record", "assessment", "1", "--summary", "成绩下滑", "--as", "2")
+    doc = json.loads(run("rules", "explain", "1", "--json").output)
+    assert doc["categories"] == ["academic_slide", "life", "psychological"]
+    assert {e: v["allowed"] for e, v in doc["events"].items()} == {"plan": True, "close": True}
+    text = run("rules", "explain", "1").output
+    assert "学习严重滑坡" in text and "数学辅导教师" in text
+
+
+def test_referral_and_acknowledgement(run) -> None:
+    run("case", "advance", "1", "assess", "--as", "2")
+    run("record", "assessment", "1", "--category", "涉嫌违法", "--summary", "疑似盗窃", "--as", "2")
+    run("case", "ack", "1", "--as", "2", code=5)
+    assert "已确认" in run("case", "ack", "1", "--as", "3").output
+    run("case", "ack", "1", "--as", "3", code=1)
+    result = run("case", "advance", "1", "plan", "--as", "2", code=3)
+    assert "转介" in result.output
+    run("record", "referral", "1", "--agency", "法院", "--summary", "x", "--as", "2", code=1)
+    run("record", "referral", "1", "--agency", "妇联", "--summary", "联系妇联儿童之家", "--as", "2")
+    run("case", "advance", "1", "plan", "--as", "2")
+
+
+def test_evaluate(run) -> None:
+    for term, rank in ((1, 9), (2, 3)):
+        run("record", "result", "1", "--year", "2025", "--term", str(term), "--total", "450", "--rank", str(rank),
+            "--as", "1")
+    doc = json.loads(run("evaluate", "--year", "2025", "--json").output)
+    (child,) = doc["children"]
+    assert (child["total_points"], child["total_yuan"]) == (80, 45)  # 6 ranks 60 + 20; 30 + 15 yuan
+    assert "王小红" in run("evaluate", "--year", "2025").output
+
+
+def test_bad_settings_stop_every_command(run, tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[rules.academic_slide]\nrank_drop = 'many'\n", encoding="utf-8")
+    result = run("--settings", str(bad), "case", "list", code=1)
+    assert "rules.academic_slide.rank_drop" in result.output and len(result.output.strip().splitlines()) == 1
+    result = run("case", "list", code=1, env={"CASEWORK_SETTINGS": str(tmp_path / "missing.toml")})
+    assert "missing.toml" in result.output
+
+
+def test_bad_screening_and_results(run) -> None:
+    run("record", "screening", "1", "--scores", "0,1", "--as", "2", code=1)
+    run("record", "result", "1", "--year", "2025", "--term", "3", "--total", "1", "--rank", "1", "--as", "1", code=1)
+    run("record", "result", "1", "--year", "2025", "--term", "1", "--total", "1", "--rank", "1",
+        "--subject", "数学=abc", "--as", "1", code=1)

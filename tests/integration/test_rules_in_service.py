@@ -1,0 +1,140 @@
+"""Rule modules at work through the services, on SQLite and PostgreSQL, with a clock the tests move."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from casework.errors import PermissionDenied, TransitionRefused
+from casework.persistence.tables import Assessment, AuditEvent, Case, CaseEvent, Duty, RuleSet
+from casework.services import Context, cases, records, rules_info, settings
+from casework.services.settings import Settings
+
+
+def mentored_case(world, categories=("learning",)) -> int:
+    case_id = world.case()
+    world.fire(case_id, "assess")
+    records.assessment(world.ctx, world.counsellor, case_id, list(categories), "评估")
+    world.fire(case_id, "plan")
+    world.plan_item(case_id)
+    records.pairing(world.ctx, world.counsellor, case_id, kind="mentor", staff=world.mentor, partner_name=None,
+                    from_on=None, to_on=None)
+    world.fire(case_id, "mentor")
+    return case_id
+
+
+def duties_of(world, case_id: int) -> dict[str, date]:
+    with world.ctx.db.read() as session:
+        return {d.code: d.due_on for d in session.scalars(select(Duty).where(Duty.case_id == case_id))}
+
+
+def test_exam_results_and_screening_classify_at_assessment(world) -> None:
+    case_id = world.case()
+    child_id = cases.show(world.ctx, case_id)["child"]["id"]
+    records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=1, total=480, rank=4,
+                        subjects={"数学": 90})
+    records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=2, total=430, rank=16,
+                        subjects={"数学": 55, "语文": 80})
+    world.fire(case_id, "assess")
+    records.screening(world.ctx, world.counsellor, case_id, scores=",".join(["2"] * 25), informant="teacher")
+    records.assessment(world.ctx, world.counsellor, case_id, [], "名次下滑，情绪低落")
+    explained = rules_info.explain(world.ctx, case_id)
+    assert explained["categories"] == ["academic_slide", "life", "psychological"]
+    assert explained["risk_level"] == "high"
+    rules = {e["category"]: e["rule"] for e in explained["evidence"]}
+    assert rules == {"academic_slide": "academic_slide", "life": "family_situation", "psychological": "psychological"}
+    with world.ctx.db.read() as session:
+        assessment = session.scalars(select(Assessment).where(Assessment.case_id == case_id)).one()
+        assert assessment.rule_set == world.ctx.rule_set.version
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "assessment.recorded")).all()
+    # evidence (ranks, bands) stays with the assessment, never in the audit trail
+    assert all("ranks" not in a.data and "16" not in json.loads(a.data).get("categories", []) for a in audit)
+    # the plan must contain what the categories require before mentor
+    world.fire(case_id, "plan")
+    world.plan_item(case_id)
+    records.pairing(world.ctx, world.counsellor, case_id, kind="mentor", staff=world.mentor, partner_name=None,
+                    from_on=None, to_on=None)
+    with pytest.raises(TransitionRefused) as refused:
+        world.fire(case_id, "mentor")
+    missing = {v.rule: v.facts["missing"] for v in refused.value.verdicts}
+    assert missing == {"academic_slide": ["tutoring:数学", "study_helper", "progress_record"],
+                       "psychological": ["psych_help_plan"]}
+
+
+def test_suspected_illegal_is_critical_acknowledged_referred_and_closed_by_a_leader(world) -> None:
+    case_id = world.case()
+    world.fire(case_id, "assess")
+    records.assessment(world.ctx, world.counsellor, case_id, ["涉嫌违法"], "疑似参与盗窃")
+    assert "critical_acknowledgement" in duties_of(world, case_id)
+    with pytest.raises(PermissionDenied):
+        records.acknowledge(world.ctx, world.counsellor, case_id)
+    records.acknowledge(world.ctx, world.leader, case_id)
+    assert "critical_acknowledgement" not in duties_of(world, case_id)
+    with pytest.raises(TransitionRefused) as refused:
+        world.fire(case_id, "plan")
+    assert [v.code for v in refused.value.verdicts] == ["referral_missing"]
+    records.referral(world.ctx, world.counsellor, case_id, agency="派出所", summary="与派出所共同帮教")
+    world.fire(case_id, "plan")
+    with pytest.raises(TransitionRefused) as refused:
+        cases.advance(world.ctx, world.counsellor, case_id, "close", "转学")
+    assert [v.code for v in refused.value.verdicts] == ["leader_decision_missing"]
+    cases.advance(world.ctx, world.leader, case_id, "close", "转学")
+
+
+def test_duties_and_deadlines_are_stored_and_follow_records(world) -> None:
+    case_id = mentored_case(world)
+    due = duties_of(world, case_id)
+    assert due["stage_deadline:mentored"] == date(2026, 12, 30)  # 120 days from 1 September
+    assert due["monthly_talk"] == date(2026, 10, 1)  # 30 days from the case's opening
+    with world.ctx.db.read() as session:
+        assert session.get(Case, case_id).stage_due_on == date(2026, 12, 30)
+    world.clock.advance(20)
+    records.contact(world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心",
+                    follow_up=None)
+    assert duties_of(world, case_id)["monthly_talk"] == date(2026, 10, 21)
+    world.fire(case_id, "close", "父母返乡")
+    assert duties_of(world, case_id) == {}
+
+
+def test_each_decision_keeps_its_rule_set_and_new_parameters_do_not_rewrite_it(world) -> None:
+    case_id = world.case()
+    world.fire(case_id, "assess")
+    first = world.ctx.rule_set.version
+    lenient = Context(db=world.ctx.db, clock=world.clock,
+                      settings=Settings(params={"deadlines": {"assessed": 30}}))
+    records.assessment(lenient, world.counsellor, case_id, ["learning"], "评估")
+    cases.advance(lenient, world.counsellor, case_id, "plan")
+    with world.ctx.db.read() as session:
+        used = [e.rule_set for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                                    .order_by(CaseEvent.version))]
+        stored = {r.version: r.content for r in session.scalars(select(RuleSet))}
+    assert used == [first, lenient.rule_set.version] and first != used[1]
+    assert {m["name"]: m["params"] for m in stored[used[1]]["modules"]}["deadlines"]["assessed"] == 30
+    assert {m["name"]: m["params"] for m in stored[first]["modules"]}["deadlines"]["assessed"] == 14
+
+
+def test_a_module_switched_off_no_longer_guards(world) -> None:
+    case_id = world.case(complete=False)
+    loose = Context(db=world.ctx.db, clock=world.clock, settings=settings.Settings(enabled=["deadlines"]))
+    cases.advance(loose, world.counsellor, case_id, "assess")
+
+
+def test_evaluation_from_recorded_results(world) -> None:
+    case_id = world.case()
+    child_id = cases.show(world.ctx, case_id)["child"]["id"]
+    records.pairing(world.ctx, world.counsellor, case_id, kind="mentor", staff=world.mentor, partner_name=None,
+                    from_on=date(2025, 9, 1), to_on=None)
+    records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=1, total=400, rank=12)
+    records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=2, total=450, rank=4,
+                        three_good=True)
+    other = world.child()
+    records.term_result(world.ctx, world.teacher, other, school_year=2025, term=1, total=500, rank=1)
+    table = rules_info.evaluation(world.ctx, 2025)
+    (child,) = table["children"]
+    # 8 ranks risen 80, +20 no violation, +10 three-good; excellence 30 + progress 15
+    assert (child["total_points"], child["total_yuan"], child["next_baseline_rank"]) == (110, 45, 4)
+    assert table["mentors"] == [{"staff_id": int(world.mentor), "points": 110, "yuan": 110}]
+    assert table["skipped_children"] == [other]
