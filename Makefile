@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/advance.py
+	$(BIN)/python bench/rules.py
 
 docs: $(STAMP)
 	$(BIN)/python -m casework.cli.reference > docs/cli.md
