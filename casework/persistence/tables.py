@@ -384,3 +384,113 @@ class Duty(Base):
     due_on: Mapped[date] = mapped_column(Date)
     last_done_on: Mapped[date | None] = mapped_column(Date)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Enrolment(Base):
+    """A child's enrolment status in one term (入学率, 巩固率)."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (UniqueConstraint("child_id", "school_year", "term"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    school_year: Mapped[int] = mapped_column(Integer)
+    term: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Aid(Base):
+    """Material help given to a child: clothing, stationery, meals, money (物质帮助)."""
+
+    __tablename__ = "aid"
+    __table_args__ = (Index("ix_aid_school_given", "school_id", "given_on"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    given_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Refusal(Base):
+    """A refused move with a fingerprint of what was missing, so a repeat with nothing changed shows."""
+
+    __tablename__ = "refusal"
+    __table_args__ = (Index("ix_refusal_school_repeated", "school_id", "repeated"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    case_version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    repeated: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Stall(Base):
+    """One reason a case is stalled, as the daily sweep found it, and the escalation steps taken."""
+
+    __tablename__ = "stall"
+    __table_args__ = (
+        UniqueConstraint("case_id", "reason", "since"),
+        Index("ix_stall_school_open", "school_id", "resolved_on"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    reason: Mapped[str] = mapped_column(String(60))
+    since: Mapped[date] = mapped_column(Date)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    found_on: Mapped[date] = mapped_column(Date)
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+    escalated_on: Mapped[date | None] = mapped_column(Date)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Extension(Base):
+    """A deadline the leadership group extended, with its reason and new date."""
+
+    __tablename__ = "extension"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    code: Mapped[str] = mapped_column(String(60))
+    new_due: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Meeting(Base):
+    """A meeting of the leadership group: its agenda is the stalled list of the day."""
+
+    __tablename__ = "meeting"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    members: Mapped[list[str]] = mapped_column()  # staff ids present
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class MeetingItem(Base):
+    """One case on a meeting's agenda, the reasons it is there, and the decision taken."""
+
+    __tablename__ = "meeting_item"
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    reasons: Mapped[list[str]] = mapped_column()
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    new_due: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
