@@ -3,11 +3,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-KEYWORDS := -k N_ -k Msg -k t -k render -k gettext_ -k InvalidInput -k NotFound -k Conflict \
+KEYWORDS := -k N_ -k Msg -k t -k gettext_ -k InvalidInput -k NotFound -k Conflict \
 	-k PermissionDenied -k TransitionRefused -k CaseworkError
 LOCALES := casework/i18n/locale
 
-.PHONY: demo test lint bench docs i18n clean
+.PHONY: demo test lint bench docs i18n clean system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/casework demo
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/ruff check casework tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
@@ -33,6 +33,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/advance.py
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/review.py
 
 docs: $(STAMP)
 	$(BIN)/python -m casework.cli.reference > docs/cli.md
@@ -43,6 +46,10 @@ i18n: $(STAMP)
 		--omit-header -o $(LOCALES)/casework.pot casework
 	$(BIN)/pybabel update -i $(LOCALES)/casework.pot -d $(LOCALES) -D casework --no-fuzzy-matching --omit-header
 	$(BIN)/pybabel compile -d $(LOCALES) -D casework --use-fuzzy
+
+# Debian packages the PDF documents need (a CJK font, Pango); installs only when root.
+system-packages:
+	bash .ci/system-packages
 
 clean:
 	rm -rf $(VENV) build *.egg-info casework-demo.db*

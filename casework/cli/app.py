@@ -61,7 +61,7 @@ class State:
                         current=current or "(empty)",
                         head=head,
                     )
-            self._ctx = Context(db=db, lang=self.lang, settings=settings)
+            self._ctx = Context(db=db, lang=self.lang, settings=settings, auto_render=settings.documents.auto_render)
         return self._ctx
 
     def t(self, msg: Msg | str, **params: Any) -> str:
@@ -160,11 +160,22 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 def _register() -> None:
-    from casework.cli import audit_cmds, case_cmds, child_cmds, record_cmds, rules_cmds, setup_cmds
+    from casework.cli import (
+        audit_cmds,
+        case_cmds,
+        child_cmds,
+        doc_cmds,
+        record_cmds,
+        review_cmds,
+        roster_cmds,
+        rules_cmds,
+        setup_cmds,
+    )
 
-    for module in (setup_cmds, child_cmds, case_cmds, record_cmds, rules_cmds, audit_cmds):
+    for module in (setup_cmds, child_cmds, case_cmds, record_cmds, rules_cmds, review_cmds, audit_cmds, roster_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
+    cli.add_command(doc_cmds.doc_group)
 
 
 def main() -> None:

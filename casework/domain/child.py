@@ -21,6 +21,28 @@ FAMILY_ALIASES = {
     "离异单亲": "divorced_single",
     "隔代监护": "grandparent_care",
     "其他": "other",
+    # as registers write the 留守类型 column
+    "双留守": "both_away",
+    "父母双方外出": "both_away",
+    "父母均外出务工": "both_away",
+    "父母双方外出务工": "both_away",
+    "父母外出": "both_away",
+    "单留守": "one_away",
+    "父母一方外出务工": "one_away",
+    "父亲外出": "one_away",
+    "母亲外出": "one_away",
+    "父亲外出务工": "one_away",
+    "母亲外出务工": "one_away",
+    "父外出": "one_away",
+    "母外出": "one_away",
+    "离异": "divorced_single",
+    "单亲": "divorced_single",
+    "单亲家庭": "divorced_single",
+    "离异家庭": "divorced_single",
+    "隔代": "grandparent_care",
+    "隔代抚养": "grandparent_care",
+    "祖辈监护": "grandparent_care",
+    "祖父母监护": "grandparent_care",
 }
 
 

@@ -86,5 +86,6 @@ class CaseFacts:
     referrals: tuple[str, ...] = ()
     term_results: tuple[TermFacts, ...] = ()
     last_contacts: Mapping[str, date] = field(default_factory=dict)  # "talk", "talk@class_teacher"…
+    extensions: Mapping[str, date] = field(default_factory=dict)  # duty code -> date the leadership set
     calendar: SchoolCalendar = field(default_factory=SchoolCalendar)
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -101,4 +101,72 @@ AUDIT_ACTIONS: dict[str, str] = {
     "referral.recorded": N_("referral recorded"),
     "flag.raised": N_("flag raised"),
     "flag.acknowledged": N_("flag acknowledged"),
+    "review.swept": N_("stalled cases swept"),
+    "meeting.opened": N_("review meeting opened"),
+    "meeting.decided": N_("meeting decision"),
+    "pairing.ended": N_("pairing ended"),
+    "deadline.extended": N_("deadline extended"),
+    "enrolment.recorded": N_("enrolment recorded"),
+    "aid.recorded": N_("material aid recorded"),
+    "roster.imported": N_("register imported"),
+    "roster.exported": N_("register exported"),
+    "year.rolled_over": N_("school year rolled over"),
+    "document.registered": N_("document registered"),
+    "document.failed": N_("document rendering failed"),
 }
+
+STALL_REASONS: dict[str, str] = {
+    "monthly_talk": N_("monthly talk overdue"),
+    "parent_feedback": N_("feedback to the parents overdue"),
+    "home_visit": N_("home visit overdue"),
+    "counselling_session": N_("counselling session overdue"),
+    "conduct_talk": N_("conduct talk overdue"),
+    "call_home": N_("weekly call home overdue"),
+    "letter_home": N_("monthly letter home overdue"),
+    "subject_teacher_contact": N_("contact with a subject teacher overdue"),
+    "visit_home": N_("yearly visit home overdue"),
+    "critical_acknowledgement": N_("critical flag not acknowledged in time"),
+    "stage_deadline": N_("stage deadline passed"),
+    "flag": N_("critical flag not acknowledged"),
+    "repeated_refusal": N_("the same move refused again with nothing changed"),
+}
+
+DECISION_LABELS: dict[str, str] = {
+    "continue": N_("continue mentoring"),
+    "revise": N_("revise the plan"),
+    "reassess": N_("reassess"),
+    "close": N_("close the case"),
+    "reassign": N_("reassign the mentor"),
+    "extend": N_("extend the deadline"),
+}
+
+ENROLMENT_STATUSES: dict[str, str] = {
+    "enrolled": N_("enrolled"),
+    "dropped_out": N_("dropped out"),
+    "transferred": N_("transferred"),
+    "suspended": N_("suspended"),
+}
+
+AID_KINDS: dict[str, str] = {
+    "clothing": N_("clothing"),
+    "stationery": N_("stationery"),
+    "meals": N_("meals"),
+    "money": N_("money"),
+    "other": N_("other aid"),
+}
+
+INDICATOR_LABELS: dict[str, str] = {
+    "file_rate": N_("file rate"),
+    "enrolment_rate": N_("enrolment rate"),
+    "retention_rate": N_("retention rate"),
+    "aid_rate": N_("material-aid rate"),
+    "talk_coverage": N_("monthly-talk coverage"),
+    "mentor_coverage": N_("mentor coverage"),
+    "feedback_coverage": N_("parent-feedback coverage"),
+}
+
+
+def stall_reason_label(reason: str) -> str:
+    """The label of a stored stall reason: a duty code, "flag:critical", "repeated_refusal:plan"."""
+    head = reason.split(":", 1)[0]
+    return STALL_REASONS.get(reason, STALL_REASONS.get(head, reason))

@@ -32,7 +32,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     except ArgumentError:
         raise InvalidInput("--db: '{url}' is not a database URL or file path", url=url) from None
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": 60}, **kwargs)
+        # The pool hands a connection to one user at a time, so it may serve several threads.
+        engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs)
         _sqlite_setup(engine)
         return engine
     if parsed.get_backend_name() != "postgresql":

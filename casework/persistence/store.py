@@ -274,6 +274,46 @@ class Store:
             )
         ]
 
+    def extensions(self, case_id: int) -> dict[str, date]:
+        """The latest extension of each duty code, by decision time."""
+        found: dict[str, date] = {}
+        for code, due in self.rows(
+            "SELECT code, new_due FROM extension WHERE case_id = ? ORDER BY decided_at, id", case_id
+        ):
+            found[str(code)] = self.d_out(due) or date.min
+        return found
+
+    def last_refusal(self, case_id: int) -> tuple[str, int, str] | None:
+        row = self.one(
+            "SELECT event, case_version, fingerprint FROM refusal WHERE case_id = ? ORDER BY id DESC LIMIT 1",
+            case_id,
+        )
+        return (str(row[0]), int(row[1]), str(row[2])) if row else None
+
+    def insert_refusal(
+        self,
+        school_id: int,
+        case_id: int,
+        event: str,
+        version: int,
+        fingerprint: str,
+        repeated: bool,
+        at: datetime,
+        actor_id: int,
+    ) -> None:
+        self.run(
+            "INSERT INTO refusal (school_id, case_id, event, case_version, fingerprint, repeated, at, actor_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            school_id,
+            case_id,
+            event,
+            version,
+            fingerprint,
+            self.b_in(repeated),
+            self.dt_in(at),
+            actor_id,
+        )
+
     def class_teacher(self, class_id: int, today: date) -> int | None:
         row = self.one(
             "SELECT staff_id FROM membership WHERE class_id = ? AND role = 'class_teacher' "

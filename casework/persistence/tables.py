@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -80,7 +81,10 @@ class Child(Base):
     """The child file and contact card in one row; every change is kept in ChildChange."""
 
     __tablename__ = "child"
-    __table_args__ = (UniqueConstraint("school_id", "student_no"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "student_no"),
+        Index("ix_child_school_class", "school_id", "class_id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
@@ -224,7 +228,11 @@ class ContactEntry(Base):
     """A talk, home visit, feedback to the parents or phone call."""
 
     __tablename__ = "contact_entry"
-    __table_args__ = (Index("ix_contact_entry_case_kind", "case_id", "kind", "occurred_on"),)
+    __table_args__ = (
+        Index("ix_contact_entry_case_kind", "case_id", "kind", "occurred_on"),
+        # covering for coverage counts: the case id comes from the index, not the table
+        Index("ix_contact_entry_school_kind_day", "school_id", "kind", "occurred_on", "case_id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
@@ -387,13 +395,17 @@ class Duty(Base):
 
 
 class Enrolment(Base):
-    """A child's enrolment status in one term (入学率, 巩固率)."""
+    """A child's enrolment status in one term (入学率, 巩固率), with the class the child was in."""
 
     __tablename__ = "enrolment"
-    __table_args__ = (UniqueConstraint("child_id", "school_year", "term"),)
+    __table_args__ = (
+        UniqueConstraint("child_id", "school_year", "term"),
+        Index("ix_enrolment_counts", "school_id", "school_year", "term", "status", "class_id", "child_id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
     school_year: Mapped[int] = mapped_column(Integer)
     term: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
@@ -494,3 +506,28 @@ class MeetingItem(Base):
     new_due: Mapped[date | None] = mapped_column(Date)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class Document(Base):
+    """A generated stage document (or a failed attempt): template and case versions, format, hash, bytes."""
+
+    __tablename__ = "document"
+    __table_args__ = (Index("ix_document_school_case", "school_id", "case_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    stage: Mapped[str] = mapped_column(String(30))
+    template: Mapped[str] = mapped_column(String(60))
+    template_version: Mapped[str] = mapped_column(String(60))
+    case_version: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str | None] = mapped_column(String(10))  # the month of a monthly document
+    lang: Mapped[str] = mapped_column(String(10))
+    format: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))  # ok, failed
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[str | None] = mapped_column(Text)
+    auto: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

@@ -216,7 +216,10 @@ def risk_level(categories: Sequence[Category]) -> str | None:
 
 
 def duties(modules: Iterable[RuleModule], facts: CaseFacts) -> list[Obligation]:
-    """The case's recurring duties and its stage deadline, each naming the rule that set it."""
+    """The case's recurring duties and its stage deadline, each naming the rule that set it.
+
+    A deadline the leadership group extended (``facts.extensions``) wins when it is later.
+    """
     found: list[Obligation] = []
     for module in modules:
         for duty in _guarded(module, module.obligations, facts):
@@ -224,4 +227,11 @@ def duties(modules: Iterable[RuleModule], facts: CaseFacts) -> list[Obligation]:
         deadline = _guarded(module, module.deadline, facts)
         if deadline is not None:
             found.append(replace(deadline, rule=module.name))
+    if facts.extensions:
+        found = [
+            replace(d, due=facts.extensions[d.code])
+            if d.code in facts.extensions and facts.extensions[d.code] > d.due
+            else d
+            for d in found
+        ]
     return found

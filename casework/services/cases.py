@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -10,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework import i18n, states
+from casework import audit, i18n, states
 from casework.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionRefused
-from casework.persistence.store import Store
+from casework.persistence.store import CaseRow, Store
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Child, Staff
 from casework.rules import Obligation, Verdict, evaluate, refusals
 from casework.rules.engine import ModuleFailed
@@ -69,6 +70,9 @@ def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
         )
         session.add(case)
         session.flush()
+        # Even a fresh case owes something: its stage deadline starts now.
+        facts = case_facts.load(Store.of(session), case, now.date(), ctx.rule_set)
+        case_facts.refresh_duties(session, case, facts, ctx.rule_set, now)
         trail.append(
             session,
             school_id=case.school_id,
@@ -181,6 +185,42 @@ def _actor(store: Store, ref: str | None) -> tuple[int, str]:
     return named[0]
 
 
+def write_move(
+    store: Store,
+    case: CaseRow,
+    event: str,
+    dest: str,
+    now: datetime,
+    actor_id: int,
+    reason: str | None,
+    rule_set: str,
+    wanted: dict[str, Obligation],
+) -> None:
+    """The rows of one move: compare-and-set the case, its duties and stage deadline, its history row.
+
+    The audit event is the caller's, appended after these so that the audit head is locked last.
+    """
+    if not store.move_case(case.id, case.state, case.version, dest, now, case_facts.stage_due(wanted)):
+        raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
+    moved = replace(case, state=dest, version=case.version + 1, state_since=now)
+    case_facts.store_duties(store, moved, wanted, now.date(), now)
+    store.insert_case_event(
+        case.school_id, case.id, case.version + 1, event, case.state, dest, now, actor_id, reason, rule_set
+    )
+
+
+def _record_refusal(
+    store: Store, case: CaseRow, event: str, failing: list[Verdict], now: datetime, actor_id: int
+) -> None:
+    """Keep a fingerprint of what blocked the move: the same refusal again, nothing changed, means stuck."""
+    fingerprint = hashlib.sha256(
+        audit.dumps([event, [[v.rule, v.code, dict(v.facts)] for v in failing]]).encode()
+    ).hexdigest()
+    last = store.last_refusal(case.id)
+    repeated = last == (event, case.version, fingerprint)
+    store.insert_refusal(case.school_id, case.id, event, case.version, fingerprint, repeated, now, actor_id)
+
+
 def advance(
     ctx: Context,
     actor: str | None,
@@ -256,18 +296,13 @@ def advance(
                     "verdicts": [verdict_data(v) for v in verdicts],
                 },
             )
+            _record_refusal(store, case, event, failing, now, actor_id)
             refused = TransitionRefused(
                 "case {case}: {event} refused", failing, case=case.id, event=states.event_label(event)
             )
         else:
             assert dest is not None
-            if not store.move_case(case.id, from_state, version, dest, now, case_facts.stage_due(wanted)):
-                raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
-            moved = replace(case, state=dest, version=version + 1, state_since=now)
-            case_facts.store_duties(store, moved, wanted, today, now)
-            store.insert_case_event(
-                case.school_id, case.id, version + 1, event, from_state, dest, now, actor_id, reason, rule_set
-            )
+            write_move(store, case, event, dest, now, actor_id, reason, rule_set, wanted)
             trail.append(
                 store,
                 school_id=case.school_id,
@@ -290,7 +325,12 @@ def advance(
     if refused is not None:
         raise refused
     assert dest is not None
-    return Moved(case_id, event, from_state, dest, version + 1, verdicts)
+    done = Moved(case_id, event, from_state, dest, version + 1, verdicts)
+    if ctx.auto_render:  # after the commit: a document that fails is recorded, never undoes the move
+        from casework.services import documents
+
+        documents.after_move(ctx, done, actor_id)
+    return done
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ class Context:
     clock: Clock = system_clock
     lang: str = "zh_CN"
     settings: Settings = field(default_factory=Settings)
+    # Render a move's stage documents after it commits (services.documents.after_move). Off by
+    # default so that library callers and the benchmarks pay nothing; the CLI turns it on from
+    # the settings' documents.auto_render (default true).
+    auto_render: bool = False
     stored_rule_sets: set[str] = field(default_factory=set, repr=False)
 
     @cached_property

@@ -16,6 +16,7 @@ from casework.errors import TransitionRefused
 from casework.persistence.db import Database
 from casework.services import cases, children, records, rules_info, setup, trail
 from casework.services.context import Context
+from casework.text import Msg
 
 SCHOOL = "白岩镇中心小学"
 GRADES = {4: ("1班", "2班", "3班"), 5: ("1班", "2班", "3班")}
@@ -88,7 +89,7 @@ def _build(
 ) -> DemoReport:
     init = setup.init(ctx, admin="赵校务", school=SCHOOL)
     admin = str(init.admin_id)
-    say(i18n.render("creating classes and staff", ctx.lang))
+    say(i18n.render(Msg("creating classes and staff"), ctx.lang))
     class_refs = []
     for grade, names in GRADES.items():
         for name in names:
@@ -109,7 +110,7 @@ def _build(
     counsellor = str(staff["counsellor"])
     leader = str(staff["leader"])
 
-    say(i18n.render("adding children and their contact cards", ctx.lang))
+    say(i18n.render(Msg("adding children and their contact cards"), ctx.lang))
     situations = ["both_away", "both_away", "one_away", "grandparent_care", "divorced_single"]
     child_ids = []
     for i in range(n_children):
@@ -144,7 +145,7 @@ def _build(
         name = surname + f.first_name()
         child_ids.append(children.add(ctx, str(class_teachers[ref]), {"name": name, **card}, ref))
 
-    say(i18n.render("taking cases through the stages", ctx.lang))
+    say(i18n.render(Msg("taking cases through the stages"), ctx.lang))
     report_refusals: list[Refusal] = []
 
     def attempt(case_id: int, event: str, actor: str, reason: str | None = None) -> bool:

@@ -156,6 +156,7 @@ def load(
         referrals=tuple(store.referral_agencies(case.id)),
         term_results=_term_results(store, case.child_id),
         last_contacts=_last_contacts(store, case),
+        extensions=store.extensions(case.id),
         calendar=rule_set.calendar,
     )
 

@@ -515,6 +515,17 @@ def acknowledge(ctx: Context, actor: str | None, case_id: int, code: str = "crit
         return flag.id
 
 
+@contextmanager
+def _child_write(ctx: Context, actor: str | None, child_id: int) -> Iterator[tuple[Session, Staff, Any, datetime]]:
+    """One write transaction about a child (not a case), by a staff member of the child's school."""
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = require_actor(session, actor)
+        child = get_child(session, child_id)
+        require_member(session, who, child.school_id, now.date())
+        yield session, who, child, now
+
+
 def term_result(
     ctx: Context,
     actor: str | None,
@@ -537,11 +548,7 @@ def term_result(
         raise InvalidInput("--rank: {rank} is not a place in the class", rank=rank)
     if total < 0 or any(v < 0 for v in (subjects or {}).values()):
         raise InvalidInput("scores must not be negative")
-    now = ctx.now()
-    with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        child = get_child(session, child_id)
-        require_member(session, who, child.school_id, now.date())
+    with _child_write(ctx, actor, child_id) as (session, who, child, now):
         row = session.scalars(
             select(TermResult).where(
                 TermResult.child_id == child.id, TermResult.school_year == school_year, TermResult.term == term
@@ -564,5 +571,95 @@ def term_result(
             object_type="term_result",
             object_id=row.id,
             data={"child_id": child.id, "school_year": school_year, "term": term, "replaced": replaced},
+        )
+        return row.id
+
+
+def enrolment(ctx: Context, actor: str | None, child_id: int, *, school_year: int, term: int, status: str) -> int:
+    """A child's enrolment status in a term; recording the same term again replaces it (audited)."""
+    from casework.domain.vocab import ENROLMENT_STATUSES
+    from casework.persistence.tables import Enrolment
+
+    if term not in (1, 2):
+        raise InvalidInput("--term: {term} is not 1 (autumn) or 2 (spring)", term=term)
+    parse_int(str(school_year), "--year", 2000, 2100)
+    code = parse_choice(
+        status,
+        "--status",
+        ENROLMENT_STATUSES,
+        {"在读": "enrolled", "在校": "enrolled", "辍学": "dropped_out", "转学": "transferred", "休学": "suspended"},
+    )
+    with _child_write(ctx, actor, child_id) as (session, who, child, now):
+        row = session.scalars(
+            select(Enrolment).where(
+                Enrolment.child_id == child.id, Enrolment.school_year == school_year, Enrolment.term == term
+            )
+        ).first()
+        replaced = row is not None
+        if row is None:
+            row = Enrolment(school_id=child.school_id, child_id=child.id, school_year=school_year, term=term)
+            session.add(row)
+        row.status, row.recorded_at, row.recorded_by = code, now, who.id
+        row.class_id = child.class_id  # the class the child is in this term, for the counts per class
+        session.flush()
+        trail.append(
+            session,
+            school_id=child.school_id,
+            at=now,
+            actor_id=who.id,
+            action="enrolment.recorded",
+            object_type="enrolment",
+            object_id=row.id,
+            data={"child_id": child.id, "school_year": school_year, "term": term, "status": code, "replaced": replaced},
+        )
+        return row.id
+
+
+def aid(
+    ctx: Context, actor: str | None, child_id: int, *, kind: str, description: str, given_on: date | None = None
+) -> int:
+    """Material help given to a child (物质帮助)."""
+    from casework.domain.vocab import AID_KINDS
+    from casework.persistence.tables import Aid
+
+    code = parse_choice(
+        kind,
+        "--kind",
+        AID_KINDS,
+        {
+            "衣物": "clothing",
+            "学习用品": "stationery",
+            "文具": "stationery",
+            "餐食": "meals",
+            "助学金": "money",
+            "现金": "money",
+            "其他": "other",
+        },
+    )
+    text = require_text(description, "--description", 2000)
+    with _child_write(ctx, actor, child_id) as (session, who, child, now):
+        day = given_on or now.date()
+        if day > now.date():
+            raise InvalidInput("--date {day} is in the future", day=day.isoformat())
+        row = Aid(
+            school_id=child.school_id,
+            child_id=child.id,
+            kind=code,
+            given_on=day,
+            description=text,
+            recorded_at=now,
+            recorded_by=who.id,
+        )
+        session.add(row)
+        session.flush()
+        trail.append(
+            session,
+            school_id=child.school_id,
+            at=now,
+            actor_id=who.id,
+            action="aid.recorded",
+            object_type="aid",
+            object_id=row.id,
+            data={"child_id": child.id, "kind": code},
         )
         return row.id

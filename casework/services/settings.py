@@ -13,7 +13,19 @@ from casework.errors import InvalidInput
 from casework.rules import RuleSet, rule_set
 
 DEFAULT_FILE = "casework.toml"
-TOP_KEYS = {"rules", "calendar"}
+TOP_KEYS = {"rules", "calendar", "documents"}
+DOCUMENT_FORMATS = ("html", "md", "docx", "pdf")
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """[documents]: stage documents rendered after each move, template overrides, the PDF font."""
+
+    auto_render: bool = True  # the CLI renders a move's documents after it commits
+    formats: tuple[str, ...] = ("html",)  # formats rendered automatically
+    templates: Path | None = None  # a folder whose files override the shipped templates
+    font: Path | None = None  # a CJK font file for PDF output
+    redact: bool = False  # mask contact data in documents rendered automatically
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,7 @@ class Settings:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     calendar: SchoolCalendar = field(default_factory=SchoolCalendar)
     source: str | None = None
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
 
     def rule_set(self) -> RuleSet:
         return rule_set(self.enabled, self.params, self.calendar)
@@ -45,6 +58,29 @@ def _terms(raw: Any) -> SchoolCalendar:
             raise InvalidInput("{key}: the term ends before it starts", key=where)
         terms.append(Term(str(item.get("name", item["start"].isoformat())), item["start"], item["end"]))
     return SchoolCalendar(tuple(sorted(terms, key=lambda t: t.start)))
+
+
+def _documents(raw: Any, base: Path) -> DocumentSettings:
+    if not isinstance(raw, dict):
+        raise InvalidInput("{key}: expected a table", key="documents")
+    unknown = sorted(set(raw) - {"auto_render", "formats", "templates", "font", "redact"})
+    if unknown:
+        raise InvalidInput("settings: unknown key '{key}'", key=f"documents.{unknown[0]}")
+    for flag in ("auto_render", "redact"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise InvalidInput("{key}: expected true or false", key=f"documents.{flag}")
+    formats = raw.get("formats", ["html"])
+    if not (isinstance(formats, list) and all(f in DOCUMENT_FORMATS for f in formats)):
+        raise InvalidInput("{key}: expected a list of html, md, docx, pdf", key="documents.formats")
+    paths: dict[str, Path | None] = {}
+    for key in ("templates", "font"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput("{key}: expected a path", key=f"documents.{key}")
+        paths[key] = (base / value) if value else None  # relative to the settings file
+    return DocumentSettings(
+        raw.get("auto_render", True), tuple(formats), paths["templates"], paths["font"], raw.get("redact", False)
+    )
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Settings:
@@ -71,7 +107,10 @@ def parse(data: dict[str, Any], source: str | None = None) -> Settings:
     unknown = sorted(set(calendar) - {"terms"})
     if unknown:
         raise InvalidInput("settings: unknown key '{key}'", key=f"calendar.{unknown[0]}")
-    settings = Settings(enabled, params, _terms(calendar["terms"]) if "terms" in calendar else SchoolCalendar(), source)
+    documents = _documents(data.get("documents", {}), Path(source).parent if source else Path.cwd())
+    settings = Settings(
+        enabled, params, _terms(calendar["terms"]) if "terms" in calendar else SchoolCalendar(), source, documents
+    )
     settings.rule_set()  # unknown modules, parameters and wrong types stop here
     return settings
 

@@ -90,8 +90,27 @@ def test_a_case_through_every_stage_from_the_command_line(run) -> None:
         "--as",
         "2",
     )
-    run("record", "plan", "1", "--category", "psychological", "--kind", "psych_help", "--measures", "团体辅导",
-        "--start", "2026-09-15", "--end", "2027-01-15", "--content", "每两周一次", "--target", "情绪稳定", "--as", "2")
+    run(
+        "record",
+        "plan",
+        "1",
+        "--category",
+        "psychological",
+        "--kind",
+        "psych_help",
+        "--measures",
+        "团体辅导",
+        "--start",
+        "2026-09-15",
+        "--end",
+        "2027-01-15",
+        "--content",
+        "每两周一次",
+        "--target",
+        "情绪稳定",
+        "--as",
+        "2",
+    )
     run("record", "pairing", "1", "--kind", "mentor", "--staff", "李帮扶", "--as", "2")
     run("record", "pairing", "1", "--kind", "study_helper", "--pupil", "张同学", "--as", "2")
     run("case", "advance", "1", "mentor", "--as", "2")

@@ -40,10 +40,40 @@ def test_rules_list(run) -> None:
 
 
 def test_results_screening_assessment_and_explain(run) -> None:
-    run("record", "result", "1", "--year", "2025", "--term", "1", "--total", "480", "--rank", "3",
-        "--subject", "数学=88", "--as", "1")
-    run("record", "result", "1", "--year", "2025", "--term", "2", "--total", "400", "--rank", "15",
-        "--subject", "数学=52", "--as", "1")
+    run(
+        "record",
+        "result",
+        "1",
+        "--year",
+        "2025",
+        "--term",
+        "1",
+        "--total",
+        "480",
+        "--rank",
+        "3",
+        "--subject",
+        "数学=88",
+        "--as",
+        "1",
+    )
+    run(
+        "record",
+        "result",
+        "1",
+        "--year",
+        "2025",
+        "--term",
+        "2",
+        "--total",
+        "400",
+        "--rank",
+        "15",
+        "--subject",
+        "数学=52",
+        "--as",
+        "1",
+    )
     run("case", "advance", "1", "assess", "--as", "2")
     out = run("record", "screening", "1", "--scores", "2" * 25, "--informant", "self", "--as", "2").output
     assert "困难总分" in out and "异常" in out
@@ -70,8 +100,21 @@ def test_referral_and_acknowledgement(run) -> None:
 
 def test_evaluate(run) -> None:
     for term, rank in ((1, 9), (2, 3)):
-        run("record", "result", "1", "--year", "2025", "--term", str(term), "--total", "450", "--rank", str(rank),
-            "--as", "1")
+        run(
+            "record",
+            "result",
+            "1",
+            "--year",
+            "2025",
+            "--term",
+            str(term),
+            "--total",
+            "450",
+            "--rank",
+            str(rank),
+            "--as",
+            "1",
+        )
     doc = json.loads(run("evaluate", "--year", "2025", "--json").output)
     (child,) = doc["children"]
     assert (child["total_points"], child["total_yuan"]) == (80, 45)  # 6 ranks 60 + 20; 30 + 15 yuan
@@ -90,5 +133,21 @@ def test_bad_settings_stop_every_command(run, tmp_path) -> None:
 def test_bad_screening_and_results(run) -> None:
     run("record", "screening", "1", "--scores", "0,1", "--as", "2", code=1)
     run("record", "result", "1", "--year", "2025", "--term", "3", "--total", "1", "--rank", "1", "--as", "1", code=1)
-    run("record", "result", "1", "--year", "2025", "--term", "1", "--total", "1", "--rank", "1",
-        "--subject", "数学=abc", "--as", "1", code=1)
+    run(
+        "record",
+        "result",
+        "1",
+        "--year",
+        "2025",
+        "--term",
+        "1",
+        "--total",
+        "1",
+        "--rank",
+        "1",
+        "--subject",
+        "数学=abc",
+        "--as",
+        "1",
+        code=1,
+    )

@@ -42,13 +42,25 @@ print("closed")
 def test_example_module_installed_as_a_package(tmp_path) -> None:
     target = tmp_path / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXAMPLE)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert install.returncode == 0, install.stderr
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "p.db")], capture_output=True, text=True,
-                         env=env)
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "p.db")], capture_output=True, text=True, env=env
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines() == ["parents_informed parents_not_informed 结案前请先向家长反馈并记录", "closed"]

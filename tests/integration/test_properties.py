@@ -34,13 +34,22 @@ def _apply(world, case_id: int, action: str) -> None:
     elif action == "plan_item":
         world.plan_item(case_id)
     elif action == "mentor":
-        records.pairing(world.ctx, world.counsellor, case_id, kind="mentor", staff=world.mentor,
-                        partner_name=None, from_on=None, to_on=None)
+        records.pairing(
+            world.ctx,
+            world.counsellor,
+            case_id,
+            kind="mentor",
+            staff=world.mentor,
+            partner_name=None,
+            from_on=None,
+            to_on=None,
+        )
     elif action == "review_all":
         world.review_all(case_id)
     elif action == "talk":
-        records.contact(world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None,
-                        summary="谈心", follow_up=None)
+        records.contact(
+            world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
+        )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -20,8 +20,16 @@ def mentored_case(world, categories=("learning",)) -> int:
     records.assessment(world.ctx, world.counsellor, case_id, list(categories), "评估")
     world.fire(case_id, "plan")
     world.plan_item(case_id)
-    records.pairing(world.ctx, world.counsellor, case_id, kind="mentor", staff=world.mentor, partner_name=None,
-                    from_on=None, to_on=None)
+    records.pairing(
+        world.ctx,
+        world.counsellor,
+        case_id,
+        kind="mentor",
+        staff=world.mentor,
+        partner_name=None,
+        from_on=None,
+        to_on=None,
+    )
     world.fire(case_id, "mentor")
     return case_id
 
@@ -34,10 +42,19 @@ def duties_of(world, case_id: int) -> dict[str, date]:
 def test_exam_results_and_screening_classify_at_assessment(world) -> None:
     case_id = world.case()
     child_id = cases.show(world.ctx, case_id)["child"]["id"]
-    records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=1, total=480, rank=4,
-                        subjects={"数学": 90})
-    records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=2, total=430, rank=16,
-                        subjects={"数学": 55, "语文": 80})
+    records.term_result(
+        world.ctx, world.teacher, child_id, school_year=2025, term=1, total=480, rank=4, subjects={"数学": 90}
+    )
+    records.term_result(
+        world.ctx,
+        world.teacher,
+        child_id,
+        school_year=2025,
+        term=2,
+        total=430,
+        rank=16,
+        subjects={"数学": 55, "语文": 80},
+    )
     world.fire(case_id, "assess")
     records.screening(world.ctx, world.counsellor, case_id, scores=",".join(["2"] * 25), informant="teacher")
     records.assessment(world.ctx, world.counsellor, case_id, [], "名次下滑，情绪低落")
@@ -55,13 +72,23 @@ def test_exam_results_and_screening_classify_at_assessment(world) -> None:
     # the plan must contain what the categories require before mentor
     world.fire(case_id, "plan")
     world.plan_item(case_id)
-    records.pairing(world.ctx, world.counsellor, case_id, kind="mentor", staff=world.mentor, partner_name=None,
-                    from_on=None, to_on=None)
+    records.pairing(
+        world.ctx,
+        world.counsellor,
+        case_id,
+        kind="mentor",
+        staff=world.mentor,
+        partner_name=None,
+        from_on=None,
+        to_on=None,
+    )
     with pytest.raises(TransitionRefused) as refused:
         world.fire(case_id, "mentor")
     missing = {v.rule: v.facts["missing"] for v in refused.value.verdicts}
-    assert missing == {"academic_slide": ["tutoring:数学", "study_helper", "progress_record"],
-                       "psychological": ["psych_help_plan"]}
+    assert missing == {
+        "academic_slide": ["tutoring:数学", "study_helper", "progress_record"],
+        "psychological": ["psych_help_plan"],
+    }
 
 
 def test_suspected_illegal_is_critical_acknowledged_referred_and_closed_by_a_leader(world) -> None:
@@ -92,8 +119,9 @@ def test_duties_and_deadlines_are_stored_and_follow_records(world) -> None:
     with world.ctx.db.read() as session:
         assert session.get(Case, case_id).stage_due_on == date(2026, 12, 30)
     world.clock.advance(20)
-    records.contact(world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心",
-                    follow_up=None)
+    records.contact(
+        world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
+    )
     assert duties_of(world, case_id)["monthly_talk"] == date(2026, 10, 21)
     world.fire(case_id, "close", "父母返乡")
     assert duties_of(world, case_id) == {}
@@ -103,13 +131,14 @@ def test_each_decision_keeps_its_rule_set_and_new_parameters_do_not_rewrite_it(w
     case_id = world.case()
     world.fire(case_id, "assess")
     first = world.ctx.rule_set.version
-    lenient = Context(db=world.ctx.db, clock=world.clock,
-                      settings=Settings(params={"deadlines": {"assessed": 30}}))
+    lenient = Context(db=world.ctx.db, clock=world.clock, settings=Settings(params={"deadlines": {"assessed": 30}}))
     records.assessment(lenient, world.counsellor, case_id, ["learning"], "评估")
     cases.advance(lenient, world.counsellor, case_id, "plan")
     with world.ctx.db.read() as session:
-        used = [e.rule_set for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
-                                                    .order_by(CaseEvent.version))]
+        used = [
+            e.rule_set
+            for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.version))
+        ]
         stored = {r.version: r.content for r in session.scalars(select(RuleSet))}
     assert used == [first, lenient.rule_set.version] and first != used[1]
     assert {m["name"]: m["params"] for m in stored[used[1]]["modules"]}["deadlines"]["assessed"] == 30
@@ -125,11 +154,20 @@ def test_a_module_switched_off_no_longer_guards(world) -> None:
 def test_evaluation_from_recorded_results(world) -> None:
     case_id = world.case()
     child_id = cases.show(world.ctx, case_id)["child"]["id"]
-    records.pairing(world.ctx, world.counsellor, case_id, kind="mentor", staff=world.mentor, partner_name=None,
-                    from_on=date(2025, 9, 1), to_on=None)
+    records.pairing(
+        world.ctx,
+        world.counsellor,
+        case_id,
+        kind="mentor",
+        staff=world.mentor,
+        partner_name=None,
+        from_on=date(2025, 9, 1),
+        to_on=None,
+    )
     records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=1, total=400, rank=12)
-    records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=2, total=450, rank=4,
-                        three_good=True)
+    records.term_result(
+        world.ctx, world.teacher, child_id, school_year=2025, term=2, total=450, rank=4, three_good=True
+    )
     other = world.child()
     records.term_result(world.ctx, world.teacher, other, school_year=2025, term=1, total=500, rank=1)
     table = rules_info.evaluation(world.ctx, 2025)

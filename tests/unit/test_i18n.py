@@ -23,7 +23,6 @@ KEYWORDS = {
         "N_",
         "Msg",
         "t",
-        "render",
         "gettext_",
         "InvalidInput",
         "NotFound",

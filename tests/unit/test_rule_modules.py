@@ -21,8 +21,13 @@ from casework.rules.suspected_illegal import SuspectedIllegal
 
 def case(state: str = "mentored", **kw: object) -> CaseFacts:
     base: dict[str, object] = {
-        "case_id": 1, "school_id": 1, "state": state, "version": 4, "today": date(2026, 10, 10),
-        "opened_on": date(2026, 9, 2), "state_since": date(2026, 9, 20),
+        "case_id": 1,
+        "school_id": 1,
+        "state": state,
+        "version": 4,
+        "today": date(2026, 10, 10),
+        "opened_on": date(2026, 9, 2),
+        "state_since": date(2026, 9, 20),
     }
     base.update(kw)
     return CaseFacts(**base)  # type: ignore[arg-type]
@@ -42,8 +47,9 @@ FAMILY = [
 
 @pytest.mark.parametrize(("situation", "age", "health", "literate", "risk", "factors"), FAMILY)
 def test_family_situation(situation, age, health, literate, risk, factors) -> None:
-    facts = AssessmentFacts(family_situation=situation, guardian_age=age, guardian_health=health,
-                            guardian_literate=literate)
+    facts = AssessmentFacts(
+        family_situation=situation, guardian_age=age, guardian_health=health, guardian_literate=literate
+    )
     found = FamilySituation().classify(facts)
     if risk is None:
         assert found == ()
@@ -84,22 +90,36 @@ def test_academic_slide_parameters() -> None:
 
 def test_academic_slide_plan_needs_a_tutor_per_weak_subject_a_helper_and_a_record() -> None:
     module = AcademicSlide()
-    facts = case("individual_plan", categories=("academic_slide",),
-                 term_results=terms((500, 5), (420, 20), subjects={"数学": 52, "语文": 75, "英语": 59.5}))
+    facts = case(
+        "individual_plan",
+        categories=("academic_slide",),
+        term_results=terms((500, 5), (420, 20), subjects={"数学": 52, "语文": 75, "英语": 59.5}),
+    )
     codes = [r.code for r in requirements(module, facts)]
     assert codes == ["tutoring:数学", "tutoring:英语", "study_helper", "progress_record"]
     item = PlanItemFacts(1, "academic_slide", True, True, True, True, kind="tutoring", subject="数学")
-    ready = case("individual_plan", categories=("academic_slide",), term_results=facts.term_results,
-                 plan_items=(item,), active_pairings=frozenset({"study_helper"}))
+    ready = case(
+        "individual_plan",
+        categories=("academic_slide",),
+        term_results=facts.term_results,
+        plan_items=(item,),
+        active_pairings=frozenset({"study_helper"}),
+    )
     assert [r.code for r in requirements(module, ready) if not satisfied(r, ready)] == [
-        "tutoring:英语", "progress_record"]
+        "tutoring:英语",
+        "progress_record",
+    ]
     verdicts = evaluate([module], "mentor", ready)
     assert [v.code for v in refusals(verdicts)] == ["plan_requirements_missing"]
 
 
 def test_academic_slide_review_compares_ranks() -> None:
-    facts = case("reviewed", categories=("academic_slide",), term_results=terms((500, 5), (420, 20), (470, 12)),
-                 reason_given=True)
+    facts = case(
+        "reviewed",
+        categories=("academic_slide",),
+        term_results=terms((500, 5), (420, 20), (470, 12)),
+        reason_given=True,
+    )
     (verdict,) = AcademicSlide().check("continue", facts)
     assert verdict.passed and verdict.facts["ranks"] == [20, 12]
 
@@ -111,7 +131,8 @@ def test_psychological_classifies_on_bands_or_counsellor() -> None:
     assert found.code == "psychological" and found.risk == "high" and found.evidence["scales"] == ["total"]
     assert not module.classify(AssessmentFacts(screening={"bands": {"total": "borderline"}}))
     assert Psychological({"trigger_bands": ["borderline", "abnormal"]}).classify(
-        AssessmentFacts(screening={"bands": {"total": "borderline"}}))
+        AssessmentFacts(screening={"bands": {"total": "borderline"}})
+    )
     assert module.classify(AssessmentFacts(indicated=frozenset({"psychological"})))
 
 
@@ -124,7 +145,9 @@ def test_psychological_session_every_14_days_while_mentored() -> None:
     assert first.due == date(2026, 10, 4)  # 14 days after entering mentored
     assert module.obligations(case("reviewed", categories=("psychological",))) == ()
     # a session due in the winter holiday moves into the next term
-    (winter,) = module.obligations(case(categories=("psychological",), last_contacts={"counselling": date(2027, 1, 10)}))
+    (winter,) = module.obligations(
+        case(categories=("psychological",), last_contacts={"counselling": date(2027, 1, 10)})
+    )
     assert winter.due == date(2027, 3, 1)  # 15 February + 14 days
 
 
@@ -172,10 +195,20 @@ def test_obligations_monthly_termly_and_five_ones() -> None:
     assert by_code["home_visit"].due == date(2027, 7, 5)  # done this term: due by the end of the next
     assert by_code["call_home"].due == date(2026, 9, 9)
     assert by_code["visit_home"].rhythm_days == 365
-    assert set(by_code) == {"monthly_talk", "parent_feedback", "home_visit", "call_home", "letter_home",
-                            "subject_teacher_contact", "visit_home"}
+    assert set(by_code) == {
+        "monthly_talk",
+        "parent_feedback",
+        "home_visit",
+        "call_home",
+        "letter_home",
+        "subject_teacher_contact",
+        "visit_home",
+    }
     assert {d.code for d in Obligations({"five_ones": False}).obligations(facts)} == {
-        "monthly_talk", "parent_feedback", "home_visit"}
+        "monthly_talk",
+        "parent_feedback",
+        "home_visit",
+    }
     assert Obligations().obligations(case("identified")) == ()
 
 
@@ -183,21 +216,31 @@ def test_no_monthly_duty_falls_due_in_a_holiday() -> None:
     facts = case(last_contacts={"talk@class_teacher": date(2027, 1, 5)})
     (talk,) = [d for d in Obligations().obligations(facts) if d.code == "monthly_talk"]
     assert talk.due == date(2027, 3, 1)  # 4 February is in the winter holiday: 15 February + 14 days
-    calendar = SchoolCalendar((Term("秋", date(2026, 9, 1), date(2027, 1, 20)), Term("春", date(2027, 2, 20), date(2027, 7, 1))))
-    (talk,) = [d for d in Obligations().obligations(case(last_contacts={"talk@class_teacher": date(2027, 1, 5)},
-                                                        calendar=calendar)) if d.code == "monthly_talk"]
+    calendar = SchoolCalendar(
+        (Term("秋", date(2026, 9, 1), date(2027, 1, 20)), Term("春", date(2027, 2, 20), date(2027, 7, 1)))
+    )
+    (talk,) = [
+        d
+        for d in Obligations().obligations(
+            case(last_contacts={"talk@class_teacher": date(2027, 1, 5)}, calendar=calendar)
+        )
+        if d.code == "monthly_talk"
+    ]
     assert talk.due == date(2027, 3, 6)
 
 
-@pytest.mark.parametrize(("state", "since", "due"), [
-    ("identified", date(2026, 9, 1), date(2026, 9, 15)),
-    ("assessed", date(2026, 9, 1), date(2026, 9, 15)),
-    ("individual_plan", date(2026, 9, 1), date(2026, 9, 8)),
-    ("mentored", date(2026, 9, 1), date(2026, 12, 30)),  # 120 days
-    ("mentored", date(2026, 10, 1), date(2027, 1, 15)),  # the term's end comes first
-    ("reviewed", date(2026, 9, 1), date(2026, 9, 15)),
-    ("closed", date(2026, 9, 1), None),
-])
+@pytest.mark.parametrize(
+    ("state", "since", "due"),
+    [
+        ("identified", date(2026, 9, 1), date(2026, 9, 15)),
+        ("assessed", date(2026, 9, 1), date(2026, 9, 15)),
+        ("individual_plan", date(2026, 9, 1), date(2026, 9, 8)),
+        ("mentored", date(2026, 9, 1), date(2026, 12, 30)),  # 120 days
+        ("mentored", date(2026, 10, 1), date(2027, 1, 15)),  # the term's end comes first
+        ("reviewed", date(2026, 9, 1), date(2026, 9, 15)),
+        ("closed", date(2026, 9, 1), None),
+    ],
+)
 def test_stage_deadlines(state: str, since: date, due: date | None) -> None:
     deadline = Deadlines().deadline(case(state, state_since=since))
     assert (deadline.due if deadline else None) == due
@@ -209,8 +252,10 @@ def test_duties_name_their_rule_and_a_failing_module_refuses() -> None:
     from casework.text import Msg
 
     found = duties([Deadlines(), Psychological()], case(categories=("psychological",)))
-    assert {(d.rule, d.code) for d in found} == {("deadlines", "stage_deadline:mentored"),
-                                                ("psychological", "counselling_session")}
+    assert {(d.rule, d.code) for d in found} == {
+        ("deadlines", "stage_deadline:mentored"),
+        ("psychological", "counselling_session"),
+    }
 
     class Broken(RuleModule):
         name, version, description = "broken", "1", Msg("x")
@@ -224,8 +269,10 @@ def test_duties_name_their_rule_and_a_failing_module_refuses() -> None:
 
 
 def test_risk_is_the_highest_found() -> None:
-    found = classify([FamilySituation(), SuspectedIllegal()],
-                     AssessmentFacts(family_situation="one_away", indicated=frozenset({"suspected_illegal"})))
+    found = classify(
+        [FamilySituation(), SuspectedIllegal()],
+        AssessmentFacts(family_situation="one_away", indicated=frozenset({"suspected_illegal"})),
+    )
     assert risk_level(found) == "critical" and {c.rule for c in found} == {"family_situation", "suspected_illegal"}
 
 

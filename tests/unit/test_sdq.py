@@ -30,11 +30,21 @@ def test_each_scale_sums_its_items() -> None:
     assert result.total == 5
 
 
-@pytest.mark.parametrize(("informant", "total", "band"), [
-    ("parent", 13, "normal"), ("parent", 14, "borderline"), ("parent", 16, "borderline"), ("parent", 17, "abnormal"),
-    ("teacher", 11, "normal"), ("teacher", 12, "borderline"), ("teacher", 16, "abnormal"),
-    ("self", 15, "normal"), ("self", 19, "borderline"), ("self", 20, "abnormal"),
-])
+@pytest.mark.parametrize(
+    ("informant", "total", "band"),
+    [
+        ("parent", 13, "normal"),
+        ("parent", 14, "borderline"),
+        ("parent", 16, "borderline"),
+        ("parent", 17, "abnormal"),
+        ("teacher", 11, "normal"),
+        ("teacher", 12, "borderline"),
+        ("teacher", 16, "abnormal"),
+        ("self", 15, "normal"),
+        ("self", 19, "borderline"),
+        ("self", 20, "abnormal"),
+    ],
+)
 def test_total_bands(informant: str, total: int, band: str) -> None:
     assert sdq.band("total", total, informant) == band
 

@@ -12,8 +12,20 @@ from casework.services import settings
 
 def test_defaults_put_every_built_in_module_in_force() -> None:
     names = [m.name for m in settings.Settings().rule_set().modules]
-    assert names == sorted(["academic_slide", "conduct", "core", "deadlines", "evaluation", "family_situation",
-                            "obligations", "psychological", "suspected_illegal"])
+    assert names == sorted(
+        [
+            "academic_slide",
+            "conduct",
+            "core",
+            "deadlines",
+            "evaluation",
+            "family_situation",
+            "obligations",
+            "psychological",
+            "review",
+            "suspected_illegal",
+        ]
+    )
 
 
 def test_a_county_switches_modules_and_thresholds(tmp_path) -> None:
@@ -27,23 +39,29 @@ def test_a_county_switches_modules_and_thresholds(tmp_path) -> None:
     loaded = settings.load(str(path))
     rule_set = loaded.rule_set()
     assert [m.name for m in rule_set.modules] == ["core", "academic_slide", "deadlines"]
-    assert rule_set.module("academic_slide").params == {"rank_drop": 5, "percent_drop": 10.0,
-                                                       "weak_subject_score": 60.0}
+    assert rule_set.module("academic_slide").params == {
+        "rank_drop": 5,
+        "percent_drop": 10.0,
+        "weak_subject_score": 60.0,
+    }
     assert rule_set.calendar.term_of(date(2027, 1, 18)).name == "2026秋"
     assert rule_set.version != settings.Settings().rule_set().version
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ('[rules]\nenabled = ["core", "astrology"]\n', "astrology"),
-    ("[rules.academic_slide]\nrank_drop = \"ten\"\n", "rules.academic_slide.rank_drop"),
-    ("[rules.academic_slide]\nrank_drops = 3\n", "rank_drops"),
-    ("[rules.deadlines]\nmentored = true\n", "rules.deadlines.mentored"),
-    ("[colour]\nred = 1\n", "colour"),
-    ("[calendar]\nholidays = []\n", "calendar.holidays"),
-    ('[calendar]\nterms = [{name = "x", start = 2026-09-01}]\n', "calendar.terms[0].end"),
-    ('[calendar]\nterms = [{start = 2027-09-01, end = 2026-01-01}]\n', "calendar.terms[0]"),
-    ("[rules\n", "casework.toml"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[rules]\nenabled = ["core", "astrology"]\n', "astrology"),
+        ('[rules.academic_slide]\nrank_drop = "ten"\n', "rules.academic_slide.rank_drop"),
+        ("[rules.academic_slide]\nrank_drops = 3\n", "rank_drops"),
+        ("[rules.deadlines]\nmentored = true\n", "rules.deadlines.mentored"),
+        ("[colour]\nred = 1\n", "colour"),
+        ("[calendar]\nholidays = []\n", "calendar.holidays"),
+        ('[calendar]\nterms = [{name = "x", start = 2026-09-01}]\n', "calendar.terms[0].end"),
+        ("[calendar]\nterms = [{start = 2027-09-01, end = 2026-01-01}]\n", "calendar.terms[0]"),
+        ("[rules\n", "casework.toml"),
+    ],
+)
 def test_bad_settings_name_the_key(tmp_path, text: str, key: str) -> None:
     path = tmp_path / "casework.toml"
     path.write_text(text, encoding="utf-8")

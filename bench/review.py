@@ -1,0 +1,229 @@
+"""Measure the leadership review at province scale: stalled cases and indicators over a million cases.
+
+Builds (in bulk, not through the CLI) a SQLite database of N cases and 10×N contact entries
+with their children, duties, pairings, refusals, flags, enrolments and aid, then times
+``review.stalled`` and ``indicators.compute`` through the service layer, and in the same run
+a hand-written single SQL query returning the same stalled set, as the limit.
+
+    .venv/bin/python bench/review.py [--cases 1000000] [--dir DIR] [--keep]
+
+Targets: stalled under 1 s and within 1.5× the hand-written query; indicators under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from casework.persistence import migrate
+from casework.persistence.db import Database
+from casework.services import Context, indicators, review
+
+TODAY = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+STATES = ["identified", "assessed", "individual_plan", "mentored", "mentored", "mentored", "reviewed", "closed"]
+KINDS = ["talk", "talk", "parent_feedback", "home_visit", "phone_call", "call_home", "letter", "counselling"]
+BATCH = 200_000
+
+
+def clock() -> datetime:
+    return TODAY
+
+
+def _dt(day: date) -> str:
+    return f"{day.isoformat()} 08:00:00.000000"
+
+
+def build(path: Path, n: int, seed: int = 11) -> None:
+    """Schema through Alembic, rows through sqlite3 executemany in large batches."""
+    db = Database(str(path))
+    migrate.upgrade(db.engine)
+    db.dispose()
+    rng = random.Random(seed)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")  # bulk load only; the engine runs with FULL
+    con.execute("BEGIN")
+    con.execute("INSERT INTO school (id, name, created_at) VALUES (1, '省级基准学校', ?)", (_dt(date(2026, 9, 1)),))
+    classes = [(g * 10 + k, 1, g, f"{k}班") for g in range(1, 7) for k in range(1, 6)]
+    con.executemany("INSERT INTO school_class (id, school_id, grade, name) VALUES (?, ?, ?, ?)", classes)
+    staff = [(i, f"教师{i:03d}", _dt(date(2026, 9, 1))) for i in range(1, 401)]
+    con.executemany("INSERT INTO staff (id, name, created_at) VALUES (?, ?, ?)", staff)
+    roles = ["class_teacher"] * 30 + ["mentor"] * 300 + ["counsellor"] * 20 + ["leader"] * 2 + ["subject_teacher"] * 48
+    con.executemany(
+        "INSERT INTO membership (staff_id, school_id, role, class_id, started_on) VALUES (?, 1, ?, ?, '2026-09-01')",
+        [(i, roles[i - 1], classes[i - 1][0] if roles[i - 1] == "class_teacher" else None) for i in range(1, 401)],
+    )
+    con.execute("COMMIT")
+    start = date(2026, 9, 1)
+    for lo in range(1, n + 1, BATCH):
+        hi = min(n + 1, lo + BATCH)
+        con.execute("BEGIN")
+        con.executemany(
+            "INSERT INTO child (id, school_id, class_id, name, sex, birth_date, home_address, family_situation, "
+            "guardian_name, guardian_relation, guardian_phone, created_at, created_by) "
+            "VALUES (?, 1, ?, ?, 'male', '2016-03-08', ?, 'both_away', '王大山', '祖父', ?, ?, 1)",
+            [
+                (i, classes[i % 30][0], f"学生{i}", None if i % 17 == 0 else "新村", "13812345678", _dt(start))
+                for i in range(lo, hi)
+            ],
+        )
+        cases = []
+        duties = []
+        for i in range(lo, hi):
+            state = STATES[i % len(STATES)]
+            since = start + timedelta(days=rng.randint(0, 70))
+            cases.append((i, i, state, _dt(start), _dt(since)))
+            if state == "closed":
+                continue
+            days = {"identified": 14, "assessed": 14, "individual_plan": 7, "mentored": 120, "reviewed": 14}[state]
+            # most cases are kept up to date: their deadlines lie ahead
+            due = since + timedelta(days=days) if i % 50 == 0 else TODAY.date() + timedelta(days=rng.randint(1, 60))
+            duties.append(
+                (i, f"stage_deadline:{state}", "deadlines", "counsellor", 300 + i % 20, None, due.isoformat())
+            )
+            if state in ("mentored", "reviewed"):
+                talk_due = (
+                    TODAY.date() - timedelta(days=rng.randint(1, 30))
+                    if i % 40 == 1
+                    else TODAY.date() + timedelta(days=rng.randint(1, 30))
+                )
+                duties.append((i, "monthly_talk", "obligations", "class_teacher", 1 + i % 30, 30, talk_due.isoformat()))
+                duties.append(
+                    (
+                        i,
+                        "parent_feedback",
+                        "obligations",
+                        "mentor",
+                        31 + i % 300,
+                        30,
+                        (TODAY.date() + timedelta(days=rng.randint(1, 30))).isoformat(),
+                    )
+                )
+        con.executemany(
+            "INSERT INTO case_file (id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
+            "state_since) VALUES (?, 1, ?, ?, 1, 'bench', ?, 331, ?)",
+            cases,
+        )
+        con.executemany(
+            "INSERT INTO duty (school_id, case_id, code, rule, responsible_role, responsible_id, rhythm_days, due_on, "
+            "computed_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, '2026-11-01 00:00:00.000000')",
+            duties,
+        )
+        con.executemany(
+            "INSERT INTO pairing (school_id, case_id, kind, staff_id, from_on, recorded_at, recorded_by) "
+            "VALUES (1, ?, 'mentor', ?, '2026-09-10', '2026-09-10 00:00:00.000000', 1)",
+            [(i, 31 + i % 300) for i in range(lo, hi) if STATES[i % len(STATES)] in ("mentored", "reviewed")],
+        )
+        con.executemany(
+            "INSERT INTO enrolment (school_id, child_id, class_id, school_year, term, status, recorded_at, "
+            "recorded_by) VALUES (1, ?, ?, 2026, 1, ?, '2026-09-02 00:00:00.000000', 1)",
+            [(i, classes[i % 30][0], "dropped_out" if i % 97 == 0 else "enrolled") for i in range(lo, hi)],
+        )
+        con.executemany(
+            "INSERT INTO aid (school_id, child_id, kind, given_on, description, recorded_at, recorded_by) "
+            "VALUES (1, ?, 'stationery', ?, '文具', '2026-11-01 00:00:00.000000', 1)",
+            [(i, (start + timedelta(days=rng.randint(0, 80))).isoformat()) for i in range(lo, hi, 5)],
+        )
+        con.executemany(
+            "INSERT INTO refusal (school_id, case_id, event, case_version, fingerprint, repeated, at, actor_id) "
+            "VALUES (1, ?, 'plan', 1, 'f', 1, '2026-11-10 00:00:00.000000', 331)",
+            [(i,) for i in range(lo, hi) if i % 1000 == 3],
+        )
+        con.executemany(
+            "INSERT INTO case_flag (school_id, case_id, code, rule, raised_at) "
+            "VALUES (1, ?, 'critical', 'suspected_illegal', '2026-11-15 00:00:00.000000')",
+            [(i,) for i in range(lo, hi) if i % 5000 == 7],
+        )
+        contacts = (
+            (
+                i,
+                KINDS[(i * 7 + k) % len(KINDS)],
+                (start + timedelta(days=rng.randint(0, 80))).isoformat(),
+                1 + (i + k) % 400,
+            )
+            for i in range(lo, hi)
+            for k in range(10)
+        )
+        con.executemany(
+            "INSERT INTO contact_entry (school_id, case_id, kind, occurred_on, by_id, summary, recorded_at, "
+            "recorded_by) VALUES (1, ?, ?, ?, ?, '记录', '2026-11-01 00:00:00.000000', 1)",
+            contacts,
+        )
+        con.execute("COMMIT")
+        print(f"  built {hi - 1:,} cases", flush=True)
+    con.execute("ANALYZE")
+    con.close()
+
+
+HAND_WRITTEN = """
+SELECT d.case_id, d.code, d.due_on, d.responsible_role, d.responsible_id, c.state, ch.name, k.grade, k.name
+  FROM duty d JOIN case_file c ON c.id = d.case_id JOIN child ch ON ch.id = c.child_id
+  LEFT JOIN school_class k ON k.id = ch.class_id
+ WHERE d.school_id = 1 AND d.due_on < :today AND c.state <> 'closed'
+UNION ALL
+SELECT f.case_id, 'flag:' || f.code, f.raised_at, 'leader', NULL, c.state, ch.name, k.grade, k.name
+  FROM case_flag f JOIN case_file c ON c.id = f.case_id JOIN child ch ON ch.id = c.child_id
+  LEFT JOIN school_class k ON k.id = ch.class_id
+ WHERE f.school_id = 1 AND f.acknowledged_at IS NULL AND c.state <> 'closed'
+UNION ALL
+SELECT r.case_id, 'repeated_refusal:' || r.event, r.at, 'counsellor', c.opened_by, c.state, ch.name, k.grade, k.name
+  FROM refusal r JOIN case_file c ON c.id = r.case_id JOIN child ch ON ch.id = c.child_id
+  LEFT JOIN school_class k ON k.id = ch.class_id
+ WHERE r.school_id = 1 AND r.repeated = 1 AND r.case_version = c.version AND c.state <> 'closed'
+   AND r.id IN (SELECT MAX(id) FROM refusal GROUP BY case_id)
+ORDER BY 3, 1
+"""
+
+
+def timed(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--dir")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp:
+        path = Path(tmp) / "review.db"
+        print(f"review benchmark: {args.cases:,} cases, {10 * args.cases:,} contact entries (SQLite)")
+        start = time.perf_counter()
+        build(path, args.cases)
+        print(f"build (not timed)        {time.perf_counter() - start:8.1f} s")
+        ctx = Context(db=Database(str(path)), clock=clock)
+        raw = sqlite3.connect(path)
+        hand_s, hand_rows = timed(lambda: raw.execute(HAND_WRITTEN, {"today": TODAY.date().isoformat()}).fetchall())
+        stalled_s, stalled = timed(lambda: review.stalled(ctx))
+        reasons = sum(len(c.reasons) for c in stalled)
+        assert reasons == len(hand_rows), (reasons, len(hand_rows))
+        ind_s, report = timed(lambda: indicators.compute(ctx, month="2026-10"), repeat=1)
+        raw.close()
+        ctx.db.dispose()
+    ratio = stalled_s / hand_s
+    print(f"hand-written SQL         {hand_s:8.3f} s  ({len(hand_rows):,} reasons)")
+    print(
+        f"review stalled           {stalled_s:8.3f} s  ({len(stalled):,} cases, {reasons:,} reasons)  "
+        f"target < 1 s: {'PASS' if stalled_s < 1 else 'FAIL'}"
+    )
+    print(f"ratio stalled/hand       {ratio:8.2f}×  target ≤ 1.5×: {'PASS' if ratio <= 1.5 else 'FAIL'}")
+    school = next(r for r in report.rows if r.scope == "school" and r.indicator == "talk_coverage")
+    print(
+        f"report indicators        {ind_s:8.3f} s  (talk coverage {school.numerator:,}/{school.denominator:,})  "
+        f"target < 5 s: {'PASS' if ind_s < 5 else 'FAIL'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

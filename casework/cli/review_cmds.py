@@ -1,0 +1,262 @@
+"""Commands of the leadership group: stalled cases, the sweep, mentor load, meetings, indicators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from casework.cli.app import State, actor_option, json_option, state
+from casework.cli.output import date_or_none, echo_json, table
+
+
+@click.group("review")
+def review_group() -> None:
+    """The leadership group's review of stalled cases. 领导小组评估。"""
+
+
+def _reasons(st: State, reasons: list[dict[str, Any]]) -> str:
+    from casework.domain.vocab import stall_reason_label
+
+    return "\n".join(
+        f"{st.t(stall_reason_label(r['reason']))} ({st.t('{days} days', days=r['days_overdue'])})" for r in reasons
+    )
+
+
+@review_group.command("stalled")
+@click.option("--school", metavar="NAME")
+@click.option("--class", "class_ref", metavar="CLASS")
+@click.option("--responsible", metavar="STAFF")
+@json_option
+def review_stalled(school: str | None, class_ref: str | None, responsible: str | None, as_json: bool) -> None:
+    """Stalled cases, most urgent first, with every reason. 停滞个案。"""
+    from casework.services import review
+
+    st = state()
+    found = review.stalled(st.ctx(), school, class_ref, responsible)
+    if as_json:
+        echo_json([c.as_data() for c in found])
+        return
+    table(
+        [st.t("case"), st.t("child"), st.t("class"), st.t("stage"), st.t("reasons"), st.t("responsible")],
+        [
+            (
+                c.case_id,
+                c.child_name,
+                c.class_name,
+                st.t(_state(c.state)),
+                _reasons(st, c.reasons),
+                "、".join(
+                    sorted({r["responsible"]["name"] or st.t(_role(r["responsible"]["role"])) for r in c.reasons})
+                ),
+            )
+            for c in found
+        ],
+        title=st.t("{n} stalled case(s)", n=len(found)),
+    )
+
+
+@review_group.command("sweep")
+@json_option
+def review_sweep(as_json: bool) -> None:
+    """Daily: record newly stalled cases, remind, escalate. 每日巡查。"""
+    from casework.services import review
+
+    st = state()
+    result = review.sweep(st.ctx())
+    if as_json:
+        echo_json(result.__dict__)
+        return
+    click.echo(
+        st.t(
+            "sweep: {new} new, {escalated} escalated to the leadership group, {resolved} resolved",
+            new=result.new,
+            escalated=result.escalated,
+            resolved=result.resolved,
+        )
+    )
+
+
+@review_group.command("load")
+@click.option("--school", metavar="NAME")
+@json_option
+def review_load(school: str | None, as_json: bool) -> None:
+    """Mentors over their limit; key children without a caring parent. 帮扶负担。"""
+    from casework.services import review
+
+    st = state()
+    doc = review.mentor_load(st.ctx(), school)
+    if as_json:
+        echo_json(doc)
+        return
+    table(
+        [st.t("mentor"), st.t("children")],
+        [(m["name"], m["children"]) for m in doc["overloaded_mentors"]],
+        title=st.t("mentors with more than {n} children", n=doc["limit"]),
+    )
+    table(
+        [st.t("case"), st.t("child"), st.t("risk")],
+        [(k["case_id"], k["child"], k["risk_level"]) for k in doc["key_children_without_caring_parent"]],
+        title=st.t("key children without a caring parent"),
+    )
+
+
+@review_group.group("meeting")
+def meeting_group() -> None:
+    """Review meetings and their decisions. 领导小组会议。"""
+
+
+@meeting_group.command("new")
+@click.option("--member", "members", multiple=True, metavar="STAFF", help="Members present besides you.")
+@click.option("--date", "day", metavar="DATE")
+@click.option("--title")
+@click.option("--school", metavar="NAME")
+@actor_option
+def meeting_new(
+    members: tuple[str, ...], day: str | None, title: str | None, school: str | None, actor: str | None
+) -> None:
+    """Open a meeting; its agenda is today's stalled list. 新建会议。"""
+    from casework.services import review
+
+    st = state()
+    meeting_id = review.new_meeting(st.ctx(), actor, list(members), date_or_none(day, "--date"), title, school)
+    items = len(review.show_meeting(st.ctx(), meeting_id)["items"])
+    click.echo(st.t("meeting {id} opened with {n} case(s) on the agenda", id=meeting_id, n=items))
+
+
+@meeting_group.command("show")
+@click.argument("meeting_id", type=int, metavar="MEETING")
+@json_option
+def meeting_show(meeting_id: int, as_json: bool) -> None:
+    """The agenda and the decisions taken. 会议议程与决定。"""
+    from casework.domain.vocab import DECISION_LABELS, stall_reason_label
+    from casework.services import review
+
+    st = state()
+    doc = review.show_meeting(st.ctx(), meeting_id)
+    if as_json:
+        echo_json(doc)
+        return
+    table(
+        [st.t("case"), st.t("child"), st.t("stage"), st.t("reasons"), st.t("decision")],
+        [
+            (
+                i["case_id"],
+                i["child"],
+                st.t(_state(i["state"])),
+                "\n".join(st.t(stall_reason_label(r)) for r in i["reasons"]),
+                st.t(DECISION_LABELS[i["decision"]]) if i["decision"] else "",
+            )
+            for i in doc["items"]
+        ],
+        title=f"{doc['title']} {doc['held_on']}",
+    )
+
+
+@meeting_group.command("decide")
+@click.argument("meeting_id", type=int, metavar="MEETING")
+@click.argument("case_id", type=int, metavar="CASE")
+@click.option("--decision", required=True, help="continue, revise, reassess, close, reassign, extend")
+@click.option("--reason")
+@click.option("--mentor", metavar="STAFF", help="The new mentor (reassign).")
+@click.option("--until", metavar="DATE", help="The new due date (extend).")
+@click.option("--duty", metavar="CODE", help="Which duty to extend (default: the stage deadline).")
+@actor_option
+def meeting_decide(
+    meeting_id: int,
+    case_id: int,
+    decision: str,
+    reason: str | None,
+    mentor: str | None,
+    until: str | None,
+    duty: str | None,
+    actor: str | None,
+) -> None:
+    """Decide on one case of the agenda. 对个案作出决定。"""
+    from casework.domain.vocab import DECISION_LABELS
+    from casework.services import review
+
+    st = state()
+    review.decide(st.ctx(), actor, meeting_id, case_id, decision, reason, mentor, date_or_none(until, "--until"), duty)
+    click.echo(
+        st.t(
+            "meeting {meeting}, case {case}: {decision}",
+            meeting=meeting_id,
+            case=case_id,
+            decision=st.t(DECISION_LABELS[decision]),
+        )
+    )
+
+
+@meeting_group.command("minutes")
+@click.argument("meeting_id", type=int, metavar="MEETING")
+@click.option("--agenda", is_flag=True, help="The agenda instead of the minutes. 会议议程。")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "docx", "pdf"]), default="html", show_default=True)
+@click.option("--out", "path", type=click.Path(dir_okay=False), required=True)
+def meeting_minutes(meeting_id: int, agenda: bool, fmt: str, path: str) -> None:
+    """Render the meeting's minutes (or agenda) as a document. 会议纪要。"""
+    from pathlib import Path
+
+    from casework.services import review
+
+    st = state()
+    Path(path).write_bytes(review.minutes(st.ctx(), meeting_id, fmt, st.lang, agenda))
+    click.echo(st.t("report written to {path}", path=path))
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports for the leadership group. 报表。"""
+
+
+@report_group.command("indicators")
+@click.option("--school", metavar="NAME")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx"]), default="text", show_default=True)
+@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for html or xlsx.")
+@json_option
+def report_indicators(school: str | None, month: str | None, fmt: str, path: str | None, as_json: bool) -> None:
+    """File, enrolment, retention, aid, talk, mentor and feedback rates. 工作指标。"""
+    from casework.services import indicators
+
+    st = state()
+    if fmt != "text" and not path:
+        raise click.UsageError("--format html or xlsx needs --out PATH")
+    report = indicators.compute(st.ctx(), school, month, trends=fmt == "html")
+    if as_json:
+        echo_json(report.as_data())
+    elif fmt == "text":
+        table(
+            [st.t("scope"), st.t("indicator"), st.t("numerator"), st.t("denominator"), st.t("rate"), st.t("target")],
+            [
+                (
+                    r.scope_label,
+                    indicators.indicator_label(r.indicator, st.lang),
+                    r.numerator,
+                    r.denominator,
+                    "—" if r.rate is None else f"{r.rate:.1%}",
+                    f"{r.target:.0%}",
+                )
+                for r in report.rows
+                if r.scope != "class"
+            ],
+            title=f"{report.school} {report.period.label}",
+        )
+    if path:
+        indicators.write(st.ctx(), report, fmt, path, st.lang)
+        click.echo(st.t("report written to {path}", path=path))
+
+
+def _state(code: str) -> str:
+    from casework.states import STATE_LABELS
+
+    return STATE_LABELS.get(code, code)
+
+
+def _role(code: str | None) -> str:
+    from casework.domain.vocab import ROLES
+
+    return ROLES.get(code or "", code or "—")
+
+
+COMMANDS = [review_group, report_group]

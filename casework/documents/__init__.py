@@ -1,0 +1,1 @@
+"""Stage documents: typed contexts, the template catalogue and rendering to HTML, Markdown, DOCX, PDF."""

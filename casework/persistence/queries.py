@@ -1,0 +1,300 @@
+"""Reporting queries over many cases at once: stalled reasons and indicator counts, done by the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from casework.persistence.store import Store
+from casework.persistence.tables import (
+    Aid,
+    Case,
+    Child,
+    ContactEntry,
+    Enrolment,
+    Pairing,
+    SchoolClass,
+)
+
+CLOSED = "closed"
+
+
+class StalledRow(NamedTuple):
+    case_id: int
+    school_id: int
+    state: str
+    child_id: int
+    child_name: str
+    class_id: int | None
+    class_label: str | None
+    reason: str  # a duty code, "flag:<code>" or "repeated_refusal:<event>"
+    since: date
+    responsible_role: str | None
+    responsible_id: int | None
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _label(grade: int | None, name: str | None) -> str | None:
+    return f"{grade}/{name}" if grade is not None else None
+
+
+_STALLED_FROM = (
+    " JOIN case_file c ON c.id = {alias}.case_id JOIN child ch ON ch.id = c.child_id"
+    " LEFT JOIN school_class k ON k.id = ch.class_id"
+    " WHERE c.state <> 'closed'"
+)
+_STALLED_COLUMNS = "c.school_id, c.state, c.child_id, ch.name, ch.class_id, k.grade, k.name"
+
+
+def stalled(
+    session: Session,
+    today: date,
+    school_id: int | None = None,
+    class_id: int | None = None,
+    responsible_id: int | None = None,
+) -> list[StalledRow]:
+    """Every reason every open case is stalled for, from stored due dates, flags and refusals.
+
+    Three queries, one per kind of reason, each answered by the database from its indexes:
+    overdue duties (stage deadlines included), critical flags not acknowledged, and the same
+    move refused again with nothing changed since. Plain SQL through the driver: at a
+    province's scale the ORM's per-row work would cost more than the queries.
+    """
+    store = Store.of(session)
+
+    def scope(alias: str) -> tuple[str, list[Any]]:
+        sql, params = _STALLED_FROM.format(alias=alias), []
+        if school_id is not None:
+            # Only the reason's own school_id: a case_file condition would lead the planner to scan cases.
+            sql += f" AND {alias}.school_id = ?"
+            params.append(school_id)
+        if class_id is not None:
+            sql += " AND ch.class_id = ?"
+            params.append(class_id)
+        return sql, params
+
+    where, params = scope("d")
+    sql = (
+        f"SELECT d.case_id, d.code, d.due_on, d.responsible_role, d.responsible_id, {_STALLED_COLUMNS} FROM duty d"
+        f"{where} AND d.due_on < ?"
+    )
+    params.append(store.d_in(today))
+    if responsible_id is not None:
+        sql += " AND d.responsible_id = ?"
+        params.append(responsible_id)
+    rows = [
+        StalledRow(
+            case_id, sid, state, child, name, cls, _label(grade, cname), code, store.d_out(due) or today, role, who
+        )
+        for case_id, code, due, role, who, sid, state, child, name, cls, grade, cname in store.rows(sql, *params)
+    ]
+    if responsible_id is None:
+        where, params = scope("f")
+        sql = (
+            f"SELECT f.case_id, f.code, f.raised_at, {_STALLED_COLUMNS} FROM case_flag f{where}"
+            " AND f.acknowledged_at IS NULL"
+        )
+        rows += [
+            StalledRow(
+                case_id,
+                sid,
+                state,
+                child,
+                name,
+                cls,
+                _label(grade, cname),
+                f"flag:{code}",
+                _day(raised),
+                "leader",
+                None,
+            )
+            for case_id, code, raised, sid, state, child, name, cls, grade, cname in store.rows(sql, *params)
+        ]
+    where, params = scope("r")
+    sql = (
+        f"SELECT r.case_id, r.event, r.at, c.opened_by, {_STALLED_COLUMNS} FROM refusal r{where}"
+        " AND r.repeated = ? AND r.case_version = c.version"
+        " AND r.id IN (SELECT MAX(id) FROM refusal GROUP BY case_id)"
+    )
+    params.append(store.b_in(True))
+    if responsible_id is not None:
+        sql += " AND c.opened_by = ?"
+        params.append(responsible_id)
+    rows += [
+        StalledRow(
+            case_id,
+            sid,
+            state,
+            child,
+            name,
+            cls,
+            _label(grade, cname),
+            f"repeated_refusal:{event}",
+            _day(at),
+            "counsellor",
+            who,
+        )
+        for case_id, event, at, who, sid, state, child, name, cls, grade, cname in store.rows(sql, *params)
+    ]
+    return rows
+
+
+# -- indicators: counts per class, summed upwards by the caller --------------------------------
+
+
+def _per_class(session: Session, query: Any) -> dict[int | None, int]:
+    """Run a ``SELECT class_id, count`` grouped by class."""
+    return {cls: int(n) for cls, n in session.execute(query)}
+
+
+def children_per_class(session: Session, school_id: int) -> dict[int | None, int]:
+    return _per_class(
+        session, select(Child.class_id, func.count()).where(Child.school_id == school_id).group_by(Child.class_id)
+    )
+
+
+def complete_files_per_class(session: Session, school_id: int, required: Sequence[str]) -> dict[int | None, int]:
+    """Children whose file has every required field and a class, counted in the same pass."""
+    complete = and_(Child.class_id.is_not(None), *(getattr(Child, name).is_not(None) for name in required))
+    rows = session.execute(
+        select(Child.class_id, func.sum(case((complete, 1), else_=0)))
+        .where(Child.school_id == school_id)
+        .group_by(Child.class_id)
+    )
+    return {cls: int(n or 0) for cls, n in rows}
+
+
+def enrolled_per_class(session: Session, school_id: int, school_year: int, term: int) -> dict[int | None, int]:
+    """Children enrolled in the term, by the class they were in then (an index-only count)."""
+    return _per_class(
+        session,
+        select(Enrolment.class_id, func.count())
+        .where(
+            Enrolment.school_id == school_id,
+            Enrolment.school_year == school_year,
+            Enrolment.term == term,
+            Enrolment.status == "enrolled",
+        )
+        .group_by(Enrolment.class_id),
+    )
+
+
+def retained_per_class(
+    session: Session, school_id: int, school_year: int, term: int
+) -> tuple[dict[int | None, int], dict[int | None, int]]:
+    """Children enrolled at the start of the year, and of those the ones still enrolled in ``term``.
+
+    Both by the class they were in at the start of the year.
+    """
+    base = enrolled_per_class(session, school_id, school_year, 1)
+    if term == 1:
+        return base, dict(base)  # in the first term, those enrolled at its start are the ones counted
+    later = aliased(Enrolment)
+    still = _per_class(
+        session,
+        select(Enrolment.class_id, func.count())
+        .join(
+            later,
+            and_(
+                later.child_id == Enrolment.child_id,
+                later.school_year == school_year,
+                later.term == term,
+                later.status == "enrolled",
+            ),
+        )
+        .where(
+            Enrolment.school_id == school_id,
+            Enrolment.school_year == school_year,
+            Enrolment.term == 1,
+            Enrolment.status == "enrolled",
+        )
+        .group_by(Enrolment.class_id),
+    )
+    return base, still
+
+
+def aided_per_class(session: Session, school_id: int, start: date, end: date) -> dict[int | None, int]:
+    return _per_class(
+        session,
+        select(Child.class_id, func.count(func.distinct(Aid.child_id)))
+        .join(Child, Child.id == Aid.child_id)
+        .where(Aid.school_id == school_id, Aid.given_on.between(start, end))
+        .group_by(Child.class_id),
+    )
+
+
+def _open_at(end: date) -> Any:
+    """Cases open at the end of a period: opened by then and not closed (or closed later)."""
+    last_moment = datetime.combine(end, datetime.max.time())
+    return and_(Case.opened_at <= last_moment, or_(Case.state != CLOSED, Case.state_since > last_moment))
+
+
+def open_cases_per_class(session: Session, school_id: int, end: date) -> dict[int | None, int]:
+    return _per_class(
+        session,
+        select(Child.class_id, func.count())
+        .select_from(Case)
+        .join(Child, Child.id == Case.child_id)
+        .where(Case.school_id == school_id, _open_at(end))
+        .group_by(Child.class_id),
+    )
+
+
+def contacted_per_class(session: Session, school_id: int, kind: str, start: date, end: date) -> dict[int | None, int]:
+    """Open cases with at least one contact of ``kind`` in the period."""
+    return _per_class(
+        session,
+        select(Child.class_id, func.count(func.distinct(ContactEntry.case_id)))
+        .select_from(ContactEntry)
+        .join(Case, Case.id == ContactEntry.case_id)
+        .join(Child, Child.id == Case.child_id)
+        .where(
+            ContactEntry.school_id == school_id,
+            ContactEntry.kind == kind,
+            ContactEntry.occurred_on.between(start, end),
+            _open_at(end),
+        )
+        .group_by(Child.class_id),
+    )
+
+
+def mentored_per_class(session: Session, school_id: int, end: date) -> dict[int | None, int]:
+    """Open cases with a mentor paired at the end of the period."""
+    return _per_class(
+        session,
+        select(Child.class_id, func.count(func.distinct(Pairing.case_id)))
+        .select_from(Pairing)
+        .join(Case, Case.id == Pairing.case_id)
+        .join(Child, Child.id == Case.child_id)
+        .where(
+            Pairing.school_id == school_id,
+            Pairing.kind == "mentor",
+            Pairing.from_on <= end,
+            or_(Pairing.to_on.is_(None), Pairing.to_on >= end),
+            _open_at(end),
+        )
+        .group_by(Child.class_id),
+    )
+
+
+def cases_per_state(session: Session, school_id: int) -> dict[str, int]:
+    rows = session.execute(select(Case.state, func.count()).where(Case.school_id == school_id).group_by(Case.state))
+    return {state: int(n) for state, n in rows}
+
+
+def classes(session: Session, school_id: int) -> dict[int, tuple[int, str]]:
+    rows = session.execute(
+        select(SchoolClass.id, SchoolClass.grade, SchoolClass.name).where(SchoolClass.school_id == school_id)
+    )
+    return {cid: (grade, name) for cid, grade, name in rows}

@@ -1,0 +1,329 @@
+"""The indicators the leadership group reports: per school, grade and class, with numerator, denominator, target."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import re
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework import i18n, states
+from casework.domain.child import FILE_REQUIRED
+from casework.domain.vocab import INDICATOR_LABELS, stall_reason_label
+from casework.errors import InvalidInput
+from casework.persistence import queries
+from casework.persistence.tables import School
+from casework.rules.review import INDICATORS
+from casework.services.context import Context
+from casework.services.review import _school_filter, _stalled, review_params
+from casework.text import Msg
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: date
+    end: date
+
+    @staticmethod
+    def month(text: str) -> Period:
+        m = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise InvalidInput("--month: '{value}' is not a month such as 2026-11", value=text)
+        year, month = int(m[1]), int(m[2])
+        last = month_calendar.monthrange(year, month)[1]
+        return Period(f"{year}-{month:02d}", date(year, month, 1), date(year, month, last))
+
+
+@dataclass(frozen=True)
+class Row:
+    scope: str  # school | grade | class
+    scope_label: str
+    indicator: str
+    numerator: int
+    denominator: int
+    target: float
+
+    @property
+    def rate(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "scope_label": self.scope_label,
+            "indicator": self.indicator,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "rate": None if self.rate is None else round(self.rate, 4),
+            "target": self.target,
+        }
+
+
+@dataclass
+class Report:
+    school_id: int
+    school: str
+    period: Period
+    rows: list[Row] = field(default_factory=list)
+    funnel: dict[str, int] = field(default_factory=dict)
+    stalled_by_stage: dict[str, int] = field(default_factory=dict)
+    stalled_by_responsible: dict[str, int] = field(default_factory=dict)
+    trends: dict[str, list[tuple[str, float | None]]] = field(default_factory=dict)
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "school_id": self.school_id,
+            "school": self.school,
+            "period": {
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
+            "indicators": [r.as_data() for r in self.rows],
+            "funnel": self.funnel,
+            "stalled_by_stage": self.stalled_by_stage,
+            "stalled_by_responsible": self.stalled_by_responsible,
+            "trends": {k: [[m, v] for m, v in series] for k, series in self.trends.items()},
+        }
+
+
+PerClass = dict[int | None, int]
+
+
+def _rows(
+    indicator: str, num: PerClass, den: PerClass, target: float, classes: dict[int, tuple[int, str]], school: str
+) -> list[Row]:
+    """Class rows, grade rows summed from them, and the school row: numerators and denominators add up."""
+    out: list[Row] = []
+    grades: Counter[int] = Counter()
+    grade_den: Counter[int] = Counter()
+    for cid, (grade, name) in sorted(classes.items(), key=lambda kv: (kv[1][0], kv[1][1])):
+        n, d = num.get(cid, 0), den.get(cid, 0)
+        grades[grade] += n
+        grade_den[grade] += d
+        out.append(Row("class", f"{grade}/{name}", indicator, n, d, target))
+    for grade in sorted(grade_den):
+        out.append(Row("grade", str(grade), indicator, grades[grade], grade_den[grade], target))
+    out.append(Row("school", school, indicator, sum(num.values()), sum(den.values()), target))
+    return out
+
+
+def _term(ctx: Context, day: date) -> tuple[int, int]:
+    cal = ctx.rule_set.calendar
+    term = cal.term_of(day) or cal.next_term(day)
+    school_year = cal.school_year(term.start)
+    return school_year, 1 if term.start.month >= 8 else 2
+
+
+# How many database connections a report may use at once: the counts are independent queries,
+# and on a machine with two cores two of them run side by side.
+REPORT_WORKERS = 2
+
+
+def _parallel(ctx: Context, tasks: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
+    """Run each read in its own session, ``REPORT_WORKERS`` at a time, in the order given."""
+
+    def run(task: Callable[[Session], Any]) -> Any:
+        with ctx.db.read() as session:
+            return task(session)
+
+    with ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool:
+        futures = {name: pool.submit(run, task) for name, task in tasks.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def compute(ctx: Context, school: str | None = None, month: str | None = None, trends: bool = False) -> Report:
+    today = ctx.now().date()
+    period = Period.month(month) if month else Period.month(f"{today.year}-{today.month}")
+    targets = review_params(ctx)["targets"]
+    with ctx.db.read() as session:
+        school_id = _school_filter(session, school) or _only_school(session)
+        school_row = session.get(School, school_id)
+        name = school_row.name if school_row else str(school_id)
+        classes = queries.classes(session, school_id)
+    year, term = _term(ctx, period.end)
+    start, end = period.start, period.end
+    # The heaviest first, so that the two workers finish together.
+    got = _parallel(
+        ctx,
+        {
+            "talk": lambda s: queries.contacted_per_class(s, school_id, "talk", start, end),
+            "open": lambda s: queries.open_cases_per_class(s, school_id, end),
+            "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
+            "complete": lambda s: queries.complete_files_per_class(s, school_id, FILE_REQUIRED),
+            "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
+            "stalled": lambda s: _stalled(s, today, school_id, None, None),
+            "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
+            "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
+            "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
+            "children": lambda s: queries.children_per_class(s, school_id),
+            "states": lambda s: queries.cases_per_state(s, school_id),
+        },
+    )
+    start_base, still = got["retained"]
+    measures: dict[str, tuple[PerClass, PerClass]] = {
+        "file_rate": (got["complete"], got["children"]),
+        "enrolment_rate": (got["enrolled"], got["children"]),
+        "retention_rate": (still, start_base),
+        "aid_rate": (got["aided"], got["children"]),
+        "talk_coverage": (got["talk"], got["open"]),
+        "mentor_coverage": (got["mentored"], got["open"]),
+        "feedback_coverage": (got["feedback"], got["open"]),
+    }
+    report = Report(school_id, name, period)
+    for indicator in INDICATORS:
+        num, den = measures[indicator]
+        report.rows += _rows(indicator, num, den, float(targets.get(indicator, 1.0)), classes, name)
+    report.funnel = {s: got["states"].get(s, 0) for s in states.STATES}
+    stalled = got["stalled"]
+    report.stalled_by_stage = dict(Counter(c.state for c in stalled))
+    report.stalled_by_responsible = dict(
+        Counter((r["responsible"]["name"] or r["responsible"]["role"] or "—") for c in stalled for r in c.reasons)
+    )
+    if trends:
+        with ctx.db.read() as session:
+            report.trends = _trends(session, school_id, period, ctx)
+    return report
+
+
+def _only_school(session: Session) -> int:
+    ids = session.scalars(select(School.id)).all()
+    if len(ids) != 1:
+        raise InvalidInput("name the school with --school (there are {n})", n=len(ids))
+    return ids[0]
+
+
+def _trends(
+    session: Session, school_id: int, period: Period, ctx: Context
+) -> dict[str, list[tuple[str, float | None]]]:
+    """Monthly coverage from the start of the school year to the period, one query per month and measure."""
+    year = ctx.rule_set.calendar.school_year(period.end)
+    months = []
+    y, m = year, 9
+    while (y, m) <= (period.end.year, period.end.month):
+        months.append(Period.month(f"{y}-{m}"))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    series: dict[str, list[tuple[str, float | None]]] = {"talk_coverage": [], "feedback_coverage": []}
+    for month in months:
+        den = sum(queries.open_cases_per_class(session, school_id, month.end).values())
+        for key, kind in (("talk_coverage", "talk"), ("feedback_coverage", "parent_feedback")):
+            num = sum(queries.contacted_per_class(session, school_id, kind, month.start, month.end).values())
+            series[key].append((month.label, num / den if den else None))
+    return series
+
+
+def scope_text(row: Row, lang: str) -> str:
+    """How a row's scope reads: the school's name, "4年级", or the class "4/1班"."""
+    if row.scope == "grade":
+        return i18n.render(Msg("grade {n}", {"n": row.scope_label}), lang)
+    return row.scope_label
+
+
+def indicator_label(code: str, lang: str) -> str:
+    return i18n.render(INDICATOR_LABELS.get(code, code), lang)
+
+
+def stalled_reason_text(reason: str, lang: str) -> str:
+    return i18n.render(stall_reason_label(reason), lang)
+
+
+def _report_context(report: Report, lang: str, today: date) -> Any:
+    from casework.documents.contexts import Chart, IndicatorReportContext, IndicatorRow
+    from casework.services import charts
+
+    def t(msgid: str) -> str:
+        return i18n.render(msgid, lang)
+
+    trend_series = {indicator_label(k, lang): v for k, v in report.trends.items()}
+    drawn = [
+        Chart(
+            t("stage funnel"),
+            charts.funnel_chart(t("stage funnel"), [(t(states.STATE_LABELS[s]), n) for s, n in report.funnel.items()]),
+        ),
+    ]
+    if trend_series:
+        drawn.insert(0, Chart(t("monthly coverage"), charts.trend_chart(t("monthly coverage"), trend_series)))
+    return IndicatorReportContext(
+        school_name=report.school,
+        period=report.period.label,
+        generated_on=today,
+        rows=[
+            IndicatorRow(
+                t("whole school") if r.scope == "school" else scope_text(r, lang),
+                indicator_label(r.indicator, lang),
+                r.numerator,
+                r.denominator,
+                r.rate,
+                r.target,
+            )
+            for r in report.rows
+        ],
+        charts=drawn,
+        stalled_by_stage=[(t(states.STATE_LABELS[s]), n) for s, n in sorted(report.stalled_by_stage.items())],
+        stalled_by_responsible=sorted(report.stalled_by_responsible.items(), key=lambda kv: -kv[1]),
+    )
+
+
+def write(ctx: Context, report: Report, fmt: str, path: str, lang: str) -> None:
+    """The report as an HTML page with charts (through the documents machinery) or an XLSX workbook."""
+    import os
+
+    if fmt == "html":
+        from casework.documents.render import render
+
+        data = render("indicator_report", _report_context(report, lang, ctx.now().date()), "html", lang)
+    elif fmt == "xlsx":
+        data = _xlsx(report, lang)
+    else:
+        raise InvalidInput("--format: '{fmt}' is not one of html, xlsx", fmt=fmt)
+    partial = f"{path}.part"
+    try:
+        with open(partial, "wb") as out:
+            out.write(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise InvalidInput("--out: cannot write {path}: {error}", path=path, error=exc.strerror) from None
+
+
+def _xlsx(report: Report, lang: str) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    def t(msgid: str) -> str:
+        return i18n.render(msgid, lang)
+
+    book = Workbook()
+    book.remove(book.worksheets[0])
+    sheet = book.create_sheet(t("indicators")[:31])
+    sheet.append([t("scope"), t("indicator"), t("numerator"), t("denominator"), t("rate"), t("target")])
+    for r in report.rows:
+        sheet.append(
+            [
+                r.scope_label,
+                indicator_label(r.indicator, lang),
+                r.numerator,
+                r.denominator,
+                None if r.rate is None else round(r.rate, 4),
+                r.target,
+            ]
+        )
+    stalled = book.create_sheet(t("stalled cases")[:31])
+    stalled.append([t("stage"), t("cases")])
+    for state, n in sorted(report.stalled_by_stage.items()):
+        stalled.append([t(states.STATE_LABELS[state]), n])
+    stalled.append([])
+    stalled.append([t("responsible"), t("cases")])
+    for who, n in sorted(report.stalled_by_responsible.items(), key=lambda kv: -kv[1]):
+        stalled.append([who, n])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

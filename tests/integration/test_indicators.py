@@ -1,0 +1,99 @@
+"""Every indicator against a hand-counted numerator and denominator, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from casework.services import cases, indicators, records, setup
+
+
+def rows(report, indicator: str) -> dict[str, tuple[int, int]]:
+    return {r.scope_label: (r.numerator, r.denominator) for r in report.rows if r.indicator == indicator}
+
+
+def test_indicators_hand_counted(world, tmp_path) -> None:
+    setup.add_class(world.ctx, world.admin, 5, "1班")
+    a = world.child(name="甲")
+    b = world.child(complete=False, name="乙")
+    c = world.child(name="丙")
+    from casework.services import children
+
+    children.edit(world.ctx, world.admin, c, {}, class_ref="5/1班")
+    d = world.child(name="丁")
+    case = {k: cases.open_case(world.ctx, world.counsellor, v) for k, v in {"a": a, "b": b, "c": c, "d": d}.items()}
+    world.fire(case["d"], "close", "转学")  # closed in September: not open at the end of October
+
+    for child, status in ((a, "enrolled"), (b, "辍学"), (c, "在读"), (d, "enrolled")):
+        records.enrolment(world.ctx, world.admin, child, school_year=2026, term=1, status=status)
+    world.clock.advance(20)  # 21 September
+    records.contact(
+        world.ctx,
+        world.teacher,
+        case["c"],
+        kind="talk",
+        occurred_on=date(2026, 9, 20),
+        by=None,
+        summary="九月谈心",
+        follow_up=None,
+    )
+    world.drive(case["a"], "mentored")  # a mentor paired from 21 September
+    world.clock.advance(20)  # 11 October
+    records.contact(
+        world.ctx,
+        world.teacher,
+        case["a"],
+        kind="talk",
+        occurred_on=date(2026, 10, 8),
+        by=None,
+        summary="十月谈心",
+        follow_up=None,
+    )
+    records.contact(
+        world.ctx,
+        world.teacher,
+        case["c"],
+        kind="parent_feedback",
+        occurred_on=date(2026, 10, 9),
+        by=None,
+        summary="反馈",
+        follow_up=None,
+    )
+    records.aid(world.ctx, world.admin, a, kind="衣物", description="冬衣一套", given_on=date(2026, 10, 10))
+    records.aid(world.ctx, world.admin, a, kind="文具", description="文具", given_on=date(2026, 10, 10))
+
+    report = indicators.compute(world.ctx, month="2026-10")
+    school = "测试小学"
+    # file rate: 甲 丁 complete in 4/1班, 乙 incomplete; 丙 complete in 5/1班
+    assert rows(report, "file_rate") == {"4/1班": (2, 3), "5/1班": (1, 1), "4": (2, 3), "5": (1, 1), school: (3, 4)}
+    # enrolment: 甲 丁 丙 enrolled, 乙 dropped out
+    assert rows(report, "enrolment_rate")[school] == (3, 4)
+    assert rows(report, "retention_rate")[school] == (3, 3)
+    # aid: 甲 twice counts once
+    assert rows(report, "aid_rate")[school] == (1, 4)
+    # open at the end of October: 甲 乙 丙 (丁 closed); talk in October: 甲 (丙's was in September)
+    assert rows(report, "talk_coverage") == {"4/1班": (1, 2), "5/1班": (0, 1), "4": (1, 2), "5": (0, 1), school: (1, 3)}
+    assert rows(report, "mentor_coverage")[school] == (1, 3)
+    assert rows(report, "feedback_coverage")[school] == (1, 3)
+    assert all(r.target == 1.0 for r in report.rows)
+    assert report.funnel["closed"] == 1 and report.funnel["mentored"] == 1 and report.funnel["identified"] == 2
+    # stalled on 11 October: 乙 and 丙 past identified's 14 days, 甲's monthly duties
+    assert report.stalled_by_stage == {"identified": 2, "mentored": 1}
+
+    # spring: 丙 transferred
+    world.clock.advance(150)
+    records.enrolment(world.ctx, world.admin, a, school_year=2026, term=2, status="enrolled")
+    records.enrolment(world.ctx, world.admin, c, school_year=2026, term=2, status="transferred")
+    records.enrolment(world.ctx, world.admin, d, school_year=2026, term=2, status="enrolled")
+    spring = indicators.compute(world.ctx, month="2027-03")
+    assert rows(spring, "retention_rate")[school] == (2, 3)
+    assert rows(spring, "enrolment_rate")[school] == (2, 4)
+
+    out = tmp_path / "report.xlsx"
+    indicators.write(world.ctx, report, "xlsx", str(out), "zh_CN")
+    from openpyxl import load_workbook
+
+    book = load_workbook(out)
+    sheet = book.worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    book.close()
+    assert values[0][:4] == ("范围", "指标", "分子", "分母") and len(values) == 1 + len(report.rows)
