@@ -78,7 +78,7 @@ def build(path: Path, n: int, seed: int = 11) -> None:
         for i in range(lo, hi):
             state = STATES[i % len(STATES)]
             since = start + timedelta(days=rng.randint(0, 70))
-            cases.append((i, i, state, _dt(start), _dt(since)))
+            cases.append((i, i, classes[i % 30][0], state, _dt(start), _dt(since)))
             if state == "closed":
                 continue
             days = {"identified": 14, "assessed": 14, "individual_plan": 7, "mentored": 120, "reviewed": 14}[state]
@@ -106,8 +106,8 @@ def build(path: Path, n: int, seed: int = 11) -> None:
                     )
                 )
         con.executemany(
-            "INSERT INTO case_file (id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
-            "state_since) VALUES (?, 1, ?, ?, 1, 'bench', ?, 331, ?)",
+            "INSERT INTO case_file (id, school_id, child_id, class_id, state, version, definition_version, opened_at, "
+            "opened_by, state_since) VALUES (?, 1, ?, ?, ?, 1, 'bench', ?, 331, ?)",
             cases,
         )
         con.executemany(

@@ -15,11 +15,11 @@ def review_group() -> None:
     """The leadership group's review of stalled cases. 领导小组评估。"""
 
 
-def _reasons(st: State, reasons: list[dict[str, Any]]) -> str:
+def _reasons(st: State, reasons: list[Any]) -> str:
     from casework.domain.vocab import stall_reason_label
 
     return "\n".join(
-        f"{st.t(stall_reason_label(r['reason']))} ({st.t('{days} days', days=r['days_overdue'])})" for r in reasons
+        f"{st.t(stall_reason_label(r.reason))} ({st.t('{days} days', days=r.days_overdue)})" for r in reasons
     )
 
 
@@ -46,9 +46,7 @@ def review_stalled(school: str | None, class_ref: str | None, responsible: str |
                 c.class_name,
                 st.t(_state(c.state)),
                 _reasons(st, c.reasons),
-                "、".join(
-                    sorted({r["responsible"]["name"] or st.t(_role(r["responsible"]["role"])) for r in c.reasons})
-                ),
+                "、".join(sorted({r.responsible_name or st.t(_role(r.role)) for r in c.reasons})),
             )
             for c in found
         ],

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from casework.persistence.store import Store
@@ -241,31 +241,38 @@ def _open_at(end: date) -> Any:
 
 
 def open_cases_per_class(session: Session, school_id: int, end: date) -> dict[int | None, int]:
+    """An index-only count over (school_id, class_id, state, opened_at, state_since)."""
     return _per_class(
         session,
-        select(Child.class_id, func.count())
-        .select_from(Case)
-        .join(Child, Child.id == Case.child_id)
-        .where(Case.school_id == school_id, _open_at(end))
-        .group_by(Child.class_id),
+        select(Case.class_id, func.count()).where(Case.school_id == school_id, _open_at(end)).group_by(Case.class_id),
     )
+
+
+def follow_child_class(session: Session, child_ids: Sequence[int]) -> None:
+    """Keep each case's class in step with its child's, after children changed class."""
+    if child_ids:
+        session.execute(
+            update(Case)
+            .where(Case.child_id.in_(list(child_ids)))
+            .values(class_id=select(Child.class_id).where(Child.id == Case.child_id).scalar_subquery())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def contacted_per_class(session: Session, school_id: int, kind: str, start: date, end: date) -> dict[int | None, int]:
     """Open cases with at least one contact of ``kind`` in the period."""
     return _per_class(
         session,
-        select(Child.class_id, func.count(func.distinct(ContactEntry.case_id)))
+        select(Case.class_id, func.count(func.distinct(ContactEntry.case_id)))
         .select_from(ContactEntry)
         .join(Case, Case.id == ContactEntry.case_id)
-        .join(Child, Child.id == Case.child_id)
         .where(
             ContactEntry.school_id == school_id,
             ContactEntry.kind == kind,
             ContactEntry.occurred_on.between(start, end),
             _open_at(end),
         )
-        .group_by(Child.class_id),
+        .group_by(Case.class_id),
     )
 
 
@@ -273,10 +280,9 @@ def mentored_per_class(session: Session, school_id: int, end: date) -> dict[int 
     """Open cases with a mentor paired at the end of the period."""
     return _per_class(
         session,
-        select(Child.class_id, func.count(func.distinct(Pairing.case_id)))
+        select(Case.class_id, func.count(func.distinct(Pairing.case_id)))
         .select_from(Pairing)
         .join(Case, Case.id == Pairing.case_id)
-        .join(Child, Child.id == Case.child_id)
         .where(
             Pairing.school_id == school_id,
             Pairing.kind == "mentor",
@@ -284,7 +290,7 @@ def mentored_per_class(session: Session, school_id: int, end: date) -> dict[int 
             or_(Pairing.to_on.is_(None), Pairing.to_on >= end),
             _open_at(end),
         )
-        .group_by(Child.class_id),
+        .group_by(Case.class_id),
     )
 
 

@@ -137,10 +137,16 @@ class ChildChange(Base):
 
 class Case(Base):
     __tablename__ = "case_file"
-    __table_args__ = (Index("ix_case_file_school_state", "school_id", "state"),)
+    __table_args__ = (
+        Index("ix_case_file_school_state", "school_id", "state"),
+        Index("ix_case_file_school_class", "school_id", "class_id", "state", "opened_at", "state_since"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    # The child's class, kept in step with child.class_id (casework.persistence.queries.follow_child_class),
+    # so that counts per class over many cases need not visit every child.
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
     state: Mapped[str] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(Integer)
     definition_version: Mapped[str] = mapped_column(String(32))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from casework.domain.facts import AssessmentFacts, CaseFacts
+from casework.domain.vocab import REFERRAL_AGENCIES
 from casework.rules.base import Category, Obligation, Parameter, RuleModule, Verdict
 from casework.text import Msg
 
@@ -47,7 +48,7 @@ class SuspectedIllegal(RuleModule):
                     if referred
                     else Msg(
                         "suspected illegal behaviour: record an external referral ({agencies}) before plan",
-                        {"agencies": ", ".join(self.params["agencies"])},
+                        {"agencies": [Msg(REFERRAL_AGENCIES.get(a, a)) for a in self.params["agencies"]]},
                     ),
                     {"referrals": referred},
                 )

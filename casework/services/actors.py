@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -10,34 +12,57 @@ from sqlalchemy.orm import Session
 from casework.errors import InvalidInput, NotFound, PermissionDenied
 from casework.persistence.tables import Membership, School, Staff
 
+T = TypeVar("T")
 
-def resolve_staff(session: Session, ref: str | int) -> Staff:
-    """A staff member by id or by exact name; an ambiguous name lists the candidates."""
+
+def pick_staff(
+    ref: str | int, by_id: Callable[[int], T | None], by_name: Callable[[str], Sequence[T]], id_of: Callable[[T], int]
+) -> T:
+    """A staff member by id or by exact name, looked up by the caller's functions.
+
+    Both the ORM path and the hot path's plain SQL resolve staff this way; an ambiguous name
+    lists the candidates.
+    """
     text = str(ref).strip()
     if text.isdigit():
-        staff = session.get(Staff, int(text))
+        staff = by_id(int(text))
         if staff is None:
             raise NotFound("no staff member with id {id}", id=text)
         return staff
-    found = session.scalars(select(Staff).where(Staff.name == text)).all()
+    found = by_name(text)
     if not found:
         raise NotFound("no staff member named '{name}'", name=text)
     if len(found) > 1:
         raise InvalidInput(
             "more than one staff member is named '{name}' (ids {ids}); use the id",
             name=text,
-            ids=", ".join(str(s.id) for s in found),
+            ids=", ".join(str(id_of(s)) for s in found),
         )
     return found[0]
 
 
-def require_actor(session: Session, ref: str | None) -> Staff:
+def resolve_staff(session: Session, ref: str | int) -> Staff:
+    """A staff member by id or by exact name; an ambiguous name lists the candidates."""
+    return pick_staff(
+        ref,
+        lambda i: session.get(Staff, i),
+        lambda name: session.scalars(select(Staff).where(Staff.name == name)).all(),
+        lambda s: s.id,
+    )
+
+
+def acting(ref: str | None) -> str:
+    """The --as reference, or one clear error when nobody is named."""
     if ref is None or not str(ref).strip():
         raise InvalidInput(
             "who is acting? pass --as STAFF or set CASEWORK_ACTOR "
             "(casework init --admin NAME creates the first administrator)"
         )
-    return resolve_staff(session, ref)
+    return str(ref)
+
+
+def require_actor(session: Session, ref: str | None) -> Staff:
+    return resolve_staff(session, acting(ref))
 
 
 def active_memberships(session: Session, staff_id: int, today: date, school_id: int | None = None) -> list[Membership]:

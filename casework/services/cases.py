@@ -19,7 +19,7 @@ from casework.rules import Obligation, Verdict, evaluate, refusals
 from casework.rules.engine import ModuleFailed
 from casework.services import facts as case_facts
 from casework.services import trail
-from casework.services.actors import require_actor, require_member
+from casework.services.actors import acting, pick_staff, require_actor, require_member
 from casework.services.children import get_child
 from casework.services.context import Context
 
@@ -61,6 +61,7 @@ def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
         case = Case(
             school_id=child.school_id,
             child_id=child.id,
+            class_id=child.class_id,
             state=states.CURRENT.initial,
             version=0,
             definition_version=states.CURRENT.version,
@@ -161,28 +162,8 @@ def ensure_rule_set(store: Store, ctx: Context) -> str:
 
 
 def _actor(store: Store, ref: str | None) -> tuple[int, str]:
-    """The acting staff member by id or exact name (the hot path's version of require_actor)."""
-    if ref is None or not str(ref).strip():
-        raise InvalidInput(
-            "who is acting? pass --as STAFF or set CASEWORK_ACTOR "
-            "(casework init --admin NAME creates the first administrator)"
-        )
-    text = str(ref).strip()
-    if text.isdigit():
-        found = store.staff_by_id(int(text))
-        if found is None:
-            raise NotFound("no staff member with id {id}", id=text)
-        return found
-    named = store.staff_by_name(text)
-    if not named:
-        raise NotFound("no staff member named '{name}'", name=text)
-    if len(named) > 1:
-        raise InvalidInput(
-            "more than one staff member is named '{name}' (ids {ids}); use the id",
-            name=text,
-            ids=", ".join(str(i) for i, _ in named),
-        )
-    return named[0]
+    """The acting staff member (id, name) through the hot path's plain SQL."""
+    return pick_staff(acting(ref), store.staff_by_id, store.staff_by_name, lambda s: s[0])
 
 
 def write_move(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from casework.domain.child import CHILD_FIELDS, as_text, field_label, parse_fields
 from casework.errors import Conflict, InvalidInput, NotFound
+from casework.persistence import queries
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass, Staff
 from casework.services import trail
 from casework.services.actors import home_school, require_actor, require_member
@@ -107,6 +108,9 @@ def edit(
             )
             setattr(child, field, new)
             changed.append(field)
+        if "class_id" in changed:
+            session.flush()
+            queries.follow_child_class(session, [child.id])
         if changed:
             trail.append(
                 session,

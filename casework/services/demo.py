@@ -14,7 +14,7 @@ from typing import Any
 from casework import i18n, states
 from casework.errors import TransitionRefused
 from casework.persistence.db import Database
-from casework.services import cases, children, records, rules_info, setup, trail
+from casework.services import cases, children, records, review, rules_info, setup, trail
 from casework.services.context import Context
 from casework.text import Msg
 
@@ -51,6 +51,7 @@ class DemoReport:
     by_state: list[tuple[str, int]]
     audit_events: int
     refusals: list[Refusal] = field(default_factory=list)
+    stalled: int = 0
 
 
 def _fresh(path: str) -> None:
@@ -186,6 +187,14 @@ def _build(
                 subjects={"语文": float(rng.randint(60, 98)), "数学": float(maths)},
                 three_good=term == 2 and rank <= 3,
                 serious_violation=False,
+            )
+        # This year's enrolment (one child left school) and some material help, for the indicators.
+        records.enrolment(
+            ctx, teacher, child_id, school_year=2026, term=1, status="dropped_out" if i == 7 else "enrolled"
+        )
+        if i % 3 == 0:
+            records.aid(
+                ctx, teacher, child_id, kind=rng.choice(["clothing", "stationery", "meals"]), description="冬衣与文具"
             )
         case_id = cases.open_case(ctx, counsellor, child_id)
         # How far this case gets: a spread over every stage, closed ones included.
@@ -335,6 +344,9 @@ def _build(
             continue
         attempt(case_id, "close", leader, rng.choice(["父母返乡，监护到位", "转学", "阶段目标达成"]))
 
+    # The leadership group's daily sweep finds what has stalled meanwhile.
+    review.sweep(ctx)
+    stalled = len(review.stalled(ctx))
     result = trail.verify(ctx)
     counts = Counter(c["state"] for c in cases.list_cases(ctx))
     return DemoReport(
@@ -345,4 +357,5 @@ def _build(
         by_state=[(states.STATE_LABELS[s], counts.get(s, 0)) for s in states.STATES],
         audit_events=result.events if result.ok else -1,
         refusals=report_refusals,
+        stalled=stalled,
     )

@@ -186,7 +186,7 @@ def compute(ctx: Context, school: str | None = None, month: str | None = None, t
     stalled = got["stalled"]
     report.stalled_by_stage = dict(Counter(c.state for c in stalled))
     report.stalled_by_responsible = dict(
-        Counter((r["responsible"]["name"] or r["responsible"]["role"] or "—") for c in stalled for r in c.reasons)
+        Counter((r.responsible_name or r.role or "—") for c in stalled for r in c.reasons)
     )
     if trends:
         with ctx.db.read() as session:

@@ -526,6 +526,24 @@ def _child_write(ctx: Context, actor: str | None, child_id: int) -> Iterator[tup
         yield session, who, child, now
 
 
+def _check_term(school_year: int, term: int) -> None:
+    if term not in (1, 2):
+        raise InvalidInput("--term: {term} is not 1 (autumn) or 2 (spring)", term=term)
+    parse_int(str(school_year), "--year", 2000, 2100)
+
+
+def _per_term(session: Session, model: Any, child: Any, school_year: int, term: int) -> tuple[Any, bool]:
+    """The child's row of ``model`` for the term, new if there is none; and whether it existed."""
+    row = session.scalars(
+        select(model).where(model.child_id == child.id, model.school_year == school_year, model.term == term)
+    ).first()
+    if row is not None:
+        return row, True
+    row = model(school_id=child.school_id, child_id=child.id, school_year=school_year, term=term)
+    session.add(row)
+    return row, False
+
+
 def term_result(
     ctx: Context,
     actor: str | None,
@@ -541,23 +559,13 @@ def term_result(
     serious_violation: bool = False,
 ) -> int:
     """A child's final exam of one term; recording the same term again replaces it (audited)."""
-    if term not in (1, 2):
-        raise InvalidInput("--term: {term} is not 1 (autumn) or 2 (spring)", term=term)
-    parse_int(str(school_year), "--year", 2000, 2100)
+    _check_term(school_year, term)
     if rank < 1 or (class_size is not None and rank > class_size):
         raise InvalidInput("--rank: {rank} is not a place in the class", rank=rank)
     if total < 0 or any(v < 0 for v in (subjects or {}).values()):
         raise InvalidInput("scores must not be negative")
     with _child_write(ctx, actor, child_id) as (session, who, child, now):
-        row = session.scalars(
-            select(TermResult).where(
-                TermResult.child_id == child.id, TermResult.school_year == school_year, TermResult.term == term
-            )
-        ).first()
-        replaced = row is not None
-        if row is None:
-            row = TermResult(school_id=child.school_id, child_id=child.id, school_year=school_year, term=term)
-            session.add(row)
+        row, replaced = _per_term(session, TermResult, child, school_year, term)
         row.total_score, row.class_rank, row.class_size = total, rank, class_size
         row.subjects, row.three_good, row.serious_violation = dict(subjects or {}), three_good, serious_violation
         row.recorded_at, row.recorded_by = now, who.id
@@ -572,7 +580,7 @@ def term_result(
             object_id=row.id,
             data={"child_id": child.id, "school_year": school_year, "term": term, "replaced": replaced},
         )
-        return row.id
+        return int(row.id)
 
 
 def enrolment(ctx: Context, actor: str | None, child_id: int, *, school_year: int, term: int, status: str) -> int:
@@ -590,15 +598,7 @@ def enrolment(ctx: Context, actor: str | None, child_id: int, *, school_year: in
         {"在读": "enrolled", "在校": "enrolled", "辍学": "dropped_out", "转学": "transferred", "休学": "suspended"},
     )
     with _child_write(ctx, actor, child_id) as (session, who, child, now):
-        row = session.scalars(
-            select(Enrolment).where(
-                Enrolment.child_id == child.id, Enrolment.school_year == school_year, Enrolment.term == term
-            )
-        ).first()
-        replaced = row is not None
-        if row is None:
-            row = Enrolment(school_id=child.school_id, child_id=child.id, school_year=school_year, term=term)
-            session.add(row)
+        row, replaced = _per_term(session, Enrolment, child, school_year, term)
         row.status, row.recorded_at, row.recorded_by = code, now, who.id
         row.class_id = child.class_id  # the class the child is in this term, for the counts per class
         session.flush()
@@ -612,7 +612,7 @@ def enrolment(ctx: Context, actor: str | None, child_id: int, *, school_year: in
             object_id=row.id,
             data={"child_id": child.id, "school_year": school_year, "term": term, "status": code, "replaced": replaced},
         )
-        return row.id
+        return int(row.id)
 
 
 def aid(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -44,6 +44,25 @@ def review_params(ctx: Context) -> dict[str, Any]:
     return dict(module.params) if module else ReviewRules().params
 
 
+class Reason(NamedTuple):
+    """One reason a case is stalled: what, since when, how late, and who must act."""
+
+    reason: str
+    since: date
+    days_overdue: int
+    role: str | None
+    responsible_id: int | None
+    responsible_name: str | None
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "since": self.since.isoformat(),
+            "days_overdue": self.days_overdue,
+            "responsible": {"role": self.role, "id": self.responsible_id, "name": self.responsible_name},
+        }
+
+
 @dataclass
 class StalledCase:
     case_id: int
@@ -52,11 +71,11 @@ class StalledCase:
     child_id: int
     child_name: str
     class_name: str | None
-    reasons: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
 
     @property
     def days_overdue(self) -> int:
-        return max(int(r["days_overdue"]) for r in self.reasons)
+        return max(r.days_overdue for r in self.reasons)
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -66,7 +85,7 @@ class StalledCase:
             "child": {"id": self.child_id, "name": self.child_name},
             "class": self.class_name,
             "days_overdue": self.days_overdue,
-            "reasons": self.reasons,
+            "reasons": [r.as_data() for r in self.reasons],
         }
 
 
@@ -96,19 +115,17 @@ def _stalled(
                 r.class_label,
             )
         entry.reasons.append(
-            {
-                "reason": r.reason,
-                "since": r.since.isoformat(),
-                "days_overdue": max(0, (today - r.since).days),
-                "responsible": {
-                    "role": r.responsible_role,
-                    "id": r.responsible_id,
-                    "name": staff.get(r.responsible_id) if r.responsible_id else None,
-                },
-            }
+            Reason(
+                r.reason,
+                r.since,
+                max(0, (today - r.since).days),
+                r.responsible_role,
+                r.responsible_id,
+                staff.get(r.responsible_id) if r.responsible_id else None,
+            )
         )
     for entry in found.values():
-        entry.reasons.sort(key=lambda x: (-x["days_overdue"], x["reason"]))
+        entry.reasons.sort(key=lambda x: (-x.days_overdue, x.reason))
     return sorted(found.values(), key=lambda c: (-c.days_overdue, c.case_id))
 
 
@@ -170,11 +187,7 @@ def sweep(ctx: Context) -> SweepResult:
     totals = {"new": 0, "reminded": 0, "escalated": 0, "resolved": 0}
     with ctx.db.write() as session:
         current = _stalled(session, today, None, None, None)
-        wanted = {
-            (c.case_id, r["reason"], date.fromisoformat(r["since"])): (c.school_id, r["responsible"]["id"])
-            for c in current
-            for r in c.reasons
-        }
+        wanted = {(c.case_id, r.reason, r.since): (c.school_id, r.responsible_id) for c in current for r in c.reasons}
         open_rows = session.scalars(select(Stall).where(Stall.resolved_on.is_(None))).all()
         known = {(s.case_id, s.reason, s.since): s for s in open_rows}
         per_school: dict[int, dict[str, int]] = defaultdict(
@@ -302,7 +315,7 @@ def new_meeting(
                     school_id=school_id,
                     meeting_id=meeting.id,
                     case_id=item.case_id,
-                    reasons=[r["reason"] for r in item.reasons],
+                    reasons=[r.reason for r in item.reasons],
                 )
             )
         trail.append(
@@ -525,9 +538,7 @@ def minutes(ctx: Context, meeting_id: int, fmt: str, lang: str, agenda: bool = F
                 stage=t(states.STATE_LABELS[i["state"]]),
                 reasons=[t(stall_reason_label(r)) for r in i["reasons"]],
                 responsible="、".join(
-                    sorted(
-                        {r["responsible"]["name"] for r in stalled[i["case_id"]].reasons if r["responsible"]["name"]}
-                    )
+                    sorted({r.responsible_name for r in stalled[i["case_id"]].reasons if r.responsible_name})
                 )
                 if i["case_id"] in stalled
                 else None,

@@ -34,6 +34,7 @@ from casework.domain.roster import (
     shown,
 )
 from casework.errors import InvalidInput
+from casework.persistence import queries
 from casework.persistence.bulk import insert_rows
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass
 from casework.services import spreadsheets, trail
@@ -329,6 +330,7 @@ class _Importer:
         if rows:
             self.session.execute(update(Child), rows)
             self.session.execute(insert(ChildChange), changes)
+            queries.follow_child_class(self.session, [r["id"] for r in rows if "class_id" in r])
 
     def finish(self, path: str, table: spreadsheets.Table) -> None:
         plan = self.plan

@@ -97,3 +97,16 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
     values = list(sheet.iter_rows(values_only=True))
     book.close()
     assert values[0][:4] == ("范围", "指标", "分子", "分母") and len(values) == 1 + len(report.rows)
+
+
+def test_a_case_follows_its_child_to_another_class(world) -> None:
+    from casework.services import children
+
+    setup.add_class(world.ctx, world.admin, 5, "1班")
+    child = world.child()
+    case_id = cases.open_case(world.ctx, world.counsellor, child)
+    assert rows(indicators.compute(world.ctx, month="2026-09"), "mentor_coverage")["4/1班"] == (0, 1)
+    children.edit(world.ctx, world.admin, child, {}, class_ref="5/1班")
+    moved = rows(indicators.compute(world.ctx, month="2026-09"), "mentor_coverage")
+    assert moved["4/1班"] == (0, 0) and moved["5/1班"] == (0, 1)
+    assert case_id

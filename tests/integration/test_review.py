@@ -16,7 +16,7 @@ def reasons(world, case_id: int) -> dict[str, int]:
     found = {c.case_id: c for c in review.stalled(world.ctx)}
     if case_id not in found:
         return {}
-    return {r["reason"]: r["days_overdue"] for r in found[case_id].reasons}
+    return {r.reason: r.days_overdue for r in found[case_id].reasons}
 
 
 def mentored(world) -> int:

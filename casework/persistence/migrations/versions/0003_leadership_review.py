@@ -163,6 +163,15 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     with op.batch_alter_table("child", schema=None) as batch_op:
         batch_op.create_index("ix_child_school_class", ["school_id", "class_id"], unique=False)
+    with op.batch_alter_table("case_file", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("class_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_case_file_class_id_school_class"), "school_class", ["class_id"], ["id"]
+        )
+        batch_op.create_index(
+            "ix_case_file_school_class", ["school_id", "class_id", "state", "opened_at", "state_since"], unique=False
+        )
+    op.execute("UPDATE case_file SET class_id = (SELECT class_id FROM child WHERE child.id = case_file.child_id)")
     with op.batch_alter_table("contact_entry", schema=None) as batch_op:
         batch_op.create_index(
             "ix_contact_entry_school_kind_day", ["school_id", "kind", "occurred_on", "case_id"], unique=False
@@ -170,6 +179,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("case_file", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_file_school_class")
+        batch_op.drop_constraint(batch_op.f("fk_case_file_class_id_school_class"), type_="foreignkey")
+        batch_op.drop_column("class_id")
     with op.batch_alter_table("child", schema=None) as batch_op:
         batch_op.drop_index("ix_child_school_class")
     with op.batch_alter_table("contact_entry", schema=None) as batch_op:
