@@ -116,6 +116,8 @@ class Store:
 
     @staticmethod
     def d_out(value: Any) -> date | None:
+        if type(value) is str:  # SQLite's ISO text, the common case on the hot path
+            return date.fromisoformat(value[:10])
         if value is None or isinstance(value, date) and not isinstance(value, datetime):
             return value
         if isinstance(value, datetime):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from casework import i18n, states
 from casework.domain.child import FILE_REQUIRED
-from casework.domain.vocab import INDICATOR_LABELS, stall_reason_label
+from casework.domain.vocab import INDICATOR_LABELS, ROLES, stall_reason_label
 from casework.errors import InvalidInput
 from casework.persistence import queries
 from casework.persistence.tables import School
@@ -185,8 +185,9 @@ def compute(ctx: Context, school: str | None = None, month: str | None = None, t
     report.funnel = {s: got["states"].get(s, 0) for s in states.STATES}
     stalled = got["stalled"]
     report.stalled_by_stage = dict(Counter(c.state for c in stalled))
+    # cases, not reasons: a person with three overdue duties on one case counts that case once
     report.stalled_by_responsible = dict(
-        Counter((r.responsible_name or r.role or "—") for c in stalled for r in c.reasons)
+        Counter(who for c in stalled for who in {r.responsible_name or r.role or "—" for r in c.reasons})
     )
     if trends:
         with ctx.db.read() as session:
@@ -225,6 +226,11 @@ def scope_text(row: Row, lang: str) -> str:
     if row.scope == "grade":
         return i18n.render(Msg("grade {n}", {"n": row.scope_label}), lang)
     return row.scope_label
+
+
+def responsible_label(who: str, lang: str) -> str:
+    """A person's name, or the label of a role when the duty names no one (任课教师, 组长…)."""
+    return i18n.render(ROLES[who], lang) if who in ROLES else who
 
 
 def indicator_label(code: str, lang: str) -> str:
@@ -267,8 +273,15 @@ def _report_context(report: Report, lang: str, today: date) -> Any:
             for r in report.rows
         ],
         charts=drawn,
-        stalled_by_stage=[(t(states.STATE_LABELS[s]), n) for s, n in sorted(report.stalled_by_stage.items())],
-        stalled_by_responsible=sorted(report.stalled_by_responsible.items(), key=lambda kv: -kv[1]),
+        stalled_by_stage=[
+            (t(states.STATE_LABELS[s]), report.stalled_by_stage[s])
+            for s in states.STATES
+            if s in report.stalled_by_stage
+        ],
+        stalled_by_responsible=[
+            (responsible_label(who, lang), n)
+            for who, n in sorted(report.stalled_by_responsible.items(), key=lambda kv: -kv[1])
+        ],
     )
 
 
@@ -323,7 +336,7 @@ def _xlsx(report: Report, lang: str) -> bytes:
     stalled.append([])
     stalled.append([t("responsible"), t("cases")])
     for who, n in sorted(report.stalled_by_responsible.items(), key=lambda kv: -kv[1]):
-        stalled.append([who, n])
+        stalled.append([responsible_label(who, lang), n])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

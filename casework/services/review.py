@@ -103,30 +103,31 @@ def _stalled(
     rows = [r for sid in schools for r in queries.stalled(session, today, sid, class_id, responsible_id)]
     staff = _names(session, {r.responsible_id for r in rows if r.responsible_id is not None})
     found: dict[int, StalledCase] = {}
+    worst: dict[int, int] = {}
+    today_ordinal = today.toordinal()
     for r in rows:
         entry = found.get(r.case_id)
         if entry is None:
             entry = found[r.case_id] = StalledCase(
-                r.case_id,
-                r.school_id,
-                r.state,
-                r.child_id,
-                r.child_name,
-                r.class_label,
+                r.case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label
             )
+        days = max(0, today_ordinal - r.since.toordinal())
         entry.reasons.append(
             Reason(
                 r.reason,
                 r.since,
-                max(0, (today - r.since).days),
+                days,
                 r.responsible_role,
                 r.responsible_id,
                 staff.get(r.responsible_id) if r.responsible_id else None,
             )
         )
+        if days >= worst.get(r.case_id, -1):
+            worst[r.case_id] = days
     for entry in found.values():
-        entry.reasons.sort(key=lambda x: (-x.days_overdue, x.reason))
-    return sorted(found.values(), key=lambda c: (-c.days_overdue, c.case_id))
+        if len(entry.reasons) > 1:
+            entry.reasons.sort(key=lambda x: (-x.days_overdue, x.reason))
+    return sorted(found.values(), key=lambda c: (-worst[c.case_id], c.case_id))
 
 
 def _school_filter(session: Session, school: str | None) -> int | None:
