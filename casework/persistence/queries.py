@@ -23,6 +23,11 @@ from casework.persistence.tables import (
 CLOSED = "closed"
 
 
+def _row(values: tuple[Any, ...]) -> StalledRow:
+    # tuple.__new__ directly: thousands of rows, and a NamedTuple's own constructor is Python
+    return tuple.__new__(StalledRow, values)
+
+
 class StalledRow(NamedTuple):
     case_id: int
     school_id: int

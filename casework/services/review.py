@@ -33,6 +33,7 @@ from casework.services import cases, records, trail
 from casework.services import facts as case_facts
 from casework.services.actors import home_school, require_actor, require_member
 from casework.services.context import Context
+from casework.services.gcpause import without_cyclic_gc
 
 LEADERSHIP = frozenset({"leader", "deputy"})
 EVENT_DECISIONS = {"continue": "continue", "revise": "revise", "reassess": "reassess", "close": "close"}
@@ -42,6 +43,9 @@ DECISIONS = (*EVENT_DECISIONS, "reassign", "extend")
 def review_params(ctx: Context) -> dict[str, Any]:
     module = ctx.rule_set.module("review")
     return dict(module.params) if module else ReviewRules().params
+
+
+new_tuple = tuple.__new__
 
 
 class Reason(NamedTuple):
@@ -98,6 +102,13 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
 def _stalled(
     session: Session, today: date, school_id: int | None, class_id: int | None, responsible_id: int | None
 ) -> list[StalledCase]:
+    with without_cyclic_gc():
+        return _stalled_rows(session, today, school_id, class_id, responsible_id)
+
+
+def _stalled_rows(
+    session: Session, today: date, school_id: int | None, class_id: int | None, responsible_id: int | None
+) -> list[StalledCase]:
     # One school at a time: each query then runs on the (school_id, due_on) index, as a shard would.
     schools = [school_id] if school_id is not None else list(session.scalars(select(School.id).order_by(School.id)))
     rows = [r for sid in schools for r in queries.stalled(session, today, sid, class_id, responsible_id)]
@@ -112,14 +123,18 @@ def _stalled(
                 r.case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label
             )
         days = max(0, today_ordinal - r.since.toordinal())
+        # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
         entry.reasons.append(
-            Reason(
-                r.reason,
-                r.since,
-                days,
-                r.responsible_role,
-                r.responsible_id,
-                staff.get(r.responsible_id) if r.responsible_id else None,
+            new_tuple(
+                Reason,
+                (
+                    r.reason,
+                    r.since,
+                    days,
+                    r.responsible_role,
+                    r.responsible_id,
+                    staff.get(r.responsible_id) if r.responsible_id else None,
+                ),
             )
         )
         if days >= worst.get(r.case_id, -1):

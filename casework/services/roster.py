@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, islice
@@ -40,6 +38,7 @@ from casework.persistence.tables import Case, Child, ChildChange, SchoolClass
 from casework.services import spreadsheets, trail
 from casework.services.actors import home_school, require_actor
 from casework.services.context import Context
+from casework.services.gcpause import without_cyclic_gc
 from casework.text import N_, Msg
 
 BATCH = 1000
@@ -371,24 +370,6 @@ class _Importer:
         )
 
 
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the import, as bulk loaders do.
-
-    An import allocates millions of short-lived containers; each collection would rescan the
-    long-lived ones (an XLSX file's shared-string table, the duplicate sets), which cost a third
-    of the time of a 100,000-row workbook. Reference counting still frees everything the
-    import drops; the collector runs again, as it was, afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
     while batch := list(islice(rows, size)):
         yield batch
@@ -413,7 +394,7 @@ def import_children(
     """
     mapping = read_mapping(mapping_path) if mapping_path else {}
     now = ctx.now()
-    with _without_cyclic_gc(), spreadsheets.open_table(path, sheet) as table:
+    with without_cyclic_gc(), spreadsheets.open_table(path, sheet) as table:
         plan, rows = _header(table, mapping)
         parser = RowParser(plan)
         report = ImportReport(
