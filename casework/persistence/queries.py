@@ -98,12 +98,18 @@ def stalled(
     if responsible_id is not None:
         sql += " AND d.responsible_id = ?"
         params.append(responsible_id)
-    rows = [
-        StalledRow(
-            case_id, sid, state, child, name, cls, _label(grade, cname), code, store.d_out(due) or today, role, who
-        )
-        for case_id, code, due, role, who, sid, state, child, name, cls, grade, cname in store.rows(sql, *params)
-    ]
+    # Overdue duties are most of the rows: due dates and class labels repeat, so convert each once.
+    dates: dict[Any, date] = {}
+    labels: dict[tuple[Any, Any], str | None] = {}
+    rows: list[StalledRow] = []
+    for case_id, code, due, role, who, sid, state, child, name, cls, grade, cname in store.rows(sql, *params):
+        day = dates.get(due)
+        if day is None:
+            day = dates[due] = store.d_out(due) or today
+        label = labels.get((grade, cname), "")
+        if label == "":
+            label = labels[(grade, cname)] = _label(grade, cname)
+        rows.append(_row((case_id, sid, state, child, name, cls, label, code, day, role, who)))
     if responsible_id is None:
         where, params = scope("f")
         sql = (

@@ -116,13 +116,16 @@ def _stalled_rows(
     found: dict[int, StalledCase] = {}
     worst: dict[int, int] = {}
     today_ordinal = today.toordinal()
+    overdue: dict[date, int] = {}
     for r in rows:
         entry = found.get(r.case_id)
         if entry is None:
             entry = found[r.case_id] = StalledCase(
                 r.case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label
             )
-        days = max(0, today_ordinal - r.since.toordinal())
+        days = overdue.get(r.since, -1)
+        if days < 0:
+            days = overdue[r.since] = max(0, today_ordinal - r.since.toordinal())
         # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
         entry.reasons.append(
             new_tuple(
