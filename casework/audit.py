@@ -95,6 +95,7 @@ PROBLEM_KINDS: dict[str, str] = {
     "broken_link": N_("broken link"),
     "altered": N_("altered content"),
     "truncated": N_("truncated chain"),
+    "rewritten": N_("rewritten since a checkpoint"),
 }
 
 
@@ -104,7 +105,7 @@ class Problem:
 
     school_id: int
     seq: int
-    kind: str  # gap | broken_link | altered | truncated
+    kind: str  # gap | broken_link | altered | truncated | rewritten
     detail: str
 
 

@@ -14,14 +14,20 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--checkpoint", metavar="FILE", help="Also check against a signed checkpoint. 对照签名检查点。")
+@click.option("--public-key", metavar="FILE", help="The checkpoint must be signed with this key.")
 @json_option
-def audit_verify(as_json: bool) -> None:
+def audit_verify(checkpoint: str | None, public_key: str | None, as_json: bool) -> None:
     """Recompute the hash chain; exit 1 naming the first bad event. 校验审计链。"""
     from casework.audit import PROBLEM_KINDS
+    from casework.services import checkpoint as checkpoints
     from casework.services import trail
 
     st = state()
-    result = trail.verify(st.ctx())
+    if checkpoint:
+        result = checkpoints.verify(st.ctx(), checkpoint, public_key)
+    else:
+        result = trail.verify(st.ctx())
     problem = result.problem
     if as_json:
         echo_json(
@@ -65,6 +71,36 @@ def audit_export(fmt: str, path: str) -> None:
     st = state()
     count = trail.export_file(st.ctx(), fmt, path)
     click.echo(st.t("{count} events written to {path}", count=count, path=path))
+
+
+@audit_group.command("keygen")
+@click.option("--out", "path", required=True, metavar="FILE", help="Private key file; the public key goes to FILE.pub.")
+def audit_keygen(path: str) -> None:
+    """Make an Ed25519 key pair for signing checkpoints. 生成签名密钥。"""
+    from casework.services import checkpoint
+
+    st = state()
+    public = checkpoint.keygen(path)
+    click.echo(st.t("signing key written to {path}, public key to {public}", path=path, public=public))
+
+
+@audit_group.command("checkpoint")
+@click.option("--out", "path", required=True, metavar="FILE", help="Where to write it: keep it outside the database.")
+@click.option("--key", "key", required=True, metavar="FILE", envvar="CASEWORK_AUDIT_KEY", help="Ed25519 private key.")
+def audit_checkpoint(path: str, key: str) -> None:
+    """Write a signed digest of every school's chain. 写入签名检查点。"""
+    from casework.services import checkpoint
+
+    st = state()
+    written = checkpoint.write(st.ctx(), path, key)
+    click.echo(
+        st.t(
+            "checkpoint of {events} events in {schools} school(s) written to {path}",
+            events=written.events,
+            schools=written.schools,
+            path=path,
+        )
+    )
 
 
 COMMANDS = [audit_group]

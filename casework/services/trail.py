@@ -22,7 +22,7 @@ from casework.services.context import Context
 STREAM_BATCH = 2000
 
 
-def _ts(moment: datetime) -> str:
+def timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -54,7 +54,7 @@ def append(
     head = store.audit_head(school_id)
     body = audit.dumps(dict(data or {}))
     event: dict[str, Any] = {
-        "ts": _ts(at),
+        "ts": timestamp(at),
         "actor_id": actor_id,
         "action": action,
         "object_type": object_type,

@@ -222,3 +222,13 @@ def test_demo_builds_a_school(tmp_path) -> None:
     result = CliRunner().invoke(app(), ["demo", "--out", path, "--children", "16"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "完整无误" in result.output and "已结案" in result.output and "按规则拒绝" in result.output
+
+
+def test_checkpoint_from_the_command_line(run, tmp_path) -> None:
+    key = str(tmp_path / "audit.key")
+    assert "audit.key.pub" in run("audit", "keygen", "--out", key).output
+    run("audit", "keygen", "--out", key, code=1)
+    cp = str(tmp_path / "cp.json")
+    assert "检查点" in run("audit", "checkpoint", "--out", cp, "--key", key).output
+    assert "审计链完整" in run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub").output
+    run("audit", "checkpoint", "--out", cp, "--key", str(tmp_path / "missing.key"), code=1)
