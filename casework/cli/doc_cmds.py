@@ -27,15 +27,16 @@ def doc_group() -> None:
 
 def _write(st: State, out: Path | None, name: str, data: bytes, several: bool) -> str:
     from casework.errors import InvalidInput
+    from casework.services.files import write_bytes
 
     # A folder when it is one, when several documents go out, or when it names no file type.
     folder = out is not None and (several or out.is_dir() or not out.suffix)
     target = (out / name) if out is not None and folder else (out or Path(name))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
     except OSError as exc:
         raise InvalidInput("--out: cannot write {path}: {error}", path=str(target), error=exc.strerror) from None
+    write_bytes(str(target), data)
     return str(target)
 
 

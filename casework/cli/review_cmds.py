@@ -193,12 +193,11 @@ def meeting_decide(
 @click.option("--out", "path", type=click.Path(dir_okay=False), required=True)
 def meeting_minutes(meeting_id: int, agenda: bool, fmt: str, path: str) -> None:
     """Render the meeting's minutes (or agenda) as a document. 会议纪要。"""
-    from pathlib import Path
-
     from casework.services import review
+    from casework.services.files import write_bytes
 
     st = state()
-    Path(path).write_bytes(review.minutes(st.ctx(), meeting_id, fmt, st.lang, agenda))
+    write_bytes(path, review.minutes(st.ctx(), meeting_id, fmt, st.lang, agenda))
     click.echo(st.t("report written to {path}", path=path))
 
 

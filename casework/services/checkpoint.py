@@ -24,6 +24,7 @@ from casework.errors import InvalidInput
 from casework.persistence.tables import AuditEvent, AuditHead
 from casework.services import trail
 from casework.services.context import Context
+from casework.services.files import write_bytes
 
 FORMAT = "casework.checkpoint.v1"
 PREFIX_BYTES = 8
@@ -120,12 +121,7 @@ def write(ctx: Context, out: str, key_path: str) -> Written:
         "public_key": _b64(_public_raw(key.public_key())),
         "signature": _b64(key.sign(audit.dumps(payload).encode())),
     }
-    partial = f"{out}.part"
-    try:
-        Path(partial).write_text(json.dumps(document, indent=1), encoding="utf-8")
-        os.replace(partial, out)
-    except OSError as exc:
-        raise InvalidInput("--out: cannot write {path}: {error}", path=out, error=exc.strerror) from None
+    write_bytes(out, json.dumps(document, indent=1).encode("utf-8"))
     return Written(out, len(schools), sum(s[1] for s in heads))
 
 

@@ -22,6 +22,7 @@ from casework.persistence import queries
 from casework.persistence.tables import School
 from casework.rules.review import INDICATORS
 from casework.services.context import Context
+from casework.services.files import write_bytes
 from casework.services.review import _school_filter, _stalled, review_params
 from casework.text import Msg
 
@@ -287,8 +288,6 @@ def _report_context(report: Report, lang: str, today: date) -> Any:
 
 def write(ctx: Context, report: Report, fmt: str, path: str, lang: str) -> None:
     """The report as an HTML page with charts (through the documents machinery) or an XLSX workbook."""
-    import os
-
     if fmt == "html":
         from casework.documents.render import render
 
@@ -297,13 +296,7 @@ def write(ctx: Context, report: Report, fmt: str, path: str, lang: str) -> None:
         data = _xlsx(report, lang)
     else:
         raise InvalidInput("--format: '{fmt}' is not one of html, xlsx", fmt=fmt)
-    partial = f"{path}.part"
-    try:
-        with open(partial, "wb") as out:
-            out.write(data)
-        os.replace(partial, path)
-    except OSError as exc:
-        raise InvalidInput("--out: cannot write {path}: {error}", path=path, error=exc.strerror) from None
+    write_bytes(path, data)
 
 
 def _xlsx(report: Report, lang: str) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from casework.errors import InvalidInput
+from casework.services.files import atomic_path
 from casework.text import N_
 
 CHUNK = 1 << 20
@@ -427,20 +428,13 @@ def write_table(
     ``before_replace`` runs (with the row count) after the data is safely written and before
     the file takes its name: the export's audit event goes there.
     """
-    partial = f"{path}.part"
-    try:
+    with atomic_path(path) as partial:
         if fmt == "csv":
             count = _write_csv(partial, headers, rows)
         else:
             count = _write_xlsx(partial, headers, rows, widths)
         if before_replace is not None:
             before_replace(count)
-        os.replace(partial, path)
-    except OSError as exc:
-        raise InvalidInput("cannot write {path}: {error}", path=path, error=exc.strerror or str(exc)) from None
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
     return count
 
 

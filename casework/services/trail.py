@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Generator, Mapping
 from contextlib import closing
 from datetime import datetime
@@ -18,6 +17,7 @@ from casework.errors import InvalidInput
 from casework.persistence.store import Store
 from casework.persistence.tables import AuditEvent, AuditHead
 from casework.services.context import Context
+from casework.services.files import atomic_path
 
 STREAM_BATCH = 2000
 
@@ -137,14 +137,5 @@ def export(ctx: Context, fmt: str, out: IO[str], school_id: int | None = None) -
 
 def export_file(ctx: Context, fmt: str, path: str) -> int:
     """Export to ``path`` through a temporary file, so a failed export leaves no half file."""
-    partial = f"{path}.part"
-    try:
-        with open(partial, "w", encoding="utf-8", newline="") as out:
-            count = export(ctx, fmt, out)
-        os.replace(partial, path)
-    except OSError as exc:
-        raise InvalidInput("--out: cannot write {path}: {error}", path=path, error=exc.strerror) from None
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
-    return count
+    with atomic_path(path) as partial, open(partial, "w", encoding="utf-8", newline="") as out:
+        return export(ctx, fmt, out)
