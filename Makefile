@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/review.py
+	$(BIN)/python bench/audit.py
 
 docs: $(STAMP)
 	$(BIN)/python -m casework.cli.reference > docs/cli.md

@@ -68,3 +68,31 @@ def test_truncation_is_found_against_the_head() -> None:
     events = make_chain(6)
     problem = audit.verify(events[:4], {1: (6, events[5]["hash"])}).problem
     assert (problem.seq, problem.kind) == (5, "truncated")
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_fast_canonical_json_is_rfc8785(value) -> None:
+    import rfc8785
+
+    assert audit.dumps(value) == bytes(rfc8785.dumps(value)).decode()
+
+
+def test_stored_text_hashes_as_the_parsed_event() -> None:
+    (event,) = make_chain(1)
+    body = audit.dumps(event["data"])
+    assert audit.event_hash(event) == audit.event_hash(event, body)
+    assert audit.json_line({**event, "data": body}) == audit.json_line(event)
