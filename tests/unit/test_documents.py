@@ -165,30 +165,37 @@ def test_an_installed_wheel_renders_every_template(tmp_path: Path) -> None:
         capture_output=True,
     )
     (wheel,) = tmp_path.glob("casework-*.whl")
-    target = tmp_path / "site"
+    # A fresh virtual environment with the wheel installed by pip. Its dependencies come from this
+    # environment's site-packages through a .pth line (a test may not download them); a path
+    # added that way is not a site directory, so this checkout's editable install stays out.
+    fresh = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(fresh)], check=True, capture_output=True)
+    python = fresh / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    deps = next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
+    (site / "dependencies.pth").write_text(f"{deps}\n", encoding="utf-8")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
         check=True,
         capture_output=True,
     )
     script = (
         "import casework.documents.render as r, casework.documents.samples as s\n"
         "from casework.documents.catalog import TEMPLATES\n"
-        f"assert str(r.PACKAGE_TEMPLATES).startswith({str(target)!r}), r.PACKAGE_TEMPLATES\n"
+        f"assert str(r.PACKAGE_TEMPLATES).startswith({str(site)!r}), r.PACKAGE_TEMPLATES\n"
         "for t in TEMPLATES:\n"
         "    for lang in ('zh_CN', 'en'):\n"
         "        for fmt in ('html', 'md', 'docx'):\n"
         "            assert r.render(t, s.sample(t, lang), fmt, lang)\n"
         "print('ok', len(TEMPLATES))\n"
     )
-    # The wheel first on the path, its dependencies from this environment after it.
-    env = dict(os.environ)
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r})\n" + script],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    out = subprocess.run([str(python), "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok 11")
