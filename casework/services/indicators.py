@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from casework import i18n, states
 from casework.domain.child import FILE_REQUIRED
-from casework.domain.vocab import INDICATOR_LABELS, ROLES, stall_reason_label
+from casework.domain.vocab import INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput
 from casework.persistence import queries
 from casework.persistence.tables import School
@@ -236,10 +236,6 @@ def responsible_label(who: str, lang: str) -> str:
 
 def indicator_label(code: str, lang: str) -> str:
     return i18n.render(INDICATOR_LABELS.get(code, code), lang)
-
-
-def stalled_reason_text(reason: str, lang: str) -> str:
-    return i18n.render(stall_reason_label(reason), lang)
 
 
 def _report_context(report: Report, lang: str, today: date) -> Any:

@@ -31,7 +31,7 @@ from casework.persistence.tables import (
 from casework.rules.review import ReviewRules
 from casework.services import cases, records, trail
 from casework.services import facts as case_facts
-from casework.services.actors import home_school, require_actor, require_member
+from casework.services.actors import home_school, require_actor, require_member, resolve_staff
 from casework.services.context import Context
 from casework.services.gcpause import without_cyclic_gc
 
@@ -176,14 +176,8 @@ def stalled(
                     raise InvalidInput("--class needs --school when there are several schools")
                 school_id = schools[0]
             class_id = resolve_class(session, school_id, class_ref).id
-        responsible_id = cases_actor_id(session, responsible) if responsible else None
+        responsible_id = resolve_staff(session, responsible).id if responsible else None
         return _stalled(session, today, school_id, class_id, responsible_id)
-
-
-def cases_actor_id(session: Session, ref: str) -> int:
-    from casework.services.actors import resolve_staff
-
-    return resolve_staff(session, ref).id
 
 
 @dataclass(frozen=True)
@@ -314,7 +308,7 @@ def new_meeting(
         who = require_actor(session, actor)
         school_id = home_school(session, who, today, school)
         _leader(session, actor, school_id, today)
-        present = sorted({who.id, *(cases_actor_id(session, m) for m in members)})
+        present = sorted({who.id, *(resolve_staff(session, m).id for m in members)})
         for member in present:
             require_member(session, session.get(Staff, member), school_id, today)  # type: ignore[arg-type]
         meeting = Meeting(
