@@ -1,0 +1,241 @@
+"""Who may see and do what: the one policy table, deny by default; pure data and lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from casework.text import N_
+
+# Field tiers. T0: ids, states, dates and counts. T1: contact data (names, addresses, phone and
+# ID numbers, workplaces). T2: counselling content (assessments, screening scores, talk records,
+# plans, reviews, referrals, health notes, rendered documents).
+T0, T1, T2 = "T0", "T1", "T2"
+TIERS: tuple[str, ...] = (T0, T1, T2)
+TIER_LABELS: dict[str, str] = {
+    T0: N_("ids and states"),
+    T1: N_("contact data"),
+    T2: N_("counselling content"),
+}
+
+READ, WRITE = "read", "write"
+ACTIONS: tuple[str, ...] = (READ, WRITE)
+
+# Record scope. ASSIGNED: the cases a staff member is assigned to, as the case's counsellor, as a
+# paired mentor or caring parent, as the responsible person of a plan item, or through a class
+# they teach. SCHOOL: every case of the schools they work at. NONE: no case at all.
+ASSIGNED, SCHOOL, NONE = "assigned", "school", "none"
+
+# What a role may do beyond reading and writing case records.
+STAFF_MANAGE = "staff.manage"  # add staff and classes
+ROSTER_IMPORT = "roster.import"
+ROSTER_EXPORT = "roster.export"
+YEAR_ROLLOVER = "year.rollover"
+REVIEW_MEETING = "review.meeting"  # hold review meetings, decide, extend deadlines
+REVIEW_SWEEP = "review.sweep"
+FLAG_ACKNOWLEDGE = "flag.acknowledge"
+REPORT_INDICATORS = "report.indicators"
+AUDIT_READ = "audit.read"  # verify, export and checkpoint the audit chain
+KEYS_MANAGE = "keys.manage"
+PRIVACY_PURGE = "privacy.purge"
+PRIVACY_REPORT = "privacy.report"
+CONSENT_RECORD = "consent.record"
+
+CAPABILITIES: tuple[str, ...] = (
+    STAFF_MANAGE,
+    ROSTER_IMPORT,
+    ROSTER_EXPORT,
+    YEAR_ROLLOVER,
+    REVIEW_MEETING,
+    REVIEW_SWEEP,
+    FLAG_ACKNOWLEDGE,
+    REPORT_INDICATORS,
+    AUDIT_READ,
+    KEYS_MANAGE,
+    PRIVACY_PURGE,
+    PRIVACY_REPORT,
+    CONSENT_RECORD,
+)
+
+STAGE_EVENTS = ("assess", "plan", "mentor", "review")
+LEADERSHIP_EVENTS = ("continue", "revise", "reassess", "reopen")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one role may do: its record scope, tiers it reads and writes, events, capabilities.
+
+    ``events`` names workflow events with the states they may be fired from; ``"*"`` as the
+    state means from any state.
+    """
+
+    scope: str
+    read: frozenset[str]
+    write: frozenset[str]
+    events: frozenset[tuple[str, str]]
+    capabilities: frozenset[str]
+
+
+def _events(names: Iterable[str], sources: Iterable[str] = ("*",)) -> frozenset[tuple[str, str]]:
+    return frozenset((name, source) for name in names for source in sources)
+
+
+# Closing from "reviewed" is the leadership group's decision; before a review, the counsellor may
+# close a case opened by mistake or for a child who left (the rules add their own conditions).
+_COUNSELLOR_CLOSE = _events(["close"], ["identified", "assessed", "individual_plan", "mentored"])
+_LEADERSHIP = Policy(
+    scope=SCHOOL,
+    read=frozenset({T0, T1, T2}),
+    write=frozenset({T0, T1, T2}),
+    events=_events([*STAGE_EVENTS, *LEADERSHIP_EVENTS, "close"]),
+    capabilities=frozenset(
+        {
+            ROSTER_IMPORT,
+            ROSTER_EXPORT,
+            YEAR_ROLLOVER,
+            REVIEW_MEETING,
+            REVIEW_SWEEP,
+            FLAG_ACKNOWLEDGE,
+            REPORT_INDICATORS,
+            AUDIT_READ,
+            PRIVACY_REPORT,
+            CONSENT_RECORD,
+        }
+    ),
+)
+_TEACHER = Policy(
+    scope=ASSIGNED,
+    read=frozenset({T0, T1, T2}),
+    write=frozenset({T0, T1, T2}),
+    events=frozenset(),
+    capabilities=frozenset(),
+)
+
+POLICY: dict[str, Policy] = {
+    "leader": _LEADERSHIP,
+    "deputy": _LEADERSHIP,
+    "counsellor": Policy(
+        scope=ASSIGNED,
+        read=frozenset({T0, T1, T2}),
+        write=frozenset({T0, T1, T2}),
+        events=_events(STAGE_EVENTS) | _COUNSELLOR_CLOSE,
+        capabilities=frozenset({CONSENT_RECORD}),
+    ),
+    "class_teacher": Policy(
+        scope=ASSIGNED,
+        read=frozenset({T0, T1, T2}),
+        write=frozenset({T0, T1, T2}),
+        events=frozenset(),
+        capabilities=frozenset({CONSENT_RECORD}),
+    ),
+    "subject_teacher": _TEACHER,
+    "mentor": _TEACHER,
+    "caring_parent": _TEACHER,
+    "auditor": Policy(
+        scope=SCHOOL,
+        read=frozenset({T0}),
+        write=frozenset(),
+        events=frozenset(),
+        capabilities=frozenset({AUDIT_READ, PRIVACY_REPORT}),
+    ),
+    "admin": Policy(
+        scope=SCHOOL,
+        read=frozenset({T0, T1}),
+        write=frozenset({T0, T1}),
+        events=frozenset(),
+        capabilities=frozenset(
+            {
+                STAFF_MANAGE,
+                ROSTER_IMPORT,
+                ROSTER_EXPORT,
+                YEAR_ROLLOVER,
+                AUDIT_READ,
+                KEYS_MANAGE,
+                PRIVACY_PURGE,
+                PRIVACY_REPORT,
+            }
+        ),
+    ),
+}
+
+NO_ACCESS = Policy(scope=NONE, read=frozenset(), write=frozenset(), events=frozenset(), capabilities=frozenset())
+
+
+def policy(role: str) -> Policy:
+    """The policy of a role; a role the table does not name may do nothing."""
+    return POLICY.get(role, NO_ACCESS)
+
+
+def may_tier(roles: Iterable[str], action: str, tier: str) -> bool:
+    """Whether any of the roles may read (or write) fields of the tier."""
+    return any(tier in (policy(r).read if action == READ else policy(r).write) for r in roles)
+
+
+def may_fire(roles: Iterable[str], event: str, source: str) -> bool:
+    """Whether any of the roles may fire the workflow event from the source state."""
+    return any((event, source) in policy(r).events or (event, "*") in policy(r).events for r in roles)
+
+
+def may(roles: Iterable[str], capability: str) -> bool:
+    return any(capability in policy(r).capabilities for r in roles)
+
+
+def widest_scope(roles: Iterable[str]) -> str:
+    """SCHOOL beats ASSIGNED beats NONE: a leader who also mentors sees the whole school."""
+    scopes = {policy(r).scope for r in roles}
+    for scope in (SCHOOL, ASSIGNED):
+        if scope in scopes:
+            return scope
+    return NONE
+
+
+def readable_tiers(roles: Iterable[str]) -> frozenset[str]:
+    roles = list(roles)
+    return frozenset(t for t in TIERS if may_tier(roles, READ, t))
+
+
+# The tier of every column holding personal data, by table. A column not named here is T0. The
+# encryption at rest seals exactly the T1 and T2 columns named here; the purge erases them.
+SENSITIVE_COLUMNS: dict[str, dict[str, str]] = {
+    "child": {
+        "name": T1,
+        "id_number": T1,
+        "home_address": T1,
+        "father_name": T1,
+        "father_phone": T1,
+        "father_address": T1,
+        "father_workplace": T1,
+        "father_workplace_address": T1,
+        "father_workplace_phone": T1,
+        "mother_name": T1,
+        "mother_phone": T1,
+        "mother_address": T1,
+        "mother_workplace": T1,
+        "mother_workplace_address": T1,
+        "mother_workplace_phone": T1,
+        "guardian_name": T1,
+        "guardian_occupation": T1,
+        "guardian_address": T1,
+        "guardian_phone": T1,
+        "health": T2,
+        "guardian_health": T2,
+    },
+    "child_change": {"old_value": T1, "new_value": T1},
+    "assessment": {"summary": T2, "facts": T2},
+    "screening": {"item_scores": T2, "result": T2},
+    "plan_item": {"measures": T2, "content": T2, "stage_target": T2},
+    "pairing": {"partner_name": T1},
+    "contact_entry": {"summary": T2, "follow_up": T2},
+    "review": {"summary": T2},
+    "review_effect": {"effect": T2},
+    "referral": {"summary": T2},
+    "aid": {"description": T2},
+    "case_event": {"reason": T2},
+    "extension": {"reason": T2},
+    "meeting_item": {"decision_reason": T2},
+    "document": {"content": T2},
+}
+
+
+def column_tier(table: str, column: str) -> str:
+    return SENSITIVE_COLUMNS.get(table, {}).get(column, T0)
