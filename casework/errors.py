@@ -33,7 +33,12 @@ class Conflict(CaseworkError):
 
 
 class PermissionDenied(CaseworkError):
-    """The acting staff member may not do this."""
+    """The acting staff member may not do this.
+
+    ``denial`` (casework.services.access.Denial) says what was attempted, for the access log.
+    """
+
+    denial: Any = None
 
 
 class TransitionRefused(CaseworkError):

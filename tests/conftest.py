@@ -5,11 +5,23 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+
+
+@contextmanager
+def unscoped(db: Any) -> Iterator[Any]:
+    """A read session that sees every row: for tests inspecting what the services wrote."""
+    from casework.persistence import scope
+
+    with db.read() as session:
+        scope.bind(session, scope.Scope.system())
+        yield session
+
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -146,7 +158,7 @@ class World:
         if not complete:
             del card["guardian_phone"]
         card.update(fields)
-        return children.add(self.ctx, self.admin, card, self.class_ref)
+        return children.add(self.ctx, self.leader, card, self.class_ref)
 
     def case(self, complete: bool = True) -> int:
         from casework.services import cases
@@ -156,7 +168,7 @@ class World:
     def fire(self, case_id: int, event: str, reason: str | None = None) -> Any:
         from casework.services import cases
 
-        actor = self.leader if event in {"continue", "revise", "close", "reopen"} else self.counsellor
+        actor = self.leader if event in {"continue", "revise", "reassess", "close", "reopen"} else self.counsellor
         return cases.advance(self.ctx, actor, case_id, event, reason)
 
     def plan_item(self, case_id: int, **overrides: Any) -> int:
@@ -180,7 +192,7 @@ class World:
         from casework.persistence.tables import Plan, PlanItem
         from casework.services import records
 
-        with self.ctx.db.read() as session:
+        with unscoped(self.ctx.db) as session:
             plan_id = session.scalars(select(Plan.id).where(Plan.case_id == case_id).order_by(Plan.id.desc())).first()
             items = session.scalars(select(PlanItem.id).where(PlanItem.plan_id == plan_id)).all()
         for item in items:

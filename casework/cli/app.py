@@ -94,6 +94,10 @@ class App(click.Group):
             st = ctx.find_object(State)
             lang = st.lang if st else i18n.DEFAULT
             click.echo(i18n.render(exc.msg, lang), err=True)
+            if isinstance(exc, errors.PermissionDenied) and exc.denial is not None and st is not None:
+                from casework.services import access
+
+                access.log_denial(st.ctx(), exc)
             if isinstance(exc, errors.TransitionRefused):
                 for verdict in exc.verdicts:
                     click.echo(

@@ -21,6 +21,12 @@ def _label(st: State, code: str | None) -> str:
     return st.t(STATE_LABELS.get(code, code)) if code else ""
 
 
+def _child(doc: dict[str, Any]) -> str:
+    """The child's name where the role may read it, else only the id."""
+    child = doc["child"]
+    return f"{child['name']} ({child['id']})" if child["name"] is not None else f"#{child['id']}"
+
+
 def _verdicts(verdicts: list[Any]) -> list[dict[str, Any]]:
     from casework.services.cases import verdict_data
 
@@ -29,25 +35,29 @@ def _verdicts(verdicts: list[Any]) -> list[dict[str, Any]]:
 
 @case_group.command("open")
 @click.argument("child_id", type=int, metavar="CHILD")
+@click.option(
+    "--counsellor", metavar="STAFF", help="The counsellor in charge (default: you, if a counsellor). 负责心理老师。"
+)
 @actor_option
-def case_open(child_id: int, actor: str | None) -> None:
+def case_open(child_id: int, counsellor: str | None, actor: str | None) -> None:
     """Open a case for a child. 为儿童建立个案。"""
     from casework.services import cases
 
     st = state()
-    case_id = cases.open_case(st.ctx(), actor, child_id)
+    case_id = cases.open_case(st.ctx(), actor, child_id, counsellor)
     click.echo(st.t("case {case} opened for child {child}", case=case_id, child=child_id))
 
 
 @case_group.command("show")
 @click.argument("case_id", type=int, metavar="CASE")
+@actor_option
 @json_option
-def case_show(case_id: int, as_json: bool) -> None:
+def case_show(case_id: int, actor: str | None, as_json: bool) -> None:
     """Show a case. 查看个案。"""
     from casework.services import cases
 
     st = state()
-    doc = cases.show(st.ctx(), case_id)
+    doc = cases.show(st.ctx(), actor, case_id)
     if as_json:
         echo_json(doc)
         return
@@ -55,7 +65,7 @@ def case_show(case_id: int, as_json: bool) -> None:
         [st.t("field"), st.t("value")],
         [
             (st.t("case"), doc["id"]),
-            (st.t("child"), f"{doc['child']['name']} ({doc['child']['id']})"),
+            (st.t("child"), _child(doc)),
             (st.t("stage"), _label(st, doc["state"])),
             (st.t("version"), doc["version"]),
             (st.t("in stage since"), doc["state_since"][:19]),
@@ -72,13 +82,14 @@ def case_show(case_id: int, as_json: bool) -> None:
     metavar="STATE",
     help="identified, assessed, individual_plan, mentored, reviewed, closed",
 )
+@actor_option
 @json_option
-def case_list(state_filter: str | None, as_json: bool) -> None:
-    """List cases. 个案列表。"""
+def case_list(state_filter: str | None, actor: str | None, as_json: bool) -> None:
+    """List the cases in your record scope. 个案列表。"""
     from casework.services import cases
 
     st = state()
-    rows = cases.list_cases(st.ctx(), state_filter)
+    rows = cases.list_cases(st.ctx(), actor, state_filter)
     if as_json:
         echo_json(rows)
         return
@@ -87,7 +98,7 @@ def case_list(state_filter: str | None, as_json: bool) -> None:
         [
             (
                 r["id"],
-                r["child"]["name"],
+                _child(r),
                 _label(st, r["state"]),
                 r["version"],
                 r["state_since"][:10],
@@ -143,7 +154,7 @@ def case_advance(
 @case_group.command("why")
 @click.argument("case_id", type=int, metavar="CASE")
 @click.argument("event")
-@click.option("--as", "actor", envvar="CASEWORK_ACTOR", metavar="STAFF", help="Judge as this staff member.")
+@actor_option
 @json_option
 def case_why(case_id: int, event: str, actor: str | None, as_json: bool) -> None:
     """Explain whether an event may fire now, rule by rule. 解释能否推进。"""
@@ -178,13 +189,14 @@ def case_why(case_id: int, event: str, actor: str | None, as_json: bool) -> None
 
 @case_group.command("history")
 @click.argument("case_id", type=int, metavar="CASE")
+@actor_option
 @json_option
-def case_history(case_id: int, as_json: bool) -> None:
+def case_history(case_id: int, actor: str | None, as_json: bool) -> None:
     """Everything that happened to a case. 个案历史。"""
     from casework.services import cases
 
     st = state()
-    rows = cases.history(st.ctx(), case_id)
+    rows = cases.history(st.ctx(), actor, case_id)
     if as_json:
         echo_json(rows)
         return

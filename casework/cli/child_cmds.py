@@ -59,20 +59,22 @@ def child_edit(child_id: int, class_ref: str | None, sets: tuple[str, ...], acto
 
 @child_group.command("show")
 @click.argument("child_id", type=int, metavar="CHILD")
+@actor_option
 @json_option
-def child_show(child_id: int, as_json: bool) -> None:
+def child_show(child_id: int, actor: str | None, as_json: bool) -> None:
     """Show a child's file, cases and card history. 查看档案。"""
     from casework.domain.child import field_label
     from casework.services import children
 
     st = state()
-    doc = children.show(st.ctx(), child_id)
+    doc = children.show(st.ctx(), actor, child_id)
     if as_json:
         echo_json(doc)
         return
     cls = doc["class"]
     rows = [(st.t("class"), f"{cls['grade']}/{cls['name']}" if cls else None)]
-    rows += [(st.t(field_label(k)), v) for k, v in doc["fields"].items()]
+    hidden = st.t("(not for your role)")
+    rows += [(st.t(field_label(k)), hidden if k in doc["hidden"] else v) for k, v in doc["fields"].items()]
     table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc["id"]))
     if doc["cases"]:
         click.echo(st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"]))
@@ -94,13 +96,14 @@ def child_show(child_id: int, as_json: bool) -> None:
 
 
 @child_group.command("list")
+@actor_option
 @json_option
-def child_list(as_json: bool) -> None:
-    """List children. 儿童列表。"""
+def child_list(actor: str | None, as_json: bool) -> None:
+    """List the children in your record scope. 儿童列表。"""
     from casework.services import children
 
     st = state()
-    rows = children.list_children(st.ctx())
+    rows = children.list_children(st.ctx(), actor)
     if as_json:
         echo_json(rows)
         return

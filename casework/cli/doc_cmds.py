@@ -81,8 +81,9 @@ def doc_render(
 
 @doc_group.command("list")
 @click.argument("case_id", type=int, metavar="CASE")
+@actor_option
 @json_option
-def doc_list(case_id: int, as_json: bool) -> None:
+def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
     """A case's documents and failed renderings. 个案文书登记。
 
     Each has its template and case versions, format, status and SHA-256 (all of them with --json).
@@ -90,7 +91,7 @@ def doc_list(case_id: int, as_json: bool) -> None:
     from casework.services import documents
 
     st = state()
-    rows = documents.list_documents(st.ctx(), case_id)
+    rows = documents.list_documents(st.ctx(), actor, case_id)
     if as_json:
         echo_json(rows)
         return
@@ -158,12 +159,13 @@ def doc_batch(
 @doc_group.command("get")
 @click.argument("document_id", type=int, metavar="DOCUMENT")
 @click.option("--out", type=click.Path(path_type=Path), help="File or folder (default: the registered name).")
-def doc_get(document_id: int, out: Path | None) -> None:
+@actor_option
+def doc_get(document_id: int, out: Path | None, actor: str | None) -> None:
     """Write a registered document's stored bytes (checked against its hash). 取出文书。"""
     from casework.services import documents
 
     st = state()
-    name, data = documents.document_bytes(st.ctx(), document_id)
+    name, data = documents.document_bytes(st.ctx(), actor, document_id)
     click.echo(_write(st, out, name, data, False))
 
 

@@ -27,13 +27,16 @@ def _reasons(st: State, reasons: list[Any]) -> str:
 @click.option("--school", metavar="NAME")
 @click.option("--class", "class_ref", metavar="CLASS")
 @click.option("--responsible", metavar="STAFF")
+@actor_option
 @json_option
-def review_stalled(school: str | None, class_ref: str | None, responsible: str | None, as_json: bool) -> None:
-    """Stalled cases, most urgent first, with every reason. 停滞个案。"""
+def review_stalled(
+    school: str | None, class_ref: str | None, responsible: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Stalled cases in your record scope, most urgent first, with every reason. 停滞个案。"""
     from casework.services import review
 
     st = state()
-    found = review.stalled(st.ctx(), school, class_ref, responsible)
+    found = review.stalled(st.ctx(), actor, school, class_ref, responsible)
     if as_json:
         echo_json([c.as_data() for c in found])
         return
@@ -77,13 +80,14 @@ def review_sweep(as_json: bool) -> None:
 
 @review_group.command("load")
 @click.option("--school", metavar="NAME")
+@actor_option
 @json_option
-def review_load(school: str | None, as_json: bool) -> None:
+def review_load(school: str | None, actor: str | None, as_json: bool) -> None:
     """Mentors over their limit; key children without a caring parent. 帮扶负担。"""
     from casework.services import review
 
     st = state()
-    doc = review.mentor_load(st.ctx(), school)
+    doc = review.mentor_load(st.ctx(), actor, school)
     if as_json:
         echo_json(doc)
         return
@@ -118,20 +122,21 @@ def meeting_new(
 
     st = state()
     meeting_id = review.new_meeting(st.ctx(), actor, list(members), date_or_none(day, "--date"), title, school)
-    items = len(review.show_meeting(st.ctx(), meeting_id)["items"])
+    items = len(review.show_meeting(st.ctx(), actor, meeting_id)["items"])
     click.echo(st.t("meeting {id} opened with {n} case(s) on the agenda", id=meeting_id, n=items))
 
 
 @meeting_group.command("show")
 @click.argument("meeting_id", type=int, metavar="MEETING")
+@actor_option
 @json_option
-def meeting_show(meeting_id: int, as_json: bool) -> None:
+def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
     """The agenda and the decisions taken. 会议议程与决定。"""
     from casework.domain.vocab import DECISION_LABELS, stall_reason_label
     from casework.services import review
 
     st = state()
-    doc = review.show_meeting(st.ctx(), meeting_id)
+    doc = review.show_meeting(st.ctx(), actor, meeting_id)
     if as_json:
         echo_json(doc)
         return
@@ -191,13 +196,14 @@ def meeting_decide(
 @click.option("--agenda", is_flag=True, help="The agenda instead of the minutes. 会议议程。")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "docx", "pdf"]), default="html", show_default=True)
 @click.option("--out", "path", type=click.Path(dir_okay=False), required=True)
-def meeting_minutes(meeting_id: int, agenda: bool, fmt: str, path: str) -> None:
+@actor_option
+def meeting_minutes(meeting_id: int, agenda: bool, fmt: str, path: str, actor: str | None) -> None:
     """Render the meeting's minutes (or agenda) as a document. 会议纪要。"""
     from casework.services import review
     from casework.services.files import write_bytes
 
     st = state()
-    write_bytes(path, review.minutes(st.ctx(), meeting_id, fmt, st.lang, agenda))
+    write_bytes(path, review.minutes(st.ctx(), actor, meeting_id, fmt, st.lang, agenda))
     click.echo(st.t("report written to {path}", path=path))
 
 
@@ -211,15 +217,18 @@ def report_group() -> None:
 @click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx"]), default="text", show_default=True)
 @click.option("--out", "path", type=click.Path(dir_okay=False), help="File for html or xlsx.")
+@actor_option
 @json_option
-def report_indicators(school: str | None, month: str | None, fmt: str, path: str | None, as_json: bool) -> None:
+def report_indicators(
+    school: str | None, month: str | None, fmt: str, path: str | None, actor: str | None, as_json: bool
+) -> None:
     """File, enrolment, retention, aid, talk, mentor and feedback rates. 工作指标。"""
     from casework.services import indicators
 
     st = state()
     if fmt != "text" and not path:
         raise click.UsageError("--format html or xlsx needs --out PATH")
-    report = indicators.compute(st.ctx(), school, month, trends=fmt == "html")
+    report = indicators.compute(st.ctx(), actor, school, month, trends=fmt == "html")
     if as_json:
         echo_json(report.as_data())
     elif fmt == "text":

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.cli.app import State, json_option, state
+from casework.cli.app import State, actor_option, json_option, state
 from casework.cli.output import echo_json, table
 
 
@@ -35,13 +35,14 @@ def rules_list(as_json: bool) -> None:
 
 @rules_group.command("explain")
 @click.argument("case_id", type=int, metavar="CASE")
+@actor_option
 @json_option
-def rules_explain(case_id: int, as_json: bool) -> None:
+def rules_explain(case_id: int, actor: str | None, as_json: bool) -> None:
     """Categories, duties with due dates, and what blocks each event. 解释个案规则。"""
     from casework.services import rules_info
 
     st = state()
-    doc = rules_info.explain(st.ctx(), case_id)
+    doc = rules_info.explain(st.ctx(), actor, case_id)
     if as_json:
         echo_json(doc)
         return
@@ -79,13 +80,14 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
 
 @click.command("evaluate")
 @click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
+@actor_option
 @json_option
-def evaluate_cmd(school_year: int, as_json: bool) -> None:
+def evaluate_cmd(school_year: int, actor: str | None, as_json: bool) -> None:
     """Score mentors and class teachers, and the pupils' awards. 考核及奖励。"""
     from casework.services import rules_info
 
     st = state()
-    doc = rules_info.evaluation(st.ctx(), school_year)
+    doc = rules_info.evaluation(st.ctx(), actor, school_year)
     if as_json:
         echo_json(doc)
         return

@@ -40,6 +40,7 @@ KEYS_MANAGE = "keys.manage"
 PRIVACY_PURGE = "privacy.purge"
 PRIVACY_REPORT = "privacy.report"
 CONSENT_RECORD = "consent.record"
+CASE_OPEN = "case.open"  # open a case for any child of the school, in scope or not yet
 
 CAPABILITIES: tuple[str, ...] = (
     STAFF_MANAGE,
@@ -55,6 +56,7 @@ CAPABILITIES: tuple[str, ...] = (
     PRIVACY_PURGE,
     PRIVACY_REPORT,
     CONSENT_RECORD,
+    CASE_OPEN,
 )
 
 STAGE_EVENTS = ("assess", "plan", "mentor", "review")
@@ -100,6 +102,7 @@ _LEADERSHIP = Policy(
             AUDIT_READ,
             PRIVACY_REPORT,
             CONSENT_RECORD,
+            CASE_OPEN,
         }
     ),
 )
@@ -119,7 +122,7 @@ POLICY: dict[str, Policy] = {
         read=frozenset({T0, T1, T2}),
         write=frozenset({T0, T1, T2}),
         events=_events(STAGE_EVENTS) | _COUNSELLOR_CLOSE,
-        capabilities=frozenset({CONSENT_RECORD}),
+        capabilities=frozenset({CONSENT_RECORD, CASE_OPEN}),
     ),
     "class_teacher": Policy(
         scope=ASSIGNED,

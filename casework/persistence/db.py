@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import InvalidInput
+from casework.persistence import scope
 from casework.persistence.store import Store
 
 READ_ONLY = "casework_read_only"
@@ -74,6 +75,8 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        scope.install(self._write)
+        scope.install(self._read)
 
     @property
     def is_sqlite(self) -> bool:

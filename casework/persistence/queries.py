@@ -315,3 +315,20 @@ def classes(session: Session, school_id: int) -> dict[int, tuple[int, str]]:
         select(SchoolClass.id, SchoolClass.grade, SchoolClass.name).where(SchoolClass.school_id == school_id)
     )
     return {cid: (grade, name) for cid, grade, name in rows}
+
+
+def child_with(session: Session, school_id: int, field: str, value: Any, other_than: int | None) -> int | None:
+    """The child of the school whose card holds ``value`` in ``field``, whatever the record scope.
+
+    A Core statement on the table, which the scope does not narrow: a duplicate ID number is a
+    duplicate even on a card the actor may not read, and only the clashing id is revealed.
+    """
+    table = Child.__table__
+    column = table.c[field]
+    return (
+        session.connection()
+        .execute(
+            select(table.c.id).where(table.c.school_id == school_id, column == value, table.c.id != (other_than or -1))
+        )
+        .scalar()
+    )

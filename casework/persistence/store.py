@@ -157,6 +157,29 @@ class Store:
             )
         ]
 
+    def case_assigned(self, case_id: int, staff_id: int, today: date) -> bool:
+        """Whether the case is in an ASSIGNED scope of the staff member (casework.persistence.scope)."""
+        day = self.d_in(today)
+        row = self.one(
+            "SELECT 1 FROM case_file c WHERE c.id = ? AND (c.counsellor_id = ? "
+            "OR c.class_id IN (SELECT m.class_id FROM membership m WHERE m.staff_id = ? AND m.school_id = c.school_id "
+            "AND m.class_id IS NOT NULL AND m.started_on <= ? AND (m.ended_on IS NULL OR m.ended_on >= ?)) "
+            "OR EXISTS (SELECT 1 FROM pairing p WHERE p.case_id = c.id AND p.staff_id = ? AND p.from_on <= ? "
+            "AND (p.to_on IS NULL OR p.to_on >= ?)) "
+            "OR EXISTS (SELECT 1 FROM plan_item i JOIN plan p ON p.id = i.plan_id WHERE p.case_id = c.id "
+            "AND i.responsible_id = ?))",
+            case_id,
+            staff_id,
+            staff_id,
+            day,
+            day,
+            staff_id,
+            day,
+            day,
+            staff_id,
+        )
+        return row is not None
+
     # -- the case and what rules know about it ---------------------------------------------------
 
     def case_row(self, case_id: int) -> CaseRow | None:

@@ -152,6 +152,8 @@ class Case(Base):
     definition_version: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # The counsellor in charge: the case is in their record scope (casework.persistence.scope).
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     state_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     risk_level: Mapped[str | None] = mapped_column(String(20))
     stage_due_on: Mapped[date | None] = mapped_column(Date)

@@ -5,23 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import audit, i18n, states
-from casework.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionRefused
+from casework.domain import access as policy
+from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from casework.persistence.store import CaseRow, Store
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Child, Staff
 from casework.rules import Obligation, Verdict, evaluate, refusals
 from casework.rules.engine import ModuleFailed
+from casework.services import access, trail
 from casework.services import facts as case_facts
-from casework.services import trail
-from casework.services.actors import acting, pick_staff, require_actor, require_member
-from casework.services.children import get_child
+from casework.services.actors import acting, pick_staff
 from casework.services.context import Context
+from casework.text import N_
 
 
 def verdict_data(v: Verdict) -> dict[str, Any]:
@@ -49,12 +50,14 @@ def get_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
+def open_case(ctx: Context, actor: str | None, child_id: int, counsellor: str | None = None) -> int:
+    """Open a case for a child; its counsellor is ``counsellor``, else the opener if a counsellor."""
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        child = get_child(session, child_id)
-        require_member(session, who, child.school_id, now.date())
+        who = access.enter(session, actor, now.date())
+        child = access.child_to_open(session, who, child_id)
+        access.require_tier(who, child.school_id, policy.WRITE, policy.T0)
+        in_charge = _counsellor(session, who, child.school_id, counsellor)
         already = session.scalars(select(Case.id).where(Case.child_id == child.id, Case.state != states.CLOSED)).first()
         if already is not None:
             raise Conflict("child {child} already has an open case ({case})", child=child.id, case=already)
@@ -66,7 +69,8 @@ def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
             version=0,
             definition_version=states.CURRENT.version,
             opened_at=now,
-            opened_by=who.id,
+            opened_by=who.staff_id,
+            counsellor_id=in_charge,
             state_since=now,
         )
         session.add(case)
@@ -78,18 +82,29 @@ def open_case(ctx: Context, actor: str | None, child_id: int) -> int:
             session,
             school_id=case.school_id,
             at=now,
-            actor_id=who.id,
+            actor_id=who.staff_id,
             action="case.opened",
             object_type="case",
             object_id=case.id,
             case_id=case.id,
             to_state=case.state,
-            data={"child_id": child.id, "definition_version": case.definition_version},
+            data={"child_id": child.id, "definition_version": case.definition_version, "counsellor_id": in_charge},
         )
         return case.id
 
 
-def _summary(case: Case, child_name: str) -> dict[str, Any]:
+def _counsellor(session: Session, who: access.Principal, school_id: int, ref: str | None) -> int | None:
+    if ref is None:
+        return who.staff_id if "counsellor" in who.roles_at(school_id) else None
+    staff = access.resolve_staff(session, ref)
+    if "counsellor" not in access.principal_of(session, staff, who.today).roles_at(school_id):
+        raise InvalidInput(
+            "--counsellor: {name} (staff {id}) is not a counsellor at this school", name=staff.name, id=staff.id
+        )
+    return staff.id
+
+
+def _summary(case: Case, child_name: str | None) -> dict[str, Any]:
     definition = states.definition(case.definition_version)
     return {
         "id": case.id,
@@ -97,6 +112,7 @@ def _summary(case: Case, child_name: str) -> dict[str, Any]:
         "state": case.state,
         "version": case.version,
         "child": {"id": case.child_id, "name": child_name},
+        "counsellor_id": case.counsellor_id,
         "definition_version": case.definition_version,
         "opened_at": _iso(case.opened_at),
         "state_since": _iso(case.state_since),
@@ -104,14 +120,25 @@ def _summary(case: Case, child_name: str) -> dict[str, Any]:
     }
 
 
-def show(ctx: Context, case_id: int) -> dict[str, Any]:
+def show(ctx: Context, actor: str | None, case_id: int) -> dict[str, Any]:
+    """A case's state and events; the child's name only for a role that reads contact data."""
     with ctx.db.read() as session:
-        case = get_case(session, case_id)
-        child = get_child(session, case.child_id)
-        return _summary(case, child.name)
+        who = access.enter(session, actor, ctx.now().date())
+        case = access.case_in_scope(session, who, case_id)
+        reads = access.Reads(who)
+        name = None
+        if who.may_read(case.school_id, policy.T1):
+            name = session.scalar(select(Child.name).where(Child.id == case.child_id))
+            reads.add(case.school_id, [case.child_id], policy.T1)
+        summary = _summary(case, name)
+    access.log_reads(ctx, reads, "case.show")
+    return summary
 
 
-def list_cases(ctx: Context, state: str | None = None, school_id: int | None = None) -> list[dict[str, Any]]:
+def list_cases(
+    ctx: Context, actor: str | None, state: str | None = None, school_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The cases in the actor's record scope; names only where the role reads contact data."""
     if state is not None and state not in states.STATES:
         raise InvalidInput(
             "--state: '{state}' is not one of {states}",
@@ -119,12 +146,21 @@ def list_cases(ctx: Context, state: str | None = None, school_id: int | None = N
             states=", ".join(states.STATES),
         )
     with ctx.db.read() as session:
+        who = access.enter(session, actor, ctx.now().date())
         query = select(Case, Child.name).join(Child, Child.id == Case.child_id).order_by(Case.id)
         if state is not None:
             query = query.where(Case.state == state)
         if school_id is not None:
             query = query.where(Case.school_id == school_id)
-        return [_summary(case, name) for case, name in session.execute(query)]
+        reads = access.Reads(who)
+        found = []
+        for case, name in session.execute(query):
+            named = who.may_read(case.school_id, policy.T1)
+            if named:
+                reads.add(case.school_id, [case.child_id], policy.T1)
+            found.append(_summary(case, name if named else None))
+    access.log_reads(ctx, reads, "case.list")
+    return found
 
 
 def _check_event(definition_version: str, event: str) -> states.Definition:
@@ -227,14 +263,8 @@ def advance(
         if case is None:
             raise NotFound("no case with id {id}", id=case_id)
         roles = store.roles(actor_id, case.school_id, today)
-        if not roles:
-            raise PermissionDenied(
-                "{name} (staff {id}) has no role at school {school}",
-                name=actor_name,
-                id=actor_id,
-                school=case.school_id,
-            )
         definition = _check_event(case.definition_version, event)
+        _may_move(store, case, event, actor_id, actor_name, roles, today)
         if expected_version is not None and case.version != expected_version:
             raise Conflict(
                 "case {case} changed meanwhile: version {expected} expected, {actual} found (now {state})",
@@ -314,6 +344,35 @@ def advance(
     return done
 
 
+def _may_move(store: Store, case: CaseRow, event: str, actor_id: int, name: str, roles: list[str], today: date) -> None:
+    """The policy table on the hot path: the case in the actor's scope, the event theirs to fire."""
+    scope = policy.widest_scope(roles)
+    if scope == policy.NONE or (scope == policy.ASSIGNED and not store.case_assigned(case.id, actor_id, today)):
+        raise access.denied(
+            case.school_id,
+            actor_id,
+            roles,
+            f"case:{case.id}",
+            N_("case {row} is outside the record scope of {name} (staff {id})"),
+            row=case.id,
+            name=name,
+            id=actor_id,
+        )
+    if not policy.may_fire(roles, event, case.state):
+        raise access.denied(
+            case.school_id,
+            actor_id,
+            roles,
+            f"event:{event}",
+            N_("{name} (staff {id}, {roles}) may not fire '{event}' from {state}"),
+            name=name,
+            id=actor_id,
+            roles=", ".join(sorted(roles)),
+            event=event,
+            state=case.state,
+        )
+
+
 @dataclass(frozen=True)
 class Why:
     case_id: int
@@ -325,18 +384,14 @@ class Why:
     verdicts: list[Verdict]
 
 
-def why(ctx: Context, case_id: int, event: str, actor: str | None = None) -> Why:
-    """What the rules would say now about ``event``, without moving or recording anything.
-
-    With ``actor``, rules that depend on who acts (a leader's decision) judge that person.
-    """
+def why(ctx: Context, case_id: int, event: str, actor: str | None) -> Why:
+    """What the rules would say now about ``event`` if ``actor`` fired it, without moving or recording anything."""
     moment = ctx.now()
     with ctx.db.read() as session:
-        case = get_case(session, case_id)
+        who = access.enter(session, actor, moment.date())
+        case = access.case_in_scope(session, who, case_id)
         definition = _check_event(case.definition_version, event)
-        roles: frozenset[str] = frozenset()
-        if actor is not None:
-            roles = frozenset(require_member(session, require_actor(session, actor), case.school_id, moment.date()))
+        roles = access.require_school(who, case.school_id)
         facts = case_facts.load(
             Store.of(session), case, moment.date(), ctx.rule_set, reason_given=True, actor_roles=roles
         )
@@ -346,13 +401,22 @@ def why(ctx: Context, case_id: int, event: str, actor: str | None = None) -> Why
         return Why(case.id, event, case.state, case.version, allowed, dest, verdicts)
 
 
-def history(ctx: Context, case_id: int) -> list[dict[str, Any]]:
-    """Everything that happened to the case, from its audit events, oldest first."""
+def history(ctx: Context, actor: str | None, case_id: int) -> list[dict[str, Any]]:
+    """Everything that happened to the case, from its audit events, oldest first.
+
+    The reasons given for moves are counselling content: shown only to roles that read it.
+    """
     with ctx.db.read() as session:
-        case = get_case(session, case_id)
-        reasons = dict(
-            session.execute(select(CaseEvent.version, CaseEvent.reason).where(CaseEvent.case_id == case.id)).all()
-        )
+        who = access.enter(session, actor, ctx.now().date())
+        case = access.case_in_scope(session, who, case_id)
+        reads = access.Reads(who)
+        reasons: dict[int, str | None] = {}
+        if who.may_read(case.school_id, policy.T2):
+            reasons = dict(
+                session.execute(select(CaseEvent.version, CaseEvent.reason).where(CaseEvent.case_id == case.id)).all()
+            )
+            if any(reasons.values()):
+                reads.add(case.school_id, [case.child_id], policy.T2)
         rows = session.execute(
             select(AuditEvent, Staff.name)
             .outerjoin(Staff, Staff.id == AuditEvent.actor_id)
@@ -379,4 +443,5 @@ def history(ctx: Context, case_id: int) -> list[dict[str, Any]]:
             if "fields" in data:
                 entry["fields"] = data["fields"]
             entries.append(entry)
-        return entries
+    access.log_reads(ctx, reads, "case.history")
+    return entries

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.domain import access as policy
 from casework.domain.child import CHILD_FIELDS, as_text, field_label, parse_fields
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import queries
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass, Staff
-from casework.services import trail
-from casework.services.actors import home_school, require_actor, require_member
+from casework.services import access, trail
+from casework.services.actors import home_school
 from casework.services.context import Context
 from casework.services.setup import resolve_class
 from casework.text import Msg
@@ -24,10 +25,8 @@ def _check_unique(session: Session, school_id: int, values: Mapping[str, Any], c
         value = values.get(field)
         if not value:
             continue
-        column = getattr(Child, field)
-        clash = session.scalars(
-            select(Child.id).where(Child.school_id == school_id, column == value, Child.id != (child_id or -1))
-        ).first()
+        # Beyond the actor's scope too: a duplicate is a duplicate even on a card they cannot read.
+        clash = queries.child_with(session, school_id, field, value, child_id)
         if clash is not None:
             raise Conflict("{field} is already on the card of child {id}", field=Msg(field_label(field)), id=clash)
 
@@ -44,24 +43,33 @@ def add(
         raise InvalidInput("name is required")
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        school_id = home_school(session, who, now.date(), school)
+        who = access.enter(session, actor, now.date())
+        staff = session.get(Staff, who.staff_id)
+        assert staff is not None
+        school_id = home_school(session, staff, now.date(), school)
+        access.require_tier(who, school_id, policy.WRITE, _tier_of(values))
         class_id = resolve_class(session, school_id, class_ref).id if class_ref else None
         _check_unique(session, school_id, values, None)
-        child = Child(school_id=school_id, class_id=class_id, created_at=now, created_by=who.id, **values)
+        child = Child(school_id=school_id, class_id=class_id, created_at=now, created_by=who.staff_id, **values)
         session.add(child)
         session.flush()
         trail.append(
             session,
             school_id=school_id,
             at=now,
-            actor_id=who.id,
+            actor_id=who.staff_id,
             action="child.added",
             object_type="child",
             object_id=child.id,
             data={"fields": sorted(k for k, v in values.items() if v is not None) + (["class"] if class_id else [])},
         )
         return child.id
+
+
+def _tier_of(values: Mapping[str, Any]) -> str:
+    """The highest tier among the fields given: writing a health note needs T2."""
+    tiers = {policy.column_tier("child", name) for name in values}
+    return policy.T2 if policy.T2 in tiers else policy.T1
 
 
 def get_child(session: Session, child_id: int) -> Child:
@@ -84,9 +92,9 @@ def edit(
         raise InvalidInput("nothing to change: give --set FIELD=VALUE or --class")
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        child = get_child(session, child_id)
-        require_member(session, who, child.school_id, now.date())
+        who = access.enter(session, actor, now.date())
+        child = access.child_in_scope(session, who, child_id)
+        access.require_tier(who, child.school_id, policy.WRITE, _tier_of(values))
         _check_unique(session, child.school_id, values, child.id)
         if class_ref is not None:
             values["class_id"] = resolve_class(session, child.school_id, class_ref).id
@@ -103,7 +111,7 @@ def edit(
                     old_value=as_text(old),
                     new_value=as_text(new),
                     changed_at=now,
-                    changed_by=who.id,
+                    changed_by=who.staff_id,
                 )
             )
             setattr(child, field, new)
@@ -116,7 +124,7 @@ def edit(
                 session,
                 school_id=child.school_id,
                 at=now,
-                actor_id=who.id,
+                actor_id=who.staff_id,
                 action="child.changed",
                 object_type="child",
                 object_id=child.id,
@@ -125,9 +133,16 @@ def edit(
         return changed
 
 
-def show(ctx: Context, child_id: int) -> dict[str, Any]:
+def show(ctx: Context, actor: str | None, child_id: int) -> dict[str, Any]:
+    """A child's card and its history, each field only if the actor's role reads its tier."""
     with ctx.db.read() as session:
-        child = get_child(session, child_id)
+        who = access.enter(session, actor, ctx.now().date())
+        child = access.child_in_scope(session, who, child_id)
+        school_id = child.school_id
+
+        def visible(field: str) -> bool:
+            return field == "class_id" or who.may_read(school_id, policy.column_tier("child", field))
+
         cls = session.get(SchoolClass, child.class_id) if child.class_id else None
         cases = session.scalars(select(Case).where(Case.child_id == child.id).order_by(Case.id)).all()
         history = session.execute(
@@ -136,33 +151,50 @@ def show(ctx: Context, child_id: int) -> dict[str, Any]:
             .where(ChildChange.child_id == child.id)
             .order_by(ChildChange.id)
         ).all()
-        return {
+        fields = {f.name: as_text(getattr(child, f.name)) if visible(f.name) else None for f in CHILD_FIELDS}
+        reads = access.Reads(who)
+        shown = {policy.column_tier("child", f) for f, v in fields.items() if v is not None}
+        shown |= {policy.column_tier("child", c.field) for c, _ in history if visible(c.field)}
+        reads.add(school_id, [child.id], *shown)
+        doc = {
             "id": child.id,
-            "school_id": child.school_id,
+            "school_id": school_id,
             "class": {"id": cls.id, "grade": cls.grade, "name": cls.name} if cls else None,
-            "fields": {f.name: as_text(getattr(child, f.name)) for f in CHILD_FIELDS},
+            "fields": fields,
+            "hidden": sorted(f.name for f in CHILD_FIELDS if not visible(f.name)),
             "cases": [{"id": c.id, "state": c.state, "version": c.version} for c in cases],
             "history": [
                 {
                     "field": change.field,
-                    "old": change.old_value,
-                    "new": change.new_value,
+                    "old": change.old_value if visible(change.field) else None,
+                    "new": change.new_value if visible(change.field) else None,
                     "changed_at": change.changed_at.isoformat(),
                     "changed_by": {"id": change.changed_by, "name": name},
                 }
                 for change, name in history
             ],
         }
+    access.log_reads(ctx, reads, "child.show")
+    return doc
 
 
-def list_children(ctx: Context) -> list[dict[str, Any]]:
+def list_children(ctx: Context, actor: str | None) -> list[dict[str, Any]]:
+    """The children in the actor's record scope; names only for roles that read contact data."""
     with ctx.db.read() as session:
+        who = access.enter(session, actor, ctx.now().date())
         rows = session.execute(
             select(Child.id, Child.name, Child.school_id, SchoolClass.grade, SchoolClass.name)
             .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
             .order_by(Child.id)
-        )
-        return [
-            {"id": i, "name": n, "school_id": s, "class": f"{g}/{c}" if g is not None else None}
-            for i, n, s, g, c in rows
-        ]
+        ).all()
+        reads = access.Reads(who)
+        found = []
+        for i, n, s, g, c in rows:
+            named = who.may_read(s, policy.T1)
+            if named:
+                reads.add(s, [i], policy.T1)
+            found.append(
+                {"id": i, "name": n if named else None, "school_id": s, "class": f"{g}/{c}" if g is not None else None}
+            )
+    access.log_reads(ctx, reads, "child.list")
+    return found

@@ -106,7 +106,8 @@ def _build(
         ref: setup.add_staff(ctx, admin, f.name(), ["class_teacher", "subject_teacher"], ref) for ref in class_refs
     }
     mentors = [setup.add_staff(ctx, admin, f.name(), ["mentor"]) for _ in range(8)]
-    subject_teachers = [setup.add_staff(ctx, admin, f.name(), ["subject_teacher"]) for _ in range(3)]
+    for _ in range(3):
+        setup.add_staff(ctx, admin, f.name(), ["subject_teacher"])
     caring_parents = [setup.add_staff(ctx, admin, f.name(), ["caring_parent"]) for _ in range(4)]
     counsellor = str(staff["counsellor"])
     leader = str(staff["leader"])
@@ -238,7 +239,7 @@ def _build(
             )
         ]
         # What the rule modules require for this child's categories (as `rules explain` lists them).
-        for need in rules_info.explain(ctx, case_id)["plan_requirements"]:
+        for need in rules_info.explain(ctx, counsellor, case_id)["plan_requirements"]:
             if need["item_kind"] is None or need["satisfied"]:
                 continue
             items.append(
@@ -267,7 +268,7 @@ def _build(
             counsellor,
             case_id,
             kind="mentor",
-            staff=str(rng.choice(mentors)),
+            staff=(mentor := str(rng.choice(mentors))),
             partner_name=None,
             from_on=None,
             to_on=None,
@@ -316,7 +317,7 @@ def _build(
         )
         records.contact(
             ctx,
-            str(rng.choice(subject_teachers)),
+            mentor,  # the paired mentor visits: the case is in their record scope
             case_id,
             kind="home_visit",
             occurred_on=None,
@@ -346,9 +347,9 @@ def _build(
 
     # The leadership group's daily sweep finds what has stalled meanwhile.
     review.sweep(ctx)
-    stalled = len(review.stalled(ctx))
+    stalled = len(review.stalled(ctx, leader))
     result = trail.verify(ctx)
-    counts = Counter(c["state"] for c in cases.list_cases(ctx))
+    counts = Counter(c["state"] for c in cases.list_cases(ctx, leader))
     return DemoReport(
         path=path,
         school=SCHOOL,

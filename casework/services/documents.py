@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from casework import i18n, states
 from casework.documents import contexts as c
 from casework.documents.catalog import EDUCATION_PLAN_CATEGORIES, EXTENSIONS, FORMATS, STAGE_TEMPLATES, TEMPLATES
+from casework.domain import access as policy
 from casework.domain import sdq
 from casework.domain.vocab import (
     CONTACT_KINDS,
@@ -54,8 +55,7 @@ from casework.persistence.tables import (
     Screening,
     Staff,
 )
-from casework.services import trail
-from casework.services.actors import require_actor, require_member
+from casework.services import access, trail
 from casework.services.context import Context
 from casework.text import N_
 
@@ -743,15 +743,27 @@ def render_case(
     language = i18n.normalise(lang) if lang else ctx.lang
     today = ctx.now().date()
     with ctx.db.read() as session:
-        who = require_actor(session, actor)
-        case = _case(session, case_id)
-        require_member(session, who, case.school_id, today)
+        who = access.enter(session, actor, today)
+        case = access.case_in_scope(session, who, case_id)
+        access.require_tier(who, case.school_id, policy.READ, policy.T2)
         chosen = stage or (TEMPLATES[template].stage if template else None) or case.state
         jobs = _jobs(session, case, language, redact, chosen, [template] if template else None, month, today)
-        actor_id = who.id
+        reads = _reads(who, [case], redact)
     made = _render(ctx, jobs, fmt, language, None)
     with ctx.db.write() as session:
-        return _register(session, jobs, made, actor_id, ctx.now(), auto=False)
+        access.bind(session, who)
+        registered = _register(session, jobs, made, who.staff_id, ctx.now(), auto=False)
+    access.log_reads(ctx, reads, "document.render")
+    return registered
+
+
+def _reads(who: access.Principal, cases: Sequence[Case], redact: bool) -> access.Reads:
+    """A rendered document shows counselling content, and contact data unless redacted."""
+    reads = access.Reads(who)
+    tiers = (policy.T2,) if redact else (policy.T1, policy.T2)
+    for case in cases:
+        reads.add(case.school_id, [case.child_id], *tiers)
+    return reads
 
 
 def render_many(
@@ -780,25 +792,33 @@ def render_many(
     stage = TEMPLATES[template].stage
     assert stage is not None
     with ctx.db.read() as session:
-        who = require_actor(session, actor)
-        actor_id = who.id
+        who = access.enter(session, actor, today)
         query = select(Case.id).order_by(Case.id)
         if case_ids is not None:
             query = query.where(Case.id.in_(list(case_ids)))
         else:
             query = query.where(Case.state == (state or stage))
         ids = list(session.scalars(query))
+    if case_ids is not None:
+        for missing in sorted(set(case_ids) - set(ids)):
+            with ctx.db.read() as session:
+                access.bind(session, who)
+                access.case_in_scope(session, who, missing)  # outside the scope: denied; else: no such case
     total, done, out = len(ids), 0, []
     for start in range(0, total, batch_size):
         with ctx.db.read() as session:
-            jobs = []
+            access.bind(session, who)
+            jobs, batch = [], []
             for case_id in ids[start : start + batch_size]:
                 case = _case(session, case_id)
-                require_member(session, who, case.school_id, today)
+                access.require_tier(who, case.school_id, policy.READ, policy.T2)
+                batch.append(case)
                 jobs.extend(_jobs(session, case, language, redact, stage, [template], month, today))
         made = _render(ctx, jobs, fmt, language, _offset(progress, done, total))
         with ctx.db.write() as session:
-            out.extend(_register(session, jobs, made, actor_id, ctx.now(), auto=False))
+            access.bind(session, who)
+            out.extend(_register(session, jobs, made, who.staff_id, ctx.now(), auto=False))
+        access.log_reads(ctx, _reads(who, batch, redact), "document.batch")
         done += len(jobs)
     return out
 
@@ -836,11 +856,14 @@ def after_move(ctx: Context, moved: Moved, actor_id: int) -> None:
     for stage in stages:
         try:
             today = ctx.now().date()
+            # The program files the documents a move completed; nobody reads them here.
             with ctx.db.read() as session:
+                access.system(session)
                 case = _case(session, moved.case_id)
                 jobs = _jobs(session, case, ctx.lang, options.redact, stage, None, None, today)
             made = {fmt: _render(ctx, jobs, fmt, ctx.lang, None) for fmt in options.formats}
             with ctx.db.write() as session:
+                access.system(session)
                 for fmt in options.formats:
                     _register(session, jobs, made[fmt], actor_id, ctx.now(), auto=True)
         except Exception as exc:  # noqa: BLE001 - a document must never undo or fail a committed move
@@ -853,6 +876,7 @@ def _record_failure(ctx: Context, moved: Moved, stage: str, actor_id: int, exc: 
     try:
         now = ctx.now()
         with ctx.db.write() as session:
+            access.system(session)
             case = _case(session, moved.case_id)
             for fmt in ctx.settings.documents.formats:
                 row = Document(
@@ -891,11 +915,12 @@ def _record_failure(ctx: Context, moved: Moved, stage: str, actor_id: int, exc: 
         pass
 
 
-def list_documents(ctx: Context, case_id: int) -> list[dict[str, Any]]:
+def list_documents(ctx: Context, actor: str | None, case_id: int) -> list[dict[str, Any]]:
     """The case's register: every document and failed attempt, oldest first; a failure later
     rendered for the same stage shows as retried."""
     with ctx.db.read() as session:
-        _case(session, case_id)
+        who = access.enter(session, actor, ctx.now().date())
+        access.case_in_scope(session, who, case_id)
         rows = session.execute(
             select(
                 Document.id,
@@ -945,16 +970,26 @@ def list_documents(ctx: Context, case_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def document_bytes(ctx: Context, document_id: int) -> tuple[str, bytes]:
+def document_bytes(ctx: Context, actor: str | None, document_id: int) -> tuple[str, bytes]:
     """A registered document's file name and bytes, checked against its registered hash."""
     with ctx.db.read() as session:
+        who = access.enter(session, actor, ctx.now().date())
         row = session.get(Document, document_id)
+        if row is None:
+            access.case_in_scope(session, who, access.case_of_document(session, document_id))
         if row is None or row.content is None:
             raise NotFound("no stored document with id {id}", id=document_id)
+        access.require_tier(who, row.school_id, policy.READ, policy.T2)
         if hashlib.sha256(row.content).hexdigest() != row.sha256:
             raise InvalidInput("document {id} does not match its registered hash", id=document_id)
         month = f"-{row.period}" if row.period else ""
-        return f"case{row.case_id}-{row.template}{month}.{row.lang}.{EXTENSIONS[row.format]}", bytes(row.content)
+        name = f"case{row.case_id}-{row.template}{month}.{row.lang}.{EXTENSIONS[row.format]}"
+        case = session.get(Case, row.case_id)
+        assert case is not None
+        reads = _reads(who, [case], redact=False)
+        content = bytes(row.content)
+    access.log_reads(ctx, reads, "document.get")
+    return name, content
 
 
 def sample(template: str, fmt: str, lang: str, overrides: Path | None, font: Path | None) -> bytes:

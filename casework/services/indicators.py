@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import i18n, states
+from casework.domain import access as policy
 from casework.domain.child import FILE_REQUIRED
 from casework.domain.vocab import INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput
 from casework.persistence import queries
 from casework.persistence.tables import School
 from casework.rules.review import INDICATORS
+from casework.services import access
 from casework.services.context import Context
 from casework.services.files import write_bytes
 from casework.services.review import _school_filter, _stalled, review_params
@@ -134,6 +136,8 @@ def _parallel(ctx: Context, tasks: dict[str, Callable[[Session], Any]]) -> dict[
 
     def run(task: Callable[[Session], Any]) -> Any:
         with ctx.db.read() as session:
+            # The caller checked the capability; every count filters on its school explicitly.
+            access.system(session)
             return task(session)
 
     with ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool:
@@ -141,12 +145,17 @@ def _parallel(ctx: Context, tasks: dict[str, Callable[[Session], Any]]) -> dict[
         return {name: future.result() for name, future in futures.items()}
 
 
-def compute(ctx: Context, school: str | None = None, month: str | None = None, trends: bool = False) -> Report:
+def compute(
+    ctx: Context, actor: str | None, school: str | None = None, month: str | None = None, trends: bool = False
+) -> Report:
+    """The school's indicators for a month: counts only, for roles holding REPORT_INDICATORS."""
     today = ctx.now().date()
     period = Period.month(month) if month else Period.month(f"{today.year}-{today.month}")
     targets = review_params(ctx)["targets"]
     with ctx.db.read() as session:
+        who = access.enter(session, actor, today)
         school_id = _school_filter(session, school) or _only_school(session)
+        access.require(who, school_id, policy.REPORT_INDICATORS)
         school_row = session.get(School, school_id)
         name = school_row.name if school_row else str(school_id)
         classes = queries.classes(session, school_id)
@@ -192,6 +201,7 @@ def compute(ctx: Context, school: str | None = None, month: str | None = None, t
     )
     if trends:
         with ctx.db.read() as session:
+            access.system(session)
             report.trends = _trends(session, school_id, period, ctx)
     return report
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import states
+from casework.domain import access as policy
 from casework.domain import sdq
 from casework.domain.validation import parse_choice, parse_int, require_text
 from casework.domain.vocab import (
@@ -22,7 +23,7 @@ from casework.domain.vocab import (
     REFERRAL_AGENCIES,
     REVIEW_RESULTS,
 )
-from casework.errors import InvalidInput, NotFound, PermissionDenied, TransitionRefused
+from casework.errors import InvalidInput, NotFound, TransitionRefused
 from casework.persistence.store import Store
 from casework.persistence.tables import (
     Assessment,
@@ -41,11 +42,10 @@ from casework.persistence.tables import (
 )
 from casework.rules import classify, risk_level
 from casework.rules.engine import ModuleFailed
+from casework.services import access, trail
 from casework.services import facts as case_facts
-from casework.services import trail
-from casework.services.actors import require_actor, require_member, resolve_staff
-from casework.services.cases import ensure_rule_set, get_case
-from casework.services.children import get_child
+from casework.services.actors import require_member, resolve_staff
+from casework.services.cases import ensure_rule_set
 from casework.services.context import Context
 from casework.text import N_, Msg
 
@@ -113,13 +113,20 @@ class _Write:
 
 
 @contextmanager
-def _writing(ctx: Context, actor: str | None, case_id: int, allowed: tuple[str, ...], what: str) -> Iterator[_Write]:
-    """One write transaction on an open case in one of the ``allowed`` stages."""
+def _writing(
+    ctx: Context, actor: str | None, case_id: int, allowed: tuple[str, ...], what: str, tier: str = policy.T2
+) -> Iterator[_Write]:
+    """One write transaction on a case in the actor's scope, in one of the ``allowed`` stages.
+
+    ``tier``: the highest tier of what is written (counselling content by default).
+    """
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        case = get_case(session, case_id)
-        roles = require_member(session, who, case.school_id, now.date())
+        principal = access.enter(session, actor, now.date())
+        case = access.case_in_scope(session, principal, case_id)
+        roles = sorted(access.require_tier(principal, case.school_id, policy.WRITE, tier))
+        who = session.get(Staff, principal.staff_id)
+        assert who is not None
         if case.state not in allowed:
             raise InvalidInput(
                 "case {case} is {state}: {what} is recorded when the case is {allowed}",
@@ -502,9 +509,16 @@ def referral(
 
 def acknowledge(ctx: Context, actor: str | None, case_id: int, code: str = "critical") -> int:
     """The leadership group acknowledges a flag the rules raised."""
-    with _writing(ctx, actor, case_id, states.STATES, N_("an acknowledgement")) as w:
-        if not LEADERSHIP & set(w.roles):
-            raise PermissionDenied("only the leader or deputy leader acknowledges a {flag} flag", flag=code)
+    with _writing(ctx, actor, case_id, states.STATES, N_("an acknowledgement"), policy.T0) as w:
+        if not policy.may(w.roles, policy.FLAG_ACKNOWLEDGE):
+            raise access.denied(
+                w.case.school_id,
+                w.actor.id,
+                w.roles,
+                policy.FLAG_ACKNOWLEDGE,
+                N_("only the leader or deputy leader acknowledges a {flag} flag"),
+                flag=code,
+            )
         flag = w.session.scalars(select(CaseFlag).where(CaseFlag.case_id == w.case.id, CaseFlag.code == code)).first()
         if flag is None:
             raise NotFound("case {case} has no {flag} flag", case=w.case.id, flag=code)
@@ -516,13 +530,17 @@ def acknowledge(ctx: Context, actor: str | None, case_id: int, code: str = "crit
 
 
 @contextmanager
-def _child_write(ctx: Context, actor: str | None, child_id: int) -> Iterator[tuple[Session, Staff, Any, datetime]]:
-    """One write transaction about a child (not a case), by a staff member of the child's school."""
+def _child_write(
+    ctx: Context, actor: str | None, child_id: int, tier: str
+) -> Iterator[tuple[Session, Staff, Any, datetime]]:
+    """One write transaction about a child (not a case) in the actor's scope; ``tier``: what is written."""
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        child = get_child(session, child_id)
-        require_member(session, who, child.school_id, now.date())
+        principal = access.enter(session, actor, now.date())
+        child = access.child_in_scope(session, principal, child_id)
+        access.require_tier(principal, child.school_id, policy.WRITE, tier)
+        who = session.get(Staff, principal.staff_id)
+        assert who is not None
         yield session, who, child, now
 
 
@@ -564,7 +582,7 @@ def term_result(
         raise InvalidInput("--rank: {rank} is not a place in the class", rank=rank)
     if total < 0 or any(v < 0 for v in (subjects or {}).values()):
         raise InvalidInput("scores must not be negative")
-    with _child_write(ctx, actor, child_id) as (session, who, child, now):
+    with _child_write(ctx, actor, child_id, policy.T0) as (session, who, child, now):
         row, replaced = _per_term(session, TermResult, child, school_year, term)
         row.total_score, row.class_rank, row.class_size = total, rank, class_size
         row.subjects, row.three_good, row.serious_violation = dict(subjects or {}), three_good, serious_violation
@@ -597,7 +615,7 @@ def enrolment(ctx: Context, actor: str | None, child_id: int, *, school_year: in
         ENROLMENT_STATUSES,
         {"在读": "enrolled", "在校": "enrolled", "辍学": "dropped_out", "转学": "transferred", "休学": "suspended"},
     )
-    with _child_write(ctx, actor, child_id) as (session, who, child, now):
+    with _child_write(ctx, actor, child_id, policy.T0) as (session, who, child, now):
         row, replaced = _per_term(session, Enrolment, child, school_year, term)
         row.status, row.recorded_at, row.recorded_by = code, now, who.id
         row.class_id = child.class_id  # the class the child is in this term, for the counts per class
@@ -637,7 +655,7 @@ def aid(
         },
     )
     text = require_text(description, "--description", 2000)
-    with _child_write(ctx, actor, child_id) as (session, who, child, now):
+    with _child_write(ctx, actor, child_id, policy.T2) as (session, who, child, now):
         day = given_on or now.date()
         if day > now.date():
             raise InvalidInput("--date {day} is in the future", day=day.isoformat())

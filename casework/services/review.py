@@ -11,8 +11,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from casework import states
+from casework.domain import access as policy
 from casework.domain.validation import require_text
-from casework.errors import InvalidInput, NotFound, PermissionDenied
+from casework.errors import InvalidInput, NotFound
 from casework.persistence import queries
 from casework.persistence.store import Store
 from casework.persistence.tables import (
@@ -29,13 +30,13 @@ from casework.persistence.tables import (
     Stall,
 )
 from casework.rules.review import ReviewRules
-from casework.services import cases, records, trail
+from casework.services import access, cases, records, trail
 from casework.services import facts as case_facts
-from casework.services.actors import home_school, require_actor, require_member, resolve_staff
+from casework.services.actors import home_school, require_member, resolve_staff
 from casework.services.context import Context
 from casework.services.gcpause import without_cyclic_gc
 
-LEADERSHIP = frozenset({"leader", "deputy"})
+LEADERSHIP_ROLES = ("leader", "deputy")
 EVENT_DECISIONS = {"continue": "continue", "revise": "revise", "reassess": "reassess", "close": "close"}
 DECISIONS = (*EVENT_DECISIONS, "reassign", "extend")
 
@@ -73,7 +74,7 @@ class StalledCase:
     school_id: int
     state: str
     child_id: int
-    child_name: str
+    child_name: str | None
     class_name: str | None
     reasons: list[Reason] = field(default_factory=list)
 
@@ -160,13 +161,19 @@ def _school_filter(session: Session, school: str | None) -> int | None:
 
 
 def stalled(
-    ctx: Context, school: str | None = None, class_ref: str | None = None, responsible: str | None = None
+    ctx: Context,
+    actor: str | None,
+    school: str | None = None,
+    class_ref: str | None = None,
+    responsible: str | None = None,
 ) -> list[StalledCase]:
-    """Stalled cases, most urgent first, each with every reason, days overdue and who is responsible."""
+    """Stalled cases in the actor's record scope, most urgent first, with every reason, days overdue
+    and who is responsible; the children's names only for roles that read contact data."""
     from casework.services.setup import resolve_class
 
     today = ctx.now().date()
     with ctx.db.read() as session:
+        who = access.enter(session, actor, today)
         school_id = _school_filter(session, school)
         class_id = None
         if class_ref is not None:
@@ -177,7 +184,22 @@ def stalled(
                 school_id = schools[0]
             class_id = resolve_class(session, school_id, class_ref).id
         responsible_id = resolve_staff(session, responsible).id if responsible else None
-        return _stalled(session, today, school_id, class_id, responsible_id)
+        found = [c for c in _stalled(session, today, school_id, class_id, responsible_id) if who.roles_at(c.school_id)]
+        narrow = {c.school_id for c in found if policy.widest_scope(who.roles_at(c.school_id)) != policy.SCHOOL}
+        if narrow:
+            # The stalled queries are plain SQL per school; where the actor sees only some cases,
+            # keep the ones the session's scope reaches.
+            ids = {c.case_id for c in found if c.school_id in narrow}
+            visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
+            found = [c for c in found if c.school_id not in narrow or c.case_id in visible]
+        reads = access.Reads(who)
+        for c in found:
+            if who.may_read(c.school_id, policy.T1):
+                reads.add(c.school_id, [c.child_id], policy.T1)
+            else:
+                c.child_name = None
+    access.log_reads(ctx, reads, "review.stalled")
+    return found
 
 
 @dataclass(frozen=True)
@@ -199,6 +221,7 @@ def sweep(ctx: Context) -> SweepResult:
     after = int(review_params(ctx)["escalate_after_days"])
     totals = {"new": 0, "reminded": 0, "escalated": 0, "resolved": 0}
     with ctx.db.write() as session:
+        access.system(session)  # the daily job of the program itself, not of a person
         current = _stalled(session, today, None, None, None)
         wanted = {(c.case_id, r.reason, r.since): (c.school_id, r.responsible_id) for c in current for r in c.reasons}
         open_rows = session.scalars(select(Stall).where(Stall.resolved_on.is_(None))).all()
@@ -245,13 +268,14 @@ def sweep(ctx: Context) -> SweepResult:
     return SweepResult(**totals)
 
 
-def mentor_load(ctx: Context, school: str | None = None) -> dict[str, Any]:
-    """Mentors over the limit, and key children without a caring-parent pairing."""
+def mentor_load(ctx: Context, actor: str | None, school: str | None = None) -> dict[str, Any]:
+    """Mentors over the limit, and key children without a caring-parent pairing: for the leadership group."""
     params = review_params(ctx)
     today = ctx.now().date()
     active = (Pairing.from_on <= today, or_(Pairing.to_on.is_(None), Pairing.to_on >= today))
     with ctx.db.read() as session:
-        school_id = _school_filter(session, school)
+        staff = _leader(session, actor, None, today, school)
+        school_id = _school_filter(session, school) or home_school(session, staff, today)
         load_q = (
             select(Pairing.staff_id, func.count(func.distinct(Pairing.case_id)))
             .join(Case, Case.id == Pairing.case_id)
@@ -266,9 +290,8 @@ def mentor_load(ctx: Context, school: str | None = None) -> dict[str, Any]:
             .where(Case.state != "closed", Case.risk_level.in_(list(params["key_risk_levels"])), Case.id.not_in(caring))
             .order_by(Case.id)
         )
-        if school_id is not None:
-            load_q = load_q.where(Case.school_id == school_id)
-            key_q = key_q.where(Case.school_id == school_id)
+        load_q = load_q.where(Case.school_id == school_id)
+        key_q = key_q.where(Case.school_id == school_id)
         overloaded = session.execute(load_q).all()
         names = _names(session, {s for s, _ in overloaded if s is not None})
         return {
@@ -285,12 +308,24 @@ def mentor_load(ctx: Context, school: str | None = None) -> dict[str, Any]:
 # -- meetings -------------------------------------------------------------------------------------
 
 
-def _leader(session: Session, actor: str | None, school_id: int, today: date) -> Staff:
-    who = require_actor(session, actor)
-    roles = require_member(session, who, school_id, today)
-    if not LEADERSHIP & set(roles):
-        raise PermissionDenied("only the leadership group (leader, deputy) holds review meetings")
-    return who
+def _leader(
+    session: Session, actor: str | None, school_id: int | None, today: date, school: str | None = None
+) -> Staff:
+    """Bind the actor's scope; they must be of the leadership group of the school (or of --school)."""
+    who = access.enter(session, actor, today)
+    staff = session.get(Staff, who.staff_id)
+    assert staff is not None
+    if school_id is None:
+        school_id = home_school(session, staff, today, school)
+    access.require(who, school_id, policy.REVIEW_MEETING)
+    return staff
+
+
+def _acting(session: Session, actor: str | None, today: date) -> Staff:
+    who = access.enter(session, actor, today)
+    staff = session.get(Staff, who.staff_id)
+    assert staff is not None
+    return staff
 
 
 def new_meeting(
@@ -305,9 +340,8 @@ def new_meeting(
     now = ctx.now()
     today = now.date()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
+        who = _leader(session, actor, None, today, school)
         school_id = home_school(session, who, today, school)
-        _leader(session, actor, school_id, today)
         present = sorted({who.id, *(resolve_staff(session, m).id for m in members)})
         for member in present:
             require_member(session, session.get(Staff, member), school_id, today)  # type: ignore[arg-type]
@@ -344,11 +378,15 @@ def new_meeting(
         return meeting.id
 
 
-def show_meeting(ctx: Context, meeting_id: int) -> dict[str, Any]:
+def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, Any]:
+    """A meeting with its agenda and decisions, for the leadership group."""
+    today = ctx.now().date()
     with ctx.db.read() as session:
+        who = access.enter(session, actor, today)
         meeting = session.get(Meeting, meeting_id)
         if meeting is None:
             raise NotFound("no meeting with id {id}", id=meeting_id)
+        access.require(who, meeting.school_id, policy.REVIEW_MEETING)
         school = session.get(School, meeting.school_id)
         members = _names(session, {int(m) for m in meeting.members})
         rows = session.execute(
@@ -359,7 +397,10 @@ def show_meeting(ctx: Context, meeting_id: int) -> dict[str, Any]:
             .where(MeetingItem.meeting_id == meeting.id)
             .order_by(MeetingItem.id)
         ).all()
-        return {
+        reads = access.Reads(who)
+        reads.add(meeting.school_id, [item.case_id for item, *_ in rows], policy.T1, policy.T2)
+        reads.seen = {k: _children_of(session, v) for k, v in reads.seen.items()}
+        doc = {
             "id": meeting.id,
             "school": school.name if school else "",
             "held_on": meeting.held_on.isoformat(),
@@ -379,6 +420,12 @@ def show_meeting(ctx: Context, meeting_id: int) -> dict[str, Any]:
                 for item, state, name, grade, cname in rows
             ],
         }
+    access.log_reads(ctx, reads, "meeting.show")
+    return doc
+
+
+def _children_of(session: Session, case_ids: set[int]) -> set[int]:
+    return set(session.scalars(select(Case.child_id).where(Case.id.in_(case_ids))))
 
 
 def decide(
@@ -399,6 +446,7 @@ def decide(
         )
     today = ctx.now().date()
     with ctx.db.read() as session:
+        access.enter(session, actor, today)
         item = session.scalars(
             select(MeetingItem).where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
         ).first()
@@ -421,7 +469,7 @@ def decide(
         _extend(ctx, actor, case_id, until, reason, duty)
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
+        who = _leader(session, actor, item.school_id, now.date())
         session.execute(
             update(MeetingItem)
             .where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
@@ -446,7 +494,7 @@ def _reassign(ctx: Context, actor: str | None, case_id: int, mentor: str) -> Non
     now = ctx.now()
     today = now.date()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
+        who = _acting(session, actor, today)
         case = cases.get_case(session, case_id)
         if case.state == states.CLOSED:
             raise InvalidInput("case {case} is closed", case=case_id)
@@ -482,7 +530,7 @@ def _reassign(ctx: Context, actor: str | None, case_id: int, mentor: str) -> Non
 def _extend(ctx: Context, actor: str | None, case_id: int, until: date, reason: str, duty: str | None) -> None:
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
+        who = _acting(session, actor, now.date())
         case = cases.get_case(session, case_id)
         code = duty or f"stage_deadline:{case.state}"
         if until <= now.date():
@@ -514,21 +562,23 @@ def _extend(ctx: Context, actor: str | None, case_id: int, until: date, reason: 
         case_facts.refresh_duties(session, case, facts, ctx.rule_set, now)
 
 
-def minutes(ctx: Context, meeting_id: int, fmt: str, lang: str, agenda: bool = False) -> bytes:
+def minutes(ctx: Context, actor: str | None, meeting_id: int, fmt: str, lang: str, agenda: bool = False) -> bytes:
     """The meeting's agenda or minutes, rendered through the documents machinery."""
     from casework import i18n
     from casework.documents.contexts import MeetingContext, MeetingItemContext, Person
     from casework.documents.render import render
     from casework.domain.vocab import DECISION_LABELS, ROLES, stall_reason_label
 
-    doc = show_meeting(ctx, meeting_id)
+    doc = show_meeting(ctx, actor, meeting_id)
     today = ctx.now().date()
     with ctx.db.read() as session:
+        access.enter(session, actor, today)
         roles = {
             int(staff): role
             for staff, role in session.execute(
                 select(Membership.staff_id, Membership.role).where(
-                    Membership.staff_id.in_([m["id"] for m in doc["members"]]), Membership.role.in_(list(LEADERSHIP))
+                    Membership.staff_id.in_([m["id"] for m in doc["members"]]),
+                    Membership.role.in_(list(LEADERSHIP_ROLES)),
                 )
             )
         }

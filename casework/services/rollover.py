@@ -11,19 +11,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework import states
+from casework.domain import access as policy
 from casework.domain.classes import PRIMARY_TOP_GRADE, ClassRow, plan_rollover, school_year
-from casework.errors import Conflict, InvalidInput, PermissionDenied
+from casework.errors import Conflict, InvalidInput
 from casework.persistence.store import Store
 from casework.persistence.tables import AuditEvent, Case, Child, SchoolClass
-from casework.services import trail
-from casework.services.actors import home_school, require_actor, require_member
+from casework.services import access, trail
 from casework.services.cases import ensure_rule_set, write_move
 from casework.services.context import Context
 
 ACTION = "year.rolled_over"
 GRADUATED_REASON = "毕业"
-# Who may roll a school's year over: it closes cases, so the leadership or an administrator.
-ROLES = frozenset({"admin", "leader", "deputy"})
 
 
 @dataclass
@@ -74,15 +72,7 @@ def rollover(
     report = RolloverReport(target_year, top_grade, dry_run)
     try:
         with ctx.db.write() as session:
-            who = require_actor(session, actor)
-            school_id = home_school(session, who, now.date(), school)
-            roles = require_member(session, who, school_id, now.date())
-            if not ROLES & set(roles):
-                raise PermissionDenied(
-                    "{name} (staff {id}) may not roll the year over: it needs an administrator or the leadership group",
-                    name=who.name,
-                    id=who.id,
-                )
+            _, who, school_id = access.at_school(session, actor, now.date(), school, policy.YEAR_ROLLOVER)
             earlier = _previous(session, school_id)
             for event in earlier:
                 if event.get("school_year") == target_year:

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from casework import i18n, states
+from casework.domain import access as policy
 from casework.domain.child import CHILD_FIELDS, as_text
 from casework.domain.classes import class_name, is_graduated
 from casework.domain.roster import (
@@ -35,8 +36,7 @@ from casework.errors import InvalidInput
 from casework.persistence import queries
 from casework.persistence.bulk import insert_rows
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass
-from casework.services import spreadsheets, trail
-from casework.services.actors import home_school, require_actor
+from casework.services import access, spreadsheets, trail
 from casework.services.context import Context
 from casework.services.gcpause import without_cyclic_gc
 from casework.text import N_, Msg
@@ -410,8 +410,7 @@ def import_children(
         )
         try:
             with ctx.db.write() as session:
-                who = require_actor(session, actor)
-                school_id = home_school(session, who, now.date(), school)
+                _, who, school_id = access.at_school(session, actor, now.date(), school, policy.ROSTER_IMPORT)
                 importer = _Importer(session, school_id, who.id, now, report, plan)
                 done = 0
                 for batch in _batches(rows, BATCH):
@@ -470,10 +469,10 @@ def _audit_export(
     return record
 
 
-def _who(ctx: Context, actor: str | None, school: str | None) -> tuple[int, int]:
+def _who(ctx: Context, actor: str | None, school: str | None) -> tuple[access.Principal, int]:
     with ctx.db.read() as session:
-        who = require_actor(session, actor)
-        return who.id, home_school(session, who, ctx.now().date(), school)
+        who, _, school_id = access.at_school(session, actor, ctx.now().date(), school, policy.ROSTER_EXPORT)
+        return who, school_id
 
 
 def export_children(
@@ -486,18 +485,23 @@ def export_children(
 ) -> ExportResult:
     """Every child of the actor's school, with the headers an import recognises.
 
-    ``redact`` names fields written as *** instead of their value: the switch that access
-    control will turn by role.
+    ``redact`` names fields written as *** instead of their value; fields of a tier the actor's
+    role may not read are always redacted. Every exported child is in the access log.
     """
     fmt = spreadsheets.format_of(path, fmt)
     unknown = sorted(set(redact) - set(CARD_FIELDS))
     if unknown:
         raise InvalidInput("cannot redact unknown fields: {fields}", fields=", ".join(unknown))
-    actor_id, school_id = _who(ctx, actor, school)
+    who, school_id = _who(ctx, actor, school)
+    actor_id = who.staff_id
+    redact = set(redact) | {f for f in CARD_FIELDS if not who.may_read(school_id, policy.column_tier("child", f))}
+    reads = access.Reads(who)
+    shown = tuple({policy.column_tier("child", f) for f in CARD_FIELDS if f not in redact})
     targets = export_targets()
     headers = [export_header(t, ctx.lang) for t in targets]
     card = [t for t in targets if t in CARD_FIELDS]
     with ctx.db.read() as session:
+        access.bind(session, who)
         query = (
             select(Child, SchoolClass.grade, SchoolClass.name)
             .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
@@ -518,6 +522,7 @@ def export_children(
                         out.append(REDACTED if getattr(child, target) is not None else None)
                     else:
                         out.append(export_value(target, getattr(child, target), ctx.lang))
+                reads.add(school_id, [child.id], *shown)
                 session.expunge(child)
                 yield out
 
@@ -529,6 +534,7 @@ def export_children(
             widths=[max(10, min(30, len(h) * 3)) for h in headers],
             before_replace=_audit_export(ctx, actor_id, school_id, "children", fmt, card, sorted(redact)),
         )
+    access.log_reads(ctx, reads, "roster.export_children")
     return ExportResult(path, fmt, count)
 
 
@@ -537,9 +543,12 @@ def export_cases(
 ) -> ExportResult:
     """Every case of the actor's school: child, class, stage and since when."""
     fmt = spreadsheets.format_of(path, fmt)
-    actor_id, school_id = _who(ctx, actor, school)
+    who, school_id = _who(ctx, actor, school)
+    actor_id = who.staff_id
+    reads = access.Reads(who)
     headers = [i18n.render(Msg(label), ctx.lang) for _, label in CASE_COLUMNS]
     with ctx.db.read() as session:
+        access.bind(session, who)
         query = (
             select(Case, Child.name, Child.student_no, SchoolClass.grade, SchoolClass.name)
             .join(Child, Child.id == Case.child_id)
@@ -562,6 +571,7 @@ def export_cases(
                     _naive(case.state_since),
                     _naive(case.opened_at),
                 ]
+                reads.add(school_id, [case.child_id], policy.T1)
                 session.expunge(case)
 
         count = spreadsheets.write_table(
@@ -572,6 +582,7 @@ def export_cases(
             widths=[8, 8, 12, 22, 6, 10, 12, 18, 18],
             before_replace=_audit_export(ctx, actor_id, school_id, "cases", fmt, ["name", "student_no"], []),
         )
+    access.log_reads(ctx, reads, "roster.export_cases")
     return ExportResult(path, fmt, count)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from casework import i18n, states
+from casework.domain import access as policy
 from casework.domain.evaluation import ChildYear
 from casework.errors import InvalidInput
 from casework.persistence.store import Store
@@ -15,8 +16,9 @@ from casework.persistence.tables import Assessment, Case, Child, Duty, Pairing, 
 from casework.rules import evaluate, refusals
 from casework.rules.engine import requirements, satisfied
 from casework.rules.evaluation import EvaluationRules
+from casework.services import access
 from casework.services import facts as case_facts
-from casework.services.cases import get_case, verdict_data
+from casework.services.cases import verdict_data
 from casework.services.context import Context
 
 
@@ -45,11 +47,12 @@ def list_rules(ctx: Context) -> dict[str, Any]:
     }
 
 
-def explain(ctx: Context, case_id: int) -> dict[str, Any]:
+def explain(ctx: Context, actor: str | None, case_id: int) -> dict[str, Any]:
     """Categories with evidence, duties with due dates, and what blocks each possible event."""
     today = ctx.now().date()
     with ctx.db.read() as session:
-        case = get_case(session, case_id)
+        who = access.enter(session, actor, today)
+        case = access.case_in_scope(session, who, case_id)
         facts = case_facts.load(Store.of(session), case, today, ctx.rule_set, reason_given=True)
         rounds = case_facts.rounds(Store.of(session), case)
         latest = session.scalars(
@@ -107,20 +110,24 @@ def explain(ctx: Context, case_id: int) -> dict[str, Any]:
         }
 
 
-def evaluation(ctx: Context, school_year: int, school_id: int | None = None) -> dict[str, Any]:
-    """The yearly scoring table for ``school_year`` (2026 = autumn 2026 to summer 2027)."""
+def evaluation(ctx: Context, actor: str | None, school_year: int, school_id: int | None = None) -> dict[str, Any]:
+    """The yearly scoring table for ``school_year`` (2026 = autumn 2026 to summer 2027), of the
+    schools where the actor holds REPORT_INDICATORS."""
     module = ctx.rule_set.module("evaluation")
     if not isinstance(module, EvaluationRules):
         raise InvalidInput("the evaluation module is not in force (rules.enabled in the settings)")
     year_start, year_end = date(school_year, 9, 1), date(school_year + 1, 8, 31)
     with ctx.db.read() as session:
+        who = access.enter(session, actor, ctx.now().date())
+        schools = [school_id] if school_id is not None else sorted(who.roles)
+        for school in schools:
+            access.require(who, school, policy.REPORT_INDICATORS)
         query = (
             select(TermResult, Child.class_id, Child.name)
             .join(Child, Child.id == TermResult.child_id)
             .where(TermResult.school_year == school_year)
         )
-        if school_id is not None:
-            query = query.where(TermResult.school_id == school_id)
+        query = query.where(TermResult.school_id.in_(schools))
         rows: dict[int, dict[Any, Any]] = {}
         for term_row, class_id, name in session.execute(query):
             entry = rows.setdefault(term_row.child_id, {"class_id": class_id, "name": name})
@@ -138,6 +145,11 @@ def evaluation(ctx: Context, school_year: int, school_id: int | None = None) -> 
         ):
             if staff_id is not None:
                 mentors.setdefault(child_id, set()).add(staff_id)
+        school_of = dict(session.execute(select(Child.id, Child.school_id).where(Child.id.in_(list(rows)))).all())
+        reads = access.Reads(who)
+        for child_id, school in school_of.items():
+            reads.add(school, [child_id], policy.T1)
+    access.log_reads(ctx, reads, "evaluation")
     years = [
         ChildYear(
             child_id=child_id,

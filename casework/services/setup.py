@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.domain import access as policy
 from casework.domain.validation import parse_int, require_text
 from casework.domain.vocab import ROLES
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import migrate
 from casework.persistence.tables import Membership, School, SchoolClass, Staff
-from casework.services import trail
-from casework.services.actors import home_school, require_actor, require_member
+from casework.services import access, trail
 from casework.services.context import Context
 
 
@@ -113,8 +113,7 @@ def add_staff(
     roles = parse_roles(roles)
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        school_id = home_school(session, who, now.date(), school)
+        _, who, school_id = access.at_school(session, actor, now.date(), school, policy.STAFF_MANAGE)
         class_id = resolve_class(session, school_id, class_ref).id if class_ref else None
         if "class_teacher" in roles and class_id is None:
             raise InvalidInput("a class teacher needs --class")
@@ -189,9 +188,7 @@ def add_class(ctx: Context, actor: str | None, grade: int, name: str, school: st
         raise InvalidInput("grade: {grade} is outside 1–12", grade=grade)
     now = ctx.now()
     with ctx.db.write() as session:
-        who = require_actor(session, actor)
-        school_id = home_school(session, who, now.date(), school)
-        require_member(session, who, school_id, now.date())
+        _, who, school_id = access.at_school(session, actor, now.date(), school, policy.STAFF_MANAGE)
         clash = session.scalars(
             select(SchoolClass).where(
                 SchoolClass.school_id == school_id,

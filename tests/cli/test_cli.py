@@ -121,7 +121,7 @@ def test_a_case_through_every_stage_from_the_command_line(run) -> None:
         run("record", "review", "1", "--item", item, "--result", result, "--effect", effect, "--as", "2")
     out = run("case", "advance", "1", "close", "--reason", "父母返乡", "--as", "3").output
     assert "已结案" in out
-    history = json.loads(run("case", "history", "1", "--json").output)
+    history = json.loads(run("case", "history", "--as", "周建国", "1", "--json").output)
     assert [h["action"] for h in history].count("case.moved") == 5
     assert "审计链完整" in run("audit", "verify").output
 
@@ -129,15 +129,15 @@ def test_a_case_through_every_stage_from_the_command_line(run) -> None:
 def test_json_documents_have_stable_keys(run) -> None:
     run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
     run("case", "open", "1", "--as", "2")
-    shown = json.loads(run("case", "show", "1", "--json").output)
+    shown = json.loads(run("case", "show", "--as", "周建国", "1", "--json").output)
     assert {"id", "state", "version", "child", "definition_version"} <= set(shown)
-    listed = json.loads(run("case", "list", "--state", "identified", "--json").output)
+    listed = json.loads(run("case", "list", "--as", "周建国", "--state", "identified", "--json").output)
     assert [c["id"] for c in listed] == [1]
     moved = json.loads(run("case", "advance", "1", "assess", "--as", "2", "--json").output)
     assert (moved["state"], moved["version"]) == ("assessed", 1)
-    why = json.loads(run("case", "why", "1", "plan", "--json").output)
+    why = json.loads(run("case", "why", "--as", "周建国", "1", "plan", "--json").output)
     assert why["allowed"] is False and why["verdicts"][-1]["code"] == "assessment_missing"
-    assert json.loads(run("child", "show", "1", "--json").output)["fields"]["sex"] == "female"
+    assert json.loads(run("child", "show", "--as", "周建国", "1", "--json").output)["fields"]["sex"] == "female"
 
 
 def test_exit_1_for_bad_input_with_one_line(run) -> None:
@@ -151,12 +151,12 @@ def test_exit_1_for_bad_input_with_one_line(run) -> None:
     ):
         result = run(*args, code=1)
         assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
-    assert json.loads(run("child", "list", "--json").output) == []
+    assert json.loads(run("child", "list", "--as", "周建国", "--json").output) == []
 
 
 def test_exit_2_for_usage(run) -> None:
     run("case", "advance", "1", code=2)
-    run("case", "show", "one", code=2)
+    run("case", "show", "--as", "周建国", "one", code=2)
     run("frobnicate", code=2)
 
 

@@ -33,23 +33,23 @@ def run(tmp_path, monkeypatch):
 
 def test_a_move_registers_its_document_and_doc_render_writes_files(run, tmp_path) -> None:
     run("case", "advance", "1", "assess", "--as", "郑心怡")
-    rows = json.loads(run("doc", "list", "1", "--json").output)
+    rows = json.loads(run("doc", "list", "--as", "郑心怡", "1", "--json").output)
     assert [(r["template"], r["format"], r["status"], r["auto"]) for r in rows] == [("child_card", "html", "ok", True)]
     out = run("doc", "render", "1", "--stage", "identified", "--format", "md", "--lang", "en").output
     assert "Left-behind child file and contact card" in out and "王䶮" in out
     run("doc", "render", "1", "--stage", "identified", "--format", "docx", "--out", "docs/")
     assert (tmp_path / "docs" / "case1-child_card.zh_CN.docx").is_file()
-    assert "child_card" in run("doc", "list", "1").output
-    rows = json.loads(run("doc", "list", "1", "--json").output)
+    assert "child_card" in run("doc", "list", "--as", "郑心怡", "1").output
+    rows = json.loads(run("doc", "list", "--as", "郑心怡", "1", "--json").output)
     assert [r["format"] for r in rows] == ["html", "md", "docx"]
-    got = run("doc", "get", str(rows[0]["id"]), "--out", "card.html").output
+    got = run("doc", "get", "--as", "郑心怡", str(rows[0]["id"]), "--out", "card.html").output
     assert "card.html" in got and "王䶮" in (tmp_path / "card.html").read_text(encoding="utf-8")
 
 
 def test_auto_render_can_be_switched_off(run, tmp_path) -> None:
     (tmp_path / "casework.toml").write_text("[documents]\nauto_render = false\n", encoding="utf-8")
     run("case", "advance", "1", "assess", "--as", "郑心怡")
-    assert json.loads(run("doc", "list", "1", "--json").output) == []
+    assert json.loads(run("doc", "list", "--as", "郑心怡", "1", "--json").output) == []
 
 
 def test_bad_input_is_one_clear_line(run) -> None:

@@ -31,15 +31,20 @@ def world_cli(tmp_path):
 
 def test_stalled_sweep_and_load(world_cli) -> None:
     world, run, stale, moving = world_cli
-    doc = json.loads(run("review", "stalled", "--json").output)
+    doc = json.loads(run("review", "stalled", "--as", world.leader, "--json").output)
     by_case = {c["case_id"]: c for c in doc}
     assert set(by_case) == {stale, moving}
     assert doc[0]["days_overdue"] >= doc[1]["days_overdue"]  # most urgent first
     assert "stage_deadline:identified" in {r["reason"] for r in by_case[stale]["reasons"]}
     assert "monthly_talk" in {r["reason"] for r in by_case[moving]["reasons"]}
-    text = run("review", "stalled").output
+    text = run("review", "stalled", "--as", world.leader).output
     assert "阶段期限已过" in text and "王小明" in text
-    assert json.loads(run("review", "stalled", "--responsible", world.mentor, "--json").output)[0]["case_id"] == moving
+    assert (
+        json.loads(run("review", "stalled", "--as", world.leader, "--responsible", world.mentor, "--json").output)[0][
+            "case_id"
+        ]
+        == moving
+    )
     first = json.loads(run("review", "sweep", "--json").output)
     assert first["new"] > 0
     assert json.loads(run("review", "sweep", "--json").output) == {
@@ -48,7 +53,7 @@ def test_stalled_sweep_and_load(world_cli) -> None:
         "escalated": 0,
         "resolved": 0,
     }
-    assert json.loads(run("review", "load", "--json").output)["overloaded_mentors"] == []
+    assert json.loads(run("review", "load", "--as", world.leader, "--json").output)["overloaded_mentors"] == []
 
 
 def test_meeting_from_the_command_line(world_cli, tmp_path) -> None:
@@ -73,19 +78,19 @@ def test_meeting_from_the_command_line(world_cli, tmp_path) -> None:
     run("review", "meeting", "decide", "1", str(stale), "--decision", "close", "--as", world.leader, code=1)
     run("review", "meeting", "decide", "1", str(moving), "--decision", "continue", "--as", world.leader, code=3)
     run("review", "meeting", "decide", "1", str(moving), "--decision", "dance", "--as", world.leader, code=1)
-    shown = json.loads(run("review", "meeting", "show", "1", "--json").output)
+    shown = json.loads(run("review", "meeting", "show", "--as", world.leader, "1", "--json").output)
     assert {i["case_id"]: i["decision"] for i in shown["items"]} == {stale: "extend", moving: None}
-    stalled = {c["case_id"]: c for c in json.loads(run("review", "stalled", "--json").output)}
+    stalled = {c["case_id"]: c for c in json.loads(run("review", "stalled", "--as", world.leader, "--json").output)}
     assert stale not in stalled
 
 
 def test_indicators_report(world_cli, tmp_path) -> None:
     world, run, stale, moving = world_cli
-    doc = json.loads(run("report", "indicators", "--month", "2026-09", "--json").output)
+    doc = json.loads(run("report", "indicators", "--as", world.leader, "--month", "2026-09", "--json").output)
     school = {r["indicator"]: (r["numerator"], r["denominator"]) for r in doc["indicators"] if r["scope"] == "school"}
     assert school["file_rate"] == (2, 2) and school["mentor_coverage"] == (1, 2)
     assert doc["funnel"]["identified"] == 1 and doc["funnel"]["mentored"] == 1
-    run("report", "indicators", "--format", "xlsx", "--out", str(tmp_path / "i.xlsx"))
+    run("report", "indicators", "--as", world.leader, "--format", "xlsx", "--out", str(tmp_path / "i.xlsx"))
     assert (tmp_path / "i.xlsx").stat().st_size > 0
-    run("report", "indicators", "--format", "xlsx", code=2)
-    run("report", "indicators", "--month", "2026-13", code=1)
+    run("report", "indicators", "--as", world.leader, "--format", "xlsx", code=2)
+    run("report", "indicators", "--as", world.leader, "--month", "2026-13", code=1)

@@ -29,7 +29,7 @@ def test_a_gbk_register_goes_in_with_one_command(run, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "花名册.csv", children(40, seed=21), "gbk")
     out = run("--lang", "en", "import", "children", str(path)).output
     assert "children added" in out and "40" in out
-    listed = run("child", "list").output
+    listed = run("child", "list", "--as", "管理员").output
     assert listed.count("\n") > 40
     again = run("--lang", "en", "import", "children", str(path)).output
     assert "unchanged" in again
@@ -53,7 +53,7 @@ def test_errors_come_back_as_a_fixable_spreadsheet(run, tmp_path: Path) -> None:
     book.close()
     assert table[0] == ["row", "column", "value", "problem"]
     assert [r[:3] for r in table[1:]] == [[6, "J 父亲电话", "12345"], [11, "D 出生日期", "2015-02-30"]]
-    assert run("child", "list", "--json").output.strip() == "[]"
+    assert run("child", "list", "--as", "管理员", "--json").output.strip() == "[]"
 
 
 def test_dry_run_export_and_rollover(run, tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_dry_run_export_and_rollover(run, tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "花名册.xlsx", rows, title="六年级花名册")
     out = run("--lang", "en", "import", "children", str(path), "--dry-run").output
     assert "would be added" in out and "nothing was written" in out
-    assert run("child", "list", "--json").output.strip() == "[]"
+    assert run("child", "list", "--as", "管理员", "--json").output.strip() == "[]"
     run("import", "children", str(path))
     export = tmp_path / "out.csv"
     assert "10" in run("export", "children", "--out", str(export)).output

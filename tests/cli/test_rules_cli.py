@@ -78,10 +78,10 @@ def test_results_screening_assessment_and_explain(run) -> None:
     out = run("record", "screening", "1", "--scores", "2" * 25, "--informant", "self", "--as", "2").output
     assert "困难总分" in out and "异常" in out
     run("record", "assessment", "1", "--summary", "成绩下滑", "--as", "2")
-    doc = json.loads(run("rules", "explain", "1", "--json").output)
+    doc = json.loads(run("rules", "explain", "--as", "周建国", "1", "--json").output)
     assert doc["categories"] == ["academic_slide", "life", "psychological"]
     assert {e: v["allowed"] for e, v in doc["events"].items()} == {"plan": True, "close": True}
-    text = run("rules", "explain", "1").output
+    text = run("rules", "explain", "--as", "周建国", "1").output
     assert "学习严重滑坡" in text and "数学辅导教师" in text
 
 
@@ -115,10 +115,10 @@ def test_evaluate(run) -> None:
             "--as",
             "1",
         )
-    doc = json.loads(run("evaluate", "--year", "2025", "--json").output)
+    doc = json.loads(run("evaluate", "--as", "周建国", "--year", "2025", "--json").output)
     (child,) = doc["children"]
     assert (child["total_points"], child["total_yuan"]) == (80, 45)  # 6 ranks 60 + 20; 30 + 15 yuan
-    assert "王小红" in run("evaluate", "--year", "2025").output
+    assert "王小红" in run("evaluate", "--as", "周建国", "--year", "2025").output
 
 
 def test_bad_settings_stop_every_command(run, tmp_path) -> None:
@@ -126,7 +126,7 @@ def test_bad_settings_stop_every_command(run, tmp_path) -> None:
     bad.write_text("[rules.academic_slide]\nrank_drop = 'many'\n", encoding="utf-8")
     result = run("--settings", str(bad), "case", "list", code=1)
     assert "rules.academic_slide.rank_drop" in result.output and len(result.output.strip().splitlines()) == 1
-    result = run("case", "list", code=1, env={"CASEWORK_SETTINGS": str(tmp_path / "missing.toml")})
+    result = run("case", "list", "--as", "周建国", code=1, env={"CASEWORK_SETTINGS": str(tmp_path / "missing.toml")})
     assert "missing.toml" in result.output
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from casework.persistence.tables import AuditEvent, Case, CaseEvent
 from casework.services import trail
+from tests.conftest import unscoped
 
 WORKERS = 4
 CASES = 6
@@ -30,7 +31,7 @@ def worker(url: str, actor: str, case_ids: list[int], seed: int) -> Counter:
             order = case_ids[:]
             rng.shuffle(order)
             for case_id in order:
-                seen = cases.show(ctx, case_id)
+                seen = cases.show(ctx, actor, case_id)
                 event = next((e for e in SCRIPT if e in seen["events"]), None)
                 if event is None:
                     continue
@@ -55,7 +56,7 @@ def test_processes_racing_on_the_same_cases(world) -> None:
     total = sum(results, Counter())
     assert total["moved"] > 0 and total["moved"] + total["conflict"] + total["refused"] > total["moved"]
 
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         versions = dict(session.execute(select(Case.id, Case.version).where(Case.id.in_(case_ids))).all())
         moved = dict(
             session.execute(

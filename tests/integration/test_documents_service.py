@@ -19,7 +19,7 @@ def test_every_move_renders_the_stage_it_completed(world) -> None:
     world.drive(case, "reviewed")
     world.review_all(case)
     world.fire(case, "close", "父母返乡")
-    rows = documents.list_documents(world.ctx, case)
+    rows = documents.list_documents(world.ctx, world.leader, case)
     assert _ok(rows) == [
         ("identified", "child_card"),
         ("assessed", "assessment"),
@@ -32,17 +32,17 @@ def test_every_move_renders_the_stage_it_completed(world) -> None:
     assert {r["format"] for r in rows} == {"html"} and all(r["auto"] for r in rows)
     assert all(r["template_version"] == "1" and r["sha256"] for r in rows)
     assert trail.verify(world.ctx).ok
-    name, data = documents.document_bytes(world.ctx, rows[-1]["id"])
+    name, data = documents.document_bytes(world.ctx, world.leader, rows[-1]["id"])
     assert name == f"case{case}-closing_report.zh_CN.html"
     assert "父母返乡" in data.decode() and "王小明" in data.decode()
-    review = documents.document_bytes(world.ctx, rows[-2]["id"])[1].decode()
+    review = documents.document_bytes(world.ctx, world.leader, rows[-2]["id"])[1].decode()
     assert "进步明显" in review and "结案" in review  # the effect and the leadership group's decision
 
 
 def test_auto_render_is_off_unless_asked(world) -> None:
     case = world.case()
     world.fire(case, "assess")
-    assert documents.list_documents(world.ctx, case) == []
+    assert documents.list_documents(world.ctx, world.leader, case) == []
 
 
 @pytest.mark.parametrize("stage", ["identified", "assessed", "individual_plan", "mentored", "reviewed"])
@@ -90,12 +90,12 @@ def test_a_failed_rendering_never_undoes_the_move_and_is_retried(world, monkeypa
     monkeypatch.setattr(documents, "_render", broken)
     moved = world.fire(case, "assess")
     assert moved.to_state == "assessed"
-    rows = documents.list_documents(world.ctx, case)
+    rows = documents.list_documents(world.ctx, world.leader, case)
     assert [(r["status"], r["stage"]) for r in rows] == [("failed", "identified")]
     assert "disk full" in rows[0]["error"]
     monkeypatch.undo()
     documents.render_case(world.ctx, world.counsellor, case, stage="identified")
-    assert [r["status"] for r in documents.list_documents(world.ctx, case)] == ["retried", "ok"]
+    assert [r["status"] for r in documents.list_documents(world.ctx, world.leader, case)] == ["retried", "ok"]
     assert trail.verify(world.ctx).ok
 
 

@@ -28,7 +28,7 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
     world.clock.advance(20)  # 21 September
     records.contact(
         world.ctx,
-        world.teacher,
+        world.counsellor,  # the child moved to 5/1班: no longer the 4/1班 teacher's to record
         case["c"],
         kind="talk",
         occurred_on=date(2026, 9, 20),
@@ -50,7 +50,7 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
     )
     records.contact(
         world.ctx,
-        world.teacher,
+        world.counsellor,  # the child moved to 5/1班: no longer the 4/1班 teacher's to record
         case["c"],
         kind="parent_feedback",
         occurred_on=date(2026, 10, 9),
@@ -58,10 +58,10 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
         summary="反馈",
         follow_up=None,
     )
-    records.aid(world.ctx, world.admin, a, kind="衣物", description="冬衣一套", given_on=date(2026, 10, 10))
-    records.aid(world.ctx, world.admin, a, kind="文具", description="文具", given_on=date(2026, 10, 10))
+    records.aid(world.ctx, world.leader, a, kind="衣物", description="冬衣一套", given_on=date(2026, 10, 10))
+    records.aid(world.ctx, world.leader, a, kind="文具", description="文具", given_on=date(2026, 10, 10))
 
-    report = indicators.compute(world.ctx, month="2026-10")
+    report = indicators.compute(world.ctx, world.leader, month="2026-10")
     school = "测试小学"
     # file rate: 甲 丁 complete in 4/1班, 乙 incomplete; 丙 complete in 5/1班
     assert rows(report, "file_rate") == {"4/1班": (2, 3), "5/1班": (1, 1), "4": (2, 3), "5": (1, 1), school: (3, 4)}
@@ -84,7 +84,7 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
     records.enrolment(world.ctx, world.admin, a, school_year=2026, term=2, status="enrolled")
     records.enrolment(world.ctx, world.admin, c, school_year=2026, term=2, status="transferred")
     records.enrolment(world.ctx, world.admin, d, school_year=2026, term=2, status="enrolled")
-    spring = indicators.compute(world.ctx, month="2027-03")
+    spring = indicators.compute(world.ctx, world.leader, month="2027-03")
     assert rows(spring, "retention_rate")[school] == (2, 3)
     assert rows(spring, "enrolment_rate")[school] == (2, 4)
 
@@ -105,8 +105,8 @@ def test_a_case_follows_its_child_to_another_class(world) -> None:
     setup.add_class(world.ctx, world.admin, 5, "1班")
     child = world.child()
     case_id = cases.open_case(world.ctx, world.counsellor, child)
-    assert rows(indicators.compute(world.ctx, month="2026-09"), "mentor_coverage")["4/1班"] == (0, 1)
+    assert rows(indicators.compute(world.ctx, world.leader, month="2026-09"), "mentor_coverage")["4/1班"] == (0, 1)
     children.edit(world.ctx, world.admin, child, {}, class_ref="5/1班")
-    moved = rows(indicators.compute(world.ctx, month="2026-09"), "mentor_coverage")
+    moved = rows(indicators.compute(world.ctx, world.leader, month="2026-09"), "mentor_coverage")
     assert moved["4/1班"] == (0, 0) and moved["5/1班"] == (0, 1)
     assert case_id

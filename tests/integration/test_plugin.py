@@ -24,7 +24,8 @@ assert "parents_informed" in available(), sorted(available())
 settings = Settings(params={"parents_informed": {"call_days": 10}})
 ctx = Context(db=Database(sys.argv[1]), settings=settings)
 assert ctx.rule_set.module("parents_informed").params == {"call_days": 10}
-admin = str(setup.init(ctx, admin="管理员", school="测试小学").admin_id)
+first = str(setup.init(ctx, admin="管理员", school="测试小学").admin_id)
+admin = str(setup.add_staff(ctx, first, "校长", ["leader"]))
 child = __import__("casework.services.children", fromlist=["add"]).add(ctx, admin, {"name": "王小明"})
 case = cases.open_case(ctx, admin, child)
 try:

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence.tables import AuditEvent, Duty, Stall
 from casework.services import cases, records, review, setup
+from tests.conftest import unscoped
 
 
 def reasons(world, case_id: int) -> dict[str, int]:
-    found = {c.case_id: c for c in review.stalled(world.ctx)}
+    found = {c.case_id: c for c in review.stalled(world.ctx, world.leader)}
     if case_id not in found:
         return {}
     return {r.reason: r.days_overdue for r in found[case_id].reasons}
@@ -79,7 +80,7 @@ def test_a_different_refusal_is_not_a_repeat(world) -> None:
     case_id = world.case(complete=False)
     with pytest.raises(TransitionRefused):
         world.fire(case_id, "assess")
-    child_id = cases.show(world.ctx, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
     from casework.services import children
 
     children.edit(world.ctx, world.teacher, child_id, {"guardian_phone": "", "home_address": ""})
@@ -93,12 +94,12 @@ def test_most_urgent_first_and_filters(world) -> None:
     world.clock.advance(10)
     newer = world.case()
     world.clock.advance(20)
-    found = review.stalled(world.ctx)
+    found = review.stalled(world.ctx, world.leader)
     assert [c.case_id for c in found] == [old, newer]
     assert found[0].days_overdue == 16 and found[1].days_overdue == 6
-    assert [c.case_id for c in review.stalled(world.ctx, class_ref="4/1班")] == [old, newer]
-    assert [c.case_id for c in review.stalled(world.ctx, responsible=world.counsellor)] == [old, newer]
-    assert review.stalled(world.ctx, responsible=world.mentor) == []
+    assert [c.case_id for c in review.stalled(world.ctx, world.leader, class_ref="4/1班")] == [old, newer]
+    assert [c.case_id for c in review.stalled(world.ctx, world.leader, responsible=world.counsellor)] == [old, newer]
+    assert review.stalled(world.ctx, world.leader, responsible=world.mentor) == []
 
 
 def test_sweep_records_reminds_escalates_resolves_and_is_idempotent(world) -> None:
@@ -106,11 +107,11 @@ def test_sweep_records_reminds_escalates_resolves_and_is_idempotent(world) -> No
     world.clock.advance(16)
     first = review.sweep(world.ctx)
     assert (first.new, first.reminded, first.escalated) == (1, 1, 0)
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         events = session.scalar(select(func.count()).select_from(AuditEvent))
     again = review.sweep(world.ctx)
     assert not again.changed
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
         assert session.scalar(select(func.count()).select_from(Stall)) == 1
     world.clock.advance(3)  # escalate_after_days
@@ -118,7 +119,7 @@ def test_sweep_records_reminds_escalates_resolves_and_is_idempotent(world) -> No
     assert not review.sweep(world.ctx).changed
     world.fire(case_id, "assess")
     assert review.sweep(world.ctx).resolved == 1
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         (stall,) = session.scalars(select(Stall)).all()
     assert (stall.reminded_on, stall.escalated_on, stall.resolved_on) == (
         date(2026, 9, 17),
@@ -133,7 +134,7 @@ def test_meeting_agenda_and_every_decision(world) -> None:
     with pytest.raises(PermissionDenied):
         review.new_meeting(world.ctx, world.counsellor, [])
     meeting = review.new_meeting(world.ctx, world.leader, [world.counsellor])
-    agenda = review.show_meeting(world.ctx, meeting)
+    agenda = review.show_meeting(world.ctx, world.leader, meeting)
     assert {i["case_id"] for i in agenda["items"]} == {keep, revise, extend, close, reassign}
     assert {m["name"] for m in agenda["members"]} == {"周建国", "郑心怡"}
 
@@ -147,7 +148,7 @@ def test_meeting_agenda_and_every_decision(world) -> None:
     review.decide(world.ctx, world.leader, meeting, keep, "continue", "继续帮扶")
     review.decide(world.ctx, world.leader, meeting, revise, "revise", "调整计划")
     review.decide(world.ctx, world.leader, meeting, close, "close", "父母返乡")
-    assert [cases.show(world.ctx, c)["state"] for c in (keep, revise, close)] == [
+    assert [cases.show(world.ctx, world.leader, c)["state"] for c in (keep, revise, close)] == [
         "mentored",
         "individual_plan",
         "closed",
@@ -155,17 +156,17 @@ def test_meeting_agenda_and_every_decision(world) -> None:
 
     other = setup.add_staff(world.ctx, world.admin, "王帮扶", ["mentor"])
     review.decide(world.ctx, world.leader, meeting, reassign, "reassign", mentor=str(other))
-    load = review.mentor_load(world.ctx)
+    load = review.mentor_load(world.ctx, world.leader)
     assert load["overloaded_mentors"] == []
 
     review.decide(
         world.ctx, world.leader, meeting, extend, "extend", "家访后再定", until=date(2026, 12, 20), duty="monthly_talk"
     )
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         due = session.scalars(select(Duty.due_on).where(Duty.case_id == extend, Duty.code == "monthly_talk")).one()
     assert due == date(2026, 12, 20)
     assert "monthly_talk" not in reasons(world, extend)
-    shown = review.show_meeting(world.ctx, meeting)
+    shown = review.show_meeting(world.ctx, world.leader, meeting)
     assert {i["case_id"]: i["decision"] for i in shown["items"]} == {
         keep: "continue",
         revise: "revise",
@@ -183,13 +184,13 @@ def test_mentor_load_and_key_children(world) -> None:
         db=world.ctx.db, clock=world.clock, settings=Settings(params={"review": {"mentor_max_children": 1}})
     )
     first, second = mentored(world), mentored(world)
-    load = review.mentor_load(strict)
+    load = review.mentor_load(strict, world.leader)
     assert load["overloaded_mentors"] == [{"id": int(world.mentor), "name": "李帮扶", "children": 2}]
-    assert review.mentor_load(world.ctx)["overloaded_mentors"] == []
+    assert review.mentor_load(world.ctx, world.leader)["overloaded_mentors"] == []
     key = world.case()
     world.fire(key, "assess")
     records.assessment(world.ctx, world.counsellor, key, ["suspected_illegal"], "疑似违法")
-    keys = review.mentor_load(world.ctx)["key_children_without_caring_parent"]
+    keys = review.mentor_load(world.ctx, world.leader)["key_children_without_caring_parent"]
     assert [k["case_id"] for k in keys] == [key]
     parent = setup.add_staff(world.ctx, world.admin, "爱心家长", ["caring_parent"])
     records.pairing(
@@ -202,5 +203,5 @@ def test_mentor_load_and_key_children(world) -> None:
         from_on=None,
         to_on=None,
     )
-    assert review.mentor_load(world.ctx)["key_children_without_caring_parent"] == []
+    assert review.mentor_load(world.ctx, world.leader)["key_children_without_caring_parent"] == []
     assert first != second

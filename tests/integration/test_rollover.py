@@ -12,10 +12,11 @@ from casework import states
 from casework.errors import Conflict, PermissionDenied
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Duty, SchoolClass
 from casework.services import cases, rollover, setup, trail
+from tests.conftest import unscoped
 
 
 def classes(world: Any) -> dict[int, str]:
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         return {c.id: f"{c.grade}/{c.name}" for c in session.scalars(select(SchoolClass))}
 
 
@@ -31,7 +32,7 @@ def school(world: Any) -> dict[str, Any]:
     from casework.services import children
 
     for case_id, ref in ((graduating, "6/1班"), (reviewed, "6/1班"), (closed, "6/2班")):
-        children.edit(world.ctx, world.admin, cases.show(world.ctx, case_id)["child"]["id"], {}, ref)
+        children.edit(world.ctx, world.admin, cases.show(world.ctx, world.leader, case_id)["child"]["id"], {}, ref)
     world.drive(reviewed, "reviewed")
     world.fire(closed, "close", "转学")
     return {"classes": ids, "open": opened, "graduating": graduating, "reviewed": reviewed, "closed": closed}
@@ -50,9 +51,9 @@ def test_classes_move_up_and_the_top_grade_graduates(world: Any, school: dict[st
     assert report.graduated_children == 3
     assert sorted(report.closed_cases) == sorted([school["graduating"], school["reviewed"]])
     for case_id in report.closed_cases:
-        assert cases.show(world.ctx, case_id)["state"] == states.CLOSED
-    assert cases.show(world.ctx, school["open"])["state"] == states.IDENTIFIED
-    with world.ctx.db.read() as session:
+        assert cases.show(world.ctx, world.leader, case_id)["state"] == states.CLOSED
+    assert cases.show(world.ctx, world.leader, school["open"])["state"] == states.IDENTIFIED
+    with unscoped(world.ctx.db) as session:
         reasons = session.scalars(
             select(CaseEvent.reason).where(CaseEvent.case_id == school["reviewed"], CaseEvent.event == "close")
         ).all()
@@ -67,7 +68,7 @@ def test_classes_move_up_and_the_top_grade_graduates(world: Any, school: dict[st
     assert duties == [] and deadlines == [None, None]  # a graduate owes nothing and never stalls
     assert kept  # the case that stays open keeps its duties
     assert data[-1]["closure"] == "year_rollover" and data[-1]["event"] == "close"
-    history = cases.history(world.ctx, school["reviewed"])
+    history = cases.history(world.ctx, world.leader, school["reviewed"])
     assert history[-1]["to_state"] == states.CLOSED and history[-1]["reason"] == "毕业"
     assert trail.verify(world.ctx).ok
 
@@ -89,7 +90,7 @@ def test_a_dry_run_changes_nothing(world: Any, school: dict[str, Any]) -> None:
     report = rollover.rollover(world.ctx, world.admin, dry_run=True)
     assert report.dry_run and report.closed_cases and report.moved
     assert classes(world) == before
-    assert cases.show(world.ctx, school["graduating"])["state"] == states.IDENTIFIED
+    assert cases.show(world.ctx, world.leader, school["graduating"])["state"] == states.IDENTIFIED
     rollover.rollover(world.ctx, world.admin)  # the dry run did not count as this year's rollover
 
 

@@ -15,6 +15,7 @@ from casework.domain.roster import RosterRejected
 from casework.errors import InvalidInput
 from casework.persistence.tables import Child
 from casework.services import roster
+from tests.conftest import unscoped
 from tests.rosters import HEADERS, children, write_csv, write_xlsx
 
 Maker = Callable[[Path], Path]
@@ -218,7 +219,7 @@ def test_a_malformed_file_gets_a_clear_error_and_imports_nothing(
     message = _message(caught.value)
     assert fragment in message, message
     assert "Traceback" not in message
-    with shared_world.ctx.db.read() as session:
+    with unscoped(shared_world.ctx.db) as session:
         assert session.scalar(select(func.count(Child.id))) == 0
 
 

@@ -12,6 +12,7 @@ from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence.tables import Assessment, AuditEvent, Case, CaseEvent, Duty, RuleSet
 from casework.services import Context, cases, records, rules_info, settings
 from casework.services.settings import Settings
+from tests.conftest import unscoped
 
 
 def mentored_case(world, categories=("learning",)) -> int:
@@ -35,13 +36,13 @@ def mentored_case(world, categories=("learning",)) -> int:
 
 
 def duties_of(world, case_id: int) -> dict[str, date]:
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         return {d.code: d.due_on for d in session.scalars(select(Duty).where(Duty.case_id == case_id))}
 
 
 def test_exam_results_and_screening_classify_at_assessment(world) -> None:
     case_id = world.case()
-    child_id = cases.show(world.ctx, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
     records.term_result(
         world.ctx, world.teacher, child_id, school_year=2025, term=1, total=480, rank=4, subjects={"数学": 90}
     )
@@ -58,12 +59,12 @@ def test_exam_results_and_screening_classify_at_assessment(world) -> None:
     world.fire(case_id, "assess")
     records.screening(world.ctx, world.counsellor, case_id, scores=",".join(["2"] * 25), informant="teacher")
     records.assessment(world.ctx, world.counsellor, case_id, [], "名次下滑，情绪低落")
-    explained = rules_info.explain(world.ctx, case_id)
+    explained = rules_info.explain(world.ctx, world.leader, case_id)
     assert explained["categories"] == ["academic_slide", "life", "psychological"]
     assert explained["risk_level"] == "high"
     rules = {e["category"]: e["rule"] for e in explained["evidence"]}
     assert rules == {"academic_slide": "academic_slide", "life": "family_situation", "psychological": "psychological"}
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         assessment = session.scalars(select(Assessment).where(Assessment.case_id == case_id)).one()
         assert assessment.rule_set == world.ctx.rule_set.version
         audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "assessment.recorded")).all()
@@ -116,7 +117,7 @@ def test_duties_and_deadlines_are_stored_and_follow_records(world) -> None:
     due = duties_of(world, case_id)
     assert due["stage_deadline:mentored"] == date(2026, 12, 30)  # 120 days from 1 September
     assert due["monthly_talk"] == date(2026, 10, 1)  # 30 days from the case's opening
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         assert session.get(Case, case_id).stage_due_on == date(2026, 12, 30)
     world.clock.advance(20)
     records.contact(
@@ -134,7 +135,7 @@ def test_each_decision_keeps_its_rule_set_and_new_parameters_do_not_rewrite_it(w
     lenient = Context(db=world.ctx.db, clock=world.clock, settings=Settings(params={"deadlines": {"assessed": 30}}))
     records.assessment(lenient, world.counsellor, case_id, ["learning"], "评估")
     cases.advance(lenient, world.counsellor, case_id, "plan")
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         used = [
             e.rule_set
             for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.version))
@@ -153,7 +154,7 @@ def test_a_module_switched_off_no_longer_guards(world) -> None:
 
 def test_evaluation_from_recorded_results(world) -> None:
     case_id = world.case()
-    child_id = cases.show(world.ctx, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
     records.pairing(
         world.ctx,
         world.counsellor,
@@ -170,7 +171,7 @@ def test_evaluation_from_recorded_results(world) -> None:
     )
     other = world.child()
     records.term_result(world.ctx, world.teacher, other, school_year=2025, term=1, total=500, rank=1)
-    table = rules_info.evaluation(world.ctx, 2025)
+    table = rules_info.evaluation(world.ctx, world.leader, 2025)
     (child,) = table["children"]
     # 8 ranks risen 80, +20 no violation, +10 three-good; excellence 30 + progress 15
     assert (child["total_points"], child["total_yuan"], child["next_baseline_rank"]) == (110, 45, 4)

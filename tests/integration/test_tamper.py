@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import text
 
 from casework.services import trail
+from tests.conftest import unscoped
 
 
 def _events(world, n_cases: int = 3) -> int:
     for _ in range(n_cases):
         case_id = world.case()
         world.fire(case_id, "assess")
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         return session.execute(text("SELECT max(seq) FROM audit_event WHERE school_id = 1")).scalar_one()
 
 

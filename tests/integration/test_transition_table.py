@@ -11,13 +11,14 @@ from casework import states
 from casework.errors import TransitionRefused
 from casework.persistence.tables import AuditEvent, Case
 from casework.services import cases
+from tests.conftest import unscoped
 
 ALLOWED = {(s, t.event): t.dest for t in states.TRANSITIONS for s in t.sources}
 PAIRS = [(s, e) for s in states.STATES for e in states.EVENTS]
 
 
 def _audit_count(world, case_id: int) -> int:
-    with world.ctx.db.read() as session:
+    with unscoped(world.ctx.db) as session:
         return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id == case_id))
 
 
@@ -48,14 +49,14 @@ def test_every_state_event_pair(shared_world, state: str, event: str) -> None:
     case_id = shared_world.case()
     shared_world.drive(case_id, state)
     _prepare_guards(shared_world, case_id, state, event)
-    before = cases.show(shared_world.ctx, case_id)
+    before = cases.show(shared_world.ctx, shared_world.leader, case_id)
     assert before["state"] == state
     audit_before = _audit_count(shared_world, case_id)
     reason = "家长返乡" if event in {"close", "reopen"} else None
 
     if (state, event) in ALLOWED:
         moved = shared_world.fire(case_id, event, reason)
-        after = cases.show(shared_world.ctx, case_id)
+        after = cases.show(shared_world.ctx, shared_world.leader, case_id)
         assert (after["state"], after["version"]) == (
             ALLOWED[(state, event)],
             before["version"] + 1,
@@ -66,9 +67,9 @@ def test_every_state_event_pair(shared_world, state: str, event: str) -> None:
         with pytest.raises(TransitionRefused) as refused:
             shared_world.fire(case_id, event, reason)
         assert [v.code for v in refused.value.verdicts] == ["not_allowed_from_state"]
-        after = cases.show(shared_world.ctx, case_id)
+        after = cases.show(shared_world.ctx, shared_world.leader, case_id)
         assert (after["state"], after["version"]) == (state, before["version"])
-        with shared_world.ctx.db.read() as session:
+        with unscoped(shared_world.ctx.db) as session:
             last = session.scalars(
                 select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq.desc())
             ).first()
@@ -79,6 +80,6 @@ def test_every_state_event_pair(shared_world, state: str, event: str) -> None:
 
 def test_case_records_its_definition_version(shared_world) -> None:
     case_id = shared_world.case()
-    with shared_world.ctx.db.read() as session:
+    with unscoped(shared_world.ctx.db) as session:
         case = session.get(Case, case_id)
         assert case.definition_version == states.CURRENT.version

@@ -18,8 +18,11 @@ class ParentsInformed(RuleModule):
         translations={"zh_CN": "结案前须已向家长反馈；每隔几周与家长通话一次"},
     )
     parameters = (
-        Parameter("call_days", 21, Msg("most days between calls to the parents",
-                                       translations={"zh_CN": "两次与家长通话的最长间隔（天）"})),
+        Parameter(
+            "call_days",
+            21,
+            Msg("most days between calls to the parents", translations={"zh_CN": "两次与家长通话的最长间隔（天）"}),
+        ),
     )
 
     def check(self, event: str, facts: CaseFacts) -> Sequence[Verdict]:
