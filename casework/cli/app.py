@@ -89,6 +89,14 @@ def _database_problem(exc: Exception, st: State | None) -> str:
 class App(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            return self._invoke(ctx)
+        finally:
+            st = ctx.find_object(State)
+            if st is not None and st._ctx is not None:
+                st._ctx.db.dispose()  # close the pool's connections: one command, one use
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
             return super().invoke(ctx)
         except errors.CaseworkError as exc:
             st = ctx.find_object(State)
