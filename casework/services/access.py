@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
 from casework.errors import NotFound, PermissionDenied
 from casework.persistence import scope as scoping
-from casework.persistence.tables import Case, Child, Document, School, Staff
+from casework.persistence.tables import Case, Child, Document, Staff
 from casework.services.actors import active_memberships, home_school, require_actor, resolve_staff
 from casework.services.context import Context
 from casework.text import N_
@@ -105,11 +104,17 @@ def at_school(
     """Bind the actor's scope and find their school (--school, else their only one), where they
     must hold ``capability``."""
     who = enter(session, actor, today)
-    staff = session.get(Staff, who.staff_id)
-    assert staff is not None
+    staff = staff_of(session, who)
     school_id = home_school(session, staff, today, school)
     require(who, school_id, capability)
     return who, staff, school_id
+
+
+def staff_of(session: Session, who: Principal) -> Staff:
+    """The acting person's staff row (for the services that record ``by`` or resolve a school)."""
+    staff = session.get(Staff, who.staff_id)
+    assert staff is not None  # resolved moments ago in the same transaction
+    return staff
 
 
 def bind(session: Session, who: Principal) -> None:
@@ -229,11 +234,6 @@ def child_to_open(session: Session, who: Principal, child_id: int) -> Child:
     return child_in_scope(session, who, child_id)
 
 
-def school_name(session: Session, school_id: int) -> str:
-    school = session.get(School, school_id)
-    return school.name if school else str(school_id)
-
-
 @dataclass
 class Reads:
     """The T1 and T2 fields of which children a command shows its user, for the access log."""
@@ -301,9 +301,3 @@ def log_denial(ctx: Context, exc: PermissionDenied) -> None:
 
 def _schools_of(session: Session, staff_id: int, today: date) -> list[int]:
     return sorted({m.school_id for m in active_memberships(session, staff_id, today)})
-
-
-def staff_name(session: Session, staff_id: int | None) -> str | None:
-    if staff_id is None:
-        return None
-    return session.scalar(select(Staff.name).where(Staff.id == staff_id))

@@ -44,8 +44,7 @@ def add(
     now = ctx.now()
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
-        staff = session.get(Staff, who.staff_id)
-        assert staff is not None
+        staff = access.staff_of(session, who)
         school_id = home_school(session, staff, now.date(), school)
         access.require_tier(who, school_id, policy.WRITE, _tier_of(values))
         class_id = resolve_class(session, school_id, class_ref).id if class_ref else None

@@ -125,8 +125,7 @@ def _writing(
         principal = access.enter(session, actor, now.date())
         case = access.case_in_scope(session, principal, case_id)
         roles = sorted(access.require_tier(principal, case.school_id, policy.WRITE, tier))
-        who = session.get(Staff, principal.staff_id)
-        assert who is not None
+        who = access.staff_of(session, principal)
         if case.state not in allowed:
             raise InvalidInput(
                 "case {case} is {state}: {what} is recorded when the case is {allowed}",
@@ -539,8 +538,7 @@ def _child_write(
         principal = access.enter(session, actor, now.date())
         child = access.child_in_scope(session, principal, child_id)
         access.require_tier(principal, child.school_id, policy.WRITE, tier)
-        who = session.get(Staff, principal.staff_id)
-        assert who is not None
+        who = access.staff_of(session, principal)
         yield session, who, child, now
 
 

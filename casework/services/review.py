@@ -313,8 +313,7 @@ def _leader(
 ) -> Staff:
     """Bind the actor's scope; they must be of the leadership group of the school (or of --school)."""
     who = access.enter(session, actor, today)
-    staff = session.get(Staff, who.staff_id)
-    assert staff is not None
+    staff = access.staff_of(session, who)
     if school_id is None:
         school_id = home_school(session, staff, today, school)
     access.require(who, school_id, policy.REVIEW_MEETING)
@@ -323,8 +322,7 @@ def _leader(
 
 def _acting(session: Session, actor: str | None, today: date) -> Staff:
     who = access.enter(session, actor, today)
-    staff = session.get(Staff, who.staff_id)
-    assert staff is not None
+    staff = access.staff_of(session, who)
     return staff
 
 
@@ -390,7 +388,7 @@ def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, 
         school = session.get(School, meeting.school_id)
         members = _names(session, {int(m) for m in meeting.members})
         rows = session.execute(
-            select(MeetingItem, Case.state, Child.name, SchoolClass.grade, SchoolClass.name)
+            select(MeetingItem, Case.state, Child.name, SchoolClass.grade, SchoolClass.name, Case.child_id)
             .join(Case, Case.id == MeetingItem.case_id)
             .join(Child, Child.id == Case.child_id)
             .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
@@ -398,8 +396,7 @@ def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, 
             .order_by(MeetingItem.id)
         ).all()
         reads = access.Reads(who)
-        reads.add(meeting.school_id, [item.case_id for item, *_ in rows], policy.T1, policy.T2)
-        reads.seen = {k: _children_of(session, v) for k, v in reads.seen.items()}
+        reads.add(meeting.school_id, [row[-1] for row in rows], policy.T1, policy.T2)
         doc = {
             "id": meeting.id,
             "school": school.name if school else "",
@@ -417,15 +414,11 @@ def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, 
                     "decision_reason": item.decision_reason,
                     "new_due": item.new_due.isoformat() if item.new_due else None,
                 }
-                for item, state, name, grade, cname in rows
+                for item, state, name, grade, cname, _ in rows
             ],
         }
     access.log_reads(ctx, reads, "meeting.show")
     return doc
-
-
-def _children_of(session: Session, case_ids: set[int]) -> set[int]:
-    return set(session.scalars(select(Case.child_id).where(Case.id.in_(case_ids))))
 
 
 def decide(
