@@ -24,6 +24,9 @@ def unscoped(db: Any) -> Iterator[Any]:
 
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Every test database is sealed under this key (encryption at rest is always on); tests of a
+# missing or wrong key take it away with monkeypatch.delenv.
+TEST_KEY = "Y2FzZXdvcmstdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE="
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +35,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("CASEWORK_") and key != "CASEWORK_TEST_PG_URL":
             monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("CASEWORK_KEY", TEST_KEY)
 
 
 class FakeClock:

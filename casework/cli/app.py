@@ -61,6 +61,7 @@ class State:
                         current=current or "(empty)",
                         head=head,
                     )
+                db.check_key()
             self._ctx = Context(db=db, lang=self.lang, settings=settings, auto_render=settings.documents.auto_render)
         return self._ctx
 
@@ -177,6 +178,7 @@ def _register() -> None:
         case_cmds,
         child_cmds,
         doc_cmds,
+        key_cmds,
         record_cmds,
         review_cmds,
         roster_cmds,
@@ -184,7 +186,17 @@ def _register() -> None:
         setup_cmds,
     )
 
-    for module in (setup_cmds, child_cmds, case_cmds, record_cmds, rules_cmds, review_cmds, audit_cmds, roster_cmds):
+    for module in (
+        setup_cmds,
+        child_cmds,
+        case_cmds,
+        record_cmds,
+        rules_cmds,
+        review_cmds,
+        audit_cmds,
+        roster_cmds,
+        key_cmds,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
     cli.add_command(doc_cmds.doc_group)

@@ -110,6 +110,24 @@ def child_list(actor: str | None, as_json: bool) -> None:
     table(["id", st.t("name"), st.t("class")], [(r["id"], r["name"], r["class"]) for r in rows])
 
 
+@child_group.command("find")
+@click.option("--phone", metavar="NUMBER", help="A parent's or guardian's phone number, exactly. 电话号码。")
+@click.option("--id-number", metavar="NUMBER", help="The child's ID number, exactly. 身份证号。")
+@click.option("--name", metavar="TEXT", help="Part of the child's name. 姓名（部分）。")
+@actor_option
+@json_option
+def child_find(phone: str | None, id_number: str | None, name: str | None, actor: str | None, as_json: bool) -> None:
+    """Find children in your record scope by phone, ID number or name. 查找儿童。"""
+    from casework.services import keys
+
+    st = state()
+    rows = keys.find_children(st.ctx(), actor, phone=phone, id_number=id_number, name=name)
+    if as_json:
+        echo_json(rows)
+        return
+    table(["id", st.t("name"), st.t("class")], [(r["id"], r["name"], r["class"]) for r in rows])
+
+
 @child_group.command("fields")
 def child_fields() -> None:
     """List the fields of the contact card. 联络卡字段列表。"""

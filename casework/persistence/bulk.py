@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from casework.persistence import crypto
+
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert tuples (one value per column, in order) in the session's transaction.
@@ -19,6 +21,11 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
     """
     connection = session.connection()
     dialect = connection.dialect
+    if crypto.sealed_columns(table.name):
+        # Sealed values are bound to their row id, so the ids are allocated before the INSERT.
+        rows = list(rows)
+        ids = crypto.allocate_ids(connection, table.name, len(rows))
+        columns, rows = crypto.seal_rows(crypto.ring_of(dialect), table.name, columns, ids, rows)
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     processors: list[Callable[[Any], Any] | None] = [table.c[c].type.bind_processor(dialect) for c in columns]
     positional = compiled.positiontup is not None
@@ -36,3 +43,31 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
     batch = [params(row) for row in rows]
     if batch:
         connection.exec_driver_sql(compiled.string, batch)
+
+
+def seal_dicts(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as dictionaries with their sealed columns sealed and blind indexes set; ids allocated if absent.
+
+    For ORM bulk statements (``session.execute(update(Entity), rows)``, ``insert(Entity)``), which
+    bypass the flush hooks that seal single rows.
+    """
+    names = set(crypto.sealed_columns(table.name))
+    if not names or not rows:
+        return list(rows)
+    connection = session.connection()
+    ring = crypto.ring_of(connection.dialect)
+    missing = [r for r in rows if r.get("id") is None]
+    fresh = iter(crypto.allocate_ids(connection, table.name, len(missing)))
+    out = []
+    for row in rows:
+        row_id = row["id"] if row.get("id") is not None else next(fresh)
+        sealed: dict[str, Any] = {"id": row_id}
+        for key, value in row.items():
+            if key == "id":
+                continue
+            sealed[key] = crypto.seal_value(ring, table.name, key, row_id, value) if key in names else value
+        for key in crypto.BLIND_INDEXED.get(table.name, ()):
+            if key in row:
+                sealed[crypto.bidx_column(key)] = ring.blind_index(table.name, key, row[key])
+        out.append(sealed)
+    return out

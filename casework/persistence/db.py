@@ -12,7 +12,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import InvalidInput
-from casework.persistence import scope
+from casework.persistence import crypto, scope
 from casework.persistence.store import Store
 
 READ_ONLY = "casework_read_only"
@@ -70,9 +70,12 @@ def _sqlite_setup(engine: Engine) -> None:
 class Database:
     """One engine and the two kinds of session the services use."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, keyring: crypto.KeyRing | None = None, **engine_kwargs: Any) -> None:
+        """``keyring`` defaults to the key CASEWORK_KEY, CASEWORK_KEY_FILE or ``<file>.key`` give."""
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        self.keyring = keyring if keyring is not None else crypto.find_key(normalise_url(url))
+        crypto.attach(self.engine.dialect, self.keyring)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
         scope.install(self._write)
@@ -106,7 +109,7 @@ class Database:
             if self.is_sqlite:
                 driver.execute("BEGIN IMMEDIATE")
             try:
-                yield Store(driver, pg=not self.is_sqlite)
+                yield Store(driver, pg=not self.is_sqlite, ring=self.keyring, info=pooled.info)
             except BaseException:
                 if self.is_sqlite:
                     driver.execute("ROLLBACK")
@@ -119,6 +122,46 @@ class Database:
                 driver.commit()
         finally:
             pooled.close()
+
+    def use_keyring(self, ring: crypto.KeyRing) -> None:
+        self.keyring = ring
+        crypto.attach(self.engine.dialect, ring)
+
+    def stored_key(self) -> tuple[str, str] | None:
+        """The (key id, check value) the database is sealed under; None before encryption existed."""
+        from sqlalchemy import inspect, select
+
+        from casework.persistence.tables import CryptoKey
+
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table(CryptoKey.__tablename__):
+                return None
+            row = conn.execute(
+                select(CryptoKey.key_id, CryptoKey.check_value).where(CryptoKey.retired_at.is_(None))
+            ).first()
+        return (str(row[0]), str(row[1])) if row is not None else None
+
+    def check_key(self) -> None:
+        """Refuse to go on unless the key ring holds the key this database is sealed under."""
+        stored = self.stored_key()
+        if stored is None:
+            return
+        key_id, check = stored
+        if self.keyring is None:
+            raise crypto.KeyProblem(
+                "{db} is encrypted (key {key_id}) and no key was given: set CASEWORK_KEY_FILE to its key file",
+                db=self.url,
+                key_id=key_id,
+            )
+        current = self.keyring.current
+        if current.hex_id != key_id or current.check != check:
+            raise crypto.KeyProblem(
+                "the key from {source} (key {given}) is not the key of {db} (key {key_id})",
+                source=self.keyring.source or crypto.ENV_KEY,
+                given=current.hex_id,
+                db=self.url,
+                key_id=key_id,
+            )
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from casework.persistence import crypto
 from casework.persistence.store import Store
 from casework.persistence.tables import (
     Aid,
@@ -77,6 +78,14 @@ def stalled(
     province's scale the ORM's per-row work would cost more than the queries.
     """
     store = Store.of(session)
+    # The child's name is sealed: open each child's once, however many reasons the case has.
+    names: dict[int, str] = {}
+
+    def opened(child: int, blob: Any) -> str:
+        name = names.get(child)
+        if name is None:
+            name = names[child] = store.open("child", "name", child, blob)
+        return name
 
     def scope(alias: str) -> tuple[str, list[Any]]:
         sql, params = _STALLED_FROM.format(alias=alias), []
@@ -109,7 +118,7 @@ def stalled(
         label = labels.get((grade, cname), "")
         if label == "":
             label = labels[(grade, cname)] = _label(grade, cname)
-        rows.append(_row((case_id, sid, state, child, name, cls, label, code, day, role, who)))
+        rows.append(_row((case_id, sid, state, child, opened(child, name), cls, label, code, day, role, who)))
     if responsible_id is None:
         where, params = scope("f")
         sql = (
@@ -122,7 +131,7 @@ def stalled(
                 sid,
                 state,
                 child,
-                name,
+                opened(child, name),
                 cls,
                 _label(grade, cname),
                 f"flag:{code}",
@@ -148,7 +157,7 @@ def stalled(
             sid,
             state,
             child,
-            name,
+            opened(child, name),
             cls,
             _label(grade, cname),
             f"repeated_refusal:{event}",
@@ -325,6 +334,10 @@ def child_with(session: Session, school_id: int, field: str, value: Any, other_t
     """
     table = Child.__table__
     column = table.c[field]
+    if field in crypto.BLIND_INDEXED["child"]:
+        # Sealed: compare the blind index, never the (random) stored bytes.
+        ring = crypto.ring_of(session.connection().dialect)
+        column, value = table.c[crypto.bidx_column(field)], ring.blind_index("child", field, value)
     return (
         session.connection()
         .execute(
@@ -332,3 +345,14 @@ def child_with(session: Session, school_id: int, field: str, value: Any, other_t
         )
         .scalar()
     )
+
+
+def children_by_number(session: Session, kind: str, value: str) -> list[int]:
+    """Children (in the session's scope) whose ID number, or any phone number, is ``value``.
+
+    An exact match through the blind indexes: the numbers themselves are sealed.
+    """
+    ring = crypto.ring_of(session.connection().dialect)
+    fields = ("id_number",) if kind == "id_number" else tuple(f for f in crypto.BLIND_INDEXED["child"] if f != "id_number")
+    conditions = [getattr(Child, crypto.bidx_column(f)) == ring.blind_index("child", f, value) for f in fields]
+    return list(session.scalars(select(Child.id).where(or_(*conditions)).order_by(Child.id)))

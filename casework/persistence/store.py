@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from casework.persistence.crypto import KeyProblem, KeyRing, allocate_sqlite_ids, open_value, seal_value, sealed_columns
+
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
@@ -37,6 +39,9 @@ class CaseRow:
     stage_due_on: date | None
 
 
+_SEALED_CHILD = frozenset(sealed_columns("child"))
+
+
 @cache
 def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
@@ -45,15 +50,38 @@ def _pg(sql: str) -> str:
 class Store:
     """The driver connection of ``session``'s transaction, with the few conversions the types need."""
 
-    def __init__(self, driver_connection: Any, pg: bool) -> None:
+    def __init__(
+        self, driver_connection: Any, pg: bool, ring: KeyRing | None = None, info: dict[str, Any] | None = None
+    ) -> None:
         self._raw = driver_connection
         self.pg = pg
+        self._ring = ring
+        self._info = info if info is not None else {}
 
     @classmethod
     def of(cls, session: Session) -> Store:
         """The store of an ORM session's current transaction."""
         connection = session.connection()
-        return cls(connection.connection.driver_connection, connection.dialect.name == "postgresql")
+        ring = getattr(connection.dialect, "casework_keyring", None)
+        return cls(connection.connection.driver_connection, connection.dialect.name == "postgresql", ring, connection.info)
+
+    @property
+    def ring(self) -> KeyRing:
+        if self._ring is None:
+            raise KeyProblem("no encryption key: set CASEWORK_KEY_FILE (or CASEWORK_KEY) to this database's key")
+        return self._ring
+
+    def open(self, table: str, column: str, row_id: int, blob: Any) -> Any:
+        """The plain value of a sealed column this store read."""
+        return open_value(self.ring, table, column, row_id, blob)
+
+    def next_id(self, table: str) -> int:
+        """A fresh id for a row of a table with sealed columns (their associated data names it)."""
+        if self.pg:
+            row = self.one("SELECT nextval(pg_get_serial_sequence(?, 'id'))", table)
+            assert row is not None
+            return int(row[0])
+        return allocate_sqlite_ids(self._raw, self._info, table, 1)[0]
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -207,7 +235,14 @@ class Store:
         columns = ", ".join(("class_id", *names))
         row = self.one(f"SELECT {columns} FROM child WHERE id = ?", child_id)
         assert row is not None  # a case's child always exists (foreign key)
-        return {"class_id": row[0], **dict(zip(names, row[1:], strict=True))}
+        sealed = _SEALED_CHILD
+        return {
+            "class_id": row[0],
+            **{
+                n: (self.open("child", n, child_id, v) if n in sealed else v)
+                for n, v in zip(names, row[1:], strict=True)
+            },
+        }
 
     def round_versions(self, case_id: int, events: Sequence[str]) -> dict[str, int]:
         marks = ", ".join("?" for _ in events)
@@ -235,11 +270,19 @@ class Store:
         )
         if plan is None:
             return None, []
-        items = self.rows(
-            "SELECT id, category, kind, subject, start_on, end_on, content, stage_target, responsible_id "
-            "FROM plan_item WHERE plan_id = ? ORDER BY id",
-            plan[0],
-        )
+        items = [
+            (
+                *r[:6],
+                self.open("plan_item", "content", r[0], r[6]),
+                self.open("plan_item", "stage_target", r[0], r[7]),
+                r[8],
+            )
+            for r in self.rows(
+                "SELECT id, category, kind, subject, start_on, end_on, content, stage_target, responsible_id "
+                "FROM plan_item WHERE plan_id = ? ORDER BY id",
+                plan[0],
+            )
+        ]
         return int(plan[0]), items
 
     def active_pairings(self, case_id: int, today: date) -> list[tuple[str, int | None]]:
@@ -380,9 +423,12 @@ class Store:
         reason: str | None,
         rule_set: str,
     ) -> None:
+        row_id = self.next_id("case_event")
+        sealed = seal_value(self.ring, "case_event", "reason", row_id, reason)
         self.run(
-            "INSERT INTO case_event (school_id, case_id, version, event, from_state, to_state, at, actor_id, "
-            "reason, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO case_event (id, school_id, case_id, version, event, from_state, to_state, at, actor_id, "
+            "reason, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            row_id,
             school_id,
             case_id,
             version,
@@ -391,7 +437,7 @@ class Store:
             to_state,
             self.dt_in(at),
             actor_id,
-            reason,
+            sealed.blob if sealed is not None else None,
             rule_set,
         )
 

@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from casework.persistence import crypto
+
 # Stable constraint names, so Alembic revisions are the same on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,6 +39,11 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+# Every table mapped below, and any added later, has the T1 and T2 columns of the policy table
+# (casework.domain.access.SENSITIVE_COLUMNS) sealed as it is mapped and as its rows are flushed.
+crypto.install(Base)
 
 
 class School(Base):
@@ -84,6 +91,10 @@ class Child(Base):
     __table_args__ = (
         UniqueConstraint("school_id", "student_no"),
         Index("ix_child_school_class", "school_id", "class_id"),
+        Index("ix_child_school_id_number_bidx", "school_id", "id_number_bidx"),
+        Index("ix_child_school_father_phone_bidx", "school_id", "father_phone_bidx"),
+        Index("ix_child_school_mother_phone_bidx", "school_id", "mother_phone_bidx"),
+        Index("ix_child_school_guardian_phone_bidx", "school_id", "guardian_phone_bidx"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
@@ -119,6 +130,11 @@ class Child(Base):
     guardian_literate: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # HMAC-SHA256 blind indexes of the sealed numbers, for exact lookups (casework.persistence.crypto).
+    id_number_bidx: Mapped[str | None] = mapped_column(String(32))
+    father_phone_bidx: Mapped[str | None] = mapped_column(String(32))
+    mother_phone_bidx: Mapped[str | None] = mapped_column(String(32))
+    guardian_phone_bidx: Mapped[str | None] = mapped_column(String(32))
 
 
 class ChildChange(Base):
@@ -539,3 +555,13 @@ class Document(Base):
     auto: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class CryptoKey(Base):
+    """A key the sealed columns are (or were) sealed under: its id and check value, never the key itself."""
+
+    __tablename__ = "crypto_key"
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    check_value: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -463,11 +463,13 @@ def decide(
     now = ctx.now()
     with ctx.db.write() as session:
         who = _leader(session, actor, item.school_id, now.date())
-        session.execute(
-            update(MeetingItem)
-            .where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
-            .values(decision=decision, decision_reason=reason, new_due=until, decided_at=now, decided_by=who.id)
-        )
+        # Through the ORM, not update().values(): decision_reason is sealed (casework.persistence.crypto).
+        row = session.scalars(
+            select(MeetingItem).where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
+        ).one()
+        row.decision, row.decision_reason, row.new_due = decision, reason, until
+        row.decided_at, row.decided_by = now, who.id
+        session.flush()
         school_id = session.scalars(select(Meeting.school_id).where(Meeting.id == meeting_id)).one()
         trail.append(
             session,

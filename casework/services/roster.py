@@ -34,7 +34,7 @@ from casework.domain.roster import (
 )
 from casework.errors import InvalidInput
 from casework.persistence import queries
-from casework.persistence.bulk import insert_rows
+from casework.persistence.bulk import insert_rows, seal_dicts
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass
 from casework.services import access, spreadsheets, trail
 from casework.services.context import Context
@@ -327,8 +327,9 @@ class _Importer:
             rows.append({"id": child_id, **changed})
             self.report.updated.append(Updated(row.row, child_id, row.values.get("name") or old.name, sorted(changed)))
         if rows:
-            self.session.execute(update(Child), rows)
-            self.session.execute(insert(ChildChange), changes)
+            # ORM bulk statements skip the flush hooks: seal_dicts seals what they write.
+            self.session.execute(update(Child), seal_dicts(self.session, Child.__table__, rows))
+            self.session.execute(insert(ChildChange), seal_dicts(self.session, ChildChange.__table__, changes))
             queries.follow_child_class(self.session, [r["id"] for r in rows if "class_id" in r])
 
     def finish(self, path: str, table: spreadsheets.Table) -> None:

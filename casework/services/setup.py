@@ -14,7 +14,7 @@ from casework.domain.vocab import ROLES
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import migrate
 from casework.persistence.tables import Membership, School, SchoolClass, Staff
-from casework.services import access, trail
+from casework.services import access, keys, trail
 from casework.services.context import Context
 
 
@@ -24,14 +24,22 @@ class InitResult:
     school_id: int | None
     admin_id: int | None
     created: bool
+    key_file: str | None = None  # the key file init created, if it created one
 
 
 def init(ctx: Context, admin: str | None = None, school: str | None = None) -> InitResult:
-    """Upgrade to head; with ``admin``, create the school and its first administrator once."""
+    """Upgrade to head; with ``admin``, create the school and its first administrator once.
+
+    Encryption at rest is always on: a database not sealed yet (new, or from an older release)
+    is sealed under the key given (CASEWORK_KEY_FILE, CASEWORK_KEY) or, for a SQLite file with
+    no key anywhere, under a new key written to ``<file>.key`` beside it (mode 0600).
+    """
+    key_file = keys.ensure_key(ctx.db)
     migrate.upgrade(ctx.db.engine)
+    ctx.db.check_key()
     revision = migrate.current_revision(ctx.db.engine)
     if admin is None:
-        return InitResult(revision, None, None, False)
+        return InitResult(revision, None, None, False, key_file)
     admin = require_text(admin, "--admin", 100)
     now = ctx.now()
     with ctx.db.write() as session:
@@ -59,7 +67,7 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
             .where(Staff.name == admin, Membership.role == "admin", Membership.school_id == target.id)
         ).scalar_one_or_none()
         if existing is not None:
-            return InitResult(revision, target.id, existing.id, False)
+            return InitResult(revision, target.id, existing.id, False, key_file)
         staff = _new_staff(session, target.id, admin, ["admin"], None, now)
         trail.append(
             session,
@@ -71,7 +79,7 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
             object_id=staff.id,
             data={"roles": ["admin"], "bootstrap": True},
         )
-        return InitResult(revision, target.id, staff.id, True)
+        return InitResult(revision, target.id, staff.id, True, key_file)
 
 
 def _new_staff(session: Session, school_id: int, name: str, roles: list[str], class_id: int | None, now: Any) -> Staff:
