@@ -237,8 +237,11 @@ def build_world(url: str) -> World:
     from casework.persistence.db import Database
     from casework.services import Context, setup
 
+    from casework.persistence import crypto
+
     clock = FakeClock()
-    ctx = Context(db=Database(url), clock=clock)
+    # The key given outright: module-scoped worlds are built before the autouse fixture sets CASEWORK_KEY.
+    ctx = Context(db=Database(url, keyring=crypto.KeyRing(crypto.Key.decode(TEST_KEY, "test"))), clock=clock)
     result = setup.init(ctx, admin="管理员", school="测试小学")
     admin = str(result.admin_id)
     setup.add_class(ctx, admin, 4, "1班")
