@@ -21,7 +21,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from casework.persistence import migrate
+from casework.persistence import crypto, migrate
 from casework.persistence.db import Database
 from casework.services import Context, indicators, review
 
@@ -40,10 +40,20 @@ def _dt(day: date) -> str:
 
 
 def build(path: Path, n: int, seed: int = 11) -> None:
-    """Schema through Alembic, rows through sqlite3 executemany in large batches."""
-    db = Database(str(path))
+    """Schema through Alembic, rows through sqlite3 executemany in large batches.
+
+    The T1/T2 values are sealed as the program seals them (casework.persistence.crypto), under a
+    key written beside the database, so the service layer pays for opening them as it would.
+    """
+    ring = crypto.KeyRing(crypto.Key.generate())
+    crypto.write_key_file(Path(f"{path}.key"), ring.current)
+    db = Database(str(path), keyring=ring)
     migrate.upgrade(db.engine)
     db.dispose()
+
+    def seal(table: str, column: str, row_id: int, value: str | None) -> bytes | None:
+        return None if value is None else ring.seal(table, column, row_id, value.encode())
+
     rng = random.Random(seed)
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
@@ -66,10 +76,19 @@ def build(path: Path, n: int, seed: int = 11) -> None:
         con.execute("BEGIN")
         con.executemany(
             "INSERT INTO child (id, school_id, class_id, name, sex, birth_date, home_address, family_situation, "
-            "guardian_name, guardian_relation, guardian_phone, created_at, created_by) "
-            "VALUES (?, 1, ?, ?, 'male', '2016-03-08', ?, 'both_away', '王大山', '祖父', ?, ?, 1)",
+            "guardian_name, guardian_relation, guardian_phone, guardian_phone_bidx, created_at, created_by) "
+            "VALUES (?, 1, ?, ?, 'male', '2016-03-08', ?, 'both_away', ?, '祖父', ?, ?, ?, 1)",
             [
-                (i, classes[i % 30][0], f"学生{i}", None if i % 17 == 0 else "新村", "13812345678", _dt(start))
+                (
+                    i,
+                    classes[i % 30][0],
+                    seal("child", "name", i, f"学生{i}"),
+                    seal("child", "home_address", i, None if i % 17 == 0 else "新村"),
+                    seal("child", "guardian_name", i, "王大山"),
+                    seal("child", "guardian_phone", i, "13812345678"),
+                    ring.blind_index("child", "guardian_phone", "13812345678"),
+                    _dt(start),
+                )
                 for i in range(lo, hi)
             ],
         )
@@ -126,9 +145,12 @@ def build(path: Path, n: int, seed: int = 11) -> None:
             [(i, classes[i % 30][0], "dropped_out" if i % 97 == 0 else "enrolled") for i in range(lo, hi)],
         )
         con.executemany(
-            "INSERT INTO aid (school_id, child_id, kind, given_on, description, recorded_at, recorded_by) "
-            "VALUES (1, ?, 'stationery', ?, '文具', '2026-11-01 00:00:00.000000', 1)",
-            [(i, (start + timedelta(days=rng.randint(0, 80))).isoformat()) for i in range(lo, hi, 5)],
+            "INSERT INTO aid (id, school_id, child_id, kind, given_on, description, recorded_at, recorded_by) "
+            "VALUES (?, 1, ?, 'stationery', ?, ?, '2026-11-01 00:00:00.000000', 1)",
+            [
+                (i, i, (start + timedelta(days=rng.randint(0, 80))).isoformat(), seal("aid", "description", i, "文具"))
+                for i in range(lo, hi, 5)
+            ],
         )
         con.executemany(
             "INSERT INTO refusal (school_id, case_id, event, case_version, fingerprint, repeated, at, actor_id) "
@@ -142,17 +164,19 @@ def build(path: Path, n: int, seed: int = 11) -> None:
         )
         contacts = (
             (
+                i * 10 + k,
                 i,
                 KINDS[(i * 7 + k) % len(KINDS)],
                 (start + timedelta(days=rng.randint(0, 80))).isoformat(),
                 1 + (i + k) % 400,
+                seal("contact_entry", "summary", i * 10 + k, "记录"),
             )
             for i in range(lo, hi)
             for k in range(10)
         )
         con.executemany(
-            "INSERT INTO contact_entry (school_id, case_id, kind, occurred_on, by_id, summary, recorded_at, "
-            "recorded_by) VALUES (1, ?, ?, ?, ?, '记录', '2026-11-01 00:00:00.000000', 1)",
+            "INSERT INTO contact_entry (id, school_id, case_id, kind, occurred_on, by_id, summary, recorded_at, "
+            "recorded_by) VALUES (?, 1, ?, ?, ?, ?, ?, '2026-11-01 00:00:00.000000', 1)",
             contacts,
         )
         con.execute("COMMIT")

@@ -234,10 +234,9 @@ class World:
 
 
 def build_world(url: str) -> World:
+    from casework.persistence import crypto
     from casework.persistence.db import Database
     from casework.services import Context, setup
-
-    from casework.persistence import crypto
 
     clock = FakeClock()
     # The key given outright: module-scoped worlds are built before the autouse fixture sets CASEWORK_KEY.

@@ -19,7 +19,9 @@ def init(admin: str | None, school: str | None) -> None:
     st.check_schema = False
     result = setup.init(st.ctx(), admin=admin, school=school)
     if result.key_file is not None:
-        click.echo(st.t("created the encryption key {path}: keep a copy outside the database's backups", path=result.key_file))
+        click.echo(
+            st.t("created the encryption key {path}: keep a copy outside the database's backups", path=result.key_file)
+        )
     click.echo(st.t("database {db} is at schema {revision}", db=st.db_url, revision=result.revision))
     if result.admin_id is not None:
         key = (

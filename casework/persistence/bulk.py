@@ -45,19 +45,19 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
         connection.exec_driver_sql(compiled.string, batch)
 
 
-def seal_dicts(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def seal_dicts(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows as dictionaries with their sealed columns sealed and blind indexes set; ids allocated if absent.
 
     For ORM bulk statements (``session.execute(update(Entity), rows)``, ``insert(Entity)``), which
     bypass the flush hooks that seal single rows.
     """
-    names = set(crypto.sealed_columns(table.name))
+    names = set(crypto.sealed_columns(table))
     if not names or not rows:
         return list(rows)
     connection = session.connection()
     ring = crypto.ring_of(connection.dialect)
     missing = [r for r in rows if r.get("id") is None]
-    fresh = iter(crypto.allocate_ids(connection, table.name, len(missing)))
+    fresh = iter(crypto.allocate_ids(connection, table, len(missing)))
     out = []
     for row in rows:
         row_id = row["id"] if row.get("id") is not None else next(fresh)
@@ -65,9 +65,9 @@ def seal_dicts(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
         for key, value in row.items():
             if key == "id":
                 continue
-            sealed[key] = crypto.seal_value(ring, table.name, key, row_id, value) if key in names else value
-        for key in crypto.BLIND_INDEXED.get(table.name, ()):
+            sealed[key] = crypto.seal_value(ring, table, key, row_id, value) if key in names else value
+        for key in crypto.BLIND_INDEXED.get(table, ()):
             if key in row:
-                sealed[crypto.bidx_column(key)] = ring.blind_index(table.name, key, row[key])
+                sealed[crypto.bidx_column(key)] = ring.blind_index(table, key, row[key])
         out.append(sealed)
     return out

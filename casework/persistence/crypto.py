@@ -38,6 +38,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from casework.domain.access import SENSITIVE_COLUMNS, T1, T2
 from casework.errors import CaseworkError
+from casework.text import N_
 
 VERSION = 1
 KEY_ID_LEN = 4
@@ -85,7 +86,7 @@ class Key:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         if len(master) != KEY_LEN:
-            raise KeyProblem("a casework key is {n} bytes (base64); this one has {got}", n=KEY_LEN, got=len(master))
+            raise KeyProblem(N_("a casework key is {n} bytes (base64); this one has {got}"), n=KEY_LEN, got=len(master))
         self.master = master
         self.id = _derive(master, "key-id")[:KEY_ID_LEN]
         self.check = _derive(master, "key-check").hex()[:32]
@@ -108,7 +109,7 @@ class Key:
         try:
             raw = base64.b64decode(text.strip(), validate=True)
         except ValueError:
-            raise KeyProblem("the key in {source} is not base64", source=source) from None
+            raise KeyProblem(N_("the key in {source} is not base64"), source=source) from None
         return cls(raw)
 
 
@@ -136,16 +137,18 @@ class KeyRing:
         key = self.keys.get(bytes(blob[1:head])) if len(blob) > head + NONCE_LEN and blob[0] == VERSION else None
         if key is None:
             raise SealBroken(
-                "{table}.{column} of row {row} is sealed under a key this key ring does not hold",
+                N_("{table}.{column} of row {row} is sealed under a key this key ring does not hold"),
                 table=table,
                 column=column,
                 row=row_id,
             )
         try:
-            return key.aead.decrypt(bytes(blob[head : head + NONCE_LEN]), bytes(blob[head + NONCE_LEN :]), _aad(table, column, row_id))
+            return key.aead.decrypt(
+                bytes(blob[head : head + NONCE_LEN]), bytes(blob[head + NONCE_LEN :]), _aad(table, column, row_id)
+            )
         except InvalidTag:
             raise SealBroken(
-                "{table}.{column} of row {row} does not decrypt: it was altered or copied from another row or column",
+                N_("{table}.{column} of row {row} does not decrypt: altered, or copied from another row or column"),
                 table=table,
                 column=column,
                 row=row_id,
@@ -175,9 +178,11 @@ def read_key_file(path: Path) -> Key:
     try:
         text = path.read_text(encoding="ascii")
     except FileNotFoundError:
-        raise KeyProblem("the key file {path} does not exist", path=str(path)) from None
+        raise KeyProblem(N_("the key file {path} does not exist"), path=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise KeyProblem("the key file {path} cannot be read: {problem}", path=str(path), problem=str(exc)) from None
+        raise KeyProblem(
+            N_("the key file {path} cannot be read: {problem}"), path=str(path), problem=str(exc)
+        ) from None
     return Key.decode(text, str(path))
 
 
@@ -186,7 +191,7 @@ def write_key_file(path: Path, key: Key) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     except FileExistsError:
-        raise KeyProblem("the key file {path} already exists; it is never overwritten", path=str(path)) from None
+        raise KeyProblem(N_("the key file {path} already exists; it is never overwritten"), path=str(path)) from None
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key.encoded() + "\n")
         out.flush()
@@ -225,8 +230,10 @@ def ring_of(dialect: Dialect) -> KeyRing:
     ring: KeyRing | None = getattr(dialect, _RING_ATTR, None)
     if ring is None:
         raise KeyProblem(
-            "no encryption key: set CASEWORK_KEY_FILE (or CASEWORK_KEY) to this database's key, "
-            "or create one with 'casework keys new --out FILE'"
+            N_(
+                "no encryption key: set CASEWORK_KEY_FILE (or CASEWORK_KEY) to this database's key, "
+                "or create one with 'casework keys new --out FILE'"
+            )
         )
     return ring
 
@@ -253,7 +260,9 @@ class _Packed(expression.FunctionElement[Any]):
 @compiles(_Packed)
 def _packed_sqlite(element: _Packed, compiler: SQLCompiler, **kw: Any) -> str:
     row_id, value = list(element.clauses)
-    return f"(CAST({compiler.process(row_id, **kw)} AS TEXT) || ':' || nullif(hex({compiler.process(value, **kw)}), ''))"
+    return (
+        f"(CAST({compiler.process(row_id, **kw)} AS TEXT) || ':' || nullif(hex({compiler.process(value, **kw)}), ''))"
+    )
 
 
 @compiles(_Packed, "postgresql")
@@ -292,7 +301,7 @@ class SealedType(types.TypeDecorator[Any]):
         if isinstance(value, Sealed):
             return value.blob
         raise SealBroken(
-            "{table}.{column} is sealed: write it through the ORM or bulk.insert_rows, filter by its blind index",
+            N_("{table}.{column} is sealed: write it through the ORM or bulk.insert_rows, filter by its blind index"),
             table=self.table,
             column=self.column,
         )
@@ -301,9 +310,7 @@ class SealedType(types.TypeDecorator[Any]):
         if value is None:
             return None
         if isinstance(value, bytes | memoryview):
-            raise SealBroken(
-                "{table}.{column} was read without its row id", table=self.table, column=self.column
-            )
+            raise SealBroken(N_("{table}.{column} was read without its row id"), table=self.table, column=self.column)
         row, _, blob = str(value).partition(":")
         plain = ring_of(dialect).open(self.table, self.column, int(row), bytes.fromhex(blob))
         return decode(self.kind, plain)
@@ -485,9 +492,9 @@ def reseal(connection: Connection, old: KeyRing, new: KeyRing, batch: int = 500)
             continue
         indexed = [n for n in BLIND_INDEXED.get(table, ()) if n in names]
         targets = [*names, *(bidx_column(n) for n in indexed)]
-        update = text(
-            f"UPDATE {table} SET {', '.join(f'{c} = :{c}' for c in targets)} WHERE id = :row_id"
-        ).bindparams(*(bindparam(c, type_=Binary()) for c in names))
+        update = text(f"UPDATE {table} SET {', '.join(f'{c} = :{c}' for c in targets)} WHERE id = :row_id").bindparams(
+            *(bindparam(c, type_=Binary()) for c in names)
+        )
         select_sql = f"SELECT id, {', '.join(names)} FROM {table} WHERE id > :after ORDER BY id LIMIT {batch}"
         after = 0
         while True:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from casework.errors import InvalidInput
 from casework.persistence import crypto, scope
 from casework.persistence.store import Store
+from casework.text import N_
 
 READ_ONLY = "casework_read_only"
 
@@ -149,14 +150,14 @@ class Database:
         key_id, check = stored
         if self.keyring is None:
             raise crypto.KeyProblem(
-                "{db} is encrypted (key {key_id}) and no key was given: set CASEWORK_KEY_FILE to its key file",
+                N_("{db} is encrypted (key {key_id}) and no key was given: set CASEWORK_KEY_FILE to its key file"),
                 db=self.url,
                 key_id=key_id,
             )
         current = self.keyring.current
         if current.hex_id != key_id or current.check != check:
             raise crypto.KeyProblem(
-                "the key from {source} (key {given}) is not the key of {db} (key {key_id})",
+                N_("the key from {source} (key {given}) is not the key of {db} (key {key_id})"),
                 source=self.keyring.source or crypto.ENV_KEY,
                 given=current.hex_id,
                 db=self.url,

@@ -353,6 +353,8 @@ def children_by_number(session: Session, kind: str, value: str) -> list[int]:
     An exact match through the blind indexes: the numbers themselves are sealed.
     """
     ring = crypto.ring_of(session.connection().dialect)
-    fields = ("id_number",) if kind == "id_number" else tuple(f for f in crypto.BLIND_INDEXED["child"] if f != "id_number")
+    fields = (
+        ("id_number",) if kind == "id_number" else tuple(f for f in crypto.BLIND_INDEXED["child"] if f != "id_number")
+    )
     conditions = [getattr(Child, crypto.bidx_column(f)) == ring.blind_index("child", f, value) for f in fields]
     return list(session.scalars(select(Child.id).where(or_(*conditions)).order_by(Child.id)))

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from casework.persistence.crypto import KeyProblem, KeyRing, allocate_sqlite_ids, open_value, seal_value, sealed_columns
+from casework.text import N_
 
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -63,12 +64,19 @@ class Store:
         """The store of an ORM session's current transaction."""
         connection = session.connection()
         ring = getattr(connection.dialect, "casework_keyring", None)
-        return cls(connection.connection.driver_connection, connection.dialect.name == "postgresql", ring, connection.info)
+        return cls(
+            connection.connection.driver_connection, connection.dialect.name == "postgresql", ring, connection.info
+        )
 
     @property
     def ring(self) -> KeyRing:
         if self._ring is None:
-            raise KeyProblem("no encryption key: set CASEWORK_KEY_FILE (or CASEWORK_KEY) to this database's key")
+            raise KeyProblem(
+                N_(
+                    "no encryption key: set CASEWORK_KEY_FILE (or CASEWORK_KEY) to this database's key, "
+                    "or create one with 'casework keys new --out FILE'"
+                )
+            )
         return self._ring
 
     def open(self, table: str, column: str, row_id: int, blob: Any) -> Any:

@@ -17,6 +17,7 @@ from casework.persistence.tables import Child, CryptoKey, SchoolClass
 from casework.services import access, trail
 from casework.services.actors import home_school
 from casework.services.context import Context
+from casework.text import N_
 
 
 def new_key_file(path: str) -> str:
@@ -37,8 +38,10 @@ def ensure_key(db: Database) -> str | None:
     beside = crypto.key_file_beside(normalise_url(db.url))
     if beside is None:
         raise crypto.KeyProblem(
-            "encryption at rest needs a key: create one with 'casework keys new --out FILE' "
-            "and set CASEWORK_KEY_FILE=FILE"
+            N_(
+                "encryption at rest needs a key: create one with 'casework keys new --out FILE' "
+                "and set CASEWORK_KEY_FILE=FILE"
+            )
         )
     key = crypto.Key.generate()
     crypto.write_key_file(beside, key)
@@ -78,9 +81,7 @@ def rotate(ctx: Context, actor: str | None, out: str | None = None, school: str 
         ring = crypto.KeyRing(new, [old.current])
         try:
             count = crypto.reseal(session.connection(), old, ring)
-            session.execute(
-                update(CryptoKey).where(CryptoKey.key_id == old.current.hex_id).values(retired_at=now)
-            )
+            session.execute(update(CryptoKey).where(CryptoKey.key_id == old.current.hex_id).values(retired_at=now))
             session.add(CryptoKey(key_id=new.hex_id, check_value=new.check, created_at=now))
             trail.append(
                 session,
@@ -135,6 +136,8 @@ def find_children(
             named = who.may_read(s, policy.T1)
             if named:
                 reads.add(s, [i], policy.T1)
-            out.append({"id": i, "name": n if named else None, "school_id": s, "class": f"{g}/{c}" if g is not None else None})
+            out.append(
+                {"id": i, "name": n if named else None, "school_id": s, "class": f"{g}/{c}" if g is not None else None}
+            )
     access.log_reads(ctx, reads, "child.find")
     return out

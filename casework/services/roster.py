@@ -328,8 +328,8 @@ class _Importer:
             self.report.updated.append(Updated(row.row, child_id, row.values.get("name") or old.name, sorted(changed)))
         if rows:
             # ORM bulk statements skip the flush hooks: seal_dicts seals what they write.
-            self.session.execute(update(Child), seal_dicts(self.session, Child.__table__, rows))
-            self.session.execute(insert(ChildChange), seal_dicts(self.session, ChildChange.__table__, changes))
+            self.session.execute(update(Child), seal_dicts(self.session, Child.__tablename__, rows))
+            self.session.execute(insert(ChildChange), seal_dicts(self.session, ChildChange.__tablename__, changes))
             queries.follow_child_class(self.session, [r["id"] for r in rows if "class_id" in r])
 
     def finish(self, path: str, table: spreadsheets.Table) -> None:

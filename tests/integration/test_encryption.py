@@ -18,7 +18,7 @@ from casework.persistence import crypto, migrate
 from casework.persistence.db import Database
 from casework.persistence.tables import AuditEvent, Child
 from casework.services import Context, children, keys, records, roster, setup, trail
-from tests.conftest import BACKENDS, TEST_KEY, new_url, unscoped
+from tests.conftest import BACKENDS, new_url, unscoped
 
 OTHER_KEY = base64.b64encode(b"another-key-of-thirty-two-bytes!").decode()
 
@@ -34,7 +34,9 @@ def test_sealed_values_round_trip_and_are_not_stored_in_the_clear(world) -> None
     shown = children.show(world.ctx, world.leader, child)
     assert shown["fields"]["name"] == "测试甲"
     assert shown["fields"]["id_number"] == "52032120160308123X"
-    (name, id_number, bidx) = raw(world.ctx.db, "SELECT name, id_number, id_number_bidx FROM child WHERE id = :i", i=child)[0]
+    (name, id_number, bidx) = raw(
+        world.ctx.db, "SELECT name, id_number, id_number_bidx FROM child WHERE id = :i", i=child
+    )[0]
     assert isinstance(name, bytes | memoryview)
     blob = bytes(name)
     assert blob[0] == crypto.VERSION and len(blob) == 1 + 4 + 12 + len("测试甲".encode()) + 16
@@ -58,7 +60,9 @@ def test_a_value_copied_to_another_row_or_column_does_not_decrypt(world) -> None
 def test_plaintext_is_refused_by_the_column_type(world) -> None:
     child = world.child()
     with world.ctx.db.write() as session, pytest.raises(sa.exc.StatementError, match="child.name is sealed"):
-        session.connection().execute(sa.update(Child.__table__).where(Child.__table__.c.id == child).values(name="明文"))
+        session.connection().execute(
+            sa.update(Child.__table__).where(Child.__table__.c.id == child).values(name="明文")
+        )
 
 
 def test_a_missing_or_wrong_key_is_refused(world, monkeypatch) -> None:

@@ -70,7 +70,11 @@ def upgrade() -> None:
         if not names:
             continue
         kinds = {
-            c: "json" if isinstance(present[c], sa.JSON) else "bytes" if isinstance(present[c], sa.LargeBinary) else "text"
+            c: "json"
+            if isinstance(present[c], sa.JSON)
+            else "bytes"
+            if isinstance(present[c], sa.LargeBinary)
+            else "text"
             for c in names
         }
         columns = ", ".join(names)
@@ -80,9 +84,7 @@ def upgrade() -> None:
                 if kinds[name] == "bytes":
                     continue
                 using = f"convert_to({name}::text, 'UTF8')"
-                batch_op.alter_column(
-                    name, existing_type=present[name], type_=sa.LargeBinary(), postgresql_using=using
-                )
+                batch_op.alter_column(name, existing_type=present[name], type_=sa.LargeBinary(), postgresql_using=using)
         updates = []
         for row in rows:
             row_id = int(row[0])
