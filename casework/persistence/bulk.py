@@ -27,7 +27,11 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
         ids = crypto.allocate_ids(connection, table.name, len(rows))
         columns, rows = crypto.seal_rows(crypto.ring_of(dialect), table.name, columns, ids, rows)
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
-    processors: list[Callable[[Any], Any] | None] = [table.c[c].type.bind_processor(dialect) for c in columns]
+    # Sealed columns arrive as the bytes to store (crypto.seal_rows): no processor.
+    processors: list[Callable[[Any], Any] | None] = [
+        None if isinstance(table.c[c].type, crypto.SealedType) else table.c[c].type.bind_processor(dialect)
+        for c in columns
+    ]
     positional = compiled.positiontup is not None
     order = list(compiled.positiontup or columns)
     index = {c: i for i, c in enumerate(columns)}

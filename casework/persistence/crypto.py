@@ -70,9 +70,12 @@ def bidx_column(column: str) -> str:
     return f"{column}_bidx"
 
 
+_DROP = str.maketrans("", "", " -\u3000")
+
+
 def normalise_lookup(value: str) -> str:
     """Phone and ID numbers compare without spaces and dashes, ID numbers' final x as X."""
-    return "".join(ch for ch in value if ch not in " -\u3000").upper()
+    return value.translate(_DROP).upper()
 
 
 def _derive(master: bytes, label: str) -> bytes:
@@ -91,7 +94,8 @@ class Key:
         self.id = _derive(master, "key-id")[:KEY_ID_LEN]
         self.check = _derive(master, "key-check").hex()[:32]
         self.aead = AESGCM(_derive(master, "aes-256-gcm"))
-        self.bidx_key = _derive(master, "blind-index")
+        # An HMAC keyed once and copied per value: keying costs more than hashing a phone number.
+        self.bidx = hmac.new(_derive(master, "blind-index"), digestmod=hashlib.sha256)
 
     @property
     def hex_id(self) -> str:
@@ -125,8 +129,9 @@ class KeyRing:
         self.keys = {current.id: current, **{k.id: k for k in others}}
         self.source = source  # the key file, when the key came from one
 
-    def seal(self, table: str, column: str, row_id: int, plaintext: bytes) -> bytes:
-        nonce = os.urandom(NONCE_LEN)
+    def seal(self, table: str, column: str, row_id: int, plaintext: bytes, nonce: bytes | None = None) -> bytes:
+        """``nonce``, 12 random bytes, may be given by a caller that draws many at once."""
+        nonce = nonce or os.urandom(NONCE_LEN)
         body = self.current.aead.encrypt(nonce, plaintext, _aad(table, column, row_id))
         return bytes((VERSION,)) + self.current.id + nonce + body
 
@@ -155,10 +160,15 @@ class KeyRing:
             ) from None
 
     def blind_index(self, table: str, column: str, value: str | None) -> str | None:
-        if value is None or not normalise_lookup(value):
+        """The HMAC-SHA256 (first 128 bits, hex) of a normalised number, keyed by the current key."""
+        if value is None:
             return None
-        message = f"{table}/{column}/{normalise_lookup(value)}".encode()
-        return hmac.new(self.current.bidx_key, message, hashlib.sha256).hexdigest()[:32]
+        number = normalise_lookup(value)
+        if not number:
+            return None
+        mac = self.current.bidx.copy()
+        mac.update(f"{table}/{column}/{number}".encode())
+        return mac.hexdigest()[:32]
 
 
 # -- where the key comes from ------------------------------------------------------------------
@@ -460,17 +470,26 @@ def install(base: type) -> None:
 def seal_rows(
     ring: KeyRing, table: str, columns: Sequence[str], ids: Sequence[int], rows: Sequence[Sequence[Any]]
 ) -> tuple[list[str], list[list[Any]]]:
-    """Rows for a Core INSERT with sealed values and their blind indexes added: (columns, rows)."""
-    sealed = {i: c for i, c in enumerate(columns) if c in sealed_columns(table)}
-    indexed = [(columns.index(c), bidx_column(c)) for c in BLIND_INDEXED.get(table, ()) if c in columns]
-    out_columns = ["id", *columns, *(b for _, b in indexed)]
+    """Rows for a Core INSERT with the sealed values as stored bytes and their blind indexes added.
+
+    Returns (columns, rows); the id column comes first. The nonces of a batch are drawn at once.
+    """
+    names = set(sealed_columns(table))
+    kinds = [(i, c, _KINDS.get((table, c), "text")) for i, c in enumerate(columns) if c in names]
+    indexed = [(columns.index(c), c) for c in BLIND_INDEXED.get(table, ()) if c in columns]
+    out_columns = ["id", *columns, *(bidx_column(c) for _, c in indexed)]
+    pool = os.urandom(NONCE_LEN * len(kinds) * len(rows))
+    at = 0
     out: list[list[Any]] = []
     for row_id, row in zip(ids, rows, strict=True):
-        values: list[Any] = [row_id]
-        for i, value in enumerate(row):
-            column = sealed.get(i)
-            values.append(value if column is None else seal_value(ring, table, column, row_id, value))
-        values.extend(ring.blind_index(table, columns[i], row[i]) for i, _ in indexed)
+        values: list[Any] = [row_id, *row]
+        for i, column, kind in kinds:
+            value = row[i]
+            if value is not None:
+                nonce = pool[at : at + NONCE_LEN]
+                values[i + 1] = ring.seal(table, column, row_id, encode(kind, value), nonce)
+            at += NONCE_LEN
+        values.extend(ring.blind_index(table, c, row[i]) for i, c in indexed)
         out.append(values)
     return out_columns, out
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from casework import i18n, states
 from casework.errors import TransitionRefused
+from casework.persistence import crypto
 from casework.persistence.db import Database
 from casework.services import cases, children, records, review, rules_info, setup, trail
 from casework.services.context import Context
@@ -54,9 +55,13 @@ class DemoReport:
     stalled: int = 0
 
 
-def _fresh(path: str) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+def _fresh(path: str) -> crypto.KeyRing:
+    """Remove an earlier demo database and its key; a new key file beside the new one (mode 0600)."""
+    for suffix in ("", "-wal", "-shm", "-journal", ".key"):
         Path(path + suffix).unlink(missing_ok=True)
+    key = crypto.Key.generate()
+    crypto.write_key_file(Path(path + ".key"), key)
+    return crypto.KeyRing(key, source=path + ".key")
 
 
 def run(
@@ -68,12 +73,12 @@ def run(
 ) -> DemoReport:
     from faker import Faker
 
-    _fresh(path)
+    ring = _fresh(path)
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     clock = StepClock(START, timedelta(minutes=100))
-    ctx = Context(db=Database(path), clock=clock, lang=lang)
+    ctx = Context(db=Database(path, keyring=ring), clock=clock, lang=lang)
     say = progress or (lambda _text: None)
     try:
         return _build(ctx, path, children, rng, fake, say)

@@ -83,10 +83,10 @@ def test_the_cli_refuses_to_start_with_a_wrong_key(tmp_path, monkeypatch) -> Non
     runner = CliRunner(catch_exceptions=False)
     assert runner.invoke(app(), ["--db", db, "init", "--admin", "管理员"]).exit_code == 0
     result = runner.invoke(app(), ["--db", db, "child", "list", "--as", "1"], env={"CASEWORK_KEY": OTHER_KEY})
-    assert result.exit_code == 1 and "is not the key of" in result.output, result.output
+    assert result.exit_code == 1 and "不是" in result.output and "的密钥" in result.output, result.output
     monkeypatch.delenv("CASEWORK_KEY")
     result = runner.invoke(app(), ["--db", db, "child", "list", "--as", "1"])
-    assert result.exit_code == 1 and "no key was given" in result.output, result.output
+    assert result.exit_code == 1 and "未提供密钥" in result.output, result.output
 
 
 def test_rotate_reseals_everything_and_the_old_key_is_no_longer_needed(world, tmp_path) -> None:
