@@ -65,8 +65,10 @@ def demo(path: str, children: int, seed: int) -> None:
         ),
     )
     click.echo(st.t("audit chain: {events} events verified, intact", events=report.audit_events))
-    click.echo(st.t("{n} stalled case(s)", n=report.stalled) + " — casework --db " + path + " review stalled")
-    click.echo(st.t("try: casework --db {db} case list", db=path))
+    click.echo(
+        st.t("{n} stalled case(s)", n=report.stalled) + f" — casework --db {path} review stalled --as {report.leader}"
+    )
+    click.echo(st.t("try: casework --db {db} case list", db=path) + f" --as {report.counsellor}")
 
 
 @click.group("class")

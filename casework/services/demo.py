@@ -42,6 +42,9 @@ class Refusal:
     reasons: list[str]
 
 
+LEADER, COUNSELLOR = "周建国", "郑心怡"
+
+
 @dataclass
 class DemoReport:
     path: str
@@ -52,6 +55,8 @@ class DemoReport:
     audit_events: int
     refusals: list[Refusal] = field(default_factory=list)
     stalled: int = 0
+    leader: str = ""  # names to try the read commands with (--as): they see the whole school
+    counsellor: str = ""
 
 
 def _fresh(path: str) -> None:
@@ -97,9 +102,9 @@ def _build(
             setup.add_class(ctx, admin, grade, name)
             class_refs.append(f"{grade}/{name}")
     staff = {
-        "leader": setup.add_staff(ctx, admin, "周建国", ["leader"]),
+        "leader": setup.add_staff(ctx, admin, LEADER, ["leader"]),
         "deputy": setup.add_staff(ctx, admin, "吴秀兰", ["deputy"]),
-        "counsellor": setup.add_staff(ctx, admin, "郑心怡", ["counsellor"]),
+        "counsellor": setup.add_staff(ctx, admin, COUNSELLOR, ["counsellor"]),
         "auditor": setup.add_staff(ctx, admin, "冯审之", ["auditor"]),
     }
     class_teachers = {
@@ -359,4 +364,6 @@ def _build(
         audit_events=result.events if result.ok else -1,
         refusals=report_refusals,
         stalled=stalled,
+        leader=LEADER,
+        counsellor=COUNSELLOR,
     )
