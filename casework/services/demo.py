@@ -14,7 +14,7 @@ from typing import Any
 from casework import i18n, states
 from casework.errors import TransitionRefused
 from casework.persistence.db import Database
-from casework.services import cases, children, records, review, rules_info, setup, trail
+from casework.services import cases, children, consent, records, review, rules_info, setup, trail
 from casework.services.context import Context
 from casework.text import Msg
 
@@ -145,7 +145,17 @@ def _build(
         if i % 11 == 5:  # some cards arrive incomplete from the survey
             del card["guardian_phone"], card["home_address"]
         name = surname + f.first_name()
-        child_ids.append(children.add(ctx, str(class_teachers[ref]), {"name": name, **card}, ref))
+        child_id = children.add(ctx, str(class_teachers[ref]), {"name": name, **card}, ref)
+        # The guardian's consent, collected with the survey: no counselling record is written without it.
+        consent.record(
+            ctx,
+            str(class_teachers[ref]),
+            child_id,
+            guardian=card["guardian_name"],
+            relation=card["guardian_relation"],
+            scope="all",
+        )
+        child_ids.append(child_id)
 
     say(i18n.render(Msg("taking cases through the stages"), ctx.lang))
     report_refusals: list[Refusal] = []
