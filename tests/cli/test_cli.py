@@ -53,6 +53,7 @@ CARD = [
 def test_a_case_through_every_stage_from_the_command_line(run) -> None:
     out = run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1").output
     assert "王小红" in out
+    run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "2")
     assert "个案 1" in run("case", "open", "1", "--as", "郑心怡").output
     run("case", "advance", "1", "assess", "--as", "2")
     run(
