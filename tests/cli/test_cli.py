@@ -223,6 +223,7 @@ def test_demo_builds_a_school(tmp_path) -> None:
     result = CliRunner().invoke(app(), ["demo", "--out", path, "--children", "16"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "完整无误" in result.output and "已结案" in result.output and "按规则拒绝" in result.output
+    assert "监护人同意之前被拒绝的记录：\n  ✗ 儿童 " in result.output
 
 
 def test_checkpoint_from_the_command_line(run, tmp_path) -> None:
