@@ -298,6 +298,8 @@ def record_consent(
 
     st = state()
     on = date_or_none(day, "--on")
+    if withdraw and (guardian or relation):
+        raise InvalidInput("--withdraw takes no --guardian or --relation: it withdraws the consents in force")
     if withdraw:
         ids = consent.withdraw(st.ctx(), actor, child_id, withdrawn_on=on, scope=scope)
         click.echo(st.t("child {id}: consent withdrawn ({ids})", id=child_id, ids=", ".join(map(str, ids))))

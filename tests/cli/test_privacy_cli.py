@@ -85,6 +85,9 @@ def test_consent_bad_input_and_denial(run) -> None:
     )
     run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "4", code=5)
     run("record", "consent", "1", "--withdraw", "--as", "2", code=1)  # nothing in force to withdraw
+    assert (
+        "--withdraw" in run("record", "consent", "1", "--withdraw", "--guardian", "王大山", "--as", "2", code=1).output
+    )
 
 
 def test_purge_and_report(run) -> None:
