@@ -177,6 +177,7 @@ def _register() -> None:
         case_cmds,
         child_cmds,
         doc_cmds,
+        privacy_cmds,
         record_cmds,
         review_cmds,
         roster_cmds,
@@ -184,7 +185,17 @@ def _register() -> None:
         setup_cmds,
     )
 
-    for module in (setup_cmds, child_cmds, case_cmds, record_cmds, rules_cmds, review_cmds, audit_cmds, roster_cmds):
+    for module in (
+        setup_cmds,
+        child_cmds,
+        case_cmds,
+        record_cmds,
+        rules_cmds,
+        review_cmds,
+        audit_cmds,
+        roster_cmds,
+        privacy_cmds,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
     cli.add_command(doc_cmds.doc_group)

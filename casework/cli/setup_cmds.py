@@ -54,6 +54,9 @@ def demo(path: str, children: int, seed: int) -> None:
         )
         for reason in refusal.reasons:
             click.echo(f"  ✗ {reason}")
+    if report.consent_refusal:
+        click.echo(st.t("refused until the guardian consented:"))
+        click.echo(f"  ✗ {report.consent_refusal}")
     table(
         [st.t("stage"), st.t("cases")],
         [(st.t(label), count) for label, count in report.by_state],
