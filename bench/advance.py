@@ -127,6 +127,7 @@ def build_engine_db(path: Path, n: int) -> Fixture:
                 definition_version=states.CURRENT.version,
                 opened_at=now,
                 opened_by=counsellor,
+                counsellor_id=counsellor,
                 state_since=now,
             )
             for kid in kids

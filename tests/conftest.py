@@ -144,8 +144,11 @@ class World:
     class_ref: str
     extra: dict[str, str] = field(default_factory=dict)
 
-    def child(self, complete: bool = True, **fields: str) -> int:
+    def child(self, complete: bool = True, consent: bool = True, **fields: str) -> int:
+        """A child with a full contact card and, unless ``consent=False``, the guardian's consent
+        to counselling records (without one every T2 record is refused)."""
         from casework.services import children
+        from casework.services import consent as consents
 
         card = {
             "name": "王小明",
@@ -162,12 +165,15 @@ class World:
         if not complete:
             del card["guardian_phone"]
         card.update(fields)
-        return children.add(self.ctx, self.leader, card, self.class_ref)
+        child_id = children.add(self.ctx, self.leader, card, self.class_ref)
+        if consent:
+            consents.record(self.ctx, self.leader, child_id, guardian="王大山", relation="祖父", scope="all")
+        return child_id
 
-    def case(self, complete: bool = True) -> int:
+    def case(self, complete: bool = True, consent: bool = True) -> int:
         from casework.services import cases
 
-        return cases.open_case(self.ctx, self.counsellor, self.child(complete))
+        return cases.open_case(self.ctx, self.counsellor, self.child(complete, consent))
 
     def fire(self, case_id: int, event: str, reason: str | None = None) -> Any:
         from casework.services import cases

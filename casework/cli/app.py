@@ -179,6 +179,7 @@ def _register() -> None:
         child_cmds,
         doc_cmds,
         key_cmds,
+        privacy_cmds,
         record_cmds,
         review_cmds,
         roster_cmds,
@@ -196,6 +197,7 @@ def _register() -> None:
         audit_cmds,
         roster_cmds,
         key_cmds,
+        privacy_cmds,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

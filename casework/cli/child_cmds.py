@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from casework.cli.app import actor_option, json_option, state
@@ -78,6 +80,7 @@ def child_show(child_id: int, actor: str | None, as_json: bool) -> None:
     table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc["id"]))
     if doc["cases"]:
         click.echo(st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"]))
+    _consent(doc["consent"])
     if doc["history"]:
         table(
             [st.t("when"), st.t("field"), st.t("old"), st.t("new"), st.t("by")],
@@ -135,6 +138,26 @@ def child_fields() -> None:
 
     st = state()
     table([st.t("field"), st.t("label")], [(f.name, st.t(f.label)) for f in CHILD_FIELDS])
+
+
+def _consent(status: dict[str, Any]) -> None:
+    from casework.domain.consent import CONSENT_SCOPES
+
+    st = state()
+    if status["purged_at"]:
+        click.echo(st.t("data purged on {day}", day=str(status["purged_at"])[:10]))
+    allowed = st.t("yes") if status["records_allowed"] else st.t("no: no consent in force")
+    click.echo(st.t("counselling records allowed") + ": " + allowed)
+    rows = status["consents"]
+    if rows:
+        table(
+            [st.t("guardian"), st.t("relation"), st.t("scope"), st.t("given on"), st.t("withdrawn on")],
+            [
+                (c["guardian"], c["relation"], st.t(CONSENT_SCOPES[c["scope"]]), c["given_on"], c["withdrawn_on"])
+                for c in rows
+            ],
+            title=st.t("consent"),
+        )
 
 
 def _state(code: str) -> str:

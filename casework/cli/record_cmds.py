@@ -275,6 +275,43 @@ def record_result(
     click.echo(st.t("child {id}: exam result recorded (id {row})", id=child_id, row=row))
 
 
+@record_group.command("consent")
+@click.argument("child_id", type=int, metavar="CHILD")
+@click.option("--guardian", metavar="NAME", help="Who consents (contact data). 监护人姓名。")
+@click.option("--relation", metavar="RELATION", help="e.g. 祖父, 母亲. 与儿童关系。")
+@click.option("--scope", help="all (default), counselling or contact. 同意范围。")
+@click.option("--on", "day", metavar="DATE", help="When it was given (or withdrawn); defaults to today.")
+@click.option("--withdraw", is_flag=True, help="Withdraw the consents in force instead. 撤回同意。")
+@actor_option
+def record_consent(
+    child_id: int,
+    guardian: str | None,
+    relation: str | None,
+    scope: str | None,
+    day: str | None,
+    withdraw: bool,
+    actor: str | None,
+) -> None:
+    """Record (or withdraw) a guardian's consent: counselling records need one. 监护人同意。"""
+    from casework.errors import InvalidInput
+    from casework.services import consent
+
+    st = state()
+    on = date_or_none(day, "--on")
+    if withdraw and (guardian or relation):
+        raise InvalidInput("--withdraw takes no --guardian or --relation: it withdraws the consents in force")
+    if withdraw:
+        ids = consent.withdraw(st.ctx(), actor, child_id, withdrawn_on=on, scope=scope)
+        click.echo(st.t("child {id}: consent withdrawn ({ids})", id=child_id, ids=", ".join(map(str, ids))))
+        return
+    if not guardian or not relation:
+        raise InvalidInput("a consent needs --guardian NAME and --relation (or --withdraw)")
+    row = consent.record(
+        st.ctx(), actor, child_id, guardian=guardian, relation=relation, scope=scope or "all", given_on=on
+    )
+    click.echo(st.t("child {id}: consent recorded (id {row})", id=child_id, row=row))
+
+
 def _score(subject: str, text: str) -> float:
     from casework.errors import InvalidInput
 

@@ -58,6 +58,9 @@ def demo(path: str, children: int, seed: int) -> None:
         )
         for reason in refusal.reasons:
             click.echo(f"  ✗ {reason}")
+    if report.consent_refusal:
+        click.echo(st.t("refused until the guardian consented:"))
+        click.echo(f"  ✗ {report.consent_refusal}")
     table(
         [st.t("stage"), st.t("cases")],
         [(st.t(label), count) for label, count in report.by_state],
@@ -69,8 +72,10 @@ def demo(path: str, children: int, seed: int) -> None:
         ),
     )
     click.echo(st.t("audit chain: {events} events verified, intact", events=report.audit_events))
-    click.echo(st.t("{n} stalled case(s)", n=report.stalled) + " — casework --db " + path + " review stalled")
-    click.echo(st.t("try: casework --db {db} case list", db=path))
+    click.echo(
+        st.t("{n} stalled case(s)", n=report.stalled) + f" — casework --db {path} review stalled --as {report.leader}"
+    )
+    click.echo(st.t("try: casework --db {db} case list", db=path) + f" --as {report.counsellor}")
 
 
 @click.group("class")

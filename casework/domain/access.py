@@ -237,6 +237,7 @@ SENSITIVE_COLUMNS: dict[str, dict[str, str]] = {
     "extension": {"reason": T2},
     "meeting_item": {"decision_reason": T2},
     "document": {"content": T2},
+    "consent": {"guardian_name": T1},
 }
 
 

@@ -130,7 +130,7 @@ _BY_CASE = (
     t.MeetingItem,
     t.Document,
 )
-_BY_CHILD = (t.ChildChange, t.TermResult, t.Enrolment, t.Aid)
+_BY_CHILD = (t.ChildChange, t.TermResult, t.Enrolment, t.Aid, t.Consent)
 # The audit chain holds ids and field names, never personal values: reading it is a capability
 # (AUDIT_READ), checked by the audit services, not a record scope.
 _BY_SCHOOL = (t.Meeting,)

@@ -135,6 +135,26 @@ class Child(Base):
     father_phone_bidx: Mapped[str | None] = mapped_column(String(32))
     mother_phone_bidx: Mapped[str | None] = mapped_column(String(32))
     guardian_phone_bidx: Mapped[str | None] = mapped_column(String(32))
+    # When the retention purge erased the child's contact data and counselling content.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Consent(Base):
+    """A guardian's consent to processing a child's data: who gave it, when, for what, and its withdrawal."""
+
+    __tablename__ = "consent"
+    __table_args__ = (Index("ix_consent_school_child", "school_id", "child_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    guardian_name: Mapped[str] = mapped_column(String(100))
+    relation: Mapped[str] = mapped_column(String(50))
+    scope: Mapped[str] = mapped_column(String(20))
+    given_on: Mapped[date] = mapped_column(Date)
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
 class ChildChange(Base):

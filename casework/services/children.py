@@ -13,7 +13,7 @@ from casework.domain.child import CHILD_FIELDS, as_text, field_label, parse_fiel
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import queries
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass, Staff
-from casework.services import access, trail
+from casework.services import access, consent, trail
 from casework.services.actors import home_school
 from casework.services.context import Context
 from casework.services.setup import resolve_class
@@ -154,6 +154,10 @@ def show(ctx: Context, actor: str | None, child_id: int) -> dict[str, Any]:
         reads = access.Reads(who)
         shown = {policy.column_tier("child", f) for f, v in fields.items() if v is not None}
         shown |= {policy.column_tier("child", c.field) for c, _ in history if visible(c.field)}
+        names = who.may_read(school_id, policy.T1)
+        consents = consent.status(session, child, ctx.now().date(), names)
+        if names and consents["consents"]:
+            shown.add(policy.T1)
         reads.add(school_id, [child.id], *shown)
         doc = {
             "id": child.id,
@@ -162,6 +166,7 @@ def show(ctx: Context, actor: str | None, child_id: int) -> dict[str, Any]:
             "fields": fields,
             "hidden": sorted(f.name for f in CHILD_FIELDS if not visible(f.name)),
             "cases": [{"id": c.id, "state": c.state, "version": c.version} for c in cases],
+            "consent": consents,
             "history": [
                 {
                     "field": change.field,

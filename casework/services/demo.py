@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from casework import i18n, states
-from casework.errors import TransitionRefused
+from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence import crypto
 from casework.persistence.db import Database
-from casework.services import cases, children, records, review, rules_info, setup, trail
+from casework.services import access, cases, children, consent, records, review, rules_info, setup, trail
 from casework.services.context import Context
 from casework.text import Msg
 
 SCHOOL = "白岩镇中心小学"
 GRADES = {4: ("1班", "2班", "3班"), 5: ("1班", "2班", "3班")}
 START = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+CONSENT_LATE = 4  # the child whose guardian's consent form comes back late
 
 
 class StepClock:
@@ -43,6 +44,9 @@ class Refusal:
     reasons: list[str]
 
 
+LEADER, COUNSELLOR = "周建国", "郑心怡"
+
+
 @dataclass
 class DemoReport:
     path: str
@@ -53,6 +57,9 @@ class DemoReport:
     audit_events: int
     refusals: list[Refusal] = field(default_factory=list)
     stalled: int = 0
+    leader: str = ""  # names to try the read commands with (--as): they see the whole school
+    counsellor: str = ""
+    consent_refusal: str | None = None  # the counselling record refused while a consent form was out
 
 
 def _fresh(path: str) -> crypto.KeyRing:
@@ -102,9 +109,9 @@ def _build(
             setup.add_class(ctx, admin, grade, name)
             class_refs.append(f"{grade}/{name}")
     staff = {
-        "leader": setup.add_staff(ctx, admin, "周建国", ["leader"]),
+        "leader": setup.add_staff(ctx, admin, LEADER, ["leader"]),
         "deputy": setup.add_staff(ctx, admin, "吴秀兰", ["deputy"]),
-        "counsellor": setup.add_staff(ctx, admin, "郑心怡", ["counsellor"]),
+        "counsellor": setup.add_staff(ctx, admin, COUNSELLOR, ["counsellor"]),
         "auditor": setup.add_staff(ctx, admin, "冯审之", ["auditor"]),
     }
     class_teachers = {
@@ -120,6 +127,7 @@ def _build(
     say(i18n.render(Msg("adding children and their contact cards"), ctx.lang))
     situations = ["both_away", "both_away", "one_away", "grandparent_care", "divorced_single"]
     child_ids = []
+    guardians: dict[int, tuple[str, str]] = {}
     for i in range(n_children):
         ref = class_refs[i % len(class_refs)]
         grade = int(ref.split("/")[0])
@@ -150,7 +158,13 @@ def _build(
         if i % 11 == 5:  # some cards arrive incomplete from the survey
             del card["guardian_phone"], card["home_address"]
         name = surname + f.first_name()
-        child_ids.append(children.add(ctx, str(class_teachers[ref]), {"name": name, **card}, ref))
+        child_id = children.add(ctx, str(class_teachers[ref]), {"name": name, **card}, ref)
+        guardians[child_id] = (card["guardian_name"], card["guardian_relation"])
+        # The guardian's consent, collected with the survey: no counselling record is written without it.
+        # One form comes back late, and the counsellor's first assessment is refused meanwhile.
+        if i != CONSENT_LATE:
+            _consent(ctx, str(class_teachers[ref]), child_id, guardians[child_id])
+        child_ids.append(child_id)
 
     say(i18n.render(Msg("taking cases through the stages"), ctx.lang))
     report_refusals: list[Refusal] = []
@@ -173,6 +187,7 @@ def _build(
             return False
 
     indications = ["learning", "life", "psychological", "conduct"]
+    consent_refusal: str | None = None
     for i, child_id in enumerate(child_ids):
         ref = class_refs[i % len(class_refs)]
         teacher = str(class_teachers[ref])
@@ -221,6 +236,13 @@ def _build(
         cats = rng.sample(indications, rng.randint(1, 2))
         if i == 10:  # one child whose case the leadership must see at once
             cats = ["conduct", "suspected_illegal"]
+        if i == CONSENT_LATE:
+            try:
+                records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
+            except PermissionDenied as refused:
+                access.log_denial(ctx, refused)
+                consent_refusal = i18n.render(refused.msg, ctx.lang)
+            _consent(ctx, teacher, child_id, guardians[child_id])
         records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
         if i == 10:
             records.acknowledge(ctx, leader, case_id)
@@ -364,4 +386,11 @@ def _build(
         audit_events=result.events if result.ok else -1,
         refusals=report_refusals,
         stalled=stalled,
+        leader=LEADER,
+        counsellor=COUNSELLOR,
+        consent_refusal=consent_refusal,
     )
+
+
+def _consent(ctx: Context, actor: str, child_id: int, guardian: tuple[str, str]) -> None:
+    consent.record(ctx, actor, child_id, guardian=guardian[0], relation=guardian[1], scope="all")

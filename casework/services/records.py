@@ -42,7 +42,7 @@ from casework.persistence.tables import (
 )
 from casework.rules import classify, risk_level
 from casework.rules.engine import ModuleFailed
-from casework.services import access, trail
+from casework.services import access, consent, trail
 from casework.services import facts as case_facts
 from casework.services.actors import require_member, resolve_staff
 from casework.services.cases import ensure_rule_set
@@ -125,6 +125,8 @@ def _writing(
         principal = access.enter(session, actor, now.date())
         case = access.case_in_scope(session, principal, case_id)
         roles = sorted(access.require_tier(principal, case.school_id, policy.WRITE, tier))
+        if tier == policy.T2:
+            consent.require_for_records(session, case.child_id, now.date(), principal, case.school_id)
         who = access.staff_of(session, principal)
         if case.state not in allowed:
             raise InvalidInput(
@@ -538,6 +540,8 @@ def _child_write(
         principal = access.enter(session, actor, now.date())
         child = access.child_in_scope(session, principal, child_id)
         access.require_tier(principal, child.school_id, policy.WRITE, tier)
+        if tier == policy.T2:
+            consent.require_for_records(session, child.id, now.date(), principal, child.school_id)
         who = access.staff_of(session, principal)
         yield session, who, child, now
 

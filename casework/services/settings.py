@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from casework.domain.calendar import SchoolCalendar, Term
+from casework.domain.consent import DEFAULT_RETENTION_DAYS
 from casework.errors import InvalidInput
 from casework.rules import RuleSet, rule_set
 
 DEFAULT_FILE = "casework.toml"
-TOP_KEYS = {"rules", "calendar", "documents"}
+TOP_KEYS = {"rules", "calendar", "documents", "privacy"}
 DOCUMENT_FORMATS = ("html", "md", "docx", "pdf")
 
 
@@ -29,12 +30,20 @@ class DocumentSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """[privacy]: how long the data of a child whose cases are all closed are kept before a purge."""
+
+    retention_days: int = DEFAULT_RETENTION_DAYS
+
+
+@dataclass(frozen=True)
 class Settings:
     enabled: list[str] | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     calendar: SchoolCalendar = field(default_factory=SchoolCalendar)
     source: str | None = None
     documents: DocumentSettings = field(default_factory=DocumentSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     def rule_set(self) -> RuleSet:
         return rule_set(self.enabled, self.params, self.calendar)
@@ -83,6 +92,18 @@ def _documents(raw: Any, base: Path) -> DocumentSettings:
     )
 
 
+def _privacy(raw: Any) -> PrivacySettings:
+    if not isinstance(raw, dict):
+        raise InvalidInput("{key}: expected a table", key="privacy")
+    unknown = sorted(set(raw) - {"retention_days"})
+    if unknown:
+        raise InvalidInput("settings: unknown key '{key}'", key=f"privacy.{unknown[0]}")
+    days = raw.get("retention_days", DEFAULT_RETENTION_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise InvalidInput("{key}: expected a whole number of days, 0 or more", key="privacy.retention_days")
+    return PrivacySettings(days)
+
+
 def parse(data: dict[str, Any], source: str | None = None) -> Settings:
     """Check every key; the first problem stops start-up with one message naming the key."""
     unknown = sorted(set(data) - TOP_KEYS)
@@ -109,7 +130,12 @@ def parse(data: dict[str, Any], source: str | None = None) -> Settings:
         raise InvalidInput("settings: unknown key '{key}'", key=f"calendar.{unknown[0]}")
     documents = _documents(data.get("documents", {}), Path(source).parent if source else Path.cwd())
     settings = Settings(
-        enabled, params, _terms(calendar["terms"]) if "terms" in calendar else SchoolCalendar(), source, documents
+        enabled,
+        params,
+        _terms(calendar["terms"]) if "terms" in calendar else SchoolCalendar(),
+        source,
+        documents,
+        _privacy(data.get("privacy", {})),
     )
     settings.rule_set()  # unknown modules, parameters and wrong types stop here
     return settings

@@ -53,6 +53,7 @@ CARD = [
 def test_a_case_through_every_stage_from_the_command_line(run) -> None:
     out = run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1").output
     assert "王小红" in out
+    run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "2")
     assert "个案 1" in run("case", "open", "1", "--as", "郑心怡").output
     run("case", "advance", "1", "assess", "--as", "2")
     run(
@@ -222,6 +223,7 @@ def test_demo_builds_a_school(tmp_path) -> None:
     result = CliRunner().invoke(app(), ["demo", "--out", path, "--children", "16"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "完整无误" in result.output and "已结案" in result.output and "按规则拒绝" in result.output
+    assert "监护人同意之前被拒绝的记录：\n  ✗ 儿童 " in result.output
 
 
 def test_checkpoint_from_the_command_line(run, tmp_path) -> None:

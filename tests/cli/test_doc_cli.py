@@ -27,6 +27,7 @@ def run(tmp_path, monkeypatch):
     invoke("class", "add", "4", "1班", "--as", "1")
     invoke("staff", "add", "郑心怡", "--role", "counsellor", "--as", "1")
     invoke("child", "add", "王䶮", "--class", "4/1班", *CARD, "--as", "1")
+    invoke("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "2")
     invoke("case", "open", "1", "--as", "郑心怡")
     return invoke
 

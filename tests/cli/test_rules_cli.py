@@ -27,6 +27,7 @@ def run(tmp_path):
     invoke("staff", "add", "周建国", "--role", "leader", "--as", "1")  # 3
     invoke("staff", "add", "李帮扶", "--role", "mentor", "--as", "1")  # 4
     invoke("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    invoke("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "3")
     invoke("case", "open", "1", "--as", "2")
     return invoke
 

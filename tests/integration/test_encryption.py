@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from casework.cli.app import app
 from casework.persistence import crypto, migrate
 from casework.persistence.db import Database
-from casework.persistence.tables import AuditEvent, Child
+from casework.persistence.tables import AuditEvent, Child, Consent
 from casework.services import Context, children, keys, records, roster, setup, trail
 from tests.conftest import BACKENDS, new_url, unscoped
 
@@ -137,7 +137,7 @@ def test_find_by_blind_index_and_by_name_within_scope(world) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_database_of_the_previous_release_is_sealed_in_place(backend, tmp_path_factory) -> None:
     db = Database(new_url(backend, tmp_path_factory))
-    migrate.upgrade(db.engine, "0007")
+    migrate.upgrade(db.engine, "0009")  # the release before encryption at rest
     with db.engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO school (id, name, created_at) VALUES (1, '旧校', CURRENT_TIMESTAMP)"))
         conn.execute(sa.text("INSERT INTO staff (id, name, created_at) VALUES (1, '旧管理员', CURRENT_TIMESTAMP)"))
@@ -152,12 +152,23 @@ def test_a_database_of_the_previous_release_is_sealed_in_place(backend, tmp_path
                 "VALUES (7, 1, '旧名字', '520321201603089999', '13655556666', CURRENT_TIMESTAMP, 1)"
             )
         )
+        conn.execute(
+            sa.text(
+                "INSERT INTO consent (id, school_id, child_id, guardian_name, relation, scope, given_on, "
+                "recorded_at, recorded_by) "
+                "VALUES (3, 1, 7, '旧监护人', '祖父', 'all', '2026-09-01', CURRENT_TIMESTAMP, 1)"
+            )
+        )
     ctx = Context(db=db)
     setup.init(ctx)
     assert migrate.current_revision(db.engine) == migrate.head_revision()
     (name,) = raw(db, "SELECT name FROM child WHERE id = 7")[0]
     assert "旧名字".encode() not in bytes(name)  # type: ignore[arg-type]
     assert children.show(ctx, "1", 7)["fields"]["name"] == "旧名字"
+    (guardian,) = raw(db, "SELECT guardian_name FROM consent WHERE id = 3")[0]
+    assert "旧监护人".encode() not in bytes(guardian)  # type: ignore[arg-type]
+    with unscoped(db) as session:
+        assert session.get(Consent, 3).guardian_name == "旧监护人"
     assert [c["id"] for c in keys.find_children(ctx, "1", phone="13655556666")] == [7]
     assert [c["id"] for c in keys.find_children(ctx, "1", id_number="520321201603089999")] == [7]
     db.dispose()
@@ -196,6 +207,7 @@ def test_no_plaintext_in_the_database_file_its_wal_or_the_exports(tmp_path, monk
     card = ["--set", "guardian_name=贾隐私", "--set", "guardian_phone=13512345678"]
     run("child", "add", "甄秘密", "--class", "4/1班", "--set", "id_number=52032120150606777X", *card, "--as", "周建国")
     run("case", "open", "1", "--as", "郑心怡")
+    run("record", "consent", "1", "--guardian", "贾隐私", "--relation", "祖母", "--as", "郑心怡")
     run("record", "talk", "1", "--summary", "谈心内容标记：孩子想念妈妈", "--as", "郑心怡")
     assert "甄秘密" in run("child", "find", "--phone", "13512345678", "--as", "周建国")
     audit_out = tmp_path / "audit.jsonl"

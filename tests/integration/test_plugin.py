@@ -14,7 +14,7 @@ EXAMPLE = ROOT / "docs" / "examples" / "casework-rule-example"
 SCRIPT = """
 import sys
 from casework.persistence.db import Database
-from casework.services import Context, cases, records, setup
+from casework.services import Context, cases, consent, records, setup
 from casework.services.settings import Settings
 from casework.rules import available
 from casework.errors import TransitionRefused
@@ -27,6 +27,7 @@ assert ctx.rule_set.module("parents_informed").params == {"call_days": 10}
 first = str(setup.init(ctx, admin="管理员", school="测试小学").admin_id)
 admin = str(setup.add_staff(ctx, first, "校长", ["leader"]))
 child = __import__("casework.services.children", fromlist=["add"]).add(ctx, admin, {"name": "王小明"})
+consent.record(ctx, admin, child, guardian="王大山", relation="祖父")
 case = cases.open_case(ctx, admin, child)
 try:
     cases.advance(ctx, admin, case, "close", "转学")

@@ -75,3 +75,23 @@ def test_missing_named_file_is_an_error_but_no_file_is_the_default(tmp_path, mon
         settings.load(str(tmp_path / "nope.toml"))
     monkeypatch.chdir(tmp_path)
     assert settings.load().source is None
+
+
+def test_privacy_retention_days_default_and_override() -> None:
+    assert settings.Settings().privacy.retention_days == 1095
+    assert settings.parse({"privacy": {"retention_days": 365}}).privacy.retention_days == 365
+
+
+@pytest.mark.parametrize(
+    "privacy, key",
+    [
+        ({"retention_days": -1}, "privacy.retention_days"),
+        ({"retention_days": "3y"}, "privacy.retention_days"),
+        ({"retention_days": True}, "privacy.retention_days"),
+        ({"keep": 1}, "privacy.keep"),
+    ],
+)
+def test_bad_privacy_settings_name_the_key(privacy: dict, key: str) -> None:
+    with pytest.raises(InvalidInput) as bad:
+        settings.parse({"privacy": privacy})
+    assert key in str(bad.value)

@@ -1,7 +1,7 @@
 """encryption at rest: sealed T1/T2 columns, blind indexes, the key table; seals existing plaintext
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-29
 
 Needs the key (casework.persistence.crypto): the plaintext an older release stored is sealed in
@@ -17,8 +17,8 @@ from alembic import op
 
 from casework.persistence import crypto
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -108,4 +108,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Sealed values are not turned back into plaintext: that would defeat the point of a downgrade
     # path an attacker could run. Restore from a backup made before the upgrade instead.
-    raise NotImplementedError("0008 cannot be downgraded: restore the backup taken before the upgrade")
+    raise NotImplementedError("0010 cannot be downgraded: restore the backup taken before the upgrade")

@@ -1,0 +1,166 @@
+"""Guardians' consents per child: record, withdraw, and the check before any counselling record is written."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.domain import access as policy
+from casework.domain.consent import CONSENT_SCOPES, SCOPE_ALIASES, covers_records, in_force
+from casework.domain.validation import parse_choice, require_text
+from casework.errors import InvalidInput
+from casework.persistence import scope as scoping
+from casework.persistence.tables import Child, Consent
+from casework.services import access, trail
+from casework.services.context import Context
+from casework.text import N_
+
+
+def _consents(session: Session, child_id: int) -> list[Consent]:
+    return list(session.scalars(select(Consent).where(Consent.child_id == child_id).order_by(Consent.id)))
+
+
+def record(
+    ctx: Context,
+    actor: str | None,
+    child_id: int,
+    *,
+    guardian: str,
+    relation: str,
+    scope: str = "all",
+    given_on: date | None = None,
+) -> int:
+    """Record a guardian's consent for a child, in force from ``given_on`` (default today)."""
+    guardian = require_text(guardian, "--guardian", 100)
+    relation = require_text(relation, "--relation", 50)
+    code = parse_choice(scope, "--scope", CONSENT_SCOPES, SCOPE_ALIASES)
+    now = ctx.now()
+    day = given_on or now.date()
+    if day > now.date():
+        raise InvalidInput("--on {day} is in the future", day=day.isoformat())
+    with ctx.db.write() as session:
+        who = access.enter(session, actor, now.date())
+        child = access.child_to_open(session, who, child_id)
+        access.require(who, child.school_id, policy.CONSENT_RECORD)
+        if child.purged_at is not None:
+            raise InvalidInput("the data of child {child} were purged; a consent is not recorded", child=child.id)
+        row = Consent(
+            school_id=child.school_id,
+            child_id=child.id,
+            guardian_name=guardian,
+            relation=relation,
+            scope=code,
+            given_on=day,
+            recorded_at=now,
+            recorded_by=who.staff_id,
+        )
+        session.add(row)
+        session.flush()
+        trail.append(
+            session,
+            school_id=child.school_id,
+            at=now,
+            actor_id=who.staff_id,
+            action="consent.recorded",
+            object_type="consent",
+            object_id=row.id,
+            data={"child_id": child.id, "scope": code, "given_on": day.isoformat()},
+        )
+        return row.id
+
+
+def withdraw(
+    ctx: Context, actor: str | None, child_id: int, *, withdrawn_on: date | None = None, scope: str | None = None
+) -> list[int]:
+    """Withdraw the child's consents in force on ``withdrawn_on`` (default today), of ``scope`` if given."""
+    code = parse_choice(scope, "--scope", CONSENT_SCOPES, SCOPE_ALIASES) if scope else None
+    now = ctx.now()
+    day = withdrawn_on or now.date()
+    if day > now.date():
+        raise InvalidInput("--on {day} is in the future", day=day.isoformat())
+    with ctx.db.write() as session:
+        who = access.enter(session, actor, now.date())
+        child = access.child_to_open(session, who, child_id)
+        access.require(who, child.school_id, policy.CONSENT_RECORD)
+        found = [
+            c
+            for c in _consents(session, child.id)
+            if in_force(c.given_on, c.withdrawn_on, day) and (code is None or c.scope == code)
+        ]
+        if not found:
+            raise InvalidInput(
+                "child {child} has no consent in force on {day} to withdraw", child=child.id, day=day.isoformat()
+            )
+        for row in found:
+            row.withdrawn_on, row.withdrawn_by = day, who.staff_id
+            session.flush()
+            trail.append(
+                session,
+                school_id=child.school_id,
+                at=now,
+                actor_id=who.staff_id,
+                action="consent.withdrawn",
+                object_type="consent",
+                object_id=row.id,
+                data={"child_id": child.id, "scope": row.scope, "withdrawn_on": day.isoformat()},
+            )
+        return [row.id for row in found]
+
+
+def require_for_records(session: Session, child_id: int, day: date, who: access.Principal, school_id: int) -> None:
+    """Refuse (exit 5) a counselling record for a child with no consent in force on ``day`` covering it.
+
+    The actor already reaches the case or child, so their scope reaches its consents too.
+    """
+    purged = scoping.column_of(session, Child, child_id, "purged_at")
+    if purged is not None:
+        raise access.denied(
+            school_id,
+            who.staff_id,
+            who.roles_at(school_id),
+            f"consent:{child_id}",
+            N_("the data of child {child} were purged; no counselling record can be added"),
+            child=child_id,
+        )
+    if any(in_force(c.given_on, c.withdrawn_on, day) and covers_records(c.scope) for c in _consents(session, child_id)):
+        return
+    raise access.denied(
+        school_id,
+        who.staff_id,
+        who.roles_at(school_id),
+        f"consent:{child_id}",
+        N_(
+            "child {child} has no guardian's consent in force on {day} covering counselling records; "
+            "nothing was recorded (record one with 'casework record consent')"
+        ),
+        child=child_id,
+        day=day.isoformat(),
+    )
+
+
+def status(session: Session, child: Child, day: date, names: bool) -> dict[str, Any]:
+    """The child's consents and whether counselling records may be written on ``day``.
+
+    ``names``: whether the reader may see the guardian's name (contact data, T1).
+    """
+    rows = _consents(session, child.id)
+    return {
+        "records_allowed": child.purged_at is None
+        and any(in_force(c.given_on, c.withdrawn_on, day) and covers_records(c.scope) for c in rows),
+        "purged_at": child.purged_at.isoformat() if child.purged_at else None,
+        "consents": [
+            {
+                "id": c.id,
+                "guardian": c.guardian_name if names else None,
+                "relation": c.relation,
+                "scope": c.scope,
+                "given_on": c.given_on.isoformat(),
+                "withdrawn_on": c.withdrawn_on.isoformat() if c.withdrawn_on else None,
+                "in_force": in_force(c.given_on, c.withdrawn_on, day),
+            }
+            for c in rows
+        ],
+    }

@@ -1,0 +1,107 @@
+"""Consent, purge and the privacy report from the command line: output in both languages, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from casework.cli.app import app
+from tests.cli.test_cli import CARD
+
+
+@pytest.fixture
+def run(tmp_path):
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner(catch_exceptions=False)
+
+    def invoke(*args: str, code: int = 0):
+        result = runner.invoke(app(), ["--db", db, *args])
+        assert result.exit_code == code, result.output
+        return result
+
+    invoke("init", "--admin", "赵校务", "--school", "白岩小学")  # 1
+    invoke("class", "add", "4", "1班", "--as", "1")
+    invoke("staff", "add", "郑心怡", "--role", "counsellor", "--as", "1")  # 2
+    invoke("staff", "add", "周建国", "--role", "leader", "--as", "1")  # 3
+    invoke("staff", "add", "李帮扶", "--role", "mentor", "--as", "1")  # 4
+    invoke("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    invoke("case", "open", "1", "--as", "2")
+    return invoke
+
+
+def _year() -> str:
+    from datetime import UTC, datetime
+
+    return str(datetime.now(UTC).year)  # the command line runs on the system clock
+
+
+def test_a_talk_is_refused_until_the_guardian_consents(run) -> None:
+    refused = run("record", "talk", "1", "--summary", "谈心", "--as", "2", code=5)
+    (line,) = refused.output.strip().splitlines()
+    assert line.startswith("儿童 1 在 ") and "没有涵盖帮扶记录的有效监护人同意，未作任何记录" in line
+    show = run("child", "show", "1", "--as", "3").output
+    assert "可写入帮扶记录: 否" in show
+    assert (
+        "已登记监护人同意"
+        in run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "2").output
+    )
+    assert "已记录谈心（编号 1）" in run("record", "talk", "1", "--summary", "谈心", "--as", "2").output
+    show = json.loads(run("child", "show", "1", "--json", "--as", "3").output)
+    assert show["consent"]["records_allowed"] and show["consent"]["consents"][0]["guardian"] == "王大山"
+    english = run("--lang", "en", "record", "consent", "1", "--withdraw", "--as", "3").output
+    assert english.strip() == "child 1: consent withdrawn (1)"
+    out = run("--lang", "en", "record", "visit", "1", "--summary", "家访", "--as", "2", code=5).output
+    assert "child 1 has no guardian's consent in force" in out
+    report = json.loads(run("privacy", "report", "--year", _year(), "--json", "--as", "1").output)
+    assert report["denied"] == [{"roles": "counsellor", "what": "consent", "attempts": 2}]  # logged by the CLI
+
+
+def test_consent_bad_input_and_denial(run) -> None:
+    assert "--guardian" in run("record", "consent", "1", "--as", "2", code=1).output
+    assert (
+        "--scope"
+        in run(
+            "record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--scope", "x", "--as", "2", code=1
+        ).output
+    )
+    assert (
+        "2099-01-01"
+        in run(
+            "record",
+            "consent",
+            "1",
+            "--guardian",
+            "王大山",
+            "--relation",
+            "祖父",
+            "--on",
+            "2099-01-01",
+            "--as",
+            "2",
+            code=1,
+        ).output
+    )
+    run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "4", code=5)
+    run("record", "consent", "1", "--withdraw", "--as", "2", code=1)  # nothing in force to withdraw
+    assert (
+        "--withdraw" in run("record", "consent", "1", "--withdraw", "--guardian", "王大山", "--as", "2", code=1).output
+    )
+
+
+def test_purge_and_report(run) -> None:
+    run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "2")
+    run("case", "advance", "1", "close", "--reason", "转学", "--as", "3")
+    run("privacy", "purge", "--as", "3", code=5)  # the leader may not purge
+    run("privacy", "purge", "--retention-days", "-1", "--as", "1", code=1)
+    dry = json.loads(run("privacy", "purge", "--retention-days", "0", "--dry-run", "--json", "--as", "1").output)
+    assert dry["dry_run"] and dry["totals"]["children"] == 0  # closed today: not longer than 0 days
+    text = run("privacy", "purge", "--as", "1").output
+    assert "已清除儿童 0 名" in text and "保留期 1095 天" in text
+    report = json.loads(run("privacy", "report", "--year", _year(), "--json", "--as", "1").output)
+    assert report["consents"] == {"recorded": 1, "withdrawn": 0} and report["purges"]["runs"] == 0
+    assert report["denied"] == [{"roles": "leader", "what": "privacy.purge", "attempts": 1}]
+    english = run("--lang", "en", "privacy", "report", "--year", _year(), "--as", "1").output
+    assert f"privacy report {_year()}, school 1" in english and "consents: 1 recorded, 0 withdrawn" in english
+    run("privacy", "report", "--year", _year(), "--as", "4", code=5)
