@@ -231,3 +231,31 @@ def test_no_plaintext_in_the_database_file_its_wal_or_the_exports(tmp_path, monk
     roster.export_children(ctx, "1", str(plain))
     ctx.db.dispose()
     assert _scan([plain])
+
+
+def test_keys_from_the_command_line_rotate_the_key_file_in_place(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("CASEWORK_KEY")
+    db = tmp_path / "rot.db"
+    runner = CliRunner(catch_exceptions=False)
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app(), ["--db", str(db), "--lang", "en", *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert "created the encryption key" in run("init", "--admin", "管理员")
+    key_file = Path(f"{db}.key")
+    before = key_file.read_text()
+    run("child", "add", "旋转前", "--as", "1")
+    out = run("keys", "rotate", "--as", "1")
+    assert "the key is now in" in out and str(key_file) in out
+    assert key_file.read_text() != before and not Path(f"{key_file}.new").exists()
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert "旋转前" in run("child", "list", "--as", "1")
+    old = tmp_path / "old.key"
+    old.write_text(before)
+    monkeypatch.setenv("CASEWORK_KEY_FILE", str(old))
+    assert "is not the key of" in run("child", "list", "--as", "1", code=1)
+    new = tmp_path / "made.key"
+    assert "created key" in run("keys", "new", "--out", str(new))
+    assert "already exists" in run("keys", "new", "--out", str(new), code=1)
