@@ -121,6 +121,10 @@ def _aad(table: str, column: str, row_id: int) -> bytes:
     return f"casework/v{VERSION}/{table}/{column}/{row_id}".encode()
 
 
+_HEAD = 1 + KEY_ID_LEN  # where the nonce starts
+_BODY = _HEAD + NONCE_LEN  # where the ciphertext starts
+
+
 class KeyRing:
     """The key new values are sealed with, and every key a stored value may name."""
 
@@ -138,8 +142,9 @@ class KeyRing:
     def open(self, table: str, column: str, row_id: int, blob: bytes) -> bytes:
         from cryptography.exceptions import InvalidTag
 
-        head = KEY_ID_LEN + 1
-        key = self.keys.get(bytes(blob[1:head])) if len(blob) > head + NONCE_LEN and blob[0] == VERSION else None
+        if type(blob) is not bytes:  # memoryview from psycopg, say
+            blob = bytes(blob)
+        key = self.keys.get(blob[1:_HEAD]) if len(blob) > _BODY and blob[0] == VERSION else None
         if key is None:
             raise SealBroken(
                 N_("{table}.{column} of row {row} is sealed under a key this key ring does not hold"),
@@ -148,9 +153,7 @@ class KeyRing:
                 row=row_id,
             )
         try:
-            return key.aead.decrypt(
-                bytes(blob[head : head + NONCE_LEN]), bytes(blob[head + NONCE_LEN :]), _aad(table, column, row_id)
-            )
+            return key.aead.decrypt(blob[_HEAD:_BODY], blob[_BODY:], _aad(table, column, row_id))
         except InvalidTag:
             raise SealBroken(
                 N_("{table}.{column} of row {row} does not decrypt: altered, or copied from another row or column"),
@@ -353,7 +356,7 @@ def open_value(ring: KeyRing, table: str, column: str, row_id: int, blob: Any) -
     """The plain value of a sealed column read by hand-written SQL."""
     if blob is None:
         return None
-    return decode(_KINDS.get((table, column), "text"), ring.open(table, column, row_id, bytes(blob)))
+    return decode(_KINDS.get((table, column), "text"), ring.open(table, column, row_id, blob))
 
 
 _KINDS: dict[tuple[str, str], str] = {}

@@ -80,11 +80,12 @@ def stalled(
     store = Store.of(session)
     # The child's name is sealed: open each child's once, however many reasons the case has.
     names: dict[int, str] = {}
+    ring = store.ring
 
     def opened(child: int, blob: Any) -> str:
         name = names.get(child)
         if name is None:
-            name = names[child] = store.open("child", "name", child, blob)
+            name = names[child] = ring.open("child", "name", child, blob).decode("utf-8")
         return name
 
     def scope(alias: str) -> tuple[str, list[Any]]:
