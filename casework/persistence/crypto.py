@@ -296,11 +296,13 @@ class SealedType(types.TypeDecorator[Any]):
     impl = LargeBinary
     cache_ok = True
 
-    def __init__(self, table: str, column: str, kind: str) -> None:
+    def __init__(self, table: str, column: str, kind: str, length: int | None = None) -> None:
         super().__init__()
         self.table = table
         self.column = column
         self.kind = kind  # "text", "json" or "bytes"
+        # The plaintext's limit, as declared before sealing: validation enforces it, the bytes column cannot.
+        self.length = length
 
     def column_expression(self, colexpr: Any) -> Any:
         row_id = colexpr.table.c.id
@@ -380,7 +382,7 @@ def seal_table(table: Any) -> None:
                 continue
             kind = _kind(column.type)
             _KINDS[(table_name, column_name)] = kind
-            column.type = SealedType(table_name, column_name, kind)
+            column.type = SealedType(table_name, column_name, kind, getattr(column.type, "length", None))
 
 
 # -- row ids known before INSERT ------------------------------------------------------------------------
