@@ -66,6 +66,16 @@ _SHEET_REL = (
 )
 
 
+# What XML 1.0 cannot carry (and CR, which parsers would turn into LF), in the encoded bytes.
+_CONTROL = bytes(range(0x00, 0x09)) + bytes(range(0x0B, 0x20))  # all but TAB and LF
+_CONTROL_TO_NUL = bytes.maketrans(_CONTROL, b"\x00" * len(_CONTROL))
+
+
+def _unsafe(data: bytes) -> bool:
+    """Whether the encoded XML holds a control character (a translate is 5 times faster than a regex)."""
+    return b"\x00" in data.translate(_CONTROL_TO_NUL) or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data
+
+
 def _excel_escape(match: re.Match[str]) -> str:
     char = match.group()
     return "&#13;" if char == "\r" else f"_x{ord(char):04X}_"
@@ -75,9 +85,7 @@ def text_cell(value: str) -> str:
     """An inline-string cell: text, never a formula, whatever it starts with."""
     if _NEEDS_ESCAPE.search(value):
         value = _EXCEL_ESCAPE.sub(_excel_escape, escape(value))
-    if value[:1].isspace() or value[-1:].isspace():
-        return f'<c t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
-    return f'<c t="inlineStr"><is><t>{value}</t></is></c>'
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
 
 
 def cell(value: object) -> str:
@@ -142,13 +150,22 @@ class SheetWriter:
         self.row = MAX_ROWS  # full: the first append opens sheet 1
         self.member: IO[bytes] | None = None
         self.pending: list[str] = []
+        self.pending_rows: list[tuple[int, int, Sequence[object]]] = []  # (index in pending, row, values)
         self.compressor = _Compressor()
         self.compressor.start()
 
     def _flush(self) -> None:
         if self.pending and self.member is not None:
-            self.compressor.put(self.member, "".join(self.pending).encode("utf-8"))
+            data = "".join(self.pending).encode("utf-8")
+            if self.pending_rows and _unsafe(data):
+                # Rows written the fast way held a character XML cannot carry: write them again,
+                # every cell escaped (only a tampered or very odd event does this).
+                for index, number, values in self.pending_rows:
+                    self.pending[index] = f'<row r="{number}">{"".join(map(cell, values))}</row>'
+                data = "".join(self.pending).encode("utf-8")
+            self.compressor.put(self.member, data)
             self.pending = []
+            self.pending_rows = []
 
     def _close_sheet(self) -> None:
         if self.member is not None:
@@ -169,7 +186,23 @@ class SheetWriter:
         if self.row >= MAX_ROWS:
             self._open_sheet()
         self.row += 1
-        self.pending.append(f'<row r="{self.row}">{"".join(map(cell, values))}</row>')
+        texts = " ".join([v for v in values if type(v) is str])
+        if "&" in texts or "<" in texts or ">" in texts or "_x" in texts:
+            self.pending.append(f'<row r="{self.row}">{"".join(map(cell, values))}</row>')
+        else:
+            # Nothing to escape but, perhaps, characters XML cannot carry: _flush checks for those
+            # in the encoded chunk, where a bytes search is fast. A call per cell would be most
+            # of the cost, so the cells are written inline.
+            cells = "".join(
+                [
+                    ('<c t="inlineStr"><is><t xml:space="preserve">' + v + "</t></is></c>")
+                    if type(v) is str
+                    else ("<c/>" if v is None else cell(v))
+                    for v in values
+                ]
+            )
+            self.pending_rows.append((len(self.pending), self.row, values))
+            self.pending.append(f'<row r="{self.row}">{cells}</row>')
         if len(self.pending) >= CHUNK_ROWS:
             self._flush()
 
