@@ -17,7 +17,11 @@ from types import TracebackType
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+from casework.services.spreadsheets import DANGEROUS_START
+
 MAX_ROWS = 1_048_576
+# Text starting like a formula, neutralised as spreadsheets.safe_text does (inlined: 13 cells a row).
+_DANGEROUS = DANGEROUS_START
 CHUNK_ROWS = 2000
 
 _NEEDS_ESCAPE = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
@@ -82,7 +86,9 @@ def _excel_escape(match: re.Match[str]) -> str:
 
 
 def text_cell(value: str) -> str:
-    """An inline-string cell: text, never a formula, whatever it starts with."""
+    """An inline-string cell, never a formula; text that would start one gets a ' in front."""
+    if value.startswith(_DANGEROUS):
+        value = "'" + value
     if _NEEDS_ESCAPE.search(value):
         value = _EXCEL_ESCAPE.sub(_excel_escape, escape(value))
     return f'<c t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
@@ -143,6 +149,7 @@ class SheetWriter:
     """Rows appended one at a time into sheets of at most MAX_ROWS rows, each with the header."""
 
     def __init__(self, path: str, headers: Sequence[str], title: str) -> None:
+        """Text cells are inline strings, never formulas, and text starting with = + - @ TAB CR gets a '."""
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self.header = "".join(text_cell(h) for h in headers)
         self.title = title
@@ -195,7 +202,11 @@ class SheetWriter:
             # of the cost, so the cells are written inline.
             cells = "".join(
                 [
-                    ('<c t="inlineStr"><is><t xml:space="preserve">' + v + "</t></is></c>")
+                    (
+                        '<c t="inlineStr"><is><t xml:space="preserve">'
+                        + ("'" + v if v.startswith(_DANGEROUS) else v)
+                        + "</t></is></c>"
+                    )
                     if type(v) is str
                     else ("<c/>" if v is None else cell(v))
                     for v in values
