@@ -134,43 +134,35 @@ class Exported:
 
 
 class _Counted:
-    """The rows of an export, masked where the actor may not read contact data, counted per school."""
+    """Batches of the export's rows, masked where the actor may not read contact data, counted per school."""
 
-    def __init__(self, rows: Iterator[tuple[Any, ...]], masked_schools: frozenset[int]) -> None:
-        self.rows = rows
+    def __init__(self, batches: Iterator[list[tuple[Any, ...]]], masked_schools: frozenset[int]) -> None:
+        self.batches = batches
         self.masked_schools = masked_schools
         self.counts: dict[int, int] = {}
 
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        counts = self.counts
-        mask_row = audit.mask_row
-        school: Any = None
-        masking = False
-        for row in self.rows:
-            if row[0] != school:
-                school = row[0]
-                masking = int(school) in self.masked_schools
-                counts.setdefault(int(school), 0)
-            counts[int(school)] += 1
-            if masking:
-                yield mask_row(row) or row
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        for batch in self.batches:
+            if batch[0][0] == batch[-1][0]:  # chain order: one school throughout
+                parts = [batch]
             else:
-                yield row
+                parts = [[row for row in batch if row[0] == s] for s in sorted({row[0] for row in batch})]
+            for part in parts:
+                school = int(part[0][0])
+                self.counts[school] = self.counts.get(school, 0) + len(part)
+                yield audit.mask_rows(part) if school in self.masked_schools else part
 
 
-def _write_jsonl(path: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    json_row = audit.json_row
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
-        batch: list[str] = []
-        for row in rows:
-            batch.append(json_row(row))
-            if len(batch) >= STREAM_BATCH:
-                batch.append("")
-                out.write("\n".join(batch))
-                batch.clear()
-        if batch:
-            batch.append("")
-            out.write("\n".join(batch))
+def _write_lines(path: str, batches: Iterable[list[tuple[Any, ...]]], line: Any, end: str, first: str = "") -> None:
+    with open(path, "w", encoding="utf-8-sig" if first else "utf-8", newline="") as out:
+        out.write(first)
+        for batch in batches:
+            out.write(end.join(map(line, batch)))
+            out.write(end)
+
+
+def _write_jsonl(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
+    _write_lines(path, batches, audit.json_row, "\n")
 
 
 _DANGEROUS = spreadsheets.DANGEROUS_START
@@ -192,26 +184,16 @@ def _csv_line(row: tuple[Any, ...]) -> str:
     )
 
 
-def _write_csv(path: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    # UTF-8 with a BOM, so that Excel opens it in the right encoding; CRLF ends records, as RFC 4180 says.
-    with open(path, "w", encoding="utf-8-sig", newline="") as out:
-        out.write(",".join(HEADERS) + "\r\n")
-        batch: list[str] = []
-        for row in rows:
-            batch.append(_csv_line(row))
-            if len(batch) >= STREAM_BATCH:
-                batch.append("")
-                out.write("\r\n".join(batch))
-                batch.clear()
-        if batch:
-            batch.append("")
-            out.write("\r\n".join(batch))
+def _write_csv(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
+    # UTF-8 with a BOM, so that Excel opens it in the right encoding; CRLF ends records (RFC 4180).
+    _write_lines(path, batches, _csv_line, "\r\n", first=",".join(HEADERS) + "\r\n")
 
 
-def _write_xlsx(path: str, rows: Iterable[tuple[Any, ...]]) -> None:
+def _write_xlsx(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
     with xlsx_stream.SheetWriter(path, HEADERS, "audit") as sheet:
-        for row in rows:
-            sheet.append(row)  # the sheet neutralises formula-like text itself
+        for batch in batches:
+            for row in batch:
+                sheet.append(row)  # the sheet neutralises formula-like text itself
 
 
 _WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "xlsx": _write_xlsx}
@@ -230,7 +212,7 @@ def export_file(ctx: Context, actor: str | None, fmt: str, path: str) -> Exporte
     who, schools = auditable(ctx, actor)
     masked = frozenset(s for s in schools if not who.may_read(s, policy.T1))
     with atomic_path(path) as partial:
-        with ctx.db.read() as session, closing(audit_rows.stream(session, schools)) as stream:
+        with ctx.db.read() as session, closing(audit_rows.batches(session, schools)) as stream:
             rows = _Counted(stream, masked)
             _WRITERS[fmt](partial, rows)
         now = ctx.now()
