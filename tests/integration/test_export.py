@@ -18,7 +18,7 @@ from casework.services import access, setup, trail
 MOBILE, ID_NUMBER, LANDLINE, INT_MOBILE = "13912340001", "11010519491231002X", "0851-28123456", 13712340002
 # What a tester looks for in the raw file: any phone or ID number at all, not only the markers.
 ANY_NUMBER = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d{9}|\d{17}[\dXx]|\d{15}|0\d{2,3}-?\d{7,8})(?![0-9A-Za-z])")
-FORMULAS = ("=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1")
+FORMULAS = ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1")
 
 
 def _auditor(world) -> str:
