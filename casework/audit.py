@@ -359,9 +359,11 @@ def mask_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     texts = [f"{row[2]}\x00{row[10]}" for row in rows]
     joined = "\x00".join(texts)
     suspects = {i for i, row in enumerate(rows) if (row[4], row[5], row[8], row[9]) not in _CLEAN}
-    if _search(joined):
-        ends = list(accumulate(len(t) + 1 for t in texts))
-        suspects.update(bisect_right(ends, m.start()) for m in PERSONAL.finditer(joined))
+    ends: list[int] = []
+    for match in PERSONAL.finditer(joined):  # one pass: rows holding a number are few
+        if not ends:
+            ends = list(accumulate(len(t) + 1 for t in texts))
+        suspects.add(bisect_right(ends, match.start()))
     if not suspects:
         return rows
     out = list(rows)
