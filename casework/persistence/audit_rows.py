@@ -27,7 +27,7 @@ COLUMNS: tuple[str, ...] = (
     "prev_hash",
     "hash",
 )
-BATCH = 10_000
+BATCH = 4_000
 _names = itertools.count()
 
 
@@ -79,10 +79,10 @@ def _prefetched(cursor: Any) -> Generator[list[tuple[Any, ...]], None, None]:
 
     The drivers release the GIL while the database steps through rows, so reading overlaps
     the hashing or formatting of the batch before (about a quarter faster on two cores).
-    At most two batches wait; an error in the reader is raised here; when the caller stops
+    At most one batch waits; an error in the reader is raised here; when the caller stops
     early the reader is told to stop and joined before the cursor is closed.
     """
-    ready: queue.Queue[Any] = queue.Queue(maxsize=2)
+    ready: queue.Queue[Any] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
     def read() -> None:
