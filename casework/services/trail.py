@@ -153,9 +153,12 @@ class _Counted:
                 yield audit.mask_rows(part) if school in self.masked_schools else part
 
 
-def _write_lines(path: str, batches: Iterable[list[tuple[Any, ...]]], line: Any, end: str, first: str = "") -> None:
-    with open(path, "w", encoding="utf-8-sig" if first else "utf-8", newline="") as out:
-        out.write(first)
+def _write_lines(
+    path: str, batches: Iterable[list[tuple[Any, ...]]], line: Any, end: str, header: str = "", encoding: str = "utf-8"
+) -> None:
+    """One line per row, written a batch at a time."""
+    with open(path, "w", encoding=encoding, newline="") as out:
+        out.write(header)
         for batch in batches:
             out.write(end.join(map(line, batch)))
             out.write(end)
@@ -186,7 +189,7 @@ def _csv_line(row: tuple[Any, ...]) -> str:
 
 def _write_csv(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
     # UTF-8 with a BOM, so that Excel opens it in the right encoding; CRLF ends records (RFC 4180).
-    _write_lines(path, batches, _csv_line, "\r\n", first=",".join(HEADERS) + "\r\n")
+    _write_lines(path, batches, _csv_line, "\r\n", header=",".join(HEADERS) + "\r\n", encoding="utf-8-sig")
 
 
 def _write_xlsx(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
