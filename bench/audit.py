@@ -1,13 +1,14 @@
 """Measure the auditor's verification and export over a million audit events, against bare SHA-256 chaining.
 
-Builds a SQLite database of N audit events in a child process (through casework.audit.chain,
-written with executemany), then, in this process, times ``trail.verify`` and the JSON-lines
-export, reports events/s and this process's peak memory, and in the same run the rate of bare
-SHA-256 chaining over the same canonical bytes: the limit no verifier can beat.
+Builds a SQLite database of N audit events in a child process (a school and its auditor through
+the services, then the events through casework.audit.chain, written with executemany), then, in
+this process, times ``trail.verify_as`` and the JSON-lines, CSV and XLSX exports as the auditor
+(phone and ID numbers masked), reports events/s and this process's peak memory, and in the same
+run the rate of bare SHA-256 over the same canonical bytes: the limit no verifier can beat.
 
     .venv/bin/python bench/audit.py [--events 1000000] [--dir DIR]
 
-Targets: verify and export at least 100,000 events/s each, peak memory under 150 MB.
+Targets: verify and each export at least 100,000 events/s each, peak memory under 150 MB.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from casework import audit
-from casework.persistence import migrate
+from casework.persistence import audit_rows
 from casework.persistence.db import Database
-from casework.services import Context, trail
+from casework.services import Context, setup, trail
 
 BATCH = 50_000
+AUDITOR = "审计员"
 
 
 def _events(n: int):  # type: ignore[no-untyped-def]
@@ -43,6 +45,8 @@ def _events(n: int):  # type: ignore[no-untyped-def]
             "from_state": "identified",
             "to_state": "assessed",
             "data": {
+                # One event in a thousand carries a phone number, which the auditor's export masks.
+                **({"note": "家长电话13812345678"} if i % 1000 == 0 else {}),
                 "event": "assess",
                 "version": 1,
                 "reason_given": False,
@@ -64,16 +68,18 @@ def _events(n: int):  # type: ignore[no-untyped-def]
 
 
 def build(path: str, n: int) -> None:
-    db = Database(path)
-    migrate.upgrade(db.engine)
-    db.dispose()
+    """The school, its administrator and auditor through the services, then N events appended raw."""
+    ctx = Context(db=Database(path), clock=lambda: datetime(2026, 9, 1, tzinfo=UTC))
+    admin = str(setup.init(ctx, admin="管理员", school="审计基准学校").admin_id)
+    setup.add_staff(ctx, admin, AUDITOR, ["auditor"])
+    ctx.db.dispose()
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA synchronous=OFF")
     con.execute("BEGIN")
-    con.execute("INSERT INTO school (id, name, created_at) VALUES (1, '审计基准学校', '2026-09-01 00:00:00.000000')")
+    head = con.execute("SELECT seq, hash FROM audit_head WHERE school_id = 1").fetchone()
     batch = []
-    last = (0, audit.GENESIS)
-    for event in audit.chain(1, (0, audit.GENESIS), _events(n)):
+    last = head
+    for event in audit.chain(1, head, _events(n)):
         batch.append(tuple(audit.dumps(event[k]) if k == "data" else event[k] for k in (*audit.FIELDS, "hash")))
         last = (event["seq"], event["hash"])
         if len(batch) >= BATCH:
@@ -81,21 +87,28 @@ def build(path: str, n: int) -> None:
             batch.clear()
     if batch:
         con.executemany(f"INSERT INTO audit_event VALUES ({', '.join('?' * 13)})", batch)
-    con.execute("INSERT INTO audit_head VALUES (1, ?, ?)", last)
+    con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE school_id = 1", last)
     con.execute("COMMIT")
     con.close()
 
 
 def bare_chaining(path: str) -> tuple[float, int]:
-    """SHA-256 chained over each event's canonical bytes, read the same way: the limit."""
+    """SHA-256 over each event's canonical bytes, checked against its stored hash: the limit.
+
+    The bytes are made batch by batch outside the timed loop, so the figure is the hashing
+    alone: what no verifier that reads, decodes and re-encodes the rows can beat.
+    """
     con = sqlite3.connect(path)
-    rows = con.execute(f"SELECT {', '.join(audit.FIELDS)} FROM audit_event ORDER BY school_id, seq")
-    start = time.perf_counter()
-    prev, count = audit.GENESIS, 0
-    for row in rows:
-        prev = hashlib.sha256(audit.PREFIX + prev.encode() + str(row).encode()).hexdigest()
-        count += 1
-    elapsed = time.perf_counter() - start
+    cursor = con.execute(f"SELECT {', '.join(audit_rows.COLUMNS)} FROM audit_event ORDER BY school_id, seq")
+    elapsed, count = 0.0, 0
+    while rows := cursor.fetchmany(audit_rows.BATCH):
+        batch = [(audit.canonical_row(row), row[12]) for row in rows]
+        start = time.perf_counter()
+        for body, stored in batch:
+            if hashlib.sha256(audit.PREFIX + body).hexdigest() != stored:
+                raise SystemExit(f"event {count + 1} does not match its hash")
+            count += 1
+        elapsed += time.perf_counter() - start
     con.close()
     return elapsed, count
 
@@ -104,42 +117,48 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def line(label: str, rate: float, bare: float) -> str:
+    verdict = "PASS" if rate >= 100_000 else "FAIL"
+    return f"{label:<29} {rate:10,.0f} events/s  ({bare / rate:5.2f}× the limit)  target ≥ 100,000/s: {verdict}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--dir")
     args = parser.parse_args(argv)
     n = args.events
+    rates: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp:
         path = str(Path(tmp) / "audit.db")
-        print(f"audit benchmark: {n:,} events in one school (SQLite)")
+        print(f"audit benchmark: {n:,} events in one school (SQLite), read and exported as the auditor")
         start = time.perf_counter()
         child = multiprocessing.get_context("spawn").Process(target=build, args=(path, n))
         child.start()
         child.join()
         print(f"build (not timed, child process) {time.perf_counter() - start:6.1f} s")
         bare_s, counted = bare_chaining(path)
+        rates["bare"] = counted / bare_s
         ctx = Context(db=Database(path), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
         start = time.perf_counter()
-        result = trail.verify(ctx)
-        verify_s = time.perf_counter() - start
-        start = time.perf_counter()
-        written = trail.export_file(ctx, "jsonl", str(Path(tmp) / "trail.jsonl"))
-        export_s = time.perf_counter() - start
+        result = trail.verify_as(ctx, AUDITOR)
+        rates["verify"] = result.events / (time.perf_counter() - start)
+        assert result.ok and result.events == counted, (result, counted)
+        for fmt in ("jsonl", "csv", "xlsx"):
+            start = time.perf_counter()
+            exported = trail.export_file(ctx, AUDITOR, fmt, str(Path(tmp) / f"trail.{fmt}"))
+            rates[fmt] = exported.events / (time.perf_counter() - start)
+            assert exported.masked and exported.events >= counted, exported
+            size = (Path(tmp) / f"trail.{fmt}").stat().st_size
+            print(f"export {fmt:<5} (not timed) {size / 2**20:8,.0f} MB on disk")
         ctx.db.dispose()
-    assert result.ok and result.events == n == counted == written, (result, counted, written)
-    bare, verify_rate, export_rate = n / bare_s, n / verify_s, n / export_s
     memory = peak_mb()
-    print(f"bare SHA-256 chaining  {bare:10,.0f} events/s  (the limit)")
-    print(
-        f"audit verify           {verify_rate:10,.0f} events/s  ({bare / verify_rate:.2f}× the limit)  "
-        f"target ≥ 100,000/s: {'PASS' if verify_rate >= 100_000 else 'FAIL'}"
-    )
-    print(
-        f"audit export jsonl     {export_rate:10,.0f} events/s  ({bare / export_rate:.2f}× the limit)  "
-        f"target ≥ 100,000/s: {'PASS' if export_rate >= 100_000 else 'FAIL'}"
-    )
-    print(f"peak memory            {memory:10,.0f} MB  target < 150 MB: {'PASS' if memory < 150 else 'FAIL'}")
+    bare = rates["bare"]
+    print(f"{'bare SHA-256 chaining':<29} {bare:10,.0f} events/s  (the limit)")
+    print(line("audit verify", rates["verify"], bare))
+    for fmt in ("jsonl", "csv", "xlsx"):
+        print(line(f"audit export {fmt} (masked)", rates[fmt], bare))
+    print(f"{'peak memory':<29} {memory:10,.0f} MB  target < 150 MB: {'PASS' if memory < 150 else 'FAIL'}")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.cli.app import json_option, state
+from casework.cli.app import actor_option, json_option, state
 from casework.cli.output import echo_json
 
 
@@ -16,8 +16,9 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--checkpoint", metavar="FILE", help="Also check against a signed checkpoint. 对照签名检查点。")
 @click.option("--public-key", metavar="FILE", help="The checkpoint must be signed with this key.")
+@actor_option
 @json_option
-def audit_verify(checkpoint: str | None, public_key: str | None, as_json: bool) -> None:
+def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | None, as_json: bool) -> None:
     """Recompute the hash chain; exit 1 naming the first bad event. 校验审计链。"""
     from casework.audit import PROBLEM_KINDS
     from casework.services import checkpoint as checkpoints
@@ -25,9 +26,9 @@ def audit_verify(checkpoint: str | None, public_key: str | None, as_json: bool) 
 
     st = state()
     if checkpoint:
-        result = checkpoints.verify(st.ctx(), checkpoint, public_key)
+        result = checkpoints.verify(st.ctx(), actor, checkpoint, public_key)
     else:
-        result = trail.verify(st.ctx())
+        result = trail.verify_as(st.ctx(), actor)
     problem = result.problem
     if as_json:
         echo_json(
@@ -62,15 +63,19 @@ def audit_verify(checkpoint: str | None, public_key: str | None, as_json: bool) 
 
 
 @audit_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
 @click.option("--out", "path", required=True, type=click.Path(dir_okay=False, writable=True))
-def audit_export(fmt: str, path: str) -> None:
-    """Stream every audit event to a file. 导出审计记录。"""
+@actor_option
+def audit_export(fmt: str, path: str, actor: str | None) -> None:
+    """Stream the audit events of your schools to a file; phone and ID numbers masked unless your
+    role reads contact data. 导出审计记录（无权查看联系信息的角色看到的电话、身份证号已遮蔽）。"""
     from casework.services import trail
 
     st = state()
-    count = trail.export_file(st.ctx(), fmt, path)
-    click.echo(st.t("{count} events written to {path}", count=count, path=path))
+    exported = trail.export_file(st.ctx(), actor, fmt, path)
+    click.echo(st.t("{count} events written to {path}", count=exported.events, path=path))
+    if exported.masked:
+        click.echo(st.t("phone and ID numbers in the events are masked"))
 
 
 @audit_group.command("keygen")
@@ -87,12 +92,13 @@ def audit_keygen(path: str) -> None:
 @audit_group.command("checkpoint")
 @click.option("--out", "path", required=True, metavar="FILE", help="Where to write it: keep it outside the database.")
 @click.option("--key", "key", required=True, metavar="FILE", envvar="CASEWORK_AUDIT_KEY", help="Ed25519 private key.")
-def audit_checkpoint(path: str, key: str) -> None:
-    """Write a signed digest of every school's chain. 写入签名检查点。"""
+@actor_option
+def audit_checkpoint(path: str, key: str, actor: str | None) -> None:
+    """Write a signed digest of your schools' chains. 写入签名检查点。"""
     from casework.services import checkpoint
 
     st = state()
-    written = checkpoint.write(st.ctx(), path, key)
+    written = checkpoint.write(st.ctx(), actor, path, key)
     click.echo(
         st.t(
             "checkpoint of {events} events in {schools} school(s) written to {path}",

@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import select
 
 from casework import audit
+from casework.domain import access as policy
 from casework.errors import InvalidInput
 from casework.persistence.tables import AuditEvent, AuditHead
-from casework.services import trail
+from casework.services import access, trail
 from casework.services.context import Context
 from casework.services.files import write_bytes
 
@@ -99,14 +100,17 @@ class Written:
     events: int
 
 
-def write(ctx: Context, out: str, key_path: str) -> Written:
-    """Sign each school's head and its events' hash prefixes; write the checkpoint to ``out``."""
+def write(ctx: Context, actor: str | None, out: str, key_path: str) -> Written:
+    """Sign the head and hash prefixes of each school where the actor holds AUDIT_READ; write to ``out``."""
+    _, school_ids = trail.auditable(ctx, actor)
     key = _private_key(key_path)
     with ctx.db.read() as session:
         heads = [
             (int(s), int(q), str(h))
             for s, q, h in session.execute(
-                select(AuditHead.school_id, AuditHead.seq, AuditHead.hash).order_by(AuditHead.school_id)
+                select(AuditHead.school_id, AuditHead.seq, AuditHead.hash)
+                .where(AuditHead.school_id.in_(school_ids))
+                .order_by(AuditHead.school_id)
             )
         ]
     schools = []
@@ -162,10 +166,16 @@ def _load(path: str, public_key_path: str | None) -> dict[str, Any]:
     return payload
 
 
-def verify(ctx: Context, path: str, public_key_path: str | None = None) -> audit.VerifyResult:
-    """Plain verification first; then every event up to each checkpointed head must be unchanged."""
+def verify(ctx: Context, actor: str | None, path: str, public_key_path: str | None = None) -> audit.VerifyResult:
+    """Plain verification first; then every event up to each checkpointed head must be unchanged.
+
+    The actor must hold AUDIT_READ at every school the checkpoint names.
+    """
+    who, school_ids = trail.auditable(ctx, actor)
     payload = _load(path, public_key_path)
-    plain = trail.verify(ctx)
+    for school in payload["schools"]:
+        access.require(who, int(school["school_id"]), policy.AUDIT_READ)
+    plain = trail.verify(ctx, school_ids)
     if not plain.ok:
         return plain
     for school in payload["schools"]:

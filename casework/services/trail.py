@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Generator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import audit
+from casework.domain import access as policy
 from casework.errors import InvalidInput
+from casework.persistence import audit_rows
 from casework.persistence.store import Store
-from casework.persistence.tables import AuditEvent, AuditHead
+from casework.persistence.tables import AuditHead
+from casework.services import access, spreadsheets, xlsx_stream
 from casework.services.context import Context
 from casework.services.files import atomic_path
+from casework.text import N_
 
 STREAM_BATCH = 2000
 
@@ -68,76 +72,169 @@ def append(
     return linked
 
 
-_COLUMNS = (
-    AuditEvent.school_id,
-    AuditEvent.seq,
-    AuditEvent.ts,
-    AuditEvent.actor_id,
-    AuditEvent.action,
-    AuditEvent.object_type,
-    AuditEvent.object_id,
-    AuditEvent.case_id,
-    AuditEvent.from_state,
-    AuditEvent.to_state,
-    AuditEvent.data,
-    AuditEvent.prev_hash,
-    AuditEvent.hash,
-)
-_KEYS = tuple(c.key for c in _COLUMNS)
+def auditable(ctx: Context, actor: str | None) -> tuple[access.Principal, list[int]]:
+    """The actor and the schools whose chain they may read: those where they hold AUDIT_READ.
 
-
-def _stream(session: Session, school_id: int | None = None) -> Generator[dict[str, Any], None, None]:
-    """Events in chain order as dicts; ``data`` stays the canonical text it was stored as.
-
-    Rows, not ORM objects, and no JSON parsing: verification hashes the stored text as it is
-    (casework.audit.canonical with a body), at the speed an auditor's million events need.
+    A staff member who holds it nowhere is refused (exit 5), at the first school they work at.
     """
-    query = select(*_COLUMNS).order_by(AuditEvent.school_id, AuditEvent.seq)
-    if school_id is not None:
-        query = query.where(AuditEvent.school_id == school_id)
-    # yield_per streams through a server-side cursor on PostgreSQL; close it even when the
-    # consumer stops early (verify stops at the first problem).
-    result = session.execute(query.execution_options(yield_per=STREAM_BATCH))
-    try:
-        for row in result:
-            yield dict(zip(_KEYS, row, strict=True))
-    finally:
-        result.close()
-
-
-def verify(ctx: Context, school_id: int | None = None) -> audit.VerifyResult:
     with ctx.db.read() as session:
-        heads_q = select(AuditHead.school_id, AuditHead.seq, AuditHead.hash)
-        if school_id is not None:
-            heads_q = heads_q.where(AuditHead.school_id == school_id)
-        heads = {sid: (seq, h) for sid, seq, h in session.execute(heads_q)}
-        with closing(_stream(session, school_id)) as events:
-            return audit.verify(events, heads)
+        who = access.enter(session, actor, ctx.now().date())
+    schools = sorted(s for s, roles in who.roles.items() if policy.may(roles, policy.AUDIT_READ))
+    if not schools and who.roles:
+        access.require(who, min(who.roles), policy.AUDIT_READ)
+    if not schools:
+        raise who.denied(
+            None,
+            policy.AUDIT_READ,
+            N_("{name} (staff {id}) has no role at any school"),
+            name=who.name,
+            id=who.staff_id,
+        )
+    return who, schools
 
 
-EXPORT_FORMATS = ("jsonl", "csv")
+def _heads(session: Session, school_ids: Collection[int] | None) -> dict[int, tuple[int, str]]:
+    query = select(AuditHead.school_id, AuditHead.seq, AuditHead.hash)
+    if school_ids is not None:
+        query = query.where(AuditHead.school_id.in_(list(school_ids)))
+    return {int(sid): (int(seq), str(h)) for sid, seq, h in session.execute(query)}
 
 
-def export(ctx: Context, fmt: str, out: IO[str], school_id: int | None = None) -> int:
-    """Stream every event to ``out`` in constant memory; returns how many were written."""
+def verify(ctx: Context, school_ids: Collection[int] | None = None) -> audit.VerifyResult:
+    """Recompute the chains of the given schools (all when None): the program's own check.
+
+    Rows come through the driver cursor and are hashed over the canonical bytes built from
+    the stored text (casework.audit.verify_rows): no ORM objects, no JSON parsing.
+    """
+    with ctx.db.read() as session:
+        heads = _heads(session, school_ids)
+        with closing(audit_rows.stream(session, school_ids)) as rows:
+            return audit.verify_rows(rows, heads)
+
+
+def verify_as(ctx: Context, actor: str | None) -> audit.VerifyResult:
+    """``verify`` over the schools where the actor holds AUDIT_READ."""
+    _, schools = auditable(ctx, actor)
+    return verify(ctx, schools)
+
+
+EXPORT_FORMATS = ("jsonl", "csv", "xlsx")
+HEADERS = (*audit.FIELDS, "hash")
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote: how many events, of which schools, and whether numbers were masked."""
+
+    path: str
+    format: str
+    events: int
+    schools: tuple[int, ...]
+    masked: bool
+
+
+class _Counted:
+    """Batches of the export's rows, masked where the actor may not read contact data, counted per school."""
+
+    def __init__(self, batches: Iterator[list[tuple[Any, ...]]], masked_schools: frozenset[int]) -> None:
+        self.batches = batches
+        self.masked_schools = masked_schools
+        self.counts: dict[int, int] = {}
+
+    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
+        for batch in self.batches:
+            if batch[0][0] == batch[-1][0]:  # chain order: one school throughout
+                parts = [batch]
+            else:
+                parts = [[row for row in batch if row[0] == s] for s in sorted({row[0] for row in batch})]
+            for part in parts:
+                school = int(part[0][0])
+                self.counts[school] = self.counts.get(school, 0) + len(part)
+                yield audit.mask_rows(part) if school in self.masked_schools else part
+
+
+def _write_lines(
+    path: str, batches: Iterable[list[tuple[Any, ...]]], line: Any, end: str, header: str = "", encoding: str = "utf-8"
+) -> None:
+    """One line per row, written a batch at a time."""
+    with open(path, "w", encoding=encoding, newline="") as out:
+        out.write(header)
+        for batch in batches:
+            out.write(end.join(map(line, batch)))
+            out.write(end)
+
+
+def _write_jsonl(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
+    _write_lines(path, batches, audit.json_row, "\n")
+
+
+_DANGEROUS = spreadsheets.DANGEROUS_START
+
+
+def _csv_line(row: tuple[Any, ...]) -> str:
+    """One CSV record: every text quoted (quotes doubled), numbers bare, None empty; formulas neutralised.
+
+    Written out here rather than by csv.writer, which spends most of an export's time on a
+    data column full of quotes and commas.
+    """
+    return ",".join(
+        [
+            ('"' + ("'" + v if v.startswith(_DANGEROUS) else v).replace('"', '""') + '"')
+            if type(v) is str
+            else ("" if v is None else str(v))
+            for v in row
+        ]
+    )
+
+
+def _write_csv(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
+    # UTF-8 with a BOM, so that Excel opens it in the right encoding; CRLF ends records (RFC 4180).
+    _write_lines(path, batches, _csv_line, "\r\n", header=",".join(HEADERS) + "\r\n", encoding="utf-8-sig")
+
+
+def _write_xlsx(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
+    with xlsx_stream.SheetWriter(path, HEADERS, "audit") as sheet:
+        for batch in batches:
+            for row in batch:
+                sheet.append(row)  # the sheet neutralises formula-like text itself
+
+
+_WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "xlsx": _write_xlsx}
+
+
+def export_file(ctx: Context, actor: str | None, fmt: str, path: str) -> Exported:
+    """Stream the chains of the actor's AUDIT_READ schools to ``path`` in constant memory.
+
+    Where the actor's roles may not read contact data (T1), every phone or ID number in an
+    event's text is masked. The file is written under a temporary name; each exported
+    school's chain then records the export ("audit.exported": format, events, roles, masked),
+    and only then does the file take its name.
+    """
     if fmt not in EXPORT_FORMATS:
-        raise InvalidInput("--format: '{fmt}' is not one of jsonl, csv", fmt=fmt)
-    count = 0
-    with ctx.db.read() as session:
-        if fmt == "jsonl":
-            for event in _stream(session, school_id):
-                out.write(audit.json_line(event) + "\n")
-                count += 1
-        else:
-            writer = csv.writer(out)
-            writer.writerow([*audit.FIELDS, "hash"])
-            for event in _stream(session, school_id):
-                writer.writerow([event[k] for k in (*audit.FIELDS, "hash")])
-                count += 1
-    return count
-
-
-def export_file(ctx: Context, fmt: str, path: str) -> int:
-    """Export to ``path`` through a temporary file, so a failed export leaves no half file."""
-    with atomic_path(path) as partial, open(partial, "w", encoding="utf-8", newline="") as out:
-        return export(ctx, fmt, out)
+        raise InvalidInput("--format: '{fmt}' is not one of jsonl, csv, xlsx", fmt=fmt)
+    who, schools = auditable(ctx, actor)
+    masked = frozenset(s for s in schools if not who.may_read(s, policy.T1))
+    with atomic_path(path) as partial:
+        with ctx.db.read() as session, closing(audit_rows.batches(session, schools)) as stream:
+            rows = _Counted(stream, masked)
+            _WRITERS[fmt](partial, rows)
+        now = ctx.now()
+        with ctx.db.write() as session:
+            access.system(session)
+            for school_id in schools:
+                append(
+                    session,
+                    school_id=school_id,
+                    at=now,
+                    actor_id=who.staff_id,
+                    action="audit.exported",
+                    object_type="school",
+                    object_id=school_id,
+                    data={
+                        "format": fmt,
+                        "events": rows.counts.get(school_id, 0),
+                        "roles": sorted(who.roles_at(school_id)),
+                        "masked": school_id in masked,
+                    },
+                )
+    return Exported(path, fmt, sum(rows.counts.values()), tuple(schools), bool(masked))

@@ -124,7 +124,7 @@ def test_a_case_through_every_stage_from_the_command_line(run) -> None:
     assert "已结案" in out
     history = json.loads(run("case", "history", "--as", "周建国", "1", "--json").output)
     assert [h["action"] for h in history].count("case.moved") == 5
-    assert "审计链完整" in run("audit", "verify").output
+    assert "审计链完整" in run("audit", "verify", "--as", "1").output
 
 
 def test_json_documents_have_stable_keys(run) -> None:
@@ -207,14 +207,14 @@ def test_audit_verify_fails_with_exit_1_and_export(run, tmp_path) -> None:
 
     run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
     out = tmp_path / "trail.jsonl"
-    assert "已将" in run("audit", "export", "--format", "jsonl", "--out", str(out)).output
+    assert "已将" in run("audit", "export", "--format", "jsonl", "--out", str(out), "--as", "1").output
     # school, admin, class, three staff, one child
     assert len(out.read_text(encoding="utf-8").splitlines()) == 7
-    run("audit", "export", "--format", "xml", "--out", str(out), code=2)
+    run("audit", "export", "--format", "xml", "--out", str(out), "--as", "1", code=2)
     db = str(tmp_path / "cli.db")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE audit_event SET action = 'x' WHERE seq = 4")
-    result = run("audit", "verify", code=1)
+    result = run("audit", "verify", "--as", "1", code=1)
     assert "第 4 条" in result.output
 
 
@@ -231,6 +231,6 @@ def test_checkpoint_from_the_command_line(run, tmp_path) -> None:
     assert "audit.key.pub" in run("audit", "keygen", "--out", key).output
     run("audit", "keygen", "--out", key, code=1)
     cp = str(tmp_path / "cp.json")
-    assert "检查点" in run("audit", "checkpoint", "--out", cp, "--key", key).output
-    assert "审计链完整" in run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub").output
-    run("audit", "checkpoint", "--out", cp, "--key", str(tmp_path / "missing.key"), code=1)
+    assert "检查点" in run("audit", "checkpoint", "--out", cp, "--key", key, "--as", "1").output
+    assert "审计链完整" in run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub", "--as", "1").output
+    run("audit", "checkpoint", "--out", cp, "--key", str(tmp_path / "missing.key"), "--as", "1", code=1)

@@ -56,16 +56,16 @@ def test_a_recomputed_chain_fails_against_an_earlier_checkpoint(world, tmp_path)
     key = tmp_path / "audit.key"
     public = checkpoint.keygen(str(key))
     last = _events(world)
-    written = checkpoint.write(world.ctx, str(tmp_path / "cp.json"), str(key))
+    written = checkpoint.write(world.ctx, world.admin, str(tmp_path / "cp.json"), str(key))
     assert written.events == last
-    assert checkpoint.verify(world.ctx, str(tmp_path / "cp.json"), public).ok
+    assert checkpoint.verify(world.ctx, world.admin, str(tmp_path / "cp.json"), public).ok
     _events(world, 1)  # the chain goes on after the checkpoint: still fine
-    assert checkpoint.verify(world.ctx, str(tmp_path / "cp.json"), public).ok
+    assert checkpoint.verify(world.ctx, world.admin, str(tmp_path / "cp.json"), public).ok
 
     with world.ctx.db.engine.begin() as conn:
         _rewrite(lambda sql, p: conn.execute(text(sql), p), lambda sql: conn.execute(text(sql)).all(), 5)
     assert trail.verify(world.ctx).ok  # self-consistent: plain verification cannot see it
-    problem = checkpoint.verify(world.ctx, str(tmp_path / "cp.json"), public).problem
+    problem = checkpoint.verify(world.ctx, world.admin, str(tmp_path / "cp.json"), public).problem
     assert (problem.seq, problem.kind) == (5, "rewritten")
 
 
@@ -75,14 +75,14 @@ def test_a_forged_or_foreign_checkpoint_is_refused(world, tmp_path) -> None:
     checkpoint.keygen(str(other))
     _events(world, 1)
     path = tmp_path / "cp.json"
-    checkpoint.write(world.ctx, str(path), str(key))
+    checkpoint.write(world.ctx, world.admin, str(path), str(key))
     with pytest.raises(InvalidInput, match="not signed with the key"):
-        checkpoint.verify(world.ctx, str(path), f"{other}.pub")
+        checkpoint.verify(world.ctx, world.admin, str(path), f"{other}.pub")
     document = json.loads(path.read_text(encoding="utf-8"))
     document["payload"]["schools"][0]["seq"] -= 1
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(InvalidInput, match="bad signature"):
-        checkpoint.verify(world.ctx, str(path))
+        checkpoint.verify(world.ctx, world.admin, str(path))
     with pytest.raises(InvalidInput, match="exists"):
         checkpoint.keygen(str(key))
 
@@ -102,7 +102,7 @@ def test_mutation_campaign(tmp_path) -> None:
     last = trail.verify(world.ctx).events
     key = tmp_path / "audit.key"
     public = checkpoint.keygen(str(key))
-    checkpoint.write(world.ctx, str(tmp_path / "cp.json"), str(key))
+    checkpoint.write(world.ctx, world.admin, str(tmp_path / "cp.json"), str(key))
     world.ctx.db.dispose()
     rng = random.Random(250)
     found = 0
@@ -134,7 +134,7 @@ def test_mutation_campaign(tmp_path) -> None:
         con.close()
         ctx = Context(db=Database(str(copy)))
         try:
-            problem = checkpoint.verify(ctx, str(tmp_path / "cp.json"), public).problem
+            problem = checkpoint.verify(ctx, world.admin, str(tmp_path / "cp.json"), public).problem
         finally:
             ctx.db.dispose()
             for suffix in ("", "-wal", "-shm"):

@@ -1,35 +1,178 @@
-"""The audit export streams every event as JSON lines or CSV."""
+"""The auditor's export: streamed, limited to AUDIT_READ schools, masked by role, formula-safe, recorded."""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
+import re
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from casework import audit
-from casework.errors import InvalidInput
-from casework.services import trail
+from casework.errors import InvalidInput, PermissionDenied
+from casework.services import access, setup, trail
+
+# Marker values: a mobile, an 18-character resident ID, a landline, written where events could carry them.
+MOBILE, ID_NUMBER, LANDLINE, INT_MOBILE = "13912340001", "11010519491231002X", "0851-28123456", 13712340002
+# What a tester looks for in the raw file: any phone or ID number at all, not only the markers.
+ANY_NUMBER = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d{9}|\d{17}[\dXx]|\d{15}|0\d{2,3}-?\d{7,8})(?![0-9A-Za-z])")
+FORMULAS = ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1")
 
 
-def test_jsonl_and_csv_hold_every_event_and_reverify(world, tmp_path) -> None:
+def _auditor(world) -> str:
+    return str(setup.add_staff(world.ctx, world.admin, "冯审之", ["auditor"]))
+
+
+def _append(world, **fields) -> None:
+    with world.ctx.db.write() as session:
+        access.system(session)
+        trail.append(session, school_id=1, at=world.clock(), actor_id=int(world.admin), **fields)
+
+
+def _personal_events(world) -> None:
+    """A child whose contact data holds the markers, and events whose text holds them too."""
+    world.child(guardian_phone=MOBILE, id_number=ID_NUMBER)
+    _append(
+        world,
+        action="test.note",
+        data={"note": f"家长电话{MOBILE}，身份证{ID_NUMBER}", "phones": [LANDLINE, INT_MOBILE], "seq": 12},
+    )
+    _append(world, action="test.note", to_state=f"tel {MOBILE}", data={})
+
+
+def _xlsx_rows(path: Path) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return [row for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _raw_text(path: Path) -> str:
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8") for n in z.namelist())
+    return path.read_text(encoding="utf-8-sig")
+
+
+def _read(path: Path, fmt: str) -> list[dict]:
+    if fmt == "jsonl":
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    if fmt == "csv":
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            return list(csv.DictReader(f))
+    header, *rows = _xlsx_rows(path)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
+def test_every_event_round_trips_and_the_export_is_recorded(world, tmp_path, fmt) -> None:
     for _ in range(3):
         world.fire(world.case(), "assess")
     expected = trail.verify(world.ctx).events
-    out = io.StringIO()
-    assert trail.export(world.ctx, "jsonl", out) == expected
-    events = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert len(events) == expected and audit.verify(events).ok
+    path = tmp_path / f"trail.{fmt}"
+    exported = trail.export_file(world.ctx, world.leader, fmt, str(path))
+    assert exported.events == expected and exported.schools == (1,) and not exported.masked
+    events = _read(path, fmt)
+    assert len(events) == expected and str(events[0]["seq"]) == "1"
+    if fmt == "jsonl":
+        assert audit.verify(events).ok
+    assert not (tmp_path / f"trail.{fmt}.part").exists()
+    # The export itself is in the chain, which still verifies.
+    result = trail.verify(world.ctx)
+    assert result.ok and result.events == expected + 1
+    last = _read(_export_again(world, tmp_path), "jsonl")[-1]
+    assert last["action"] == "audit.exported" and last["actor_id"] == int(world.leader)
+    assert last["data"] == {"format": fmt, "events": expected, "roles": ["leader"], "masked": False}
 
-    path = tmp_path / "trail.csv"
-    assert trail.export_file(world.ctx, "csv", str(path)) == expected
-    with path.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == expected and rows[0]["seq"] == "1"
-    assert not (tmp_path / "trail.csv.part").exists()
+
+def _export_again(world, tmp_path) -> Path:
+    path = tmp_path / "again.jsonl"
+    trail.export_file(world.ctx, world.leader, "jsonl", str(path))
+    return path
 
 
-def test_unknown_format_writes_nothing(world) -> None:
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
+def test_the_auditor_sees_no_phone_or_id_number(world, tmp_path, fmt) -> None:
+    _personal_events(world)
+    auditor = _auditor(world)
+    path = tmp_path / f"auditor.{fmt}"
+    exported = trail.export_file(world.ctx, auditor, fmt, str(path))
+    assert exported.masked
+    raw = _raw_text(path)
+    assert ANY_NUMBER.search(raw) is None, ANY_NUMBER.search(raw)
+    for marker in (MOBILE, ID_NUMBER, LANDLINE, str(INT_MOBILE)):
+        assert marker not in raw
+    notes = [e for e in _read(path, fmt) if e["action"] == "test.note"]
+    data = notes[0]["data"] if fmt == "jsonl" else json.loads(notes[0]["data"])
+    assert data["note"] == "家长电话***********，身份证******************"
+    assert data["phones"] == ["*************", "***********"] and data["seq"] == 12
+    assert notes[1]["to_state"] == "tel ***********"
+    # The export event records the masking, with no personal value of its own.
+    with world.ctx.db.read() as session:
+        from casework.persistence import audit_rows
+
+        *_, last = audit_rows.stream(session, [1])
+    assert last[4] == "audit.exported"
+    assert json.loads(last[10]) == {"format": fmt, "events": exported.events, "roles": ["auditor"], "masked": True}
+    assert trail.verify(world.ctx).ok
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
+def test_a_role_that_reads_contact_data_sees_the_numbers(world, tmp_path, fmt) -> None:
+    _personal_events(world)
+    path = tmp_path / f"admin.{fmt}"
+    exported = trail.export_file(world.ctx, world.admin, fmt, str(path))
+    assert not exported.masked
+    raw = _raw_text(path)
+    for marker in (MOBILE, ID_NUMBER, LANDLINE, str(INT_MOBILE)):
+        assert marker in raw
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_cells_are_neutralised(world, tmp_path, fmt) -> None:
+    for text in FORMULAS:
+        _append(world, action="test.formula", object_type=text[:40], to_state=text[:30], data={})
+    path = tmp_path / f"formulas.{fmt}"
+    trail.export_file(world.ctx, _auditor(world), fmt, str(path))
+    rows = [e for e in _read(path, fmt) if e["action"] == "test.formula"]
+    assert [r["object_type"] for r in rows] == ["'" + t for t in FORMULAS]
+    assert [r["to_state"] for r in rows] == ["'" + t for t in FORMULAS]
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path)  # full mode: cell types visible
+        cells = [c for row in book.active.iter_rows() for c in row]
+        assert all(c.data_type != "f" for c in cells)
+        book.close()
+
+
+def test_a_counsellor_may_not_read_the_trail(world, tmp_path) -> None:
+    with pytest.raises(PermissionDenied):
+        trail.export_file(world.ctx, world.counsellor, "jsonl", str(tmp_path / "x.jsonl"))
+    with pytest.raises(PermissionDenied):
+        trail.verify_as(world.ctx, world.counsellor)
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_unknown_format_writes_nothing(world, tmp_path) -> None:
     with pytest.raises(InvalidInput):
-        trail.export(world.ctx, "xml", io.StringIO())
+        trail.export_file(world.ctx, world.leader, "xml", str(tmp_path / "x.xml"))
+    assert not (tmp_path / "x.xml").exists()
+
+
+def test_only_schools_with_audit_read_are_exported(world, tmp_path) -> None:
+    """Another school's chain stays out of the export of someone who audits only the first."""
+    other = setup.init(world.ctx, admin="外校管理员", school="另一所小学")
+    world.case()
+    path = tmp_path / "one.jsonl"
+    exported = trail.export_file(world.ctx, _auditor(world), "jsonl", str(path))
+    assert exported.schools == (1,)
+    assert {e["school_id"] for e in _read(path, "jsonl")} == {1}
+    theirs = trail.export_file(world.ctx, str(other.admin_id), "jsonl", str(tmp_path / "two.jsonl"))
+    assert theirs.schools == (other.school_id,)
+    assert trail.verify(world.ctx).ok and trail.verify(world.ctx).schools == 2

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
+
+import pytest
 
 from casework import audit
 
@@ -96,3 +99,47 @@ def test_stored_text_hashes_as_the_parsed_event() -> None:
     body = audit.dumps(event["data"])
     assert audit.event_hash(event) == audit.event_hash(event, body)
     assert audit.json_line({**event, "data": body}) == audit.json_line(event)
+
+
+def _row(seq: int, data: str, to_state: str | None = None) -> tuple:
+    return (
+        1,
+        seq,
+        "2026-10-01T08:00:00.000000Z",
+        2,
+        "case.moved",
+        "case",
+        3,
+        3,
+        None,
+        to_state,
+        data,
+        "ab" * 32,
+        "cd" * 32,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["13812345678", "+86 138 1234 5678", "电话13812345678。", "0851-12345678", "11010519491231002X", "110105491231002"],
+)
+def test_phone_and_id_numbers_are_found(text) -> None:
+    assert audit.PERSONAL.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1381234567", "138123456789", "abc13812345678", "0123456789abcdef", "2026-10-01T08:00:00.000000Z", "f" * 64],
+)
+def test_other_numbers_are_not_taken_for_phone_numbers(text) -> None:
+    assert audit.PERSONAL.search(text) is None
+
+
+def test_a_batch_is_masked_exactly_where_numbers_are() -> None:
+    rows = [_row(n, '{"n":1}') for n in range(1, 2001)]
+    rows[700] = _row(701, '{"note":"电话13812345678","phone":13912345678}')
+    rows[1500] = _row(1501, "{}", to_state="tel 0851-12345678")
+    masked = audit.mask_rows(rows)
+    assert [i for i, (a, b) in enumerate(zip(rows, masked, strict=True)) if a != b] == [700, 1500]
+    assert json.loads(masked[700][10]) == {"note": "电话***********", "phone": "***********"}
+    assert masked[1500][9] == "tel *************"
