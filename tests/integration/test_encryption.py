@@ -210,15 +210,17 @@ def test_no_plaintext_in_the_database_file_its_wal_or_the_exports(tmp_path, monk
     run("record", "consent", "1", "--guardian", "贾隐私", "--relation", "祖母", "--as", "郑心怡")
     run("record", "talk", "1", "--summary", "谈心内容标记：孩子想念妈妈", "--as", "郑心怡")
     assert "甄秘密" in run("child", "find", "--phone", "13512345678", "--as", "周建国")
-    audit_out = tmp_path / "audit.jsonl"
-    run("audit", "export", "--format", "jsonl", "--out", str(audit_out))
+    audit_out, audit_csv = tmp_path / "audit.jsonl", tmp_path / "audit.csv"
+    # as the administrator, who reads contact data: nothing is masked, there is nothing to mask
+    run("audit", "export", "--format", "jsonl", "--out", str(audit_out), "--as", "1")
+    run("audit", "export", "--format", "csv", "--out", str(audit_csv), "--as", "1")
     ctx = Context(db=Database(str(db)))
     sealed = [f for f in roster.CARD_FIELDS if f != "student_no"]
     roster_out = tmp_path / "children.csv"
     roster.export_children(ctx, "1", str(roster_out), redact=sealed)
     ctx.db.dispose()
     wal = Path(f"{db}-wal")
-    files = [db, audit_out, roster_out] + ([wal] if wal.exists() else [])
+    files = [db, audit_out, audit_csv, roster_out] + ([wal] if wal.exists() else [])
     assert _scan(files) == []
     # and once checkpointed and closed, the database file alone
     conn = sqlite3.connect(db)
