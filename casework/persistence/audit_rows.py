@@ -115,8 +115,10 @@ def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list
     return ranges
 
 
-def segment_batches(session: Session, segments: Sequence[Segment]) -> Generator[list[tuple[Any, ...]], None, None]:
-    """The rows of the segments in order, in lists of up to BATCH rows of one school each.
+def segment_batches(
+    session: Session, segments: Sequence[Segment], size: int = BATCH
+) -> Generator[list[tuple[Any, ...]], None, None]:
+    """The rows of the segments in order, in lists of up to ``size`` rows of one school each.
 
     Raises RuntimeError when a segment holds another number of rows than it was planned with:
     the chain changed in the middle while it was being read.
@@ -128,7 +130,7 @@ def segment_batches(session: Session, segments: Sequence[Segment]) -> Generator[
     statements = [(sql, (s.school_id, s.first, s.last)) for s in segments]
     counts = [0] * len(segments)
     index = 0
-    for batch in _prefetched(raw, pg, statements):
+    for batch in _prefetched(raw, pg, statements, size):
         school, seq = batch[0][0], batch[0][1]
         while not (school == segments[index].school_id and segments[index].first <= seq <= segments[index].last):
             index += 1  # each batch comes from one segment's cursor
@@ -146,7 +148,7 @@ _DONE = object()
 
 
 def _prefetched(
-    raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[int, ...]]]
+    raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[int, ...]]], size: int = BATCH
 ) -> Generator[list[tuple[Any, ...]], None, None]:
     """The statements' rows in batches, the next one fetched in a second thread while the caller works.
 
@@ -165,7 +167,7 @@ def _prefetched(
                 cursor = raw.cursor(name=f"casework_audit_{next(_names)}") if pg else raw.cursor()
                 try:
                     cursor.execute(sql.replace("?", "%s") if pg else sql, params)
-                    while not stop.is_set() and (batch := cursor.fetchmany(BATCH)):
+                    while not stop.is_set() and (batch := cursor.fetchmany(size)):
                         ready.put(batch)
                 finally:
                     cursor.close()

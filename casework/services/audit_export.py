@@ -35,6 +35,10 @@ PARALLEL_FROM = 50_000
 # One range per core: the reader thread of each process overlaps its database reads with formatting.
 PARTS = max(1, min(2, os.cpu_count() or 1))
 
+# Rows read at a time: an export holds each batch several times over (rows, masking text, lines,
+# their encoding), and each of the two processes holds three batches; 1,000 keep a process near 60 MB.
+BATCH = 1_000
+
 Counts = dict[int, int]
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -98,7 +102,7 @@ def _write_range(
 ) -> tuple[Counts, dict[int, xlsx_stream.Fragment]]:
     """One range into ``path`` (JSON lines, CSV) or fragments named after it (XLSX, rows from ``first`` on)."""
     fragments: dict[int, xlsx_stream.Fragment] = {}
-    with db.read() as session, closing(audit_rows.segment_batches(session, segments)) as stream:
+    with db.read() as session, closing(audit_rows.segment_batches(session, segments, BATCH)) as stream:
         rows = _Counted(stream, masked)
         if fmt == "xlsx":
             with xlsx_stream.SheetRows(path, first) as sheet:
@@ -162,6 +166,21 @@ def _finish_worker(process: Any) -> tuple[Counts, dict[int, xlsx_stream.Fragment
     return counts, {int(n): xlsx_stream.Fragment(*f) for n, f in result["fragments"].items()}
 
 
+def _append(out: Any, name: str) -> None:
+    """The file ``name`` added to the end of ``out``, copied inside the kernel where it can."""
+    out.seek(0, os.SEEK_END)
+    start = out.tell()
+    with open(name, "rb") as source:
+        try:
+            while os.copy_file_range(source.fileno(), out.fileno(), 1 << 30):
+                pass
+        except (AttributeError, OSError):  # not Linux, or not between these file systems
+            out.truncate(start)
+            out.seek(start)
+            source.seek(0)
+            shutil.copyfileobj(source, out, 1 << 20)
+
+
 def write(
     db: Database,
     fmt: str,
@@ -170,16 +189,16 @@ def write(
     masked: Collection[int],
     *,
     parallel_from: int = PARALLEL_FROM,
-    parts: int = PARTS,
+    parts: int | None = None,
 ) -> Counts:
     """Write the schools' chains to ``path`` in ``fmt``, masked in the ``masked`` schools; events per school.
 
-    From ``parallel_from`` events on, the chain is cut into ``parts`` ranges written side by
-    side (see the module's docstring). Part files live in a temporary folder beside ``path``,
-    removed whatever happens; on an error the workers are stopped first.
+    From ``parallel_from`` events on, the chain is cut into ``parts`` ranges (``PARTS`` unless
+    told) written side by side (see the module's docstring). Part files live in a temporary
+    folder beside ``path``, removed whatever happens; on an error the workers are stopped first.
     """
     with db.read() as session:
-        ranges = audit_rows.plan(session, schools, parts)
+        ranges = audit_rows.plan(session, schools, parts or PARTS)
     total = sum(s.count for r in ranges for s in r)
     if total < parallel_from:
         ranges = [[s for r in ranges for s in r]]
@@ -203,10 +222,9 @@ def write(
         if fmt == "xlsx":
             xlsx_stream.write_workbook(path, HEADERS, "audit", total, results)
         else:
-            with open(path, "ab") as out:
+            with open(path, "r+b") as out:
                 for name in names[1:]:
-                    with open(name, "rb") as source:
-                        shutil.copyfileobj(source, out, 1 << 20)
+                    _append(out, name)
                     os.unlink(name)  # the disk holds at most one part twice
         return counts
     finally:

@@ -27,7 +27,7 @@ from casework.services.spreadsheets import DANGEROUS_START
 MAX_ROWS = 1_048_576
 # Text starting like a formula, neutralised as spreadsheets.safe_text does (inlined: 13 cells a row).
 _DANGEROUS = DANGEROUS_START
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 1000
 
 _NEEDS_ESCAPE = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
 # Characters XML 1.0 cannot carry, and _xHHHH_ itself: written as Excel's _xHHHH_ escapes. A CR
@@ -126,7 +126,7 @@ class _Deflater(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.work: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=4)
+        self.work: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.fragments: list[Fragment] = []
         self.out: IO[bytes] | None = None
