@@ -116,8 +116,8 @@ def _write_range(
 
 
 def worker_main() -> None:
-    """A further range, in a process of its own on its own engine: the job as JSON in argv, the result on stdout."""
-    job = json.loads(sys.argv[1])
+    """A further range, in a process of its own on its own engine: the job as JSON on stdin, the result on stdout."""
+    job = json.load(sys.stdin)
     db = Database(job["url"])
     try:
         segments = [Segment(*s) for s in job["segments"]]
@@ -129,9 +129,10 @@ def worker_main() -> None:
 
 def _start_worker(
     url: str, fmt: str, path: str, segments: Sequence[Segment], masked: Collection[int], first: int
-) -> Any:
+) -> subprocess.Popen[bytes]:
     # A fresh interpreter rather than multiprocessing: nothing of the caller's main module or
-    # threads is carried over, and it finds this very casework package first.
+    # threads is carried over, and it finds this very casework package first. The job goes
+    # through stdin, not the command line, where anyone's process list would show the URL.
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     job = {
@@ -142,25 +143,28 @@ def _start_worker(
         "masked": sorted(masked),
         "first": first,
     }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from casework.services.audit_export import worker_main; worker_main()",
-            json.dumps(job),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
+    with open(f"{path}.err", "wb") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from casework.services.audit_export import worker_main; worker_main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+        )
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(job).encode())
+    process.stdin.close()
+    return process
 
 
-def _finish_worker(process: Any) -> tuple[Counts, dict[int, xlsx_stream.Fragment]]:
-    out, err = process.communicate()
-    if process.returncode != 0:
-        lines = err.decode("utf-8", "replace").strip().splitlines() or [f"exit status {process.returncode}"]
-        raise RuntimeError(f"audit export worker failed: {lines[-1]}")
+def _finish_worker(process: subprocess.Popen[bytes], path: str) -> tuple[Counts, dict[int, xlsx_stream.Fragment]]:
+    assert process.stdout is not None
+    out = process.stdout.read()
+    process.stdout.close()
+    if process.wait() != 0:
+        with open(f"{path}.err", "rb") as errors:
+            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(f"audit export worker failed: {(lines or [f'exit status {process.returncode}'])[-1]}")
     result = json.loads(out)
     counts = {int(school): int(n) for school, n in result["counts"].items()}
     return counts, {int(n): xlsx_stream.Fragment(*f) for n, f in result["fragments"].items()}
@@ -208,14 +212,14 @@ def write(
         return _write_range(db, fmt, path, ranges[0], masked, 0)[0]
     folder = tempfile.mkdtemp(prefix=".casework-export-", dir=os.path.dirname(os.path.abspath(path)))
     names = [path if fmt != "xlsx" and n == 0 else os.path.join(folder, f"part{n}") for n in range(len(ranges))]
-    workers: list[Any] = []
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         for n in range(1, len(ranges)):
-            workers.append(_start_worker(db.url, fmt, names[n], ranges[n], masked, starts[n]))
+            workers.append(_start_worker(db.url, fmt, os.path.join(folder, f"part{n}"), ranges[n], masked, starts[n]))
         counts, fragments = _write_range(db, fmt, names[0], ranges[0], masked, 0)
         results = [fragments]
-        for worker in workers:
-            more, fragments = _finish_worker(worker)
+        for n, worker in enumerate(workers, 1):
+            more, fragments = _finish_worker(worker, os.path.join(folder, f"part{n}"))
             for school, k in more.items():
                 counts[school] = counts.get(school, 0) + k
             results.append(fragments)
@@ -231,5 +235,7 @@ def write(
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
-                worker.communicate()
+            worker.wait()
+            if worker.stdout is not None:
+                worker.stdout.close()
         shutil.rmtree(folder, ignore_errors=True)
