@@ -215,3 +215,20 @@ def _actions(world) -> list[str]:
 
     with world.ctx.db.read() as session:
         return [row[4] for row in audit_rows.stream(session, [1])]
+
+
+def test_a_failed_worker_leaves_no_file_and_records_no_export(world, tmp_path, monkeypatch) -> None:
+    import sys
+
+    from casework.services import audit_export
+
+    for _ in range(3):
+        world.fire(world.case(), "assess")
+    auditor = _auditor(world)
+    before = _actions(world)
+    monkeypatch.setattr(audit_export, "PARTS", 2)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker process exits 1 at once
+    with pytest.raises(RuntimeError, match="audit export worker failed"):
+        trail.export_file(world.ctx, auditor, "csv", str(tmp_path / "trail.csv"), parallel_from=0)
+    assert list(tmp_path.iterdir()) == []
+    assert _actions(world) == before
