@@ -152,8 +152,11 @@ def _start_worker(
             env=env,
         )
     assert process.stdin is not None
-    process.stdin.write(json.dumps(job).encode())
-    process.stdin.close()
+    try:
+        process.stdin.write(json.dumps(job).encode())
+        process.stdin.close()
+    except BrokenPipeError:  # the worker died at once: its exit status says so in _finish_worker
+        pass
     return process
 
 
