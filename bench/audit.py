@@ -2,8 +2,9 @@
 
 Builds a SQLite database of N audit events in a child process (a school and its auditor through
 the services, then the events through casework.audit.chain, written with executemany), then, in
-this process, times ``trail.verify_as`` and the JSON-lines, CSV and XLSX exports as the auditor
-(phone and ID numbers masked), reports events/s and this process's peak memory, and in the same
+fresh processes, times ``trail.verify_as`` and the JSON-lines, CSV and XLSX exports as the auditor
+(phone and ID numbers masked; exports of this size run in two processes), and
+reports events/s and the peak memory of that process and its export workers together, and in the same
 run the rate of bare SHA-256 over the same canonical bytes: the limit no verifier can beat.
 
     .venv/bin/python bench/audit.py [--events 1000000] [--dir DIR]
@@ -16,11 +17,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing
+import os
 import resource
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,6 +121,65 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _rss_kb(pid: int) -> tuple[int, list[int]]:
+    """A process's resident memory and its children's ids, from /proc (0 and none once it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            rss = next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        children: list[int] = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                children += [int(c) for c in listed.read().split()]
+        return rss, children
+    except (OSError, ValueError):
+        return 0, []
+
+
+class AllProcesses(threading.Thread):
+    """The peak of the resident memory of this process and all its descendants together, sampled every 10 ms.
+
+    The export starts worker processes; their memory counts with this one's. Linux only.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.01):
+            total, todo = 0, [os.getpid()]
+            while todo:
+                rss, children = _rss_kb(todo.pop())
+                total += rss
+                todo += children
+            self.peak_kb = max(self.peak_kb, total)
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join()
+        return max(self.peak_kb / 1024, peak_mb())
+
+
+def timed(path: str, op: str, out: str) -> tuple[int, float, float]:
+    """Verify or export as the auditor, in this (fresh) process: events, seconds, peak MB of it and its workers."""
+    ctx = Context(db=Database(path), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
+    sampler = AllProcesses()
+    sampler.start()
+    start = time.perf_counter()
+    if op == "verify":
+        result = trail.verify_as(ctx, AUDITOR)
+        assert result.ok, result
+        events = result.events
+    else:
+        exported = trail.export_file(ctx, AUDITOR, op, out)
+        assert exported.masked, exported
+        events = exported.events
+    seconds = time.perf_counter() - start
+    ctx.db.dispose()
+    return events, seconds, sampler.stop()
+
+
 def line(label: str, rate: float, bare: float) -> str:
     verdict = "PASS" if rate >= 100_000 else "FAIL"
     return f"{label:<29} {rate:10,.0f} events/s  ({bare / rate:5.2f}× the limit)  target ≥ 100,000/s: {verdict}"
@@ -139,26 +202,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build (not timed, child process) {time.perf_counter() - start:6.1f} s")
         bare_s, counted = bare_chaining(path)
         rates["bare"] = counted / bare_s
-        ctx = Context(db=Database(path), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
-        start = time.perf_counter()
-        result = trail.verify_as(ctx, AUDITOR)
-        rates["verify"] = result.events / (time.perf_counter() - start)
-        assert result.ok and result.events == counted, (result, counted)
-        for fmt in ("jsonl", "csv", "xlsx"):
-            start = time.perf_counter()
-            exported = trail.export_file(ctx, AUDITOR, fmt, str(Path(tmp) / f"trail.{fmt}"))
-            rates[fmt] = exported.events / (time.perf_counter() - start)
-            assert exported.masked and exported.events >= counted, exported
-            size = (Path(tmp) / f"trail.{fmt}").stat().st_size
-            print(f"export {fmt:<5} (not timed) {size / 2**20:8,.0f} MB on disk")
-        ctx.db.dispose()
-    memory = peak_mb()
+        memory: dict[str, float] = {}
+        # Each timed call in a fresh process, as the CLI would run it: its peak memory, with that
+        # of the export's workers, is its own and not what an earlier call left behind.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as pool:
+            for op in ("verify", "jsonl", "csv", "xlsx"):
+                events, seconds, memory[op] = pool.submit(timed, path, op, str(Path(tmp) / f"trail.{op}")).result()
+                assert events >= counted, (op, events, counted)
+                rates[op] = events / seconds
+                if op != "verify":
+                    size = (Path(tmp) / f"trail.{op}").stat().st_size
+                    print(f"export {op:<5} (not timed) {size / 2**20:8,.0f} MB on disk")
     bare = rates["bare"]
     print(f"{'bare SHA-256 chaining':<29} {bare:10,.0f} events/s  (the limit)")
     print(line("audit verify", rates["verify"], bare))
     for fmt in ("jsonl", "csv", "xlsx"):
         print(line(f"audit export {fmt} (masked)", rates[fmt], bare))
-    print(f"{'peak memory':<29} {memory:10,.0f} MB  target < 150 MB: {'PASS' if memory < 150 else 'FAIL'}")
+    peak = max(memory.values())
+    print(
+        f"{'peak memory, all processes':<29} {peak:10,.0f} MB  target < 150 MB: {'PASS' if peak < 150 else 'FAIL'}"
+        f"  ({', '.join(f'{op} {mb:,.0f}' for op, mb in memory.items())})"
+    )
     return 0
 
 

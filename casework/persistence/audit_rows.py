@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Collection, Generator
+from collections.abc import Collection, Generator, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -59,23 +60,97 @@ def batches(
             return
         sql += f" WHERE school_id IN ({', '.join('?' * len(params))})"
     sql += " ORDER BY school_id, seq"
-    if pg:
-        cursor = raw.cursor(name=f"casework_audit_{next(_names)}")
-        sql = sql.replace("?", "%s")
-    else:
-        cursor = raw.cursor()
-    try:
-        cursor.execute(sql, params)
-        yield from _prefetched(cursor)
-    finally:
-        cursor.close()
+    yield from _prefetched(raw, pg, [(sql, params)])
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The events of one school from sequence number ``first`` to ``last``, both included: ``count`` of them."""
+
+    school_id: int
+    first: int
+    last: int
+    count: int
+
+
+def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list[Segment]]:
+    """The schools' chains as they stand, cut into ``parts`` key ranges of (school, seq) of nearly equal size.
+
+    Each range is a list of segments in chain order; read one after the other they give the
+    same rows as ``batches``. The ranges end at each school's last event now, so events
+    appended while an export runs are left out of every range alike, and each range knows
+    exactly how many rows it holds (a reader that finds another number raises).
+    """
+    connection = session.connection()
+    totals = (
+        [
+            (int(school), int(count), int(first), int(last))
+            for school, count, first, last in connection.exec_driver_sql(
+                "SELECT school_id, count(*), min(seq), max(seq) FROM audit_event"
+                f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))})"
+                " GROUP BY school_id ORDER BY school_id"
+            )
+        ]
+        if school_ids
+        else []
+    )
+    whole = sum(count for _, count, _, _ in totals)
+    ranges: list[list[Segment]] = [[] for _ in range(max(1, parts))]
+    taken = 0  # rows of all schools before the current point
+    for school, count, first, last in totals:
+        start, offset = first, 0  # the next row of this school: its seq and its place in the school
+        while offset < count:
+            part = min(len(ranges) - 1, taken * len(ranges) // whole)
+            end_of_part = -(-whole * (part + 1) // len(ranges))  # first row of all that the next part takes
+            size = min(count - offset, end_of_part - taken)
+            if offset + size == count:
+                stop = last
+            else:
+                stop = connection.exec_driver_sql(
+                    f"SELECT seq FROM audit_event WHERE school_id = {school} ORDER BY seq"
+                    f" LIMIT 1 OFFSET {offset + size - 1}"
+                ).scalar_one()
+            ranges[part].append(Segment(school, start, int(stop), size))
+            start, offset, taken = int(stop) + 1, offset + size, taken + size
+    return ranges
+
+
+def segment_batches(
+    session: Session, segments: Sequence[Segment], size: int = BATCH
+) -> Generator[list[tuple[Any, ...]], None, None]:
+    """The rows of the segments in order, in lists of up to ``size`` rows of one school each.
+
+    Raises RuntimeError when a segment holds another number of rows than it was planned with:
+    the chain changed in the middle while it was being read.
+    """
+    connection = session.connection()
+    pg = connection.dialect.name == "postgresql"
+    raw: Any = connection.connection.driver_connection
+    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_event WHERE school_id = ? AND seq BETWEEN ? AND ? ORDER BY seq"
+    statements = [(sql, (s.school_id, s.first, s.last)) for s in segments]
+    counts = [0] * len(segments)
+    index = 0
+    for batch in _prefetched(raw, pg, statements, size):
+        school, seq = batch[0][0], batch[0][1]
+        while not (school == segments[index].school_id and segments[index].first <= seq <= segments[index].last):
+            index += 1  # each batch comes from one segment's cursor
+        counts[index] += len(batch)
+        yield batch
+    for segment, count in zip(segments, counts, strict=True):
+        if count != segment.count:
+            raise RuntimeError(
+                f"audit chain of school {segment.school_id} changed while read: seq {segment.first}-{segment.last}"
+                f" held {count} events, not {segment.count}"
+            )
 
 
 _DONE = object()
 
 
-def _prefetched(cursor: Any) -> Generator[list[tuple[Any, ...]], None, None]:
-    """The cursor's batches, the next one fetched in a second thread while the caller works.
+def _prefetched(
+    raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[int, ...]]], size: int = BATCH
+) -> Generator[list[tuple[Any, ...]], None, None]:
+    """The statements' rows in batches, the next one fetched in a second thread while the caller works.
 
     The drivers release the GIL while the database steps through rows, so reading overlaps
     the hashing or formatting of the batch before (about a quarter faster on two cores).
@@ -87,8 +162,17 @@ def _prefetched(cursor: Any) -> Generator[list[tuple[Any, ...]], None, None]:
 
     def read() -> None:
         try:
-            while not stop.is_set() and (batch := cursor.fetchmany(BATCH)):
-                ready.put(batch)
+            for sql, params in statements:
+                # A named (server-side) cursor on PostgreSQL keeps memory constant.
+                cursor = raw.cursor(name=f"casework_audit_{next(_names)}") if pg else raw.cursor()
+                try:
+                    cursor.execute(sql.replace("?", "%s") if pg else sql, params)
+                    while not stop.is_set() and (batch := cursor.fetchmany(size)):
+                        ready.put(batch)
+                finally:
+                    cursor.close()
+                if stop.is_set():
+                    break
             ready.put(_DONE)
         except BaseException as exc:  # noqa: BLE001 - handed over to the reading generator
             ready.put(exc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +17,7 @@ from casework.errors import InvalidInput
 from casework.persistence import audit_rows
 from casework.persistence.store import Store
 from casework.persistence.tables import AuditHead
-from casework.services import access, spreadsheets, xlsx_stream
+from casework.services import access, audit_export
 from casework.services.context import Context
 from casework.services.files import atomic_path
 from casework.text import N_
@@ -118,8 +118,8 @@ def verify_as(ctx: Context, actor: str | None) -> audit.VerifyResult:
     return verify(ctx, schools)
 
 
-EXPORT_FORMATS = ("jsonl", "csv", "xlsx")
-HEADERS = (*audit.FIELDS, "hash")
+EXPORT_FORMATS = audit_export.FORMATS
+HEADERS = audit_export.HEADERS
 
 
 @dataclass(frozen=True)
@@ -133,91 +133,23 @@ class Exported:
     masked: bool
 
 
-class _Counted:
-    """Batches of the export's rows, masked where the actor may not read contact data, counted per school."""
-
-    def __init__(self, batches: Iterator[list[tuple[Any, ...]]], masked_schools: frozenset[int]) -> None:
-        self.batches = batches
-        self.masked_schools = masked_schools
-        self.counts: dict[int, int] = {}
-
-    def __iter__(self) -> Iterator[list[tuple[Any, ...]]]:
-        for batch in self.batches:
-            if batch[0][0] == batch[-1][0]:  # chain order: one school throughout
-                parts = [batch]
-            else:
-                parts = [[row for row in batch if row[0] == s] for s in sorted({row[0] for row in batch})]
-            for part in parts:
-                school = int(part[0][0])
-                self.counts[school] = self.counts.get(school, 0) + len(part)
-                yield audit.mask_rows(part) if school in self.masked_schools else part
-
-
-def _write_lines(
-    path: str, batches: Iterable[list[tuple[Any, ...]]], line: Any, end: str, header: str = "", encoding: str = "utf-8"
-) -> None:
-    """One line per row, written a batch at a time."""
-    with open(path, "w", encoding=encoding, newline="") as out:
-        out.write(header)
-        for batch in batches:
-            out.write(end.join(map(line, batch)))
-            out.write(end)
-
-
-def _write_jsonl(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
-    _write_lines(path, batches, audit.json_row, "\n")
-
-
-_DANGEROUS = spreadsheets.DANGEROUS_START
-
-
-def _csv_line(row: tuple[Any, ...]) -> str:
-    """One CSV record: every text quoted (quotes doubled), numbers bare, None empty; formulas neutralised.
-
-    Written out here rather than by csv.writer, which spends most of an export's time on a
-    data column full of quotes and commas.
-    """
-    return ",".join(
-        [
-            ('"' + ("'" + v if v.startswith(_DANGEROUS) else v).replace('"', '""') + '"')
-            if type(v) is str
-            else ("" if v is None else str(v))
-            for v in row
-        ]
-    )
-
-
-def _write_csv(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
-    # UTF-8 with a BOM, so that Excel opens it in the right encoding; CRLF ends records (RFC 4180).
-    _write_lines(path, batches, _csv_line, "\r\n", header=",".join(HEADERS) + "\r\n", encoding="utf-8-sig")
-
-
-def _write_xlsx(path: str, batches: Iterable[list[tuple[Any, ...]]]) -> None:
-    with xlsx_stream.SheetWriter(path, HEADERS, "audit") as sheet:
-        for batch in batches:
-            for row in batch:
-                sheet.append(row)  # the sheet neutralises formula-like text itself
-
-
-_WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "xlsx": _write_xlsx}
-
-
-def export_file(ctx: Context, actor: str | None, fmt: str, path: str) -> Exported:
+def export_file(
+    ctx: Context, actor: str | None, fmt: str, path: str, *, parallel_from: int = audit_export.PARALLEL_FROM
+) -> Exported:
     """Stream the chains of the actor's AUDIT_READ schools to ``path`` in constant memory.
 
     Where the actor's roles may not read contact data (T1), every phone or ID number in an
     event's text is masked. The file is written under a temporary name; each exported
     school's chain then records the export ("audit.exported": format, events, roles, masked),
-    and only then does the file take its name.
+    and only then does the file take its name. From ``parallel_from`` events on, ranges of
+    the chain are written by worker processes side by side (casework.services.audit_export).
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput("--format: '{fmt}' is not one of jsonl, csv, xlsx", fmt=fmt)
     who, schools = auditable(ctx, actor)
     masked = frozenset(s for s in schools if not who.may_read(s, policy.T1))
     with atomic_path(path) as partial:
-        with ctx.db.read() as session, closing(audit_rows.batches(session, schools)) as stream:
-            rows = _Counted(stream, masked)
-            _WRITERS[fmt](partial, rows)
+        counts = audit_export.write(ctx.db, fmt, partial, schools, masked, parallel_from=parallel_from)
         now = ctx.now()
         with ctx.db.write() as session:
             access.system(session)
@@ -232,9 +164,9 @@ def export_file(ctx: Context, actor: str | None, fmt: str, path: str) -> Exporte
                     object_id=school_id,
                     data={
                         "format": fmt,
-                        "events": rows.counts.get(school_id, 0),
+                        "events": counts.get(school_id, 0),
                         "roles": sorted(who.roles_at(school_id)),
                         "masked": school_id in masked,
                     },
                 )
-    return Exported(path, fmt, sum(rows.counts.values()), tuple(schools), bool(masked))
+    return Exported(path, fmt, sum(counts.values()), tuple(schools), bool(masked))

@@ -176,3 +176,59 @@ def test_only_schools_with_audit_read_are_exported(world, tmp_path) -> None:
     theirs = trail.export_file(world.ctx, str(other.admin_id), "jsonl", str(tmp_path / "two.jsonl"))
     assert theirs.schools == (other.school_id,)
     assert trail.verify(world.ctx).ok and trail.verify(world.ctx).schools == 2
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
+def test_worker_processes_write_what_one_process_writes(world, tmp_path, fmt, monkeypatch) -> None:
+    """The chain cut into ranges written by worker processes beside this one: the same file, masked alike."""
+    from casework.persistence import audit_rows
+    from casework.services import audit_export
+
+    monkeypatch.setattr(audit_export, "PARTS", 3)  # this process and two workers
+    _personal_events(world)
+    for text in FORMULAS:
+        _append(world, action="test.formula", object_type=text[:40], to_state=text[:30], data={})
+    for _ in range(3):
+        world.fire(world.case(), "assess")
+    auditor = _auditor(world)
+    one, two = tmp_path / f"one.{fmt}", tmp_path / f"two.{fmt}"
+    single = trail.export_file(world.ctx, auditor, fmt, str(one))  # the default threshold: one process
+    with world.ctx.db.read() as session:
+        assert all(audit_rows.plan(session, [1], 3))  # three ranges, none empty
+    split = trail.export_file(world.ctx, auditor, fmt, str(two), parallel_from=0)
+    # The second export also holds the event recording the first, at the end of the one school's chain.
+    assert split.events == single.events + 1 and single.events > 10
+    assert _actions(world)[-2:] == ["audit.exported", "audit.exported"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([one.name, two.name])  # no part left behind
+    if fmt == "xlsx":
+        assert _xlsx_rows(two)[:-1] == _xlsx_rows(one)
+        assert _xlsx_rows(two)[-1][4] == "audit.exported"
+    else:
+        first, second = one.read_bytes(), two.read_bytes()
+        assert second.startswith(first)
+        assert second[len(first) :].count(b"\n") == 1 and b"audit.exported" in second[len(first) :]
+    assert not ANY_NUMBER.search(_raw_text(two))
+
+
+def _actions(world) -> list[str]:
+    from casework.persistence import audit_rows
+
+    with world.ctx.db.read() as session:
+        return [row[4] for row in audit_rows.stream(session, [1])]
+
+
+def test_a_failed_worker_leaves_no_file_and_records_no_export(world, tmp_path, monkeypatch) -> None:
+    import sys
+
+    from casework.services import audit_export
+
+    for _ in range(3):
+        world.fire(world.case(), "assess")
+    auditor = _auditor(world)
+    before = _actions(world)
+    monkeypatch.setattr(audit_export, "PARTS", 2)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker process exits 1 at once
+    with pytest.raises(RuntimeError, match="audit export worker failed"):
+        trail.export_file(world.ctx, auditor, "csv", str(tmp_path / "trail.csv"), parallel_from=0)
+    assert list(tmp_path.iterdir()) == []
+    assert _actions(world) == before
