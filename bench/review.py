@@ -250,9 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             # The same query, each child's sealed name opened once: what showing the list needs.
             rows = raw.execute(HAND_WRITTEN_IDS, {"today": TODAY.date().isoformat()}).fetchall()
             names: dict[int, str] = {}
+            open_name = ring.opener("child", "name")  # as the service opens them
             for row in rows:
                 if row[6] not in names:
-                    names[row[6]] = ring.open("child", "name", row[6], row[7]).decode()
+                    names[row[6]] = open_name(row[6], row[7]).decode()
             return list(names.values())
 
         opened_s, _ = timed(hand_opened)
