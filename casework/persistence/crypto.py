@@ -196,7 +196,8 @@ class KeyRing:
             return None
         mac = self.current.bidx.copy()
         mac.update(f"{table}/{column}/{number}".encode())
-        return mac.hexdigest()[:32]
+        digest: str = mac.hexdigest()
+        return digest[:32]
 
 
 # -- where the key comes from ------------------------------------------------------------------
@@ -528,12 +529,12 @@ def seal_rows(
                 plain = value.encode() if text else encode(kind, value)
                 values[i + 1] = header + nonce + encrypt(nonce, plain, prefix + suffix)
             at += NONCE_LEN
-        for i, prefix in bidx_prefix:
+        for i, label in bidx_prefix:
             value = row[i]
             number = value.translate(_DROP).upper() if value is not None else None
             if number:
                 mac = keyed.copy()
-                mac.update(f"{prefix}{number}".encode())
+                mac.update(f"{label}{number}".encode())
                 values.append(mac.hexdigest()[:32])
             else:
                 values.append(None)
