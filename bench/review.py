@@ -267,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     # as anything that shows the list must. The bare query (names left sealed) is shown for information.
     ratio = stalled_s / opened_s
     print(f"hand-written SQL, names opened (limit) {opened_s:8.3f} s  ({len(hand_rows):,} reasons)")
-    print(f"  the same query, names left sealed    {hand_s:8.3f} s  (information: stalled/this {stalled_s / hand_s:.2f}×)")
+    print(
+        f"  the same query, names left sealed    {hand_s:8.3f} s  (information: stalled/this {stalled_s / hand_s:.2f}×)"
+    )
     print(
         f"review stalled                         {stalled_s:8.3f} s  ({len(stalled):,} cases, {reasons:,} reasons)  "
         f"target < 1 s: {'PASS' if stalled_s < 1 else 'FAIL'}"

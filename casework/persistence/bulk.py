@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from casework.persistence import crypto
 
-
 # Page cache of a SQLite connection while it writes a whole register (KiB): the four blind indexes
 # of ``child`` take random keys, and with SQLite's default 2 MB every insert evicts index pages
 # and rewrites them to the WAL; 32 MB holds a 100,000-child school's indexes (about 20 MB).

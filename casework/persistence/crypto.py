@@ -513,7 +513,9 @@ def seal_rows(
     # The loop runs for every value of an import: the key's encrypt and the header are looked up once.
     encrypt = ring.current.aead.encrypt
     header = bytes((VERSION,)) + ring.current.id
-    aad_prefix = [(i, f"casework/v{VERSION}/{table}/{column}/".encode(), kind == "text", kind) for i, column, kind in kinds]
+    aad_prefix = [
+        (i, f"casework/v{VERSION}/{table}/{column}/".encode(), kind == "text", kind) for i, column, kind in kinds
+    ]
     # Blind indexes as ``KeyRing.blind_index`` makes them, with the keyed HMAC and prefixes looked up once.
     keyed = ring.current.bidx
     bidx_prefix = [(i, f"{table}/{column}/") for i, column in indexed]
