@@ -80,12 +80,12 @@ def stalled(
     store = Store.of(session)
     # The child's name is sealed: open each child's once, however many reasons the case has.
     names: dict[int, str] = {}
-    ring = store.ring
+    open_name = store.ring.opener("child", "name")
 
     def opened(child: int, blob: Any) -> str:
         name = names.get(child)
         if name is None:
-            name = names[child] = ring.open("child", "name", child, blob).decode("utf-8")
+            name = names[child] = open_name(child, blob).decode("utf-8")
         return name
 
     def scope(alias: str) -> tuple[str, list[Any]]:

@@ -184,20 +184,27 @@ def stalled(
                 school_id = schools[0]
             class_id = resolve_class(session, school_id, class_ref).id
         responsible_id = resolve_staff(session, responsible).id if responsible else None
-        found = [c for c in _stalled(session, today, school_id, class_id, responsible_id) if who.roles_at(c.school_id)]
-        narrow = {c.school_id for c in found if policy.widest_scope(who.roles_at(c.school_id)) != policy.SCHOOL}
+        # What the actor may see is decided per school, once, not per case.
+        schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
+        held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
+        narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
+        found = [c for c in _stalled(session, today, school_id, class_id, responsible_id) if c.school_id in held]
         if narrow:
             # The stalled queries are plain SQL per school; where the actor sees only some cases,
             # keep the ones the session's scope reaches.
             ids = {c.case_id for c in found if c.school_id in narrow}
             visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
             found = [c for c in found if c.school_id not in narrow or c.case_id in visible]
-        reads = access.Reads(who)
+        names_read = {sid for sid in held if who.may_read(sid, policy.T1)}
+        shown: dict[int, list[int]] = {sid: [] for sid in names_read}
         for c in found:
-            if who.may_read(c.school_id, policy.T1):
-                reads.add(c.school_id, [c.child_id], policy.T1)
+            if c.school_id in names_read:
+                shown[c.school_id].append(c.child_id)
             else:
                 c.child_name = None
+        reads = access.Reads(who)
+        for sid, child_ids in shown.items():
+            reads.add(sid, child_ids, policy.T1)
     access.log_reads(ctx, reads, "review.stalled")
     return found
 

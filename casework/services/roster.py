@@ -34,7 +34,7 @@ from casework.domain.roster import (
 )
 from casework.errors import InvalidInput
 from casework.persistence import queries
-from casework.persistence.bulk import insert_rows, seal_dicts
+from casework.persistence.bulk import insert_rows, large_page_cache, seal_dicts
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass
 from casework.services import access, spreadsheets, trail
 from casework.services.context import Context
@@ -414,13 +414,14 @@ def import_children(
                 _, who, school_id = access.at_school(session, actor, now.date(), school, policy.ROSTER_IMPORT)
                 importer = _Importer(session, school_id, who.id, now, report, plan)
                 done = 0
-                for batch in _batches(rows, BATCH):
-                    parsed = [p for p in (parser.parse(n, cells) for n, cells in batch) if p is not None]
-                    importer.add(parsed)
-                    done += len(batch)
-                    if progress is not None:
-                        progress(done + plan.header_row, table.estimated_rows)
-                importer.finish(path, table)
+                with large_page_cache(session):
+                    for batch in _batches(rows, BATCH):
+                        parsed = [p for p in (parser.parse(n, cells) for n, cells in batch) if p is not None]
+                        importer.add(parsed)
+                        done += len(batch)
+                        if progress is not None:
+                            progress(done + plan.header_row, table.estimated_rows)
+                    importer.finish(path, table)
                 if dry_run:
                     raise _DryRun(report)
         except _DryRun:
