@@ -212,13 +212,36 @@ def json_row(row: tuple[Any, ...]) -> str:
 
 def verify_rows(rows: Iterable[tuple[Any, ...]], heads: Mapping[int, tuple[int, str]] | None = None) -> VerifyResult:
     """``verify`` over stored rows (FIELDS then hash, data as its canonical text), as the database holds them."""
+    return join_stretches([verify_stretch(rows)], heads)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """What the rows of a stretch of chains showed: rows read (up to the first problem), schools
+    seen in order, each school's last (seq, hash) and the first problem."""
+
+    events: int
+    schools: tuple[int, ...]
+    last: dict[int, tuple[int, str]]
+    problem: Problem | None
+
+
+def verify_stretch(rows: Iterable[tuple[Any, ...]], starts: Mapping[int, tuple[int, str]] | None = None) -> Stretch:
+    """Recompute the chains of consecutive stored rows, ordered by (school_id, seq).
+
+    A school's rows are expected to start at sequence 1 after the genesis hash, or where
+    ``starts`` says: at (seq, the stored hash of the event before it), for a stretch that
+    begins inside a chain. Stops at the first problem.
+    """
     count = 0
-    schools: set[int] = set()
+    schools: list[int] = []
     school: int | None = None
     expected_seq = 1
     prev = GENESIS
     last: dict[int, tuple[int, str]] = {}
+    starts = starts or {}
     prefixed = hashlib.sha256(PREFIX)
+
     for row in rows:
         count += 1
         sid = row[0]
@@ -226,34 +249,45 @@ def verify_rows(rows: Iterable[tuple[Any, ...]], heads: Mapping[int, tuple[int, 
             if school is not None:
                 last[school] = (expected_seq - 1, prev)
             sid = int(sid)
-            school, expected_seq, prev = sid, 1, GENESIS
-            schools.add(sid)
+            school = sid
+            expected_seq, prev = starts.get(sid, (1, GENESIS))
+            schools.append(sid)
         seq = row[1]
         if seq != expected_seq:
-            return VerifyResult(
-                count,
-                len(schools),
-                Problem(sid, expected_seq, "gap", f"expected sequence {expected_seq}, found {seq}"),
-            )
+            problem = Problem(sid, expected_seq, "gap", f"expected sequence {expected_seq}, found {seq}")
+            return Stretch(count, tuple(schools), last, problem)
         if row[11] != prev:
-            return VerifyResult(
-                count,
-                len(schools),
-                Problem(sid, seq, "broken_link", "prev_hash does not match the previous event"),
-            )
+            problem = Problem(sid, seq, "broken_link", "prev_hash does not match the previous event")
+            return Stretch(count, tuple(schools), last, problem)
         digest = prefixed.copy()
         digest.update(canonical_row(row))
         actual = digest.hexdigest()
         if actual != row[12]:
-            return VerifyResult(
-                count,
-                len(schools),
-                Problem(sid, seq, "altered", "content does not match its hash"),
-            )
+            problem = Problem(sid, seq, "altered", "content does not match its hash")
+            return Stretch(count, tuple(schools), last, problem)
         prev = actual
         expected_seq = seq + 1
     if school is not None:
         last[school] = (expected_seq - 1, prev)
+    return Stretch(count, tuple(schools), last, None)
+
+
+def join_stretches(stretches: Iterable[Stretch], heads: Mapping[int, tuple[int, str]] | None = None) -> VerifyResult:
+    """The verdict on stretches that follow one another in chain order, then on each school's head.
+
+    Each stretch after the first was checked from the stored hash of the event before it, which
+    the stretch before recomputed: together they check every link as one pass would, and the
+    first problem in chain order is the one reported, with the same count.
+    """
+    count = 0
+    schools: set[int] = set()
+    last: dict[int, tuple[int, str]] = {}
+    for stretch in stretches:
+        count += stretch.events
+        schools.update(stretch.schools)
+        if stretch.problem is not None:
+            return VerifyResult(count, len(schools), stretch.problem)
+        last.update(stretch.last)
     for sid, (head_seq, head_hash) in (heads or {}).items():
         seen_seq, seen_hash = last.get(sid, (0, GENESIS))
         if seen_seq < head_seq:

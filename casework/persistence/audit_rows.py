@@ -115,6 +115,21 @@ def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list
     return ranges
 
 
+def school_ids(session: Session) -> list[int]:
+    """Every school with events in the trail."""
+    rows = session.connection().exec_driver_sql("SELECT DISTINCT school_id FROM audit_event ORDER BY school_id")
+    return [int(school) for (school,) in rows]
+
+
+def stored_hash(session: Session, school_id: int, seq: int) -> str:
+    """The hash stored with one event (which must be there: a place ``plan`` cut a chain at)."""
+    return str(
+        session.connection()
+        .exec_driver_sql(f"SELECT hash FROM audit_event WHERE school_id = {int(school_id)} AND seq = {int(seq)}")
+        .scalar_one()
+    )
+
+
 def segment_batches(
     session: Session, segments: Sequence[Segment], size: int = BATCH
 ) -> Generator[list[tuple[Any, ...]], None, None]:

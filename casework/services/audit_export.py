@@ -2,8 +2,8 @@
 
 A large export is cut into key ranges over (school, seq) of nearly equal size
 (``audit_rows.plan``). This process writes the first range straight into the output file while
-one process per further range, on its own connection, writes its range into a part
-file beside it; the parts are then appended in order. Reading, masking and formatting cost
+a worker process per further range (``audit_workers``) writes its range into a part file beside
+it; the parts are then appended in order. Reading, masking and formatting cost
 about 11 µs an event in one process and run on every core this way; the output is byte for
 byte what one process writes. Small exports (under ``PARALLEL_FROM`` events) stay in one
 process, which is quicker than starting another.
@@ -11,36 +11,28 @@ process, which is quicker than starting another.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import astuple
-from pathlib import Path
 from typing import Any
 
 from casework import audit
 from casework.persistence import audit_rows
 from casework.persistence.audit_rows import Segment
 from casework.persistence.db import Database
-from casework.services import spreadsheets, xlsx_stream
+from casework.services import audit_workers, spreadsheets, xlsx_stream
 
 HEADERS = (*audit.FIELDS, "hash")
 FORMATS = ("jsonl", "csv", "xlsx")
-PARALLEL_FROM = 50_000
-# One range per core: the reader thread of each process overlaps its database reads with formatting.
-PARTS = max(1, min(2, os.cpu_count() or 1))
-
-# Rows read at a time: an export holds each batch several times over (rows, masking text, lines,
-# their encoding), and each of the two processes holds three batches; 1,000 keep a process near 60 MB.
-BATCH = 1_000
+PARALLEL_FROM = audit_workers.PARALLEL_FROM
+PARTS = audit_workers.PARTS
+# An export holds each batch several times over (rows, masking text, lines, their encoding).
+BATCH = audit_workers.BATCH
 
 Counts = dict[int, int]
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class _Counted:
@@ -115,62 +107,24 @@ def _write_range(
     return rows.counts, fragments
 
 
-def worker_main() -> None:
-    """A further range, in a process of its own on its own engine: the job as JSON on stdin, the result on stdout."""
-    job = json.load(sys.stdin)
-    db = Database(job["url"])
-    try:
-        segments = [Segment(*s) for s in job["segments"]]
-        counts, fragments = _write_range(db, job["fmt"], job["path"], segments, job["masked"], job["first"])
-    finally:
-        db.engine.dispose()
-    json.dump({"counts": counts, "fragments": {n: astuple(f) for n, f in fragments.items()}}, sys.stdout)
+def export_range(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
+    """A further range, in a worker process (``audit_workers``): its events per school, its XLSX fragments."""
+    segments = [Segment(*s) for s in job["segments"]]
+    counts, fragments = _write_range(db, job["fmt"], job["path"], segments, job["masked"], job["first"])
+    return {"counts": counts, "fragments": {n: astuple(f) for n, f in fragments.items()}}
 
 
-def _start_worker(
-    url: str, fmt: str, path: str, segments: Sequence[Segment], masked: Collection[int], first: int
-) -> subprocess.Popen[bytes]:
-    # A fresh interpreter rather than multiprocessing: nothing of the caller's main module or
-    # threads is carried over, and it finds this very casework package first. The job goes
-    # through stdin, not the command line, where anyone's process list would show the URL.
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-    job = {
-        "url": url,
+def _export_job(
+    fmt: str, path: str, segments: Sequence[Segment], masked: Collection[int], first: int
+) -> dict[str, Any]:
+    return {
+        "task": "export",
         "fmt": fmt,
         "path": path,
         "segments": [astuple(s) for s in segments],
         "masked": sorted(masked),
         "first": first,
     }
-    with open(f"{path}.err", "wb") as errors:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from casework.services.audit_export import worker_main; worker_main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=env,
-        )
-    assert process.stdin is not None
-    try:
-        process.stdin.write(json.dumps(job).encode())
-        process.stdin.close()
-    except BrokenPipeError:  # the worker died at once: its exit status says so in _finish_worker
-        pass
-    return process
-
-
-def _finish_worker(process: subprocess.Popen[bytes], path: str) -> tuple[Counts, dict[int, xlsx_stream.Fragment]]:
-    assert process.stdout is not None
-    out = process.stdout.read()
-    process.stdout.close()
-    if process.wait() != 0:
-        with open(f"{path}.err", "rb") as errors:
-            lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(f"audit export worker failed: {(lines or [f'exit status {process.returncode}'])[-1]}")
-    result = json.loads(out)
-    counts = {int(school): int(n) for school, n in result["counts"].items()}
-    return counts, {int(n): xlsx_stream.Fragment(*f) for n, f in result["fragments"].items()}
 
 
 def _append(out: Any, name: str) -> None:
@@ -215,17 +169,17 @@ def write(
         return _write_range(db, fmt, path, ranges[0], masked, 0)[0]
     folder = tempfile.mkdtemp(prefix=".casework-export-", dir=os.path.dirname(os.path.abspath(path)))
     names = [path if fmt != "xlsx" and n == 0 else os.path.join(folder, f"part{n}") for n in range(len(ranges))]
-    workers: list[subprocess.Popen[bytes]] = []
+    workers: list[audit_workers.Worker] = []
     try:
         for n in range(1, len(ranges)):
-            workers.append(_start_worker(db.url, fmt, os.path.join(folder, f"part{n}"), ranges[n], masked, starts[n]))
+            workers.append(audit_workers.start(db, _export_job(fmt, names[n], ranges[n], masked, starts[n])))
         counts, fragments = _write_range(db, fmt, names[0], ranges[0], masked, 0)
         results = [fragments]
-        for n, worker in enumerate(workers, 1):
-            more, fragments = _finish_worker(worker, os.path.join(folder, f"part{n}"))
-            for school, k in more.items():
-                counts[school] = counts.get(school, 0) + k
-            results.append(fragments)
+        for worker in workers:
+            result = audit_workers.finish(worker)
+            for school, k in result["counts"].items():
+                counts[int(school)] = counts.get(int(school), 0) + int(k)
+            results.append({int(n): xlsx_stream.Fragment(*f) for n, f in result["fragments"].items()})
         if fmt == "xlsx":
             xlsx_stream.write_workbook(path, HEADERS, "audit", total, results)
         else:
@@ -235,10 +189,5 @@ def write(
                     os.unlink(name)  # the disk holds at most one part twice
         return counts
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-            worker.wait()
-            if worker.stdout is not None:
-                worker.stdout.close()
+        audit_workers.stop(workers)
         shutil.rmtree(folder, ignore_errors=True)

@@ -17,7 +17,7 @@ from casework.errors import InvalidInput
 from casework.persistence import audit_rows
 from casework.persistence.store import Store
 from casework.persistence.tables import AuditHead
-from casework.services import access, audit_export
+from casework.services import access, audit_export, audit_workers
 from casework.services.context import Context
 from casework.services.files import atomic_path
 from casework.text import N_
@@ -100,16 +100,29 @@ def _heads(session: Session, school_ids: Collection[int] | None) -> dict[int, tu
     return {int(sid): (int(seq), str(h)) for sid, seq, h in session.execute(query)}
 
 
-def verify(ctx: Context, school_ids: Collection[int] | None = None) -> audit.VerifyResult:
+def verify(
+    ctx: Context,
+    school_ids: Collection[int] | None = None,
+    *,
+    parallel_from: int = audit_workers.PARALLEL_FROM,
+    parts: int | None = None,
+) -> audit.VerifyResult:
     """Recompute the chains of the given schools (all when None): the program's own check.
 
     Rows come through the driver cursor and are hashed over the canonical bytes built from
-    the stored text (casework.audit.verify_rows): no ORM objects, no JSON parsing.
+    the stored text (casework.audit.verify_rows): no ORM objects, no JSON parsing. From
+    ``parallel_from`` events on, key ranges of the chains are verified side by side in worker
+    processes (casework.services.audit_workers), with the same verdict.
     """
     with ctx.db.read() as session:
         heads = _heads(session, school_ids)
-        with closing(audit_rows.stream(session, school_ids)) as rows:
-            return audit.verify_rows(rows, heads)
+        schools = audit_rows.school_ids(session) if school_ids is None else school_ids
+        ranges = [r for r in audit_rows.plan(session, schools, parts or audit_workers.PARTS) if r]
+        if len(ranges) < 2 or sum(s.count for r in ranges for s in r) < parallel_from:
+            with closing(audit_rows.stream(session, school_ids)) as rows:
+                return audit.verify_rows(rows, heads)
+        starts = audit_workers.starts_of(ranges, lambda school, seq: audit_rows.stored_hash(session, school, seq))
+    return audit_workers.verify(ctx.db, ranges, starts, heads)
 
 
 def verify_as(ctx: Context, actor: str | None) -> audit.VerifyResult:
@@ -134,7 +147,7 @@ class Exported:
 
 
 def export_file(
-    ctx: Context, actor: str | None, fmt: str, path: str, *, parallel_from: int = audit_export.PARALLEL_FROM
+    ctx: Context, actor: str | None, fmt: str, path: str, *, parallel_from: int = audit_workers.PARALLEL_FROM
 ) -> Exported:
     """Stream the chains of the actor's AUDIT_READ schools to ``path`` in constant memory.
 

@@ -228,7 +228,7 @@ def test_a_failed_worker_leaves_no_file_and_records_no_export(world, tmp_path, m
     before = _actions(world)
     monkeypatch.setattr(audit_export, "PARTS", 2)
     monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker process exits 1 at once
-    with pytest.raises(RuntimeError, match="audit export worker failed"):
+    with pytest.raises(RuntimeError, match="audit worker failed"):
         trail.export_file(world.ctx, auditor, "csv", str(tmp_path / "trail.csv"), parallel_from=0)
     assert list(tmp_path.iterdir()) == []
     assert _actions(world) == before

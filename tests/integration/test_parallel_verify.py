@@ -1,0 +1,90 @@
+"""Verification in key ranges, side by side in worker processes, gives the verdict one pass gives.
+
+Each tampering is placed where the ranges meet (the last event of a range, the first of the
+next), where a split verification could miss a link, and the verdict of three ranges is
+compared with that of one pass: the same sequence, kind and count.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from casework.persistence import audit_rows
+from casework.services import setup, trail
+from tests.conftest import unscoped
+
+PARTS = 3
+
+
+def _split(world):
+    return trail.verify(world.ctx, parallel_from=0, parts=PARTS)
+
+
+def _whole(world):
+    return trail.verify(world.ctx, parallel_from=10**9)
+
+
+def _chains(world) -> list[int]:
+    """Events in two schools; the places where the three ranges begin (first seq of school 1's later ranges)."""
+    setup.init(world.ctx, admin="外校管理员", school="另一所小学")
+    for _ in range(6):
+        world.fire(world.case(), "assess")
+    with unscoped(world.ctx.db) as session:
+        ranges = audit_rows.plan(session, [1, 2], PARTS)
+    cuts = [r[0].first for r in ranges[1:] if r and r[0].school_id == 1 and r[0].first > 1]
+    assert cuts, ranges  # school 1 holds most events: at least one range begins inside its chain
+    return cuts
+
+
+def _raw(world, *statements: str) -> None:
+    with world.ctx.db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def test_an_intact_chain_verifies_alike(world) -> None:
+    _chains(world)
+    whole, split = _whole(world), _split(world)
+    assert whole.ok and split == whole
+    assert split.schools == 2
+
+
+TAMPERING = {
+    "edit the last event of a range": lambda k: [
+        f"UPDATE audit_event SET actor_id = 99 WHERE school_id = 1 AND seq = {k - 1}"
+    ],
+    "edit the first event of a range": lambda k: [
+        f"UPDATE audit_event SET actor_id = 99 WHERE school_id = 1 AND seq = {k}"
+    ],
+    "delete the last event of a range": lambda k: [f"DELETE FROM audit_event WHERE school_id = 1 AND seq = {k - 1}"],
+    "delete the first event of a range": lambda k: [f"DELETE FROM audit_event WHERE school_id = 1 AND seq = {k}"],
+    "break the link into a range": lambda k: [
+        f"UPDATE audit_event SET prev_hash = '{'0' * 64}' WHERE school_id = 1 AND seq = {k}"
+    ],
+    "delete the first event of the chain": lambda k: ["DELETE FROM audit_event WHERE school_id = 1 AND seq = 1"],
+    "cut the chain short of its head": lambda k: [f"DELETE FROM audit_event WHERE school_id = 1 AND seq >= {k}"],
+    "swap events across ranges": lambda k: [
+        "UPDATE audit_event SET seq = -1 WHERE school_id = 1 AND seq = 2",
+        f"UPDATE audit_event SET seq = 2 WHERE school_id = 1 AND seq = {k + 1}",
+        f"UPDATE audit_event SET seq = {k + 1} WHERE school_id = 1 AND seq = -1",
+    ],
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERING))
+def test_tampering_where_ranges_meet_is_found_where_one_pass_finds_it(world, how: str) -> None:
+    cut = _chains(world)[0]
+    _raw(world, *TAMPERING[how](cut))
+    whole = _whole(world)
+    assert not whole.ok
+    assert _split(world) == whole
+
+
+def test_a_failed_worker_is_an_error_not_a_verdict(world, monkeypatch) -> None:
+    import sys
+
+    _chains(world)
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker process exits 1 at once
+    with pytest.raises(RuntimeError, match="audit worker failed"):
+        _split(world)
