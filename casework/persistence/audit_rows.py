@@ -60,17 +60,31 @@ def batches(
             return
         sql += f" WHERE school_id IN ({', '.join('?' * len(params))})"
     sql += " ORDER BY school_id, seq"
-    yield from _prefetched(raw, pg, [(sql, params)])
+    for _, batch in _prefetched(raw, pg, [(sql, params)]):
+        yield batch
 
 
 @dataclass(frozen=True)
 class Segment:
-    """The events of one school from sequence number ``first`` to ``last``, both included: ``count`` of them."""
+    """The events of one school from sequence number ``first`` to ``last``, both included: ``count`` of them.
+
+    ``first`` and ``last`` None: all the school's events (a chain ``plan`` could not cut).
+    """
 
     school_id: int
-    first: int
-    last: int
+    first: int | None
+    last: int | None
     count: int
+
+
+class _NotWhole(Exception):
+    """A sequence number that is not an integer: only a tampered SQLite row holds one."""
+
+
+def _whole(value: Any) -> int:
+    if type(value) is not int:
+        raise _NotWhole
+    return value
 
 
 def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list[Segment]]:
@@ -81,10 +95,23 @@ def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list
     appended while an export runs are left out of every range alike, and each range knows
     exactly how many rows it holds (a reader that finds another number raises).
     """
+    try:
+        return _plan(session, school_ids, parts)
+    except _NotWhole:
+        # A tampered chain: one range of whole schools, read (and verified) as one pass reads it.
+        counts = session.connection().exec_driver_sql(
+            "SELECT school_id, count(*) FROM audit_event"
+            f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))})"
+            " GROUP BY school_id ORDER BY school_id"
+        )
+        return [[Segment(int(school), None, None, int(count)) for school, count in counts]]
+
+
+def _plan(session: Session, school_ids: Collection[int], parts: int) -> list[list[Segment]]:
     connection = session.connection()
     totals = (
         [
-            (int(school), int(count), int(first), int(last))
+            (int(school), int(count), _whole(first), _whole(last))
             for school, count, first, last in connection.exec_driver_sql(
                 "SELECT school_id, count(*), min(seq), max(seq) FROM audit_event"
                 f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))})"
@@ -106,12 +133,14 @@ def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list
             if offset + size == count:
                 stop = last
             else:
-                stop = connection.exec_driver_sql(
-                    f"SELECT seq FROM audit_event WHERE school_id = {school} ORDER BY seq"
-                    f" LIMIT 1 OFFSET {offset + size - 1}"
-                ).scalar_one()
-            ranges[part].append(Segment(school, start, int(stop), size))
-            start, offset, taken = int(stop) + 1, offset + size, taken + size
+                stop = _whole(
+                    connection.exec_driver_sql(
+                        f"SELECT seq FROM audit_event WHERE school_id = {school} ORDER BY seq"
+                        f" LIMIT 1 OFFSET {offset + size - 1}"
+                    ).scalar_one()
+                )
+            ranges[part].append(Segment(school, start, stop, size))
+            start, offset, taken = stop + 1, offset + size, taken + size
     return ranges
 
 
@@ -135,20 +164,23 @@ def segment_batches(
 ) -> Generator[list[tuple[Any, ...]], None, None]:
     """The rows of the segments in order, in lists of up to ``size`` rows of one school each.
 
+    A segment takes the rows after the sequence number before its first (``seq > first - 1``), so
+    that a row a tampered SQLite chain holds between two integers is read where one pass reads it.
     Raises RuntimeError when a segment holds another number of rows than it was planned with:
     the chain changed in the middle while it was being read.
     """
     connection = session.connection()
     pg = connection.dialect.name == "postgresql"
     raw: Any = connection.connection.driver_connection
-    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_event WHERE school_id = ? AND seq BETWEEN ? AND ? ORDER BY seq"
-    statements = [(sql, (s.school_id, s.first, s.last)) for s in segments]
+    select = f"SELECT {', '.join(COLUMNS)} FROM audit_event WHERE school_id = ?"
+    statements = [
+        (f"{select} ORDER BY seq", (s.school_id,))
+        if s.first is None or s.last is None
+        else (f"{select} AND seq > ? AND seq <= ? ORDER BY seq", (s.school_id, s.first - 1, s.last))
+        for s in segments
+    ]
     counts = [0] * len(segments)
-    index = 0
-    for batch in _prefetched(raw, pg, statements, size):
-        school, seq = batch[0][0], batch[0][1]
-        while not (school == segments[index].school_id and segments[index].first <= seq <= segments[index].last):
-            index += 1  # each batch comes from one segment's cursor
+    for index, batch in _prefetched(raw, pg, statements, size):
         counts[index] += len(batch)
         yield batch
     for segment, count in zip(segments, counts, strict=True):
@@ -164,8 +196,9 @@ _DONE = object()
 
 def _prefetched(
     raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[int, ...]]], size: int = BATCH
-) -> Generator[list[tuple[Any, ...]], None, None]:
-    """The statements' rows in batches, the next one fetched in a second thread while the caller works.
+) -> Generator[tuple[int, list[tuple[Any, ...]]], None, None]:
+    """The statements' rows in batches, with the index of the statement each came from; the next
+    batch is fetched in a second thread while the caller works.
 
     The drivers release the GIL while the database steps through rows, so reading overlaps
     the hashing or formatting of the batch before (about a quarter faster on two cores).
@@ -177,13 +210,13 @@ def _prefetched(
 
     def read() -> None:
         try:
-            for sql, params in statements:
+            for index, (sql, params) in enumerate(statements):
                 # A named (server-side) cursor on PostgreSQL keeps memory constant.
                 cursor = raw.cursor(name=f"casework_audit_{next(_names)}") if pg else raw.cursor()
                 try:
                     cursor.execute(sql.replace("?", "%s") if pg else sql, params)
                     while not stop.is_set() and (batch := cursor.fetchmany(size)):
-                        ready.put(batch)
+                        ready.put((index, batch))
                 finally:
                     cursor.close()
                 if stop.is_set():

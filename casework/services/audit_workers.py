@@ -63,13 +63,17 @@ def start(db: Database, job: Mapping[str, Any]) -> Worker:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     errors = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from casework.services.audit_workers import main; main()"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        env=env,
-    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from casework.services.audit_workers import main; main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+        )
+    except BaseException:
+        errors.close()
+        raise
     assert process.stdin is not None
     try:
         process.stdin.write(json.dumps({**job, "url": db.url}).encode())
@@ -149,17 +153,24 @@ def verify(
     starts: Sequence[Mapping[int, tuple[int, str]]],
     heads: Mapping[int, tuple[int, str]],
 ) -> audit.VerifyResult:
-    """The ranges verified side by side (the first here, the others in workers), then joined in order."""
+    """The ranges verified side by side (the first here, the others in workers), joined in order.
+
+    The first problem in chain order ends it: the workers still at work on later ranges are
+    stopped, and none of their results (or failures) can hide it.
+    """
     workers: list[Worker] = []
     try:
         for segments, begins in zip(ranges[1:], starts[1:], strict=True):
             job = {"task": "verify", "segments": [astuple(s) for s in segments], "starts": dict(begins)}
             workers.append(start(db, job))
-        first = verify_range(db, {"segments": [astuple(s) for s in ranges[0]], "starts": dict(starts[0])})
-        results = [first, *(finish(worker) for worker in workers)]
+        stretches = [_stretch(verify_range(db, {"segments": [astuple(s) for s in ranges[0]], "starts": starts[0]}))]
+        for worker in workers:
+            if stretches[-1].problem is not None:
+                break
+            stretches.append(_stretch(finish(worker)))
     finally:
         stop(workers)
-    return audit.join_stretches([_stretch(r) for r in results], heads)
+    return audit.join_stretches(stretches, heads)
 
 
 def starts_of(ranges: Sequence[Sequence[Segment]], stored_hash: Any) -> list[dict[int, tuple[int, str]]]:
@@ -168,9 +179,10 @@ def starts_of(ranges: Sequence[Sequence[Segment]], stored_hash: Any) -> list[dic
     seen: set[int] = set()
     starts: list[dict[int, tuple[int, str]]] = []
     for segments in ranges:
-        begins = {
-            s.school_id: (s.first, stored_hash(s.school_id, s.first - 1)) for s in segments if s.school_id in seen
-        }
+        begins: dict[int, tuple[int, str]] = {}
+        for s in segments:
+            if s.school_id in seen and s.first is not None:
+                begins[s.school_id] = (s.first, stored_hash(s.school_id, s.first - 1))
         seen.update(s.school_id for s in segments)
         starts.append(begins)
     return starts

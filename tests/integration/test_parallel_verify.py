@@ -7,9 +7,12 @@ compared with that of one pass: the same sequence, kind and count.
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 from sqlalchemy import text
 
+from casework import audit
 from casework.persistence import audit_rows
 from casework.services import setup, trail
 from tests.conftest import unscoped
@@ -79,6 +82,59 @@ def test_tampering_where_ranges_meet_is_found_where_one_pass_finds_it(world, how
     whole = _whole(world)
     assert not whole.ok
     assert _split(world) == whole
+
+
+def _one_pass(world):
+    """The reference: every row in chain order through ``audit.verify_rows``, no plan, no ranges."""
+    with unscoped(world.ctx.db) as session:
+        heads = {
+            int(s): (int(q), h) for s, q, h in session.execute(text("SELECT school_id, seq, hash FROM audit_head"))
+        }
+        with closing(audit_rows.stream(session)) as rows:
+            return audit.verify_rows(rows, heads)
+
+
+# A tampered SQLite row may hold a sequence number that is not an integer (PostgreSQL's column
+# refuses one): the chain cannot be cut at it, and whatever the cut, the verdict is one pass's.
+SEQ_TAMPERING = {
+    "text at the end": lambda k, n: [f"UPDATE audit_event SET seq = 'x' WHERE school_id = 1 AND seq = {n}"],
+    "fraction at the end": lambda k, n: [f"UPDATE audit_event SET seq = {n}.5 WHERE school_id = 1 AND seq = {n}"],
+    "fraction at a cut": lambda k, n: [f"UPDATE audit_event SET seq = {k - 1}.5 WHERE school_id = 1 AND seq = {k - 1}"],
+    "fraction after a cut": lambda k, n: [f"UPDATE audit_event SET seq = {k}.5 WHERE school_id = 1 AND seq = {k + 1}"],
+    "an early edit and a fraction at the end": lambda k, n: [
+        "UPDATE audit_event SET actor_id = 99 WHERE school_id = 1 AND seq = 2",
+        f"UPDATE audit_event SET seq = {n}.5 WHERE school_id = 1 AND seq = {n}",
+    ],
+}
+
+
+@pytest.mark.parametrize("how", list(SEQ_TAMPERING))
+def test_a_sequence_number_that_is_no_integer_gets_one_pass_verdict(world, how: str) -> None:
+    if not world.ctx.db.is_sqlite:
+        pytest.skip("PostgreSQL's integer column cannot hold such a sequence number")
+    cut = _chains(world)[0]
+    with unscoped(world.ctx.db) as session:
+        last = session.execute(text("SELECT max(seq) FROM audit_event WHERE school_id = 1")).scalar_one()
+    _raw(world, *SEQ_TAMPERING[how](cut, last))
+    reference = _one_pass(world)
+    assert not reference.ok
+    assert _whole(world) == reference
+    assert trail.verify(world.ctx) == reference
+    assert _split(world) == reference
+
+
+def test_an_early_problem_is_not_hidden_by_a_later_range_failing(world, monkeypatch) -> None:
+    _chains(world)
+    _raw(world, "UPDATE audit_event SET actor_id = 99 WHERE school_id = 1 AND seq = 2")
+    from casework.services import audit_workers
+
+    def failing(worker):
+        raise RuntimeError("audit worker failed: not asked for")
+
+    monkeypatch.setattr(audit_workers, "finish", failing)  # the first range's problem ends it
+    result = _split(world)
+    assert (result.problem.seq, result.problem.kind) == (2, "altered")
+    assert result == _one_pass(world)
 
 
 def test_a_failed_worker_is_an_error_not_a_verdict(world, monkeypatch) -> None:
