@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from casework import audit
+from casework.services import trail
 
 
 def make_chain(n: int, school: int = 1) -> list[dict]:
@@ -143,3 +146,31 @@ def test_a_batch_is_masked_exactly_where_numbers_are() -> None:
     assert [i for i, (a, b) in enumerate(zip(rows, masked, strict=True)) if a != b] == [700, 1500]
     assert json.loads(masked[700][10]) == {"note": "电话***********", "phone": "***********"}
     assert masked[1500][9] == "tel *************"
+
+
+def test_no_time_in_the_chains_form_holds_a_number_the_mask_takes() -> None:
+    """Why a batch whose times all have the chain's form may leave them out of the search."""
+    rng = random.Random(8785)
+    for _ in range(20_000):
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=rng.randrange(10**17))
+        assert audit.PERSONAL.search(trail.timestamp(moment)) is None
+
+
+@pytest.mark.parametrize(
+    "time",
+    ["13812345678", "2026-10-01T08:00:00.000000Z 13812345678", "2026-10-01T08:00:00.000000Z\n13812345678"],
+)
+def test_a_number_in_a_time_of_another_form_is_masked(time: str) -> None:
+    rows = [_row(n, '{"n":1}') for n in range(1, 101)]
+    rows[40] = (*rows[40][:2], time, *rows[40][3:])
+    masked = audit.mask_rows(rows)
+    assert [i for i, (a, b) in enumerate(zip(rows, masked, strict=True)) if a != b] == [40]
+    assert "13812345678" not in masked[40][2]
+
+
+def test_data_that_is_not_text_does_not_stop_the_mask() -> None:
+    rows = [_row(n, '{"n":1}') for n in range(1, 11)]
+    rows[3] = (*rows[3][:10], None, *rows[3][11:])
+    rows[5] = _row(6, '{"note":"13812345678"}')
+    masked = audit.mask_rows(rows)
+    assert [i for i, (a, b) in enumerate(zip(rows, masked, strict=True)) if a != b] == [5]
