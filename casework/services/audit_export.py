@@ -15,15 +15,16 @@ import os
 import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import closing
 from dataclasses import astuple
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casework import audit
 from casework.persistence import audit_rows
 from casework.persistence.audit_rows import Segment
-from casework.persistence.db import Database
 from casework.services import audit_workers, spreadsheets, xlsx_stream
+
+if TYPE_CHECKING:  # a worker starts without SQLAlchemy (audit_workers.main)
+    from casework.persistence.db import Database
 
 HEADERS = (*audit.FIELDS, "hash")
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -90,11 +91,11 @@ def _write_text_part(fmt: str, path: str, batches: Iterable[list[tuple[Any, ...]
 
 
 def _write_range(
-    db: Database, fmt: str, path: str, segments: Sequence[Segment], masked: Collection[int], first: int
+    read: audit_workers.Reader, fmt: str, path: str, segments: Sequence[Segment], masked: Collection[int], first: int
 ) -> tuple[Counts, dict[int, xlsx_stream.Fragment]]:
     """One range into ``path`` (JSON lines, CSV) or fragments named after it (XLSX, rows from ``first`` on)."""
     fragments: dict[int, xlsx_stream.Fragment] = {}
-    with db.read() as session, closing(audit_rows.segment_batches(session, segments, BATCH)) as stream:
+    with read(segments, BATCH) as stream:
         rows = _Counted(stream, masked)
         if fmt == "xlsx":
             with xlsx_stream.SheetRows(path, first) as sheet:
@@ -107,10 +108,10 @@ def _write_range(
     return rows.counts, fragments
 
 
-def export_range(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
+def export_range(read: audit_workers.Reader, job: Mapping[str, Any]) -> dict[str, Any]:
     """A further range, in a worker process (``audit_workers``): its events per school, its XLSX fragments."""
     segments = [Segment(*s) for s in job["segments"]]
-    counts, fragments = _write_range(db, job["fmt"], job["path"], segments, job["masked"], job["first"])
+    counts, fragments = _write_range(read, job["fmt"], job["path"], segments, job["masked"], job["first"])
     return {"counts": counts, "fragments": {n: astuple(f) for n, f in fragments.items()}}
 
 
@@ -166,14 +167,14 @@ def write(
     ranges = [r for r in ranges if r] or [[]]
     starts = [sum(s.count for r in ranges[:n] for s in r) for n in range(len(ranges))]
     if len(ranges) == 1 and fmt != "xlsx":
-        return _write_range(db, fmt, path, ranges[0], masked, 0)[0]
+        return _write_range(audit_workers.reader_of(db), fmt, path, ranges[0], masked, 0)[0]
     folder = tempfile.mkdtemp(prefix=".casework-export-", dir=os.path.dirname(os.path.abspath(path)))
     names = [path if fmt != "xlsx" and n == 0 else os.path.join(folder, f"part{n}") for n in range(len(ranges))]
     workers: list[audit_workers.Worker] = []
     try:
         for n in range(1, len(ranges)):
             workers.append(audit_workers.start(db, _export_job(fmt, names[n], ranges[n], masked, starts[n])))
-        counts, fragments = _write_range(db, fmt, names[0], ranges[0], masked, 0)
+        counts, fragments = _write_range(audit_workers.reader_of(db), fmt, names[0], ranges[0], masked, 0)
         results = [fragments]
         for worker in workers:
             result = audit_workers.finish(worker)

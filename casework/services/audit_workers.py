@@ -23,16 +23,18 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from casework import audit
 from casework.persistence import audit_rows
 from casework.persistence.audit_rows import Segment
-from casework.persistence.db import Database
+
+if TYPE_CHECKING:  # a worker starts without SQLAlchemy (see main)
+    from casework.persistence.db import Database
 
 # One range per core.
 PARTS = max(1, min(2, os.cpu_count() or 1))
@@ -48,6 +50,30 @@ TASKS = {
     "verify": "casework.services.audit_workers:verify_range",
 }
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+Batches = Iterator[list[tuple[Any, ...]]]
+# Opens the rows of some segments, read in batches of a given size.
+Reader = Callable[[Sequence[Segment], int], AbstractContextManager[Batches]]
+
+
+def reader_of(db: Database) -> Reader:
+    """Segments read through a read session of ``db``, each opening in a transaction of its own."""
+
+    @contextmanager
+    def read(segments: Sequence[Segment], size: int) -> Iterator[Batches]:
+        with db.read() as session, closing(audit_rows.segment_batches(session, segments, size)) as batches:
+            yield batches
+
+    return read
+
+
+def _driver_reader(connection: Any, pg: bool) -> Reader:
+    @contextmanager
+    def read(segments: Sequence[Segment], size: int) -> Iterator[Batches]:
+        with closing(audit_rows.segment_batches_on(connection, pg, segments, size)) as batches:
+            yield batches
+
+    return read
 
 
 @dataclass
@@ -112,22 +138,37 @@ def stop(workers: Sequence[Worker]) -> None:
 
 
 def main() -> None:
-    """A worker: the job as JSON on stdin, the result as JSON on stdout."""
+    """A worker: the job as JSON on stdin, the result as JSON on stdout.
+
+    It reads through a driver connection of its own (``audit_rows.driver_connection``) and so
+    never imports SQLAlchemy; through a ``Database`` only for a URL that needs one.
+    """
     job = json.load(sys.stdin)
     module, function = TASKS[job["task"]].split(":")
-    db = Database(job["url"])
-    try:
-        result = getattr(importlib.import_module(module), function)(db, job)
-    finally:
-        db.engine.dispose()
+    task = getattr(importlib.import_module(module), function)
+    opened = audit_rows.driver_connection(job["url"])
+    if opened is not None:
+        connection, pg = opened
+        try:
+            result = task(_driver_reader(connection, pg), job)
+        finally:
+            connection.close()
+    else:
+        from casework.persistence.db import Database
+
+        db = Database(job["url"])
+        try:
+            result = task(reader_of(db), job)
+        finally:
+            db.engine.dispose()
     json.dump(result, sys.stdout)
 
 
-def verify_range(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
+def verify_range(read: Reader, job: Mapping[str, Any]) -> dict[str, Any]:
     """A range of the chain verified from where ``job["starts"]`` says its schools' chains begin."""
     segments = [Segment(*s) for s in job["segments"]]
     starts = {int(school): (int(seq), str(digest)) for school, (seq, digest) in job["starts"].items()}
-    with db.read() as session, closing(audit_rows.segment_batches(session, segments, BATCH)) as batches:
+    with read(segments, BATCH) as batches:
         stretch = audit.verify_stretch((row for batch in batches for row in batch), starts)
     return {
         "events": stretch.events,
@@ -163,7 +204,8 @@ def verify(
         for segments, begins in zip(ranges[1:], starts[1:], strict=True):
             job = {"task": "verify", "segments": [astuple(s) for s in segments], "starts": dict(begins)}
             workers.append(start(db, job))
-        stretches = [_stretch(verify_range(db, {"segments": [astuple(s) for s in ranges[0]], "starts": starts[0]}))]
+        first = {"segments": [astuple(s) for s in ranges[0]], "starts": starts[0]}
+        stretches = [_stretch(verify_range(reader_of(db), first))]
         for worker in workers:
             if stretches[-1].problem is not None:
                 break

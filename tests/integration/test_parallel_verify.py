@@ -144,3 +144,25 @@ def test_a_failed_worker_is_an_error_not_a_verdict(world, monkeypatch) -> None:
     monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker process exits 1 at once
     with pytest.raises(RuntimeError, match="audit worker failed"):
         _split(world)
+
+
+def test_workers_open_plain_urls_without_sqlalchemy(tmp_path) -> None:
+    """Only URLs they can open with the driver alone; the others go through a Database."""
+    for url in ("sqlite:///x.db?mode=ro", "sqlite:///:memory:", ":memory:", "mysql://u@h/db", "sqlite://"):
+        assert audit_rows.driver_connection(url) is None, url
+    for url in (str(tmp_path / "a.db"), f"sqlite:///{tmp_path / 'b.db'}", f"sqlite+pysqlite:///{tmp_path / 'c.db'}"):
+        opened = audit_rows.driver_connection(url)
+        assert opened is not None and opened[1] is False, url
+        opened[0].close()
+
+
+def test_a_worker_imports_no_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from casework.services import audit_workers, audit_export; "
+        "print(any(m.startswith('sqlalchemy') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
