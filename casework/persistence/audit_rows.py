@@ -212,12 +212,22 @@ def driver_connection(url: str) -> tuple[Any, bool] | None:
     if "?" in rest or "#" in rest:
         return None
     if scheme in ("sqlite", "sqlite+pysqlite") and rest.startswith("/") and rest not in ("/", "/:memory:"):
+        import os
         import sqlite3
+        from urllib.parse import unquote
 
-        lite = sqlite3.connect(rest[1:], timeout=60, isolation_level=None, check_same_thread=False)
+        path = unquote(rest[1:])  # as SQLAlchemy reads the URL's path
+        if not os.path.exists(path):  # never a new, empty file: let the Database say what is wrong
+            return None
+        lite = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         lite.execute("BEGIN")  # one snapshot for the whole range
         return lite, False
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        import re
+
+        userinfo = rest.split("/", 1)[0].rpartition("@")[0]
+        if "/" in rest.rpartition("@")[0] or re.search(r"%(?![0-9A-Fa-f]{2})", userinfo):
+            return None  # a password libpq would read otherwise than SQLAlchemy does
         import psycopg
 
         pg = psycopg.connect(f"postgresql://{rest}")
