@@ -198,7 +198,7 @@ def segment_batches_on(
             )
 
 
-def driver_connection(url: str) -> tuple[Any, bool] | None:
+def connect_for_reading(url: str) -> tuple[Any, bool] | None:
     """A driver connection of its own for reading the trail, opened without SQLAlchemy:
     (connection, whether PostgreSQL); None for a URL it does not open this simply.
 

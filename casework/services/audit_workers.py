@@ -140,13 +140,13 @@ def stop(workers: Sequence[Worker]) -> None:
 def main() -> None:
     """A worker: the job as JSON on stdin, the result as JSON on stdout.
 
-    It reads through a driver connection of its own (``audit_rows.driver_connection``) and so
+    It reads through a driver connection of its own (``audit_rows.connect_for_reading``) and so
     never imports SQLAlchemy; through a ``Database`` only for a URL that needs one.
     """
     job = json.load(sys.stdin)
     module, function = TASKS[job["task"]].split(":")
     task = getattr(importlib.import_module(module), function)
-    opened = audit_rows.driver_connection(job["url"])
+    opened = audit_rows.connect_for_reading(job["url"])
     if opened is not None:
         connection, pg = opened
         try:

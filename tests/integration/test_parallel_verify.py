@@ -158,16 +158,16 @@ def test_workers_open_plain_urls_without_sqlalchemy(tmp_path) -> None:
         "postgresql+psycopg://u:pa/ss@127.0.0.1/db",  # libpq would read another host
         "postgresql+psycopg://u:100%pure@127.0.0.1/db",  # libpq refuses the % that SQLAlchemy keeps
     ):
-        assert audit_rows.driver_connection(url) is None, url
+        assert audit_rows.connect_for_reading(url) is None, url
     (tmp_path / "my db.db").touch()
-    opened = audit_rows.driver_connection(f"sqlite:///{tmp_path}/my%20db.db")  # decoded as SQLAlchemy does
+    opened = audit_rows.connect_for_reading(f"sqlite:///{tmp_path}/my%20db.db")  # decoded as SQLAlchemy does
     assert opened is not None
     opened[0].close()
     assert not (tmp_path / "my%20db.db").exists()
     for name in ("a.db", "b.db", "c.db"):
         (tmp_path / name).touch()
     for url in (str(tmp_path / "a.db"), f"sqlite:///{tmp_path / 'b.db'}", f"sqlite+pysqlite:///{tmp_path / 'c.db'}"):
-        opened = audit_rows.driver_connection(url)
+        opened = audit_rows.connect_for_reading(url)
         assert opened is not None and opened[1] is False, url
         opened[0].close()
 
