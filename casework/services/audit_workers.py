@@ -44,7 +44,7 @@ PARALLEL_FROM = 50_000
 # on, the one its reader thread fetched, the one waiting); 1,000 keep two processes under 150 MB.
 BATCH = 1_000
 
-# What a worker can be asked to do: "module:function(db, job) -> JSON-able result".
+# What a worker can be asked to do: "module:function(read: Reader, job) -> JSON-able result".
 TASKS = {
     "export": "casework.services.audit_export:export_range",
     "verify": "casework.services.audit_workers:verify_range",
