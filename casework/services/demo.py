@@ -57,6 +57,7 @@ class DemoReport:
     audit_events: int
     refusals: list[Refusal] = field(default_factory=list)
     stalled: int = 0
+    as_of: str = ""  # the demo clock's day when the stalled cases were counted
     leader: str = ""  # names to try the read commands with (--as): they see the whole school
     counsellor: str = ""
     consent_refusal: str | None = None  # the counselling record refused while a consent form was out
@@ -375,6 +376,7 @@ def _build(
     # The leadership group's daily sweep finds what has stalled meanwhile.
     review.sweep(ctx)
     stalled = len(review.stalled(ctx, leader))
+    as_of = ctx.now().date().isoformat()
     result = trail.verify(ctx)
     counts = Counter(c["state"] for c in cases.list_cases(ctx, leader))
     return DemoReport(
@@ -386,6 +388,7 @@ def _build(
         audit_events=result.events if result.ok else -1,
         refusals=report_refusals,
         stalled=stalled,
+        as_of=as_of,
         leader=LEADER,
         counsellor=COUNSELLOR,
         consent_refusal=consent_refusal,
