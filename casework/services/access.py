@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
 from casework.errors import NotFound, PermissionDenied
 from casework.persistence import scope as scoping
-from casework.persistence.tables import Case, Child, Document, Staff
+from casework.persistence.tables import Case, Child, Document, SchoolClass, Staff
 from casework.services.actors import active_memberships, home_school, require_actor, resolve_staff
 from casework.services.context import Context
 from casework.text import N_
@@ -301,3 +302,25 @@ def log_denial(ctx: Context, exc: PermissionDenied) -> None:
 
 def _schools_of(session: Session, staff_id: int, today: date) -> list[int]:
     return sorted({m.school_id for m in active_memberships(session, staff_id, today)})
+
+
+def child_summaries(
+    session: Session, who: Principal, ids: Sequence[int] | None = None
+) -> tuple[list[dict[str, Any]], Reads]:
+    """Id, name, school and class of the children in scope (those of ``ids`` when given), and the
+    T1 reads to log: a name only where the actor's role reads contact data."""
+    query = select(Child.id, Child.name, Child.school_id, SchoolClass.grade, SchoolClass.name).outerjoin(
+        SchoolClass, SchoolClass.id == Child.class_id
+    )
+    if ids is not None:
+        query = query.where(Child.id.in_(ids))
+    reads = Reads(who)
+    found = []
+    for i, n, s, g, c in session.execute(query.order_by(Child.id)).all():
+        named = who.may_read(s, policy.T1)
+        if named:
+            reads.add(s, [i], policy.T1)
+        found.append(
+            {"id": i, "name": n if named else None, "school_id": s, "class": f"{g}/{c}" if g is not None else None}
+        )
+    return found, reads

@@ -186,19 +186,6 @@ def list_children(ctx: Context, actor: str | None) -> list[dict[str, Any]]:
     """The children in the actor's record scope; names only for roles that read contact data."""
     with ctx.db.read() as session:
         who = access.enter(session, actor, ctx.now().date())
-        rows = session.execute(
-            select(Child.id, Child.name, Child.school_id, SchoolClass.grade, SchoolClass.name)
-            .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
-            .order_by(Child.id)
-        ).all()
-        reads = access.Reads(who)
-        found = []
-        for i, n, s, g, c in rows:
-            named = who.may_read(s, policy.T1)
-            if named:
-                reads.add(s, [i], policy.T1)
-            found.append(
-                {"id": i, "name": n if named else None, "school_id": s, "class": f"{g}/{c}" if g is not None else None}
-            )
+        found, reads = access.child_summaries(session, who)
     access.log_reads(ctx, reads, "child.list")
     return found

@@ -13,7 +13,7 @@ from casework.domain import access as policy
 from casework.errors import InvalidInput
 from casework.persistence import crypto, queries
 from casework.persistence.db import Database, normalise_url
-from casework.persistence.tables import Child, CryptoKey, SchoolClass
+from casework.persistence.tables import Child, CryptoKey
 from casework.services import access, trail
 from casework.services.actors import home_school
 from casework.services.context import Context
@@ -124,20 +124,6 @@ def find_children(
         else:
             assert id_number is not None
             ids = queries.children_by_number(session, "id_number", id_number)
-        found = session.execute(
-            select(Child.id, Child.name, Child.school_id, SchoolClass.grade, SchoolClass.name)
-            .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
-            .where(Child.id.in_(ids))
-            .order_by(Child.id)
-        ).all()
-        reads = access.Reads(who)
-        out = []
-        for i, n, s, g, c in found:
-            named = who.may_read(s, policy.T1)
-            if named:
-                reads.add(s, [i], policy.T1)
-            out.append(
-                {"id": i, "name": n if named else None, "school_id": s, "class": f"{g}/{c}" if g is not None else None}
-            )
+        out, reads = access.child_summaries(session, who, ids)
     access.log_reads(ctx, reads, "child.find")
     return out

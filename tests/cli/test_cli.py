@@ -29,6 +29,24 @@ def run(tmp_path):
     return invoke
 
 
+# One complete plan item: need category, measures, dates, content, stage target.
+PLAN_ITEM = [
+    "--category",
+    "psychological",
+    "--kind",
+    "psych_help",
+    "--measures",
+    "团体辅导",
+    "--start",
+    "2026-09-15",
+    "--end",
+    "2027-01-15",
+    "--content",
+    "每两周一次",
+    "--target",
+    "情绪稳定",
+]
+
 CARD = [
     "--set",
     "sex=女",
@@ -96,20 +114,7 @@ def test_a_case_through_every_stage_from_the_command_line(run) -> None:
         "record",
         "plan",
         "1",
-        "--category",
-        "psychological",
-        "--kind",
-        "psych_help",
-        "--measures",
-        "团体辅导",
-        "--start",
-        "2026-09-15",
-        "--end",
-        "2027-01-15",
-        "--content",
-        "每两周一次",
-        "--target",
-        "情绪稳定",
+        *PLAN_ITEM,
         "--as",
         "2",
     )

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from casework.cli.app import app
+from tests.cli.test_cli import PLAN_ITEM
 from tests.conftest import BACKENDS, new_url
 
 ADMIN, COUNSELLOR, OTHER_COUNSELLOR = "赵校务", "郑心怡", "孙明"
@@ -90,20 +91,7 @@ def counsellor_takes_her_case_to_review(run: Run) -> None:
         "record",
         "plan",
         "1",
-        "--category",
-        "psychological",
-        "--kind",
-        "psych_help",
-        "--measures",
-        "团体辅导",
-        "--start",
-        "2026-09-15",
-        "--end",
-        "2027-01-15",
-        "--content",
-        "每两周一次",
-        "--target",
-        "情绪稳定",
+        *PLAN_ITEM,
         *as_me,
     )
     run("record", "pairing", "1", "--kind", "mentor", "--staff", MENTOR, *as_me)

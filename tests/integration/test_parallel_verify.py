@@ -16,6 +16,7 @@ from casework import audit
 from casework.persistence import audit_rows
 from casework.services import setup, trail
 from tests.conftest import unscoped
+from tests.integration.test_tamper import _raw
 
 PARTS = 3
 
@@ -38,12 +39,6 @@ def _chains(world) -> list[int]:
     cuts = [r[0].first for r in ranges[1:] if r and r[0].school_id == 1 and r[0].first > 1]
     assert cuts, ranges  # school 1 holds most events: at least one range begins inside its chain
     return cuts
-
-
-def _raw(world, *statements: str) -> None:
-    with world.ctx.db.engine.begin() as conn:
-        for statement in statements:
-            conn.execute(text(statement))
 
 
 def test_an_intact_chain_verifies_alike(world) -> None:
