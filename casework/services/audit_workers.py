@@ -32,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 from casework import audit
 from casework.persistence import audit_rows
 from casework.persistence.audit_rows import Segment
+from casework.services.gcpause import without_cyclic_gc
 
 if TYPE_CHECKING:  # a worker starts without SQLAlchemy (see main)
     from casework.persistence.db import Database
@@ -40,8 +41,9 @@ if TYPE_CHECKING:  # a worker starts without SQLAlchemy (see main)
 PARTS = max(1, min(2, os.cpu_count() or 1))
 # Below this many events one process is quicker than starting another.
 PARALLEL_FROM = 50_000
-# Rows read at a time in a range: each process holds about three batches (the one being worked
-# on, the one its reader thread fetched, the one waiting); 1,000 keep two processes under 150 MB.
+# Rows read at a time in a range: each process holds a batch or two (on PostgreSQL three: the one
+# being worked on, the one its reader thread fetched, the one waiting); 1,000 keep two processes
+# under 150 MB.
 BATCH = 1_000
 
 # What a worker can be asked to do: "module:function(read: Reader, job) -> JSON-able result".
@@ -57,11 +59,20 @@ Reader = Callable[[Sequence[Segment], int], AbstractContextManager[Batches]]
 
 
 def reader_of(db: Database) -> Reader:
-    """Segments read through a read session of ``db``, each opening in a transaction of its own."""
+    """Segments read through a read session of ``db``, each opening in a transaction of its own.
+
+    The cyclic garbage collector is paused while they are read: the rows are tuples freed by
+    reference counting as the stream moves on, and the collections their allocation triggers
+    cost about a twelfth of an export's time for nothing.
+    """
 
     @contextmanager
     def read(segments: Sequence[Segment], size: int) -> Iterator[Batches]:
-        with db.read() as session, closing(audit_rows.segment_batches(session, segments, size)) as batches:
+        with (
+            without_cyclic_gc(),
+            db.read() as session,
+            closing(audit_rows.segment_batches(session, segments, size)) as batches,
+        ):
             yield batches
 
     return read
@@ -70,7 +81,7 @@ def reader_of(db: Database) -> Reader:
 def _driver_reader(connection: Any, pg: bool) -> Reader:
     @contextmanager
     def read(segments: Sequence[Segment], size: int) -> Iterator[Batches]:
-        with closing(audit_rows.segment_batches_on(connection, pg, segments, size)) as batches:
+        with without_cyclic_gc(), closing(audit_rows.segment_batches_on(connection, pg, segments, size)) as batches:
             yield batches
 
     return read
