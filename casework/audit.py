@@ -193,23 +193,6 @@ def canonical_row(row: tuple[Any, ...]) -> bytes:
     return text.encode()
 
 
-def json_row(row: tuple[Any, ...]) -> str:
-    """A stored row (FIELDS then hash) as one line of JSON, its data text set in as it is."""
-    sid, seq, ts, actor, action, otype, oid, cid, from_state, to_state, data, prev, digest = row
-    enc = _string
-    return (
-        f'{{"action":{"null" if action is None else enc(action)},'
-        f'"actor_id":{"null" if actor is None else actor},'
-        f'"case_id":{"null" if cid is None else cid},"data":{data},'
-        f'"from_state":{"null" if from_state is None else enc(from_state)},'
-        f'"hash":{"null" if digest is None else enc(digest)},'
-        f'"object_id":{"null" if oid is None else oid},'
-        f'"object_type":{"null" if otype is None else enc(otype)},'
-        f'"prev_hash":{"null" if prev is None else enc(prev)},"school_id":{sid},"seq":{seq},'
-        f'"to_state":{"null" if to_state is None else enc(to_state)},"ts":{"null" if ts is None else enc(ts)}}}'
-    )
-
-
 def verify_rows(rows: Iterable[tuple[Any, ...]], heads: Mapping[int, tuple[int, str]] | None = None) -> VerifyResult:
     """``verify`` over stored rows (FIELDS then hash, data as its canonical text), as the database holds them."""
     return join_stretches([verify_stretch(rows)], heads)

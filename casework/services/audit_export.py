@@ -11,6 +11,8 @@ process, which is quicker than starting another.
 
 from __future__ import annotations
 
+import codecs
+import json
 import os
 import shutil
 import tempfile
@@ -21,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from casework import audit
 from casework.persistence import audit_rows
 from casework.persistence.audit_rows import Segment
-from casework.services import audit_workers, spreadsheets, xlsx_stream
+from casework.services import audit_workers, row_templates, spreadsheets, xlsx_stream
+from casework.services.row_templates import Layout, Slot
 
 if TYPE_CHECKING:  # a worker starts without SQLAlchemy (audit_workers.main)
     from casework.persistence.db import Database
@@ -51,43 +54,107 @@ class _Counted:
             yield audit.mask_rows(batch) if school in self.masked_schools else batch
 
 
-def _write_lines(out: Any, batches: Iterable[list[tuple[Any, ...]]], line: Any, end: str) -> None:
+def _write_lines(out: Any, batches: Iterable[list[tuple[Any, ...]]], lines: Layout) -> None:
     """One line per row, written a batch at a time."""
     for batch in batches:
-        out.write(end.join(map(line, batch)))
-        out.write(end)
+        out.write(lines.format(batch))
 
 
 _DANGEROUS = spreadsheets.DANGEROUS_START
+_INTEGERS = {"school_id", "seq", "actor_id", "object_id", "case_id"}
+_encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
+# What JSON escapes in a string: " \ and the controls.
+_JSON_SAFE = row_templates.safe_bytes(bytes([*range(0x20), *b'"\\']))
 
 
-def csv_line(row: tuple[Any, ...]) -> str:
-    """One CSV record: every text quoted (quotes doubled), numbers bare, None empty; formulas neutralised.
+def _utf8(text: str) -> bytes:
+    """UTF-8, a lone surrogate (which no database hands out) written as its \\u escape, as JSON reads it."""
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _json_value(value: Any) -> str:
+    """A value of a stored row in JSON: what the chain writes (text, int, null), anything else as text."""
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    return _encode(value if type(value) is str else str(value))
+
+
+def _json_fit(texts: list[str]) -> list[bytes] | None:
+    """Texts JSON writes between quotes as they are, encoded; None when one needs an escape."""
+    data = row_templates.encoded(texts, _JSON_SAFE)
+    return None if data is None else data.split(b"\x00")
+
+
+def _json_slot(column: int, first: bool) -> Slot:
+    name = audit.FIELDS[column] if column < len(audit.FIELDS) else "hash"
+    text = ("" if first else ",") + json.dumps(name) + ":"
+    key = text.encode()
+    if name == "data":  # the stored canonical JSON, set in as it is
+        return Slot(
+            column,
+            None,
+            key + b"%b",
+            key + b"null",
+            lambda v: _utf8(text + (v if type(v) is str else _json_value(v))),
+            row_templates.split,
+        )
+    if name in _INTEGERS:
+        return Slot(column, key + b"%d", None, key + b"null", lambda v: _utf8(text + _json_value(v)))
+    return Slot(column, None, key + b'"%b"', key + b"null", lambda v: _utf8(text + _json_value(v)), _json_fit)
+
+
+# A row as one line of JSON, its keys in sorted order (what json.dumps(sort_keys=True) writes), in UTF-8.
+JSON_LINES: Layout = Layout(
+    [_json_slot(n, i == 0) for i, n in enumerate(sorted(range(len(HEADERS)), key=lambda n: HEADERS[n]))],
+    b"{",
+    b"}\n",
+)
+
+
+def _csv_value(value: Any) -> str:
+    if type(value) is str:
+        return '"' + ("'" + value if value.startswith(_DANGEROUS) else value).replace('"', '""') + '"'
+    return "" if value is None else str(value)
+
+
+def _csv_fit(texts: list[str]) -> list[bytes] | None:
+    data = row_templates.encoded(texts)
+    if data is None:
+        return None
+    return row_templates.formula_prefixed(data.replace(b'"', b'""') if b'"' in data else data)
+
+
+def _csv_slot(column: int) -> Slot:
+    """Every text quoted (quotes doubled), numbers bare, None empty; formulas neutralised.
 
     Written out here rather than by csv.writer, which spends most of an export's time on a
     data column full of quotes and commas.
     """
-    return ",".join(
-        [
-            ('"' + ("'" + v if v.startswith(_DANGEROUS) else v).replace('"', '""') + '"')
-            if type(v) is str
-            else ("" if v is None else str(v))
-            for v in row
-        ]
+    sep = "," if column else ""
+    return Slot(
+        column,
+        sep.encode() + b"%d",
+        sep.encode() + b'"%b"',
+        sep.encode(),
+        lambda v: _utf8(sep + _csv_value(v)),
+        _csv_fit,
     )
+
+
+CSV_RECORDS: Layout = Layout([_csv_slot(n) for n in range(len(HEADERS))], b"", b"\r\n")
 
 
 def _write_text_part(fmt: str, path: str, batches: Iterable[list[tuple[Any, ...]]], first: bool) -> None:
     """A range of a JSON-lines or CSV export; the first range carries the file's start."""
-    if fmt == "jsonl":
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            _write_lines(out, batches, audit.json_row, "\n")
-        return
-    # UTF-8 with a BOM, so that Excel opens it in the right encoding; CRLF ends records (RFC 4180).
-    with open(path, "w", encoding="utf-8-sig" if first else "utf-8", newline="") as out:
-        if first:
-            out.write(",".join(HEADERS) + "\r\n")
-        _write_lines(out, batches, csv_line, "\r\n")
+    with open(path, "wb") as out:
+        if fmt == "jsonl":
+            _write_lines(out, batches, JSON_LINES)
+            return
+        if first:  # UTF-8 with a BOM, so that Excel opens it in the right encoding; CRLF ends records (RFC 4180)
+            out.write(codecs.BOM_UTF8 + (",".join(HEADERS) + "\r\n").encode())
+        _write_lines(out, batches, CSV_RECORDS)
 
 
 def _write_range(
@@ -100,8 +167,7 @@ def _write_range(
         if fmt == "xlsx":
             with xlsx_stream.SheetRows(path, first) as sheet:
                 for batch in rows:
-                    for row in batch:
-                        sheet.append(row)  # the sheet neutralises formula-like text itself
+                    sheet.extend(batch)  # the sheet neutralises formula-like text itself
                 fragments = sheet.close()
         else:
             _write_text_part(fmt, path, rows, first == 0)

@@ -49,6 +49,18 @@ def test_ranges_written_apart_fill_the_same_sheets(tmp_path, monkeypatch) -> Non
     assert sheets[1][0] == ("n", "text") and sheets[1][1] == (4, "'=row 4 & <4>")
 
 
+def test_a_batch_spread_over_sheets_is_the_rows_appended_one_by_one(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(xlsx_stream, "PER_SHEET", 4)
+    rows = [(n, f"=row {n}" if n % 3 else None) for n in range(11)]
+    _write(tmp_path / "one_by_one.xlsx", rows, [])
+    with xlsx_stream.SheetRows(f"{tmp_path}/batch", 0) as sheet:
+        sheet.extend(rows[:2])
+        sheet.extend(rows[2:])
+        parts = [sheet.close()]
+    xlsx_stream.write_workbook(str(tmp_path / "batch.xlsx"), ("n", "text"), "audit", len(rows), parts)
+    assert (tmp_path / "batch.xlsx").read_bytes() == (tmp_path / "one_by_one.xlsx").read_bytes()
+
+
 def test_a_workbook_without_rows_has_the_header(tmp_path) -> None:
     _write(tmp_path / "empty.xlsx", [], [])
     assert _sheets(tmp_path / "empty.xlsx") == [[("n", "text")]]

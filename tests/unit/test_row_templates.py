@@ -1,0 +1,114 @@
+"""Rows written a batch at a time through one template read exactly as the same rows written value by value."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casework.services import audit_export, row_templates, xlsx_stream
+from casework.services.row_templates import Layout, Slot
+
+WIDTH = len(audit_export.HEADERS)
+ODD = [
+    "=1+1",
+    "+86 138 0000 0000",
+    "-2",
+    "@home",
+    "\tTAB first",
+    "\rCR first",
+    'say "hi"',
+    "back\\slash",
+    "a & b < c > d",
+    "_x0041_",
+    "line\nbreak",
+    "bell\x07",
+    "\ufffe\uffff",
+    "lone \ud800 surrogate",
+    "家长电话 13812345678",
+    "",
+    "%s %d %%",
+]
+texts = st.one_of(st.sampled_from(ODD), st.text(max_size=12), st.sampled_from(["case.moved", "case", "assessed"]))
+values = st.one_of(
+    st.none(), st.integers(-(2**70), 2**70), texts, st.floats(allow_nan=False), st.booleans(), st.binary(max_size=4)
+)
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[tuple[object, ...]]:
+    """A batch whose columns are each of one kind, of a kind with None, or mixed."""
+    n = draw(st.integers(1, 8))
+    kinds = [draw(st.sampled_from(["int", "text", "none", "int+none", "text+none", "any"])) for _ in range(WIDTH)]
+
+    def value(kind: str) -> object:
+        if kind == "int":
+            return draw(st.integers(0, 10**12))
+        if kind == "text":
+            return draw(texts)
+        if kind == "none":
+            return None
+        if kind == "int+none":
+            return draw(st.one_of(st.none(), st.integers(0, 10**12)))
+        if kind == "text+none":
+            return draw(st.one_of(st.none(), texts))
+        return draw(values)
+
+    return [tuple(value(k) for k in kinds) for _ in range(n)]
+
+
+LAYOUTS = {
+    "jsonl": audit_export.JSON_LINES,
+    "csv": audit_export.CSV_RECORDS,
+    "xlsx": xlsx_stream.layout(WIDTH),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+@settings(max_examples=300, deadline=None)
+@given(rows=batches(), first=st.integers(1, 10**6))
+def test_a_batch_through_the_template_is_the_rows_written_one_by_one(name: str, rows, first: int) -> None:
+    layout = LAYOUTS[name]
+    assert layout.format(rows, first) == layout.careful(rows, first)
+
+
+def test_a_row_of_another_width_is_refused() -> None:
+    with pytest.raises(ValueError):
+        audit_export.CSV_RECORDS.format([(1,) * WIDTH, (1,) * (WIDTH - 1)])
+
+
+def test_a_fixed_piece_holding_a_percent_sign_is_refused() -> None:
+    with pytest.raises(ValueError, match="holds a %"):
+        Layout([Slot(0, b"%d", b"%b", b"100%", bytes)], b"", b"")
+    with pytest.raises(ValueError, match="holds a %"):
+        Layout([Slot(0, b"%d", b"%b", b"<c/>", bytes)], b'<row r="%d" x="%">', b"", numbered=True)
+
+
+def test_formula_like_texts_get_a_quote_and_only_those() -> None:
+    texts = ["=SUM(A1)", "plain", "-1", "a=b", "\t", "@x", "+", "", "x\n=y", "\r"]
+    data = row_templates.encoded(texts)
+    assert data is not None
+    assert row_templates.formula_prefixed(data) == [
+        b"'=SUM(A1)",
+        b"plain",
+        b"'-1",
+        b"a=b",
+        b"'\t",
+        b"'@x",
+        b"'+",
+        b"",
+        b"x\n=y",
+        b"'\r",
+    ]
+    assert row_templates.formula_prefixed(b"plain\x00x") == [b"plain", b"x"]
+
+
+def test_texts_that_cannot_be_encoded_or_hold_a_separator_or_an_unsafe_byte_are_turned_down() -> None:
+    assert row_templates.encoded(["a", "b"]) == b"a\x00b"
+    assert row_templates.encoded(["家", ""]) == "家\x00".encode()
+    assert row_templates.encoded(["a\x00b"]) is None
+    assert row_templates.encoded(["\ud800"]) is None
+    safe = row_templates.safe_bytes(b"&")
+    assert row_templates.encoded(["a", "b"], safe) == b"a\x00b"
+    assert row_templates.encoded(["a&", "b"], safe) is None
+    assert row_templates.encoded(["a\x00", "b"], safe) is None
