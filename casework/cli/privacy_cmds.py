@@ -8,6 +8,7 @@ import click
 
 from casework.cli.app import actor_option, json_option, state
 from casework.cli.output import echo_json, table
+from casework.text import N_
 
 
 @click.group("privacy")
@@ -62,6 +63,17 @@ def privacy_purge(
             [st.t("child"), st.t("cases"), st.t("closed on"), st.t("records"), st.t("fields")],
             [(c.child_id, ", ".join(map(str, c.case_ids)), c.closed_on, c.records, c.fields) for c in result.children],
         )
+    if result.old_copies == "wal":
+        click.echo(st.t(_WAL_KEPT))
+    elif result.old_copies == "vacuum":
+        click.echo(st.t(_VACUUM_NEEDED))
+
+
+_WAL_KEPT = N_(
+    "note: another process was reading, so the write-ahead log keeps older encrypted copies of the"
+    " erased values until it is next emptied"
+)
+_VACUUM_NEEDED = N_("note: PostgreSQL keeps older encrypted copies of the erased values until VACUUM FULL runs on them")
 
 
 @privacy_group.command("report")

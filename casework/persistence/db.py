@@ -46,6 +46,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(parsed, **kwargs)
 
 
+BUSY_TIMEOUT_MS = 60_000  # how long a SQLite statement waits for another connection's lock
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -55,7 +58,10 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Deleted and overwritten content is zeroed in its page, not left in free space: a value
+        # erased by the retention purge (or replaced by a key rotation) leaves no copy in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -123,6 +129,22 @@ class Database:
                 driver.commit()
         finally:
             pooled.close()
+
+    def clear_old_copies(self) -> bool:
+        """SQLite: copy the WAL into the database file and empty it, so that the older versions of
+        pages it holds (values since erased) are gone; False when another connection was reading
+        and it could not be emptied now. PostgreSQL: nothing (its dead row versions wait for VACUUM)."""
+        if not self.is_sqlite:
+            return False
+        pooled = self.engine.raw_connection()
+        driver: Any = pooled.driver_connection
+        try:
+            driver.execute("PRAGMA busy_timeout=2000")  # a reader's snapshot: give up soon, not after a minute
+            busy, _frames, _copied = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            pooled.close()
+        return bool(busy == 0)
 
     def use_keyring(self, ring: crypto.KeyRing) -> None:
         self.keyring = ring

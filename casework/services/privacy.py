@@ -78,6 +78,9 @@ class PurgeReport:
     dry_run: bool
     children: list[PurgedChild] = field(default_factory=list)
     tables: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> records, fields
+    # Where older (sealed) copies of the erased values are still kept: None nowhere, "wal" in a
+    # SQLite WAL another reader kept from being emptied, "vacuum" in PostgreSQL's dead row versions.
+    old_copies: str | None = None
 
     @property
     def cases(self) -> int:
@@ -105,6 +108,7 @@ class PurgeReport:
             },
             "children": [asdict(c) for c in self.children],
             "tables": self.tables,
+            "old_copies": self.old_copies,
         }
 
 
@@ -216,6 +220,12 @@ def purge(
                 "fields": report.fields,
             },
         )
+    # Committed: older copies of the pages that held the values go too (SQLite zeroes erased
+    # content in place, secure_delete; the WAL still has the pages as they were).
+    if not ctx.db.is_sqlite:
+        report.old_copies = "vacuum"
+    elif not ctx.db.clear_old_copies():
+        report.old_copies = "wal"
     return report
 
 

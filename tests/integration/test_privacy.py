@@ -150,6 +150,7 @@ def test_purge_erases_exactly_the_children_past_retention(world) -> None:
     done = privacy.purge(world.ctx, world.admin, retention_days=30)
     assert [c.child_id for c in done.children] == [old_child] == [c.child_id for c in preview.children]
     assert done.children[0].case_ids == [old_case]
+    assert done.old_copies == ("vacuum" if world.url.startswith("postgresql") else None)
     assert (done.records, done.fields) == (preview.records, preview.fields) and done.fields > done.records > 3
     assert done.tables["child"] == {"records": 1, "fields": 6}  # name, address, guardian's and father's name and phone
     assert done.tables["contact_entry"] == {"records": 1, "fields": 1}
@@ -256,3 +257,51 @@ def test_the_yearly_report_counts_from_the_chain(world) -> None:
     with pytest.raises(InvalidInput):
         privacy.report(world.ctx, world.admin, 1999)
     assert children.show(world.ctx, world.leader, closed)["consent"]["purged_at"] is not None
+
+
+def test_a_purge_leaves_no_copy_of_the_erased_ciphertexts_in_the_sqlite_files(world) -> None:
+    """Values overwritten by the purge are zeroed in the database's pages, and the WAL holding older
+    copies of those pages is emptied: the sealed bytes are nowhere in the files afterwards."""
+    if world.url.startswith("postgresql"):
+        pytest.skip("SQLite's files; PostgreSQL keeps dead row versions until VACUUM (docs/privacy.md)")
+    import sqlite3
+    from pathlib import Path
+
+    old_child, old_case = _closed_case(world)
+    kept_child, _ = _closed_case(world)
+    cases.open_case(world.ctx, world.counsellor, kept_child)  # kept: an open case
+    path = Path(world.url)
+    raw = sqlite3.connect(path)
+    try:
+        erased = [
+            bytes(v)
+            for v in raw.execute("SELECT name, guardian_phone FROM child WHERE id = ?", (old_child,)).fetchone()
+        ]
+        kept = [
+            bytes(v)
+            for v in raw.execute("SELECT name, guardian_phone FROM child WHERE id = ?", (kept_child,)).fetchone()
+        ]
+        erased += [bytes(v) for (v,) in raw.execute("SELECT summary FROM contact_entry WHERE case_id = ?", (old_case,))]
+    finally:
+        raw.close()
+    world.clock.advance(31)
+    assert [c.child_id for c in privacy.purge(world.ctx, world.admin, retention_days=30).children] == [old_child]
+    files = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.suffix != ".key")
+    assert all(value in files for value in kept)  # the search finds what is there
+    assert [value for value in erased if value in files] == []
+
+
+def test_a_reader_keeping_the_wal_is_reported(world) -> None:
+    if world.url.startswith("postgresql"):
+        pytest.skip("SQLite's WAL")
+    import sqlite3
+
+    _closed_case(world)
+    world.clock.advance(31)
+    reader = sqlite3.connect(world.url, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM child").fetchone()  # holds a snapshot: the WAL must stay
+        assert privacy.purge(world.ctx, world.admin, retention_days=30).old_copies == "wal"
+    finally:
+        reader.close()
