@@ -70,8 +70,8 @@ def privacy_purge(
 
 
 _WAL_KEPT = N_(
-    "note: another process was reading, so the write-ahead log keeps older encrypted copies of the"
-    " erased values until it is next emptied"
+    "note: the database was in use, so its file keeps older encrypted copies of the erased values"
+    " until its write-ahead log is next checkpointed"
 )
 _VACUUM_NEEDED = N_("note: PostgreSQL keeps older encrypted copies of the erased values until VACUUM FULL runs on them")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -131,18 +132,25 @@ class Database:
             pooled.close()
 
     def clear_old_copies(self) -> bool:
-        """SQLite: copy the WAL into the database file and empty it, so that the older versions of
-        pages it holds (values since erased) are gone; False when another connection was reading
-        and it could not be emptied now. PostgreSQL: nothing (its dead row versions wait for VACUUM)."""
+        """SQLite: copy every page of the WAL into the database file and empty the WAL, so that the
+        pages a committed erasure rewrote replace, in the file, those that held the values. False
+        when it could not be done now: another connection was using the database (given up after
+        2 s) or the checkpoint failed; the older pages then stay in the database file until the WAL
+        is next checkpointed. PostgreSQL has no such step: False (dead row versions wait for VACUUM).
+        """
         if not self.is_sqlite:
             return False
         pooled = self.engine.raw_connection()
         driver: Any = pooled.driver_connection
         try:
-            driver.execute("PRAGMA busy_timeout=2000")  # a reader's snapshot: give up soon, not after a minute
-            busy, _frames, _copied = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            driver.execute("PRAGMA busy_timeout=2000")  # another connection's lock: give up soon, not after a minute
+            try:
+                busy, _frames, _copied = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except sqlite3.Error:
+            return False
         finally:
-            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             pooled.close()
         return bool(busy == 0)
 

@@ -60,7 +60,6 @@ def _write_lines(out: Any, batches: Iterable[list[tuple[Any, ...]]], lines: Layo
         out.write(lines.format(batch))
 
 
-_DANGEROUS = spreadsheets.DANGEROUS_START
 _INTEGERS = {"school_id", "seq", "actor_id", "object_id", "case_id"}
 _encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 # What JSON escapes in a string: " \ and the controls.
@@ -68,7 +67,8 @@ _JSON_SAFE = row_templates.safe_bytes(bytes([*range(0x20), *b'"\\']))
 
 
 def _utf8(text: str) -> bytes:
-    """UTF-8, a lone surrogate (which no database hands out) written as its \\u escape, as JSON reads it."""
+    """UTF-8; a lone surrogate, which no database hands out, written as the six characters of its
+    \\u escape (as json.dumps writes it; in CSV they stay those six characters)."""
     return text.encode("utf-8", "backslashreplace")
 
 
@@ -92,17 +92,12 @@ def _json_slot(column: int, first: bool) -> Slot:
     text = ("" if first else ",") + json.dumps(name) + ":"
     key = text.encode()
     if name == "data":  # the stored canonical JSON, set in as it is
-        return Slot(
-            column,
-            None,
-            key + b"%b",
-            key + b"null",
-            lambda v: _utf8(text + (v if type(v) is str else _json_value(v))),
-            row_templates.split,
-        )
+        raw = lambda v: _utf8(text + (v if type(v) is str else _json_value(v)))  # noqa: E731
+        return Slot(column, None, key + b"%b", key + b"null", raw, row_templates.split)
+    one = lambda v: _utf8(text + _json_value(v))  # noqa: E731
     if name in _INTEGERS:
-        return Slot(column, key + b"%d", None, key + b"null", lambda v: _utf8(text + _json_value(v)))
-    return Slot(column, None, key + b'"%b"', key + b"null", lambda v: _utf8(text + _json_value(v)), _json_fit)
+        return Slot(column, key + b"%d", None, key + b"null", one)
+    return Slot(column, None, key + b'"%b"', key + b"null", one, _json_fit)
 
 
 # A row as one line of JSON, its keys in sorted order (what json.dumps(sort_keys=True) writes), in UTF-8.
@@ -115,7 +110,7 @@ JSON_LINES: Layout = Layout(
 
 def _csv_value(value: Any) -> str:
     if type(value) is str:
-        return '"' + ("'" + value if value.startswith(_DANGEROUS) else value).replace('"', '""') + '"'
+        return '"' + spreadsheets.safe_text(value).replace('"', '""') + '"'
     return "" if value is None else str(value)
 
 

@@ -61,9 +61,10 @@ Reader = Callable[[Sequence[Segment], int], AbstractContextManager[Batches]]
 def reader_of(db: Database) -> Reader:
     """Segments read through a read session of ``db``, each opening in a transaction of its own.
 
-    The cyclic garbage collector is paused while they are read: the rows are tuples freed by
-    reference counting as the stream moves on, and the collections their allocation triggers
-    cost about a twelfth of an export's time for nothing.
+    The cyclic garbage collector is paused while the rows stream through (read, then hashed or
+    formatted and written): they are tuples freed by reference counting as the stream moves
+    on, and the collections their allocation triggered cost about a twelfth of an export's time
+    for nothing.
     """
 
     @contextmanager

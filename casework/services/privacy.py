@@ -78,8 +78,9 @@ class PurgeReport:
     dry_run: bool
     children: list[PurgedChild] = field(default_factory=list)
     tables: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> records, fields
-    # Where older (sealed) copies of the erased values are still kept: None nowhere, "wal" in a
-    # SQLite WAL another reader kept from being emptied, "vacuum" in PostgreSQL's dead row versions.
+    # Where older (sealed) copies of the erased values are still kept: None nowhere; "wal" in the
+    # SQLite database file, as the WAL could not be checkpointed (the database was in use);
+    # "vacuum" in PostgreSQL's dead row versions.
     old_copies: str | None = None
 
     @property

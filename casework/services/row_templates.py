@@ -95,7 +95,8 @@ class Layout:
                 raise ValueError(f"a fixed piece of a row template holds a %: {piece!r}")
 
     def format(self, rows: Sequence[Sequence[Any]], first: int = 1) -> bytes:
-        """The rows in UTF-8, numbered from ``first``: the bytes ``careful`` gives, faster."""
+        """The rows (all of one width: ValueError otherwise) in UTF-8, numbered from ``first``: the
+        bytes ``careful`` gives, faster."""
         if not rows:
             return b""
         columns = list(zip(*rows, strict=True))
@@ -132,6 +133,8 @@ class Layout:
 
     def careful(self, rows: Sequence[Sequence[Any]], first: int = 1) -> bytes:
         """The rows written value by value by each slot's own function: what ``format`` must equal."""
+        if len({len(row) for row in rows}) > 1:
+            raise ValueError("the rows of a batch are not all of one width")
         out = []
         for n, row in enumerate(rows, start=first):
             start = self.start % n if self.numbered else self.start

@@ -31,7 +31,7 @@ from casework.services.row_templates import Layout, Slot
 from casework.services.spreadsheets import DANGEROUS_START
 
 MAX_ROWS = 1_048_576
-# Text starting like a formula, neutralised as spreadsheets.safe_text does (inlined: 13 cells a row).
+# Text starting like a formula, neutralised as spreadsheets.safe_text does.
 _DANGEROUS = DANGEROUS_START
 CHUNK_ROWS = 1000
 

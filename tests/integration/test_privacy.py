@@ -284,6 +284,8 @@ def test_a_purge_leaves_no_copy_of_the_erased_ciphertexts_in_the_sqlite_files(wo
         erased += [bytes(v) for (v,) in raw.execute("SELECT summary FROM contact_entry WHERE case_id = ?", (old_case,))]
     finally:
         raw.close()
+    with world.ctx.db.engine.connect() as conn:  # this SQLite is built with it on too: asked all the same
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
     world.clock.advance(31)
     assert [c.child_id for c in privacy.purge(world.ctx, world.admin, retention_days=30).children] == [old_child]
     files = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.suffix != ".key")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from enum import IntEnum
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,10 +33,29 @@ ODD = [
     "家长电话 13812345678",
     "",
     "%s %d %%",
+    "\U0001f600 non-BMP",
+    "\ud83d\ude00",
 ]
+
+
+class Label(str):
+    """A str subclass: not the exact type the fast path takes."""
+
+
+class Level(IntEnum):
+    HIGH = 3
+
+
 texts = st.one_of(st.sampled_from(ODD), st.text(max_size=12), st.sampled_from(["case.moved", "case", "assessed"]))
 values = st.one_of(
-    st.none(), st.integers(-(2**70), 2**70), texts, st.floats(allow_nan=False), st.booleans(), st.binary(max_size=4)
+    st.none(),
+    st.integers(-(2**70), 2**70),
+    texts,
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.binary(max_size=4),
+    st.just(Label("=subclass")),
+    st.just(Level.HIGH),
 )
 
 
@@ -72,9 +96,51 @@ def test_a_batch_through_the_template_is_the_rows_written_one_by_one(name: str, 
     assert layout.format(rows, first) == layout.careful(rows, first)
 
 
-def test_a_row_of_another_width_is_refused() -> None:
+def test_a_batch_of_rows_of_several_widths_is_refused_both_ways() -> None:
+    rows = [(1,) * WIDTH, (1,) * (WIDTH + 1)]
     with pytest.raises(ValueError):
-        audit_export.CSV_RECORDS.format([(1,) * WIDTH, (1,) * (WIDTH - 1)])
+        audit_export.CSV_RECORDS.format(rows)
+    with pytest.raises(ValueError):
+        audit_export.CSV_RECORDS.careful(rows)
+
+
+def _chain_row(n: int, text: str, data: dict, none_at: int | None = None) -> tuple[object, ...]:
+    """A row as the chain stores it (FIELDS then hash); ``none_at``: a nullable column left empty."""
+    row: list[object] = [1, n, "2026-10-01T08:00:00.000000Z", 7, "case.moved", "case", n, n]
+    row += [text, "assessed", json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))]
+    row += ["a" * 64, "b" * 64]
+    if none_at is not None:
+        row[none_at] = None
+    return tuple(row)
+
+
+CHAIN_ROWS = [
+    _chain_row(1, "identified", {"event": "assess", "note": '家长说"好"，=1+1'}),
+    _chain_row(2, "=SUM(A1)", {"verdicts": [{"message": {"zh_CN": "联络卡", "en": 'card, "complete"'}}]}, 3),
+    _chain_row(3, 'say "hi"\nnext line', {}, 8),
+    _chain_row(4, "-2", {"n": 10**15}, 7),
+]
+
+
+def test_json_lines_read_back_as_the_rows() -> None:
+    lines = audit_export.JSON_LINES.format(CHAIN_ROWS).decode("utf-8").splitlines()
+    for line, row in zip(lines, CHAIN_ROWS, strict=True):
+        event = json.loads(line)
+        expected = dict(zip(audit_export.HEADERS, row, strict=True))
+        expected["data"] = json.loads(row[10])
+        assert event == expected
+        assert list(event) == sorted(event)  # keys in sorted order
+
+
+def test_csv_records_read_back_as_the_rows_with_formulas_neutralised() -> None:
+    text = audit_export.CSV_RECORDS.format(CHAIN_ROWS).decode("utf-8")
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    for record, row in zip(records, CHAIN_ROWS, strict=True):
+        expected = [
+            "" if v is None else ("'" + v if v.startswith(("=", "-")) else v) if isinstance(v, str) else str(v)
+            for v in row
+        ]
+        assert record == expected
 
 
 def test_a_fixed_piece_holding_a_percent_sign_is_refused() -> None:

@@ -49,16 +49,18 @@ def test_ranges_written_apart_fill_the_same_sheets(tmp_path, monkeypatch) -> Non
     assert sheets[1][0] == ("n", "text") and sheets[1][1] == (4, "'=row 4 & <4>")
 
 
-def test_a_batch_spread_over_sheets_is_the_rows_appended_one_by_one(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(xlsx_stream, "PER_SHEET", 4)
-    rows = [(n, f"=row {n}" if n % 3 else None) for n in range(11)]
-    _write(tmp_path / "one_by_one.xlsx", rows, [])
+def test_batches_spread_over_sheets_read_back_as_their_rows(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(xlsx_stream, "PER_SHEET", 4)  # sheets of a header and four rows
+    rows = [(n, f"=row {n}" if n % 3 else None, "a & b" if n == 5 else "plain") for n in range(11)]
     with xlsx_stream.SheetRows(f"{tmp_path}/batch", 0) as sheet:
-        sheet.extend(rows[:2])
-        sheet.extend(rows[2:])
+        sheet.extend(rows[:3])  # a batch ending inside the first sheet
+        sheet.extend(rows[3:])  # and one running over two sheet boundaries
         parts = [sheet.close()]
-    xlsx_stream.write_workbook(str(tmp_path / "batch.xlsx"), ("n", "text"), "audit", len(rows), parts)
-    assert (tmp_path / "batch.xlsx").read_bytes() == (tmp_path / "one_by_one.xlsx").read_bytes()
+    xlsx_stream.write_workbook(str(tmp_path / "batch.xlsx"), ("n", "text", "more"), "audit", len(rows), parts)
+    sheets = _sheets(tmp_path / "batch.xlsx")
+    assert [len(s) for s in sheets] == [5, 5, 4]
+    got = [row for s in sheets for row in s[1:]]
+    assert got == [(n, None if t is None else "'" + t, m) for n, t, m in rows]
 
 
 def test_a_workbook_without_rows_has_the_header(tmp_path) -> None:
