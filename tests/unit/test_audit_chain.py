@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casework import audit
 from casework.services import trail
@@ -76,9 +79,6 @@ def test_truncation_is_found_against_the_head() -> None:
     assert (problem.seq, problem.kind) == (5, "truncated")
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 JSON = st.recursive(
     st.none()
     | st.booleans()
@@ -136,6 +136,19 @@ def test_phone_and_id_numbers_are_found(text) -> None:
 )
 def test_other_numbers_are_not_taken_for_phone_numbers(text) -> None:
     assert audit.PERSONAL.search(text) is None
+
+
+# The pattern without its guard against tokens that go on with letters: the guard changes no match.
+_UNGUARDED = re.compile(audit._PERSONAL_START + "(?:" + "|".join(audit._PERSONAL_KINDS) + r")(?![0-9A-Za-z])")
+_PIECES = ["13812345678", "+86 138 0000 0000", "8613912345678", "110105194912310021", "11010519491231002X"]
+_PIECES += ["0851-12345678", "0123456789abcdef", "１３８", "٣", "13８１２", "x", "X", "T", "家", " ", "-", "+", '"']
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.sampled_from("0123456789+- xXaZ")), max_size=12))
+def test_the_guard_changes_no_match(pieces) -> None:
+    text = "".join(pieces)
+    assert [m.span() for m in audit.PERSONAL.finditer(text)] == [m.span() for m in _UNGUARDED.finditer(text)]
 
 
 def test_a_batch_is_masked_exactly_where_numbers_are() -> None:
