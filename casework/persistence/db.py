@@ -60,8 +60,8 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        # Deleted and overwritten content is zeroed in its page, not left in free space: a value
-        # erased by the retention purge (or replaced by a key rotation) leaves no copy in the file.
+        # Deleted and overwritten content is zeroed in its page, not left in its free space; the
+        # retention purge then empties the WAL too (clear_old_copies), which keeps older pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
