@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import astuple
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from casework import audit
@@ -81,12 +82,6 @@ def _json_value(value: Any) -> str:
     return _encode(value if type(value) is str else str(value))
 
 
-def _json_fit(texts: list[str]) -> list[bytes] | None:
-    """Texts JSON writes between quotes as they are, encoded; None when one needs an escape."""
-    data = row_templates.encoded(texts, _JSON_SAFE)
-    return None if data is None else data.split(b"\x00")
-
-
 def _json_slot(column: int, first: bool) -> Slot:
     name = audit.FIELDS[column] if column < len(audit.FIELDS) else "hash"
     text = ("" if first else ",") + json.dumps(name) + ":"
@@ -97,7 +92,8 @@ def _json_slot(column: int, first: bool) -> Slot:
     one = lambda v: _utf8(text + _json_value(v))  # noqa: E731
     if name in _INTEGERS:
         return Slot(column, key + b"%d", None, key + b"null", one)
-    return Slot(column, None, key + b'"%b"', key + b"null", one, _json_fit)
+    # Texts JSON writes between quotes as they are, or None when one needs an escape.
+    return Slot(column, None, key + b'"%b"', key + b"null", one, partial(row_templates.split, safe=_JSON_SAFE))
 
 
 # A row as one line of JSON, its keys in sorted order (what json.dumps(sort_keys=True) writes), in UTF-8.

@@ -54,10 +54,14 @@ def formula_prefixed(data: bytes) -> list[bytes]:
     return texts
 
 
-def split(texts: list[str]) -> list[bytes] | None:
-    """The texts encoded, each as it is; None when one cannot be encoded or holds NUL."""
-    data = encoded(texts)
+def split(texts: list[str], safe: bytes | None = None) -> list[bytes] | None:
+    """The texts encoded, each as it is; None when ``encoded`` turns them down."""
+    data = encoded(texts, safe)
     return None if data is None else data.split(b"\x00")
+
+
+def _without_none(column: Sequence[Any], nulls: bool) -> list[Any]:
+    return [v for v in column if v is not None] if nulls else list(column)
 
 
 @dataclass(frozen=True)
@@ -110,13 +114,12 @@ class Layout:
             if not kinds:
                 pieces.append(slot.null)
                 continue
-            given = [v for v in column if v is not None] if nulls else list(column)
             piece: bytes | None = None
             fitted: Sequence[Any] | None = None
             if kinds == {int} and slot.integer is not None:
-                piece, fitted = slot.integer, given
+                piece, fitted = slot.integer, _without_none(column, nulls)
             elif kinds == {str} and slot.text is not None:
-                piece, fitted = slot.text, slot.fit(given)
+                piece, fitted = slot.text, slot.fit(_without_none(column, nulls))
             if piece is None or fitted is None:
                 pieces.append(b"%b")
                 values.append(list(map(slot.one, column)))

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from isal import isal_zlib
@@ -155,7 +155,7 @@ class _Deflater:
         self.fragments: list[Fragment] = []
         self.out: IO[bytes] | None = None
         self.path, self.crc, self.size = "", 0, 0
-        self.deflate = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+        self.deflate: Any = None  # a compressor per sheet, from open()
 
     def open(self, path: str) -> None:
         self.path, self.crc, self.size = path, 0, 0
