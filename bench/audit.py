@@ -27,9 +27,9 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from casework import audit
 from casework.persistence import audit_rows
@@ -37,6 +37,7 @@ from casework.persistence.db import Database
 from casework.services import Context, setup, trail
 
 BATCH = 50_000
+SAMPLE_EVERY = 0.02  # seconds
 AUDITOR = "审计员"
 
 
@@ -148,19 +149,25 @@ def _rss_kb(pid: int) -> tuple[int, list[int]]:
 
 
 class AllProcesses(threading.Thread):
-    """The peak of the memory of this process and all its descendants together (PSS), sampled every 10 ms.
+    """The peak of the memory of a process and all its descendants together (PSS), every ``SAMPLE_EVERY`` s.
 
-    The export starts worker processes; their memory counts with this one's. Linux only.
+    It runs in this (the benchmark's) process and watches the timed one. Sampling is not free:
+    from a thread inside the timed process every 10 ms it cost the export a tenth of its rate
+    (the GIL taken 100 times a second; XLSX 182,834 against 201,647 events/s without it, on
+    2026-12-02), and from here every 10 ms still 5–8% (reading smaps_rollup walks the page tables
+    of processes that are using both cores). Every 20 ms costs 2–3% and sees the same peak: an
+    export's memory is flat once its first batches are read. Linux only.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
+        self.root = root
         self.peak_kb = 0
         self.done = threading.Event()
 
     def run(self) -> None:
-        while not self.done.wait(0.01):
-            total, todo = 0, [os.getpid()]
+        while not self.done.wait(SAMPLE_EVERY):
+            total, todo = 0, [self.root]
             while todo:
                 rss, children = _rss_kb(todo.pop())
                 total += rss
@@ -170,14 +177,12 @@ class AllProcesses(threading.Thread):
     def stop(self) -> float:
         self.done.set()
         self.join()
-        return max(self.peak_kb / 1024, peak_mb())
+        return self.peak_kb / 1024
 
 
 def timed(path: str, op: str, out: str) -> tuple[int, float, float]:
-    """Verify or export as the auditor, in this (fresh) process: events, seconds, peak MB of it and its workers."""
+    """Verify or export as the auditor, in this (fresh) process: events, seconds, this process's peak MB."""
     ctx = Context(db=Database(path), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
-    sampler = AllProcesses()
-    sampler.start()
     start = time.perf_counter()
     if op == "verify":
         result = trail.verify_as(ctx, AUDITOR)
@@ -189,7 +194,32 @@ def timed(path: str, op: str, out: str) -> tuple[int, float, float]:
         events = exported.events
     seconds = time.perf_counter() - start
     ctx.db.dispose()
-    return events, seconds, sampler.stop()
+    return events, seconds, peak_mb()
+
+
+def _timed_child(path: str, op: str, out: str, results: Any) -> None:
+    results.put(timed(path, op, out))
+
+
+def timed_apart(path: str, op: str, out: str) -> tuple[int, float, float]:
+    """``timed`` in a fresh process, as the CLI would run it, its memory and its workers' sampled from here.
+
+    Its peak is its own, not what an earlier call left behind.
+    """
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.SimpleQueue()
+    child = spawn.Process(target=_timed_child, args=(path, op, out, results))
+    child.start()
+    sampler = AllProcesses(child.pid or 0)
+    sampler.start()
+    try:
+        child.join()
+        if child.exitcode != 0:
+            raise SystemExit(f"{op} failed (exit status {child.exitcode})")
+        events, seconds, own_mb = results.get()
+    finally:
+        sampled_mb = sampler.stop()
+    return events, seconds, max(sampled_mb, own_mb)
 
 
 def line(label: str, rate: float, bare: float) -> str:
@@ -221,17 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         bare_s, counted = bare_chaining(path)
         rates["bare"] = counted / bare_s
         memory: dict[str, float] = {}
-        # Each timed call in a fresh process, as the CLI would run it: its peak memory, with that
-        # of the export's workers, is its own and not what an earlier call left behind.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as pool:
-            for op in ("verify", "jsonl", "csv", "xlsx"):
-                events, seconds, memory[op] = pool.submit(timed, path, op, str(Path(tmp) / f"trail.{op}")).result()
-                assert events >= counted, (op, events, counted)
-                rates[op] = events / seconds
-                if op != "verify":
-                    size = (Path(tmp) / f"trail.{op}").stat().st_size
-                    print(f"export {op:<5} (not timed) {size / 2**20:8,.0f} MB on disk")
+        for op in ("verify", "jsonl", "csv", "xlsx"):
+            events, seconds, memory[op] = timed_apart(path, op, str(Path(tmp) / f"trail.{op}"))
+            assert events >= counted, (op, events, counted)
+            rates[op] = events / seconds
+            if op != "verify":
+                size = (Path(tmp) / f"trail.{op}").stat().st_size
+                print(f"export {op:<5} (not timed) {size / 2**20:8,.0f} MB on disk")
     bare = rates["bare"]
     print(f"{'bare SHA-256 chaining':<29} {bare:10,.0f} events/s  (the limit)")
     print(line("audit verify", rates["verify"], bare))
