@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
+from bisect import bisect_right
 from collections.abc import Collection, Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -88,8 +89,9 @@ def _whole(value: Any) -> int:
     return value
 
 
-def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list[Segment]]:
-    """The schools' chains as they stand, cut into ``parts`` key ranges of (school, seq) of nearly equal size.
+def plan(session: Session, school_ids: Collection[int], parts: int, lead: int = 0) -> list[list[Segment]]:
+    """The schools' chains as they stand, cut into ``parts`` key ranges of (school, seq) of nearly equal size,
+    the first ``lead`` rows larger (at most half a share: the caller works on it while workers start).
 
     Each range is a list of segments in chain order; read one after the other they give the
     same rows as ``batches``. The ranges end at each school's last event now, so events
@@ -97,7 +99,7 @@ def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list
     exactly how many rows it holds (a reader that finds another number raises).
     """
     try:
-        return _plan(session, school_ids, parts)
+        return _plan(session, school_ids, parts, lead)
     except _NotWhole:
         # A tampered chain: one range of whole schools, read (and verified) as one pass reads it.
         counts = session.connection().exec_driver_sql(
@@ -108,7 +110,7 @@ def plan(session: Session, school_ids: Collection[int], parts: int) -> list[list
         return [[Segment(int(school), None, None, int(count)) for school, count in counts]]
 
 
-def _plan(session: Session, school_ids: Collection[int], parts: int) -> list[list[Segment]]:
+def _plan(session: Session, school_ids: Collection[int], parts: int, lead: int) -> list[list[Segment]]:
     connection = session.connection()
     totals = (
         [
@@ -124,12 +126,15 @@ def _plan(session: Session, school_ids: Collection[int], parts: int) -> list[lis
     )
     whole = sum(count for _, count, _, _ in totals)
     ranges: list[list[Segment]] = [[] for _ in range(max(1, parts))]
+    n = len(ranges)
+    lead = max(0, min(lead, whole // (2 * n)))
+    ends = [lead + -(-(whole - lead) * (k + 1) // n) for k in range(n)]  # first row of all the next part takes
     taken = 0  # rows of all schools before the current point
     for school, count, first, last in totals:
         start, offset = first, 0  # the next row of this school: its seq and its place in the school
         while offset < count:
-            part = min(len(ranges) - 1, taken * len(ranges) // whole)
-            end_of_part = -(-whole * (part + 1) // len(ranges))  # first row of all that the next part takes
+            part = min(n - 1, bisect_right(ends, taken))
+            end_of_part = ends[part]
             size = min(count - offset, end_of_part - taken)
             if offset + size == count:
                 stop = last

@@ -117,7 +117,8 @@ def verify(
     with ctx.db.read() as session:
         heads = _heads(session, school_ids)
         schools = audit_rows.school_ids(session) if school_ids is None else school_ids
-        ranges = [r for r in audit_rows.plan(session, schools, parts or audit_workers.PARTS) if r]
+        ranges = audit_rows.plan(session, schools, parts or audit_workers.PARTS, audit_workers.HEAD_START)
+        ranges = [r for r in ranges if r]
         if len(ranges) < 2 or sum(s.count for r in ranges for s in r) < parallel_from:
             with closing(audit_rows.stream(session, school_ids)) as rows:
                 return audit.verify_rows(rows, heads)

@@ -12,7 +12,7 @@ import pytest
 
 from casework import audit
 from casework.errors import InvalidInput, PermissionDenied
-from casework.services import access, setup, trail
+from casework.services import access, audit_workers, setup, trail
 
 # Marker values: a mobile, an 18-character resident ID, a landline, written where events could carry them.
 MOBILE, ID_NUMBER, LANDLINE, INT_MOBILE = "13912340001", "11010519491231002X", "0851-28123456", 13712340002
@@ -194,7 +194,7 @@ def test_worker_processes_write_what_one_process_writes(world, tmp_path, fmt, mo
     one, two = tmp_path / f"one.{fmt}", tmp_path / f"two.{fmt}"
     single = trail.export_file(world.ctx, auditor, fmt, str(one))  # the default threshold: one process
     with world.ctx.db.read() as session:
-        assert all(audit_rows.plan(session, [1], 3))  # three ranges, none empty
+        assert all(audit_rows.plan(session, [1], 3, audit_workers.HEAD_START))  # three ranges, none empty
     split = trail.export_file(world.ctx, auditor, fmt, str(two), parallel_from=0)
     # The second export also holds the event recording the first, at the end of the one school's chain.
     assert split.events == single.events + 1 and single.events > 10

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from casework import audit
 from casework.persistence import audit_rows
-from casework.services import setup, trail
+from casework.services import audit_workers, setup, trail
 from tests.conftest import unscoped
 from tests.integration.test_tamper import _raw
 
@@ -35,7 +35,7 @@ def _chains(world) -> list[int]:
     for _ in range(6):
         world.fire(world.case(), "assess")
     with unscoped(world.ctx.db) as session:
-        ranges = audit_rows.plan(session, [1, 2], PARTS)
+        ranges = audit_rows.plan(session, [1, 2], PARTS, audit_workers.HEAD_START)  # as trail.verify cuts them
     cuts = [r[0].first for r in ranges[1:] if r and r[0].school_id == 1 and r[0].first > 1]
     assert cuts, ranges  # school 1 holds most events: at least one range begins inside its chain
     return cuts
@@ -177,3 +177,21 @@ def test_a_worker_imports_no_sqlalchemy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_first_range_takes_a_head_start_of_at_most_half_a_share(world) -> None:
+    _chains(world)
+    with unscoped(world.ctx.db) as session:
+        whole = sum(s.count for r in audit_rows.plan(session, [1, 2], 1) for s in r)
+        for lead in (0, 2, 10**6):
+            ranges = audit_rows.plan(session, [1, 2], PARTS, lead)
+            counts = [sum(s.count for s in r) for r in ranges]
+            assert sum(counts) == whole
+            taken = min(lead, whole // (2 * PARTS))
+            share = -(-(whole - taken) // PARTS)
+            assert counts[0] == taken + share, (lead, counts)
+            assert all(share - 1 <= c <= share for c in counts[1:]), (lead, counts)
+            # One after the other, the ranges read every row once, in chain order.
+            rows = [row for r in ranges for batch in audit_rows.segment_batches(session, r, 7) for row in batch]
+            assert [(row[0], row[1]) for row in rows] == sorted((row[0], row[1]) for row in rows)
+            assert len({(row[0], row[1]) for row in rows}) == whole
