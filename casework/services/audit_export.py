@@ -64,7 +64,7 @@ def _write_lines(out: Any, batches: Iterable[list[tuple[Any, ...]]], lines: Layo
 _INTEGERS = {"school_id", "seq", "actor_id", "object_id", "case_id"}
 _encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes for a str
 # What JSON escapes in a string: " \ and the controls.
-_JSON_SAFE = row_templates.safe_bytes(bytes([*range(0x20), *b'"\\']))
+_JSON_UNSAFE = bytes([*range(0x20), *b'"\\'])
 
 
 def _utf8(text: str) -> bytes:
@@ -93,7 +93,7 @@ def _json_slot(column: int, first: bool) -> Slot:
     if name in _INTEGERS:
         return Slot(column, key + b"%d", None, key + b"null", one)
     # Texts JSON writes between quotes as they are, or None when one needs an escape.
-    return Slot(column, None, key + b'"%b"', key + b"null", one, partial(row_templates.split, safe=_JSON_SAFE))
+    return Slot(column, None, key + b'"%b"', key + b"null", one, partial(row_templates.split, unsafe=_JSON_UNSAFE))
 
 
 # A row as one line of JSON, its keys in sorted order (what json.dumps(sort_keys=True) writes), in UTF-8.
@@ -110,11 +110,15 @@ def _csv_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_CSV_RARE = b'"' + row_templates.FORMULA_BYTES
+
+
 def _csv_fit(texts: list[str]) -> list[bytes] | None:
-    data = row_templates.encoded(texts)
-    if data is None:
+    screened = row_templates.screened(texts, b"", _CSV_RARE)
+    if screened is None:
         return None
-    return row_templates.formula_prefixed(data.replace(b'"', b'""') if b'"' in data else data)
+    data, found = screened
+    return row_templates.formula_prefixed(data.replace(b'"', b'""') if b'"' in found else data, found)
 
 
 def _csv_slot(column: int) -> Slot:
@@ -217,7 +221,7 @@ def write(
     folder beside ``path``, removed whatever happens; on an error the workers are stopped first.
     """
     with db.read() as session:
-        ranges = audit_rows.plan(session, schools, parts or PARTS)
+        ranges = audit_rows.plan(session, schools, parts or PARTS, audit_workers.HEAD_START)
     total = sum(s.count for r in ranges for s in r)
     if total < parallel_from:
         ranges = [[s for r in ranges for s in r]]

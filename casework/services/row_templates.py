@@ -22,42 +22,70 @@ from casework.services.spreadsheets import DANGEROUS_START
 
 NoneType = type(None)
 _DANGEROUS = tuple(start.encode() for start in DANGEROUS_START)
-# A text starting like a formula, in texts joined by NUL (``encoded``).
-_FORMULA_AFTER_NUL = re.compile(b"\\x00[" + re.escape(b"".join(_DANGEROUS)) + b"]")
+# The first bytes of a formula: texts holding none of them hold no formula.
+FORMULA_BYTES = b"".join(_DANGEROUS)
+# A text starting like a formula, in texts joined by NUL (``screened``).
+_FORMULA_AFTER_NUL = re.compile(b"\\x00[" + re.escape(FORMULA_BYTES) + b"]")
 
 
 def safe_bytes(unsafe: bytes) -> bytes:
-    """Every byte but NUL and those of ``unsafe``: the deletion table ``encoded`` checks texts with."""
+    """Every byte but NUL and those of ``unsafe``: a deletion table leaving NUL and ``unsafe``."""
     return bytes(b for b in range(1, 256) if b not in unsafe)
 
 
-def encoded(texts: list[str], safe: bytes | None = None) -> bytes | None:
-    """The texts in UTF-8 joined by NUL, for ``.split(b"\\x00")``; None when one cannot be encoded
-    (a lone surrogate), holds NUL, or holds a byte outside ``safe`` (``safe_bytes``)."""
+def screened(texts: list[str], unsafe: bytes, rare: bytes = b"") -> tuple[bytes, bytes] | None:
+    """The texts in UTF-8 joined by NUL, for ``.split(b"\\x00")``, and their NULs and bytes of ``rare``
+    (those not in ``unsafe``) in order, the rest left out; None when a text cannot be encoded (a
+    lone surrogate), holds NUL or holds a byte of ``unsafe``.
+
+    A format's closer checks (an escape sequence, a formula's first character) need to look at
+    the texts only where the bytes such a thing is made of are there, in that order: in this
+    short extract when its bytes are among ``rare``, where each check would be another pass over
+    the texts.
+    """
     try:
         data = "\x00".join(texts).encode("utf-8")
     except UnicodeEncodeError:
         return None
-    if safe is None:
-        return data if data.count(0) == len(texts) - 1 else None
-    return data if data.translate(None, safe) == bytes(len(texts) - 1) else None
+    keep, allowed = _screen(unsafe, rare)
+    found = data.translate(None, keep)  # the NULs, unsafe and rare bytes, in order
+    if found.count(0) != len(texts) - 1:
+        return None
+    if len(found) > len(texts) - 1 and found.translate(None, allowed):  # an unsafe byte
+        return None
+    return data, found
 
 
-def formula_prefixed(data: bytes) -> list[bytes]:
-    """The texts of ``data`` (``encoded``), a ' before each that starts like a formula (= + - @ TAB CR).
+_SCREENS: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
 
-    One search over the joined texts finds whether any does.
+
+def _screen(unsafe: bytes, rare: bytes) -> tuple[bytes, bytes]:
+    """The deletion table keeping NUL, ``unsafe`` and ``rare``; NUL and the rare bytes that are not unsafe."""
+    if (unsafe, rare) not in _SCREENS:
+        allowed = bytes(b for b in rare if b not in unsafe)
+        _SCREENS[unsafe, rare] = safe_bytes(unsafe + rare), b"\x00" + allowed
+    return _SCREENS[unsafe, rare]
+
+
+def formula_prefixed(data: bytes, found: bytes | None = None) -> list[bytes]:
+    """The texts of ``data`` (``screened``), a ' before each that starts like a formula (= + - @ TAB CR).
+
+    One search over the joined texts finds whether any does, after one over ``found`` when
+    given: the extract ``screened`` made with every byte of ``FORMULA_BYTES`` among its rare ones,
+    where a text starting like a formula shows as a NUL (or the start) and that byte.
     """
     texts = data.split(b"\x00")
+    if found is not None and not (found.startswith(_DANGEROUS) or _FORMULA_AFTER_NUL.search(found)):
+        return texts
     if texts[0].startswith(_DANGEROUS) or _FORMULA_AFTER_NUL.search(data):
         return [b"'" + t if t.startswith(_DANGEROUS) else t for t in texts]
     return texts
 
 
-def split(texts: list[str], safe: bytes | None = None) -> list[bytes] | None:
-    """The texts encoded, each as it is; None when ``encoded`` turns them down."""
-    data = encoded(texts, safe)
-    return None if data is None else data.split(b"\x00")
+def split(texts: list[str], unsafe: bytes = b"") -> list[bytes] | None:
+    """The texts encoded, each as it is; None when ``screened`` turns them down."""
+    screened_texts = screened(texts, unsafe)
+    return None if screened_texts is None else screened_texts[0].split(b"\x00")
 
 
 def _without_none(column: Sequence[Any], nulls: bool) -> list[Any]:
@@ -132,6 +160,8 @@ class Layout:
                 values.append(fitted)
         pieces.append(self.end)
         template = b"".join(pieces)
+        if not values:  # every column None, no number: each row is the template as it is
+            return template * len(rows)
         return b"".join([template % row for row in zip(*values, strict=True)])
 
     def careful(self, rows: Sequence[Sequence[Any]], first: int = 1) -> bytes:

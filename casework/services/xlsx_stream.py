@@ -107,17 +107,25 @@ def cell(value: object) -> str:
 
 # Bytes a text cell cannot hold as they are: controls other than TAB and LF (CR is kept as a
 # reference), & < >.
-_SAFE = row_templates.safe_bytes(bytes([*range(0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), *b"&<>"]))
+_UNSAFE = bytes([*range(0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), *b"&<>"])
+# The bytes of what calls for a closer look: _x (of an _xHHHH_ to escape), U+FFFE and U+FFFF (EF BF
+# BE, EF BF BF), the first bytes of a formula.
+_RARE = b"_x\xef\xbf\xbe" + row_templates.FORMULA_BYTES
 _NOT_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 
 
 def _fit(texts: list[str]) -> list[bytes] | None:
     """A column's texts encoded as inline strings take them, formula-like ones with a '; None when one
     needs escaping (what ``text_cell`` escapes: & < >, controls, U+FFFE, U+FFFF, lone surrogates, _x)."""
-    data = row_templates.encoded(texts, _SAFE)
-    if data is None or b"_x" in data or _NOT_CHARACTERS[0] in data or _NOT_CHARACTERS[1] in data:
+    screened = row_templates.screened(texts, _UNSAFE, _RARE)
+    if screened is None:
         return None
-    return row_templates.formula_prefixed(data)
+    data, found = screened  # where data holds one of these, found holds it too
+    if b"_x" in found and b"_x" in data:
+        return None
+    if any(c in found and c in data for c in _NOT_CHARACTERS):
+        return None
+    return row_templates.formula_prefixed(data, found)
 
 
 def _cell_bytes(value: object) -> bytes:

@@ -96,6 +96,13 @@ def test_a_batch_through_the_template_is_the_rows_written_one_by_one(name: str, 
     assert layout.format(rows, first) == layout.careful(rows, first)
 
 
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_rows_of_none_alone_are_written_each(name: str) -> None:
+    rows = [(None,) * WIDTH] * 3
+    assert LAYOUTS[name].format(rows) == LAYOUTS[name].careful(rows)
+    assert LAYOUTS[name].format(rows).count(LAYOUTS[name].end) == 3
+
+
 def test_a_batch_of_rows_of_several_widths_is_refused_both_ways() -> None:
     rows = [(1,) * WIDTH, (1,) * (WIDTH + 1)]
     with pytest.raises(ValueError):
@@ -152,29 +159,51 @@ def test_a_fixed_piece_holding_a_percent_sign_is_refused() -> None:
 
 def test_formula_like_texts_get_a_quote_and_only_those() -> None:
     texts = ["=SUM(A1)", "plain", "-1", "a=b", "\t", "@x", "+", "", "x\n=y", "\r"]
-    data = row_templates.encoded(texts)
-    assert data is not None
-    assert row_templates.formula_prefixed(data) == [
-        b"'=SUM(A1)",
-        b"plain",
-        b"'-1",
-        b"a=b",
-        b"'\t",
-        b"'@x",
-        b"'+",
-        b"",
-        b"x\n=y",
-        b"'\r",
-    ]
+    screened = row_templates.screened(texts, b"", row_templates.FORMULA_BYTES)
+    assert screened is not None
+    data, found = screened
+    assert found == b"=\x00\x00-\x00=\x00\t\x00@\x00+\x00\x00=\x00\r"
+    expected = [b"'=SUM(A1)", b"plain", b"'-1", b"a=b", b"'\t", b"'@x", b"'+", b"", b"x\n=y", b"'\r"]
+    assert row_templates.formula_prefixed(data) == expected
+    assert row_templates.formula_prefixed(data, found) == expected
     assert row_templates.formula_prefixed(b"plain\x00x") == [b"plain", b"x"]
+    # Told where the formula bytes are, it looks no further (a wrong answer shows it did not).
+    assert row_templates.formula_prefixed(b"=x\x00y", b"\x00") == [b"=x", b"y"]
+    assert row_templates.formula_prefixed(b"=x\x00y", b"=\x00") == [b"'=x", b"y"]
+    # A formula byte inside a text is no formula.
+    assert row_templates.formula_prefixed(b"a=b\x00c-d", b"=\x00-") == [b"a=b", b"c-d"]
 
 
 def test_texts_that_cannot_be_encoded_or_hold_a_separator_or_an_unsafe_byte_are_turned_down() -> None:
-    assert row_templates.encoded(["a", "b"]) == b"a\x00b"
-    assert row_templates.encoded(["家", ""]) == "家\x00".encode()
-    assert row_templates.encoded(["a\x00b"]) is None
-    assert row_templates.encoded(["\ud800"]) is None
-    safe = row_templates.safe_bytes(b"&")
-    assert row_templates.encoded(["a", "b"], safe) == b"a\x00b"
-    assert row_templates.encoded(["a&", "b"], safe) is None
-    assert row_templates.encoded(["a\x00", "b"], safe) is None
+    assert row_templates.screened(["a", "b"], b"") == (b"a\x00b", b"\x00")
+    assert row_templates.screened(["家", ""], b"") == ("家\x00".encode(), b"\x00")
+    assert row_templates.screened(["a\x00b"], b"") is None
+    assert row_templates.screened(["\ud800"], b"") is None
+    assert row_templates.screened(["a", "b"], b"&") == (b"a\x00b", b"\x00")
+    assert row_templates.screened(["a&", "b"], b"&") is None
+    assert row_templates.screened(["a\x00", "b"], b"&") is None
+    assert row_templates.split(["a", "b&"]) == [b"a", b"b&"]
+    assert row_templates.split(["a", "b&"], b"&") is None
+
+
+def test_screened_keeps_the_rare_bytes_in_order_and_an_unsafe_byte_wins_over_rare() -> None:
+    assert row_templates.screened(["a_b", "=c", "dx_"], b"&", b"_=x") == (b"a_b\x00=c\x00dx_", b"_\x00=\x00x_")
+    assert row_templates.screened(["abc", "def"], b"&", b"_=") == (b"abc\x00def", b"\x00")
+    # CR is rare to one format and unsafe to another: unsafe, it turns the texts down.
+    assert row_templates.screened(["a\rb"], b"\r", b"\r") is None
+    assert row_templates.screened(["a\rb"], b"", b"\r") == (b"a\rb", b"\r")
+    assert row_templates.screened(["\ufffe"], b"", b"\xef\xbf\xbe") == ("\ufffe".encode(), "\ufffe".encode())
+    # A NUL inside a text is never taken for a separator, rare bytes or not.
+    assert row_templates.screened(["a\x00_", "b"], b"", b"_") is None
+
+
+def test_a_column_whose_extract_suggests_an_escape_it_does_not_need_is_still_written_fast() -> None:
+    # _ and x with a letter between: the extract (_, x and formula bytes kept) shows _x, the text does not.
+    assert row_templates.screened(["a_bx"], b"", xlsx_stream._RARE) == (b"a_bx", b"_x")
+    assert xlsx_stream._fit(["a_bx"]) == [b"a_bx"]
+    assert xlsx_stream._fit(["_x0041_"]) is None
+    # U+F03F U+00BE is EF 80 BF C2 BE: its extract holds EF BF BE, U+FFFE's bytes; the text does not.
+    assert row_templates.screened(["\uf03f\u00be"], b"", xlsx_stream._RARE)[1] == "\ufffe".encode()
+    assert xlsx_stream._fit(["\uf03f\u00be"]) == ["\uf03f\u00be".encode()]
+    assert xlsx_stream._fit(["ok", "\ufffe"]) is None
+    assert xlsx_stream._fit(["\uffff"]) is None
