@@ -126,6 +126,15 @@ def _aad(table: str, column: str, row_id: int) -> bytes:
 
 _HEAD = 1 + KEY_ID_LEN  # where the nonce starts
 _BODY = _HEAD + NONCE_LEN  # where the ciphertext starts
+TAG_LEN = 16  # AES-GCM's tag, after the ciphertext
+
+
+def sealed_length(blob: Any) -> int | None:
+    """How many bytes of plaintext a stored sealed value holds (GCM's ciphertext is as long as
+    its plaintext), read from its length alone; None when it does not have a sealed value's form."""
+    if blob is None or len(blob) < _BODY + TAG_LEN or blob[0] != VERSION:
+        return None
+    return len(blob) - _BODY - TAG_LEN
 
 
 class KeyRing:

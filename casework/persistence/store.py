@@ -18,7 +18,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from casework.persistence.crypto import KeyProblem, KeyRing, allocate_sqlite_ids, open_value, seal_value, sealed_columns
+from casework.domain.child import filled
+from casework.persistence.crypto import (
+    KeyProblem,
+    KeyRing,
+    allocate_sqlite_ids,
+    open_value,
+    seal_value,
+    sealed_columns,
+    sealed_length,
+)
 from casework.text import N_
 
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -251,6 +260,25 @@ class Store:
                 for n, v in zip(names, row[1:], strict=True)
             },
         }
+
+    def child_filled(self, child_id: int, names: Sequence[str]) -> tuple[int | None, frozenset[str]]:
+        """The child's class and which of the fields ``names`` hold a value (``domain.child.filled``),
+        without opening the sealed values that cannot be empty.
+
+        Rules see which fields are filled, never their values, so a sealed value is opened only
+        when it is short enough to be an empty one (its plaintext is as long as its ciphertext:
+        at most 2 bytes, "" as text or '""' as JSON) or has no sealed value's form (opening it
+        then raises as reading it would).
+        """
+        columns = ", ".join(("class_id", *names))
+        row = self.one(f"SELECT {columns} FROM child WHERE id = ?", child_id)
+        assert row is not None  # a case's child always exists (foreign key)
+        values = dict(zip(names, row[1:], strict=True))
+        for name in _SEALED_CHILD.intersection(names):
+            blob = values[name]
+            if blob is not None and (sealed_length(blob) or 0) <= 2:
+                values[name] = self.open("child", name, child_id, blob)
+        return row[0], filled(values)
 
     def round_versions(self, case_id: int, events: Sequence[str]) -> dict[str, int]:
         marks = ", ".join("?" for _ in events)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import states
-from casework.domain.child import CHILD_FIELDS, filled
+from casework.domain.child import CHILD_FIELDS
 from casework.domain.facts import AssessmentFacts, CaseFacts, PlanItemFacts, TermFacts
 from casework.persistence.store import Store
 from casework.persistence.tables import Plan, Review, Screening
@@ -115,7 +115,7 @@ def load(
     reason_given: bool = False,
     actor_roles: frozenset[str] = frozenset(),
 ) -> CaseFacts:
-    child = store.child_fields(case.child_id, _FIELD_NAMES)
+    class_id, filled_fields = store.child_filled(case.child_id, _FIELD_NAMES)
     r = rounds(store, case)
     assessments = store.assessment_categories(case.id, r.assessment)
     _, items = store.plan_items(case.id, r.plan)
@@ -127,8 +127,8 @@ def load(
         state=case.state,
         version=case.version,
         today=today,
-        filled_fields=filled({name: child[name] for name in _FIELD_NAMES}),
-        in_class=child["class_id"] is not None,
+        filled_fields=filled_fields,
+        in_class=class_id is not None,
         assessments=len(assessments),
         categories=tuple(sorted({c for cats in assessments for c in cats})),
         plan_items=tuple(

@@ -261,3 +261,35 @@ def test_keys_from_the_command_line_rotate_the_key_file_in_place(tmp_path, monke
     new = tmp_path / "made.key"
     assert "created key" in run("keys", "new", "--out", str(new))
     assert "already exists" in run("keys", "new", "--out", str(new), code=1)
+
+
+def test_which_fields_are_filled_is_known_without_opening_values_that_cannot_be_empty(world, monkeypatch) -> None:
+    from casework.domain.child import filled
+    from casework.persistence.store import Store
+
+    child = world.child(complete=False, sex="女")
+    db = world.ctx.db
+    # A sealed empty text (the services never store one, a tampered or older row might): the
+    # length of its ciphertext says it may be empty, so it is opened, and it counts as unfilled.
+    empty = db.keyring.seal("child", "home_address", child, b"")
+    raw(db, "UPDATE child SET home_address = :v WHERE id = :i", v=empty, i=child)
+    names = ("name", "sex", "home_address", "guardian_phone", "father_name", "mother_name")
+    opened: list[str] = []
+    real_open = Store.open
+
+    def counting_open(self: Store, table: str, column: str, row_id: int, blob: object) -> object:
+        opened.append(column)
+        return real_open(self, table, column, row_id, blob)
+
+    monkeypatch.setattr(Store, "open", counting_open)
+    with db.raw_write() as store:
+        class_id, present = store.child_filled(child, names)
+        assert opened == ["home_address"]
+        values = store.child_fields(child, names)
+    assert class_id == values.pop("class_id") is not None
+    assert present == filled(values) == {"name", "sex", "father_name"}
+    assert crypto.sealed_length(empty) == 0 and crypto.sealed_length(b"\x01short") is None
+    # A value without a sealed value's form is opened, and refused as reading it is.
+    raw(db, "UPDATE child SET name = :v WHERE id = :i", v=b"\x01abc", i=child)
+    with db.raw_write() as store, pytest.raises(crypto.SealBroken, match=rf"child.name of row {child}"):
+        store.child_filled(child, names)
