@@ -125,40 +125,43 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _start_brk(pid: int) -> int:
-    """Where a process's heap begins (/proc/PID/stat, field 47): a new program gets its own."""
+def _program(pid: int) -> tuple[int, bytes]:
+    """Where a process's heap begins (/proc/PID/stat, field 47) and its command line: a process
+    that has started a program of its own differs from its parent in one or the other."""
     with open(f"/proc/{pid}/stat") as stat:
-        return int(stat.read().rpartition(")")[2].split()[44])
+        brk = int(stat.read().rpartition(")")[2].split()[44])
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        return brk, cmdline.read()
 
 
-def _rss_kb(pid: int, parent_brk: int | None = None) -> tuple[int, list[int], int]:
-    """A process's proportional set size, its children's ids and its heap's start, from /proc (0
+def _rss_kb(pid: int, parent: tuple[int, bytes] | None = None) -> tuple[int, list[int], tuple[int, bytes] | None]:
+    """A process's proportional set size, its children's ids and its ``_program``, from /proc (0
     and none once it has gone).
 
     PSS counts a page shared by n processes as 1/n in each: the export's worker maps the same
     libraries as its parent (libpython, OpenSSL, SQLite), and summing resident sizes would count
     them twice (about 20 MB more for two processes). Its resident size where PSS is unknown. A
-    child whose heap starts where its parent's does has not yet started its program: between
-    vfork and exec it shares its parent's memory whole, and counting it would count the parent
-    twice (the peaks of 130 MB seen before 2026-12-02, evening, were that).
+    child whose heap starts where its parent's does, on the same command line, has not yet started
+    its program: between vfork and exec it shares its parent's memory whole, and counting it would
+    count the parent twice (the peaks of 130 MB seen before 2026-12-02, evening, were that).
     """
     try:
-        brk = _start_brk(pid)
+        program = _program(pid)
         children: list[int] = []
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/children") as listed:
                 children += [int(c) for c in listed.read().split()]
-        if brk == parent_brk:
-            return 0, children, brk
+        if program == parent:
+            return 0, children, program
         try:
             with open(f"/proc/{pid}/smaps_rollup") as status:
                 rss = next((int(line.split()[1]) for line in status if line.startswith("Pss:")), 0)
         except FileNotFoundError:  # Linux before 4.14
             with open(f"/proc/{pid}/status") as status:
                 rss = next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
-        return rss, children, brk
+        return rss, children, program
     except (OSError, ValueError, IndexError):
-        return 0, [], 0
+        return 0, [], None
 
 
 class AllProcesses(threading.Thread):
@@ -181,12 +184,12 @@ class AllProcesses(threading.Thread):
     def run(self) -> None:
         while not self.done.wait(SAMPLE_EVERY):
             total = 0
-            todo: list[tuple[int, int | None]] = [(self.root, None)]
+            todo: list[tuple[int, tuple[int, bytes] | None]] = [(self.root, None)]
             while todo:
-                pid, parent_brk = todo.pop()
-                rss, children, brk = _rss_kb(pid, parent_brk)
+                pid, parent = todo.pop()
+                rss, children, program = _rss_kb(pid, parent)
                 total += rss
-                todo += [(child, brk) for child in children]
+                todo += [(child, program) for child in children]
             self.peak_kb = max(self.peak_kb, total)
 
     def stop(self) -> float:

@@ -91,7 +91,8 @@ def _whole(value: Any) -> int:
 
 def plan(session: Session, school_ids: Collection[int], parts: int, lead: int = 0) -> list[list[Segment]]:
     """The schools' chains as they stand, cut into ``parts`` key ranges of (school, seq) of nearly equal size,
-    the first ``lead`` rows larger (at most half a share: the caller works on it while workers start).
+    the first ``lead`` rows larger than each other (at most half a share: the caller works on it while
+    workers start).
 
     Each range is a list of segments in chain order; read one after the other they give the
     same rows as ``batches``. The ranges end at each school's last event now, so events

@@ -262,8 +262,10 @@ class Store:
         }
 
     def child_filled(self, child_id: int, names: Sequence[str]) -> tuple[int | None, frozenset[str]]:
-        """The child's class and which of the fields ``names`` hold a value (``domain.child.filled``),
-        without opening the sealed values that cannot be empty.
+        """The child's class and which of the fields ``names`` hold a value (``domain.child.filled``
+        of the values opened, for values that open), without opening the sealed values that cannot
+        be empty: a sealed value that would not open (altered, moved, under an unknown key) counts
+        as filled here unless it is that short, and is refused when read.
 
         Rules see which fields are filled, never their values, so a sealed value is opened only
         when it is short enough to be an empty one (its plaintext is as long as its ciphertext:

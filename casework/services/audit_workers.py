@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # a worker starts without SQLAlchemy (see main)
 PARTS = max(1, min(2, os.cpu_count() or 1))
 # Below this many events one process is quicker than starting another.
 PARALLEL_FROM = 50_000
-# Events the calling process takes beyond an equal share (audit_rows.plan): about what it reads
+# Events the calling process takes beyond each worker's range (audit_rows.plan): about what it reads
 # and works on in the 0.2 s a worker takes to start (measured on 1,000,000 events: a worker
 # finished a half 0.23 s after this process, the same half alone 0.23 s slower than here).
 HEAD_START = 20_000
