@@ -110,7 +110,7 @@ def _csv_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-_CSV_RARE = b'"' + row_templates.FORMULA_BYTES
+_CSV_RARE = b'"'  # and the formula bytes, which screened keeps
 
 
 def _csv_fit(texts: list[str]) -> list[bytes] | None:

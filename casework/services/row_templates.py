@@ -35,8 +35,8 @@ def safe_bytes(unsafe: bytes) -> bytes:
 
 def screened(texts: list[str], unsafe: bytes, rare: bytes = b"") -> tuple[bytes, bytes] | None:
     """The texts in UTF-8 joined by NUL, for ``.split(b"\\x00")``, and their NULs and bytes of ``rare``
-    (those not in ``unsafe``) in order, the rest left out; None when a text cannot be encoded (a
-    lone surrogate), holds NUL or holds a byte of ``unsafe``.
+    and of ``FORMULA_BYTES`` (those not in ``unsafe``) in order, the rest left out; None when a text
+    cannot be encoded (a lone surrogate), holds NUL or holds a byte of ``unsafe``.
 
     A format's closer checks (an escape sequence, a formula's first character) need to look at
     the texts only where the bytes such a thing is made of are there, in that order: in this
@@ -60,10 +60,13 @@ _SCREENS: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
 
 
 def _screen(unsafe: bytes, rare: bytes) -> tuple[bytes, bytes]:
-    """The deletion table keeping NUL, ``unsafe`` and ``rare``; NUL and the rare bytes that are not unsafe."""
+    """The deletion table keeping NUL, ``unsafe``, ``rare`` and the formula bytes; NUL and the kept
+    bytes that are not unsafe. The formula bytes are always kept, so that whatever ``screened``
+    gives can serve ``formula_prefixed``."""
     if (unsafe, rare) not in _SCREENS:
-        allowed = bytes(b for b in rare if b not in unsafe)
-        _SCREENS[unsafe, rare] = safe_bytes(unsafe + rare), b"\x00" + allowed
+        kept = rare + FORMULA_BYTES
+        allowed = bytes(b for b in kept if b not in unsafe)
+        _SCREENS[unsafe, rare] = safe_bytes(unsafe + kept), b"\x00" + allowed
     return _SCREENS[unsafe, rare]
 
 
@@ -71,8 +74,8 @@ def formula_prefixed(data: bytes, found: bytes | None = None) -> list[bytes]:
     """The texts of ``data`` (``screened``), a ' before each that starts like a formula (= + - @ TAB CR).
 
     One search over the joined texts finds whether any does, after one over ``found`` when
-    given: the extract ``screened`` made with every byte of ``FORMULA_BYTES`` among its rare ones,
-    where a text starting like a formula shows as a NUL (or the start) and that byte.
+    given: the extract ``screened`` made, which keeps the formula bytes, where a text starting
+    like a formula shows as a NUL (or the start) and that byte.
     """
     texts = data.split(b"\x00")
     if found is not None and not (found.startswith(_DANGEROUS) or _FORMULA_AFTER_NUL.search(found)):

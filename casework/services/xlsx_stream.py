@@ -109,8 +109,8 @@ def cell(value: object) -> str:
 # reference), & < >.
 _UNSAFE = bytes([*range(0x09), 0x0B, 0x0C, 0x0D, *range(0x0E, 0x20), *b"&<>"])
 # The bytes of what calls for a closer look: _x (of an _xHHHH_ to escape), U+FFFE and U+FFFF (EF BF
-# BE, EF BF BF), the first bytes of a formula.
-_RARE = b"_x\xef\xbf\xbe" + row_templates.FORMULA_BYTES
+# BE, EF BF BF); the first bytes of a formula ``screened`` keeps anyway.
+_RARE = b"_x\xef\xbf\xbe"
 _NOT_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 
 

@@ -159,7 +159,7 @@ def test_a_fixed_piece_holding_a_percent_sign_is_refused() -> None:
 
 def test_formula_like_texts_get_a_quote_and_only_those() -> None:
     texts = ["=SUM(A1)", "plain", "-1", "a=b", "\t", "@x", "+", "", "x\n=y", "\r"]
-    screened = row_templates.screened(texts, b"", row_templates.FORMULA_BYTES)
+    screened = row_templates.screened(texts, b"")  # the formula bytes are always kept
     assert screened is not None
     data, found = screened
     assert found == b"=\x00\x00-\x00=\x00\t\x00@\x00+\x00\x00=\x00\r"
@@ -170,6 +170,10 @@ def test_formula_like_texts_get_a_quote_and_only_those() -> None:
     # Told where the formula bytes are, it looks no further (a wrong answer shows it did not).
     assert row_templates.formula_prefixed(b"=x\x00y", b"\x00") == [b"=x", b"y"]
     assert row_templates.formula_prefixed(b"=x\x00y", b"=\x00") == [b"'=x", b"y"]
+    # Whatever rare bytes a format screens for, the extract keeps the formula bytes: it can always serve.
+    screened = row_templates.screened(["x", "=y", "+"], b"&", b"_")
+    assert screened is not None
+    assert row_templates.formula_prefixed(*screened) == [b"x", b"'=y", b"'+"]
     # A formula byte inside a text is no formula.
     assert row_templates.formula_prefixed(b"a=b\x00c-d", b"=\x00-") == [b"a=b", b"c-d"]
 
