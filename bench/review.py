@@ -203,7 +203,8 @@ SELECT f.case_id, 'flag:' || f.code, f.raised_at, 'leader', NULL, c.state, ch.na
   LEFT JOIN school_class k ON k.id = ch.class_id
  WHERE f.school_id = 1 AND f.acknowledged_at IS NULL AND c.state <> 'closed'
 UNION ALL
-SELECT r.case_id, 'repeated_refusal:' || r.event, r.at, 'counsellor', c.opened_by, c.state, ch.name, k.grade, k.name
+SELECT r.case_id, 'repeated_refusal:' || r.event, r.at, 'counsellor', COALESCE(c.counsellor_id, c.opened_by),
+       c.state, ch.name, k.grade, k.name
   FROM refusal r JOIN case_file c ON c.id = r.case_id JOIN child ch ON ch.id = c.child_id
   LEFT JOIN school_class k ON k.id = ch.class_id
  WHERE r.school_id = 1 AND r.repeated = 1 AND r.case_version = c.version AND c.state <> 'closed'

@@ -144,13 +144,14 @@ def stalled(
         ]
     where, params = scope("r")
     sql = (
-        f"SELECT r.case_id, r.event, r.at, c.opened_by, {_STALLED_COLUMNS} FROM refusal r{where}"
+        f"SELECT r.case_id, r.event, r.at, COALESCE(c.counsellor_id, c.opened_by), {_STALLED_COLUMNS}"
+        f" FROM refusal r{where}"
         " AND r.repeated = ? AND r.case_version = c.version"
         " AND r.id IN (SELECT MAX(id) FROM refusal GROUP BY case_id)"
     )
     params.append(store.b_in(True))
     if responsible_id is not None:
-        sql += " AND c.opened_by = ?"
+        sql += " AND COALESCE(c.counsellor_id, c.opened_by) = ?"
         params.append(responsible_id)
     rows += [
         StalledRow(

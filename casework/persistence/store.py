@@ -45,6 +45,7 @@ class CaseRow:
     definition_version: str
     opened_at: datetime
     opened_by: int
+    counsellor_id: int | None
     state_since: datetime
     stage_due_on: date | None
 
@@ -230,7 +231,7 @@ class Store:
     def case_row(self, case_id: int) -> CaseRow | None:
         row = self.one(
             "SELECT id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
-            "state_since, stage_due_on FROM case_file WHERE id = ?",
+            "state_since, stage_due_on, counsellor_id FROM case_file WHERE id = ?",
             case_id,
         )
         if row is None:
@@ -244,6 +245,7 @@ class Store:
             definition_version=str(row[5]),
             opened_at=self.dt_out(row[6]),
             opened_by=int(row[7]),
+            counsellor_id=None if row[10] is None else int(row[10]),
             state_since=self.dt_out(row[8]),
             stage_due_on=self.d_out(row[9]),
         )

@@ -41,6 +41,8 @@ class CaseLike(Protocol):
     @property
     def opened_by(self) -> int: ...
     @property
+    def counsellor_id(self) -> int | None: ...
+    @property
     def state_since(self) -> datetime: ...
 
 
@@ -183,7 +185,8 @@ def stage_due(wanted: dict[str, Obligation]) -> date | None:
 
 def store_duties(store: Store, case: CaseLike, wanted: dict[str, Obligation], today: date, now: datetime) -> None:
     """Make the case's duty rows exactly ``wanted``; "stalled" is a query on them."""
-    who: dict[str, int] = {"counsellor": case.opened_by}
+    # The counsellor in charge (``case open --counsellor``), or whoever opened a case that has none.
+    who: dict[str, int] = {"counsellor": case.opened_by if case.counsellor_id is None else case.counsellor_id}
     roles = {d.responsible_role for d in wanted.values()}
     if "class_teacher" in roles:
         class_id = store.child_fields(case.child_id, ())["class_id"]

@@ -42,3 +42,29 @@ def test_every_older_revision_upgrades_in_place(empty_db, start: int) -> None:
     assert migrate.current_revision(empty_db.engine) == revisions[start]
     setup.init(Context(db=empty_db), admin="管理员", school="测试小学")
     assert migrate.current_revision(empty_db.engine) == migrate.head_revision()
+
+
+def test_duties_of_a_case_opened_for_someone_else_come_to_its_counsellor(world) -> None:
+    import sqlalchemy as sa
+
+    from casework.services import cases
+
+    case_id = cases.open_case(world.ctx, world.leader, world.child(), counsellor=world.counsellor)
+    other = world.case()
+    engine = world.ctx.db.engine
+    with engine.begin() as conn:  # as the code before 0011 stored them: the opener's name
+        conn.execute(
+            sa.text(
+                "UPDATE duty SET responsible_id = :leader WHERE case_id = :case AND responsible_role = 'counsellor'"
+            ),
+            {"leader": int(world.leader), "case": case_id},
+        )
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0010'"))
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT case_id, responsible_id FROM duty WHERE responsible_role = 'counsellor' ORDER BY case_id")
+        ).all()
+    assert {case for case, _ in rows} == {case_id, other}
+    assert {who for _, who in rows} == {int(world.counsellor)}
+    assert migrate.current_revision(engine) == migrate.head_revision()

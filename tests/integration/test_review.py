@@ -205,3 +205,19 @@ def test_mentor_load_and_key_children(world) -> None:
     )
     assert review.mentor_load(world.ctx, world.leader)["key_children_without_caring_parent"] == []
     assert first != second
+
+
+def test_the_counsellor_in_charge_answers_for_a_case_someone_else_opened(world) -> None:
+    case_id = cases.open_case(world.ctx, world.leader, world.child(), counsellor=world.counsellor)
+    world.fire(case_id, "assess")
+    for _ in range(2):  # the same refusal twice: a repeated refusal, the counsellor's to resolve
+        with pytest.raises(TransitionRefused):
+            world.fire(case_id, "plan")
+        world.clock.advance(1)
+    world.clock.advance(20)
+    (found,) = [c for c in review.stalled(world.ctx, world.leader) if c.case_id == case_id]
+    theirs = [r for r in found.reasons if r.role == "counsellor"]
+    assert {r.reason.split(":")[0] for r in theirs} >= {"stage_deadline", "repeated_refusal"}
+    assert {r.responsible_id for r in theirs} == {int(world.counsellor)}
+    assert case_id in [c.case_id for c in review.stalled(world.ctx, world.leader, responsible=world.counsellor)]
+    assert case_id not in [c.case_id for c in review.stalled(world.ctx, world.leader, responsible=world.leader)]
