@@ -46,15 +46,17 @@ class State:
     def ctx(self) -> Context:
         if self._ctx is None:
             from casework.persistence import migrate
-            from casework.persistence.db import Database
+            from casework.persistence.db import Database, missing_sqlite_file
             from casework.services import Context
             from casework.services import settings as settings_service
 
             settings = settings_service.load(self.settings_path)
-            db = Database(self.db_url)
+            # A SQLite file that is not there: connecting would leave it behind, empty.
+            missing = self.check_schema and missing_sqlite_file(self.db_url)
+            db = None if missing else Database(self.db_url)
             if self.check_schema:
-                current, head = migrate.current_revision(db.engine), migrate.head_revision()
-                if current != head:
+                current, head = None if db is None else migrate.current_revision(db.engine), migrate.head_revision()
+                if current != head or db is None:
                     raise errors.CaseworkError(
                         "the database {db} is at schema {current}, this casework needs {head}: run 'casework init'",
                         db=self.db_url,
@@ -62,6 +64,7 @@ class State:
                         head=head,
                     )
                 db.check_key()
+            assert db is not None
             self._ctx = Context(db=db, lang=self.lang, settings=settings, auto_render=settings.documents.auto_render)
         return self._ctx
 

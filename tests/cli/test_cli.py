@@ -206,6 +206,10 @@ def test_english(run) -> None:
 def test_uninitialised_database(tmp_path) -> None:
     result = CliRunner().invoke(app(), ["--db", str(tmp_path / "none.db"), "case", "list"])
     assert result.exit_code == 1 and "casework init" in result.output
+    assert not (tmp_path / "none.db").exists()  # no empty file left behind
+    (tmp_path / "empty.db").touch()  # an empty file that is there: the same answer
+    result = CliRunner().invoke(app(), ["--db", str(tmp_path / "empty.db"), "case", "list"])
+    assert result.exit_code == 1 and "casework init" in result.output
 
 
 def test_audit_verify_fails_with_exit_1_and_export(run, tmp_path) -> None:
