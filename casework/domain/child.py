@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from casework.domain import validation as v
+from casework.domain.idcard import parse_id_number
 from casework.domain.vocab import FAMILY_SITUATIONS, SEXES
 from casework.errors import InvalidInput
 from casework.text import N_, Msg
@@ -65,6 +66,11 @@ def _family(text: str, field: Any) -> str:
     return v.parse_choice(text, field, FAMILY_SITUATIONS, FAMILY_ALIASES)
 
 
+def _id_number(text: str, field: Any) -> str:
+    """Checked as the register import checks it (shape, check digit, birth date), kept upper-case."""
+    return parse_id_number(text, field).number
+
+
 def _age(text: str, field: Any) -> int:
     return v.parse_int(text, field, 10, 120)
 
@@ -74,7 +80,7 @@ CHILD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("sex", N_("sex"), _sex),
     FieldSpec("birth_date", N_("date of birth"), v.parse_date),
     FieldSpec("student_no", N_("student number"), _text),
-    FieldSpec("id_number", N_("ID number"), _text),
+    FieldSpec("id_number", N_("ID number"), _id_number),
     FieldSpec("boarding", N_("boarding"), v.parse_bool),
     FieldSpec("health", N_("health"), _text),
     FieldSpec("home_address", N_("home address"), _text),
@@ -120,6 +126,30 @@ def field_label(name: str) -> str:
         return N_("class")
     spec = FIELDS_BY_NAME.get(name)
     return spec.label if spec else name
+
+
+def check_id_number_agrees(card: Mapping[str, Any]) -> None:
+    """Refuse a card whose birth date or sex differs from what its ID number encodes, as the
+    register import does (so that a school's own export imports again)."""
+    number = card.get("id_number")
+    if not number:
+        return
+    holder = parse_id_number(str(number), Msg(FIELDS_BY_NAME["id_number"].label))
+    born, sex = card.get("birth_date"), card.get("sex")
+    if born is not None and born != holder.birth_date:
+        raise InvalidInput(
+            "{field}: {given} differs from the birth date in the ID number ({born})",
+            field=Msg(FIELDS_BY_NAME["birth_date"].label),
+            given=born,
+            born=holder.birth_date,
+        )
+    if sex is not None and sex != holder.sex:
+        raise InvalidInput(
+            "{field}: '{given}' differs from the sex the ID number encodes ({sex})",
+            field=Msg(FIELDS_BY_NAME["sex"].label),
+            given=Msg(SEXES.get(sex, sex)),
+            sex=Msg(SEXES[holder.sex]),
+        )
 
 
 def parse_fields(raw: Mapping[str, str]) -> dict[str, Any]:

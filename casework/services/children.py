@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
-from casework.domain.child import CHILD_FIELDS, as_text, field_label, parse_fields
+from casework.domain.child import CHILD_FIELDS, as_text, check_id_number_agrees, field_label, parse_fields
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import queries
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass, Staff
@@ -18,6 +18,8 @@ from casework.services.actors import home_school
 from casework.services.context import Context
 from casework.services.setup import resolve_class
 from casework.text import Msg
+
+_ID_FIELDS = frozenset({"id_number", "birth_date", "sex"})
 
 
 def _check_unique(session: Session, school_id: int, values: Mapping[str, Any], child_id: int | None) -> None:
@@ -41,6 +43,7 @@ def add(
     values = parse_fields(raw)
     if not values.get("name"):
         raise InvalidInput("name is required")
+    check_id_number_agrees(values)
     now = ctx.now()
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
@@ -95,6 +98,8 @@ def edit(
         child = access.child_in_scope(session, who, child_id)
         access.require_tier(who, child.school_id, policy.WRITE, _tier_of(values))
         _check_unique(session, child.school_id, values, child.id)
+        if values.keys() & _ID_FIELDS:  # the card as it would be: its ID number agrees with it
+            check_id_number_agrees({f: values[f] if f in values else getattr(child, f) for f in _ID_FIELDS})
         if class_ref is not None:
             values["class_id"] = resolve_class(session, child.school_id, class_ref).id
         changed = []

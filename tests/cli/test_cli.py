@@ -147,12 +147,21 @@ def test_json_documents_have_stable_keys(run) -> None:
     assert json.loads(run("child", "show", "--as", "周建国", "1", "--json").output)["fields"]["sex"] == "female"
 
 
+GIRL = "id_number=110101201603080029"  # a girl born on 2016-03-08
+
+
 def test_exit_1_for_bad_input_with_one_line(run) -> None:
     for args in (
         ["case", "show", "42"],
         ["child", "add", "王小红", "--set", "birth_date=2016-02-30", "--as", "1"],
         ["child", "add", "王小红", "--set", "guardian_phone=12345", "--as", "1"],
         ["child", "add", "王小红", "--set", "shoe=38", "--as", "1"],
+        # a check digit the register import would refuse: the file refuses it too
+        ["child", "add", "王小红", "--set", "id_number=110101201603081234", "--as", "1"],
+        ["child", "add", "王小红", "--set", "id_number=1101012016030812", "--as", "1"],
+        # a card whose sex or birth date the ID number contradicts (it encodes a girl born 2016-03-08)
+        ["child", "add", "王小红", "--set", GIRL, "--set", "sex=男", "--as", "1"],
+        ["child", "add", "王小红", "--set", GIRL, "--set", "birth_date=2016-03-09", "--as", "1"],
         ["child", "add", "王小红"],
         ["case", "open", "1", "--as", "nobody"],
     ):
@@ -246,3 +255,13 @@ def test_checkpoint_from_the_command_line(run, tmp_path) -> None:
     assert "检查点" in run("audit", "checkpoint", "--out", cp, "--key", key, "--as", "1").output
     assert "审计链完整" in run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub", "--as", "1").output
     run("audit", "checkpoint", "--out", cp, "--key", str(tmp_path / "missing.key"), "--as", "1", code=1)
+
+
+def test_an_edit_that_contradicts_the_id_number_is_refused(run) -> None:
+    run("child", "add", "王小红", "--set", "id_number=110101201603080029", "--set", "sex=女", "--as", "1")
+    result = run("--lang", "en", "child", "edit", "1", "--set", "sex=男", "--as", "1", code=1)
+    assert "differs from the sex the ID number encodes" in result.output
+    run("child", "edit", "1", "--set", "id_number=110101201603080045", "--as", "1")  # another girl's number
+    run("child", "edit", "1", "--set", "id_number=110101201603080010", "--as", "1", code=1)  # a boy's
+    shown = json.loads(run("child", "show", "1", "--as", "1", "--json").output)
+    assert (shown["fields"]["sex"], shown["fields"]["id_number"]) == ("female", "110101201603080045")

@@ -27,8 +27,8 @@ ADMIN, COUNSELLOR, OTHER_COUNSELLOR = "赵校务", "郑心怡", "孙明"
 LEADER, AUDITOR, MENTOR, CLASS_TEACHER = "周建国", "钱审计", "李帮扶", "王老师"
 
 # The two children: the first is in the counsellor's case, the second in her colleague's.
-MINE = {"name": "王小红", "phone": "13812345678", "id_number": "110101201603080023"}
-THEIRS = {"name": "陈小明", "phone": "13987654321", "id_number": "110101201505050016"}
+MINE = {"name": "王小红", "phone": "13812345678", "id_number": "110101201603080029"}
+THEIRS = {"name": "陈小明", "phone": "13987654321", "id_number": "110101201603080045"}
 TALK = "孩子说很想念在广东打工的妈妈"  # counselling content (T2)
 
 Run = Callable[..., Result]

@@ -126,7 +126,7 @@ def test_any_problem_imports_nothing_and_lists_every_one(world: Any, tmp_path: P
 def test_the_same_child_twice_against_the_database(world: Any, tmp_path: Path) -> None:
     rows = register(2, seed=8)
     world.child(student_no=rows[0]["学籍号"])
-    world.child(name="李四", id_number=rows[1]["身份证号"])
+    world.child(name="李四", id_number=rows[1]["身份证号"], sex=rows[1]["性别"], birth_date=rows[1]["出生日期"])
     rows[0]["身份证号"] = rows[1]["身份证号"]
     rows[0]["出生日期"] = rows[1]["出生日期"]
     rows[0]["性别"] = rows[1]["性别"]
@@ -208,7 +208,7 @@ def test_an_export_imports_again_unchanged(world: Any, tmp_path: Path, fmt: str)
 
 
 def test_redaction_is_a_switch_for_access_control(world: Any, tmp_path: Path) -> None:
-    world.child(id_number="110105201503080027")
+    world.child(id_number="110105201503080027", sex="女", birth_date="2015-03-08")
     out = tmp_path / "redacted.csv"
     roster.export_children(world.ctx, world.admin, str(out), redact={"id_number", "guardian_phone"})
     with open(out, encoding="utf-8-sig", newline="") as f:
