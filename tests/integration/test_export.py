@@ -33,7 +33,7 @@ def _append(world, **fields) -> None:
 
 def _personal_events(world) -> None:
     """A child whose contact data holds the markers, and events whose text holds them too."""
-    world.child(guardian_phone=MOBILE, id_number=ID_NUMBER)
+    world.child(guardian_phone=MOBILE, id_number=ID_NUMBER, sex="女", birth_date="1949-12-31")
     _append(
         world,
         action="test.note",
