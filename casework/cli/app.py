@@ -55,8 +55,9 @@ class State:
             missing = self.check_schema and missing_sqlite_file(self.db_url)
             db = None if missing else Database(self.db_url)
             if self.check_schema:
-                current, head = None if db is None else migrate.current_revision(db.engine), migrate.head_revision()
-                if current != head or db is None:
+                current = None if db is None else migrate.current_revision(db.engine)
+                head = migrate.head_revision()
+                if db is None or current != head:
                     raise errors.CaseworkError(
                         "the database {db} is at schema {current}, this casework needs {head}: run 'casework init'",
                         db=self.db_url,

@@ -28,7 +28,7 @@ FORMULA_BYTES = b"".join(_DANGEROUS)
 _FORMULA_AFTER_NUL = re.compile(b"\\x00[" + re.escape(FORMULA_BYTES) + b"]")
 
 
-def safe_bytes(unsafe: bytes) -> bytes:
+def _safe_bytes(unsafe: bytes) -> bytes:
     """Every byte but NUL and those of ``unsafe``: a deletion table leaving NUL and ``unsafe``."""
     return bytes(b for b in range(1, 256) if b not in unsafe)
 
@@ -66,7 +66,7 @@ def _screen(unsafe: bytes, rare: bytes) -> tuple[bytes, bytes]:
     if (unsafe, rare) not in _SCREENS:
         kept = rare + FORMULA_BYTES
         allowed = bytes(b for b in kept if b not in unsafe)
-        _SCREENS[unsafe, rare] = safe_bytes(unsafe + kept), b"\x00" + allowed
+        _SCREENS[unsafe, rare] = _safe_bytes(unsafe + kept), b"\x00" + allowed
     return _SCREENS[unsafe, rare]
 
 
