@@ -30,8 +30,6 @@ from casework.persistence.crypto import (
 )
 from casework.text import N_
 
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
-
 
 @dataclass(frozen=True)
 class CaseRow:
@@ -51,6 +49,7 @@ class CaseRow:
 
 
 _SEALED_CHILD = frozenset(sealed_columns("child"))
+_CASE_EVENT = "school_id, case_id, version, event, from_state, to_state, at, actor_id, rule_set"
 
 
 @cache
@@ -68,6 +67,7 @@ class Store:
         self.pg = pg
         self._ring = ring
         self._info = info if info is not None else {}
+        self._last_dt: tuple[datetime, str] | None = None  # a transaction stamps its rows with one moment
 
     @classmethod
     def of(cls, session: Session) -> Store:
@@ -104,9 +104,11 @@ class Store:
     # -- plumbing -----------------------------------------------------------------------------
 
     def _execute(self, sql: str, params: Sequence[Any]) -> Any:
-        cursor = self._raw.cursor()
-        cursor.execute(_pg(sql) if self.pg else sql, tuple(params))
-        return cursor
+        if self.pg:
+            cursor = self._raw.cursor()
+            cursor.execute(_pg(sql), params)
+            return cursor
+        return self._raw.execute(sql, params)  # sqlite3 makes the cursor itself, in C
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         cursor = self._execute(sql, params)
@@ -148,7 +150,11 @@ class Store:
     def dt_in(self, value: datetime) -> Any:
         if self.pg:
             return value
-        return value.astimezone(UTC).replace(tzinfo=None).strftime(_SQLITE_DATETIME)
+        if self._last_dt is not None and self._last_dt[0] == value:
+            return self._last_dt[1]
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")  # 2026-09-01 08:00:00.000000
+        self._last_dt = (value, text)
+        return text
 
     def json_in(self, value: Any) -> Any:
         if self.pg:
@@ -463,22 +469,17 @@ class Store:
         reason: str | None,
         rule_set: str,
     ) -> None:
+        values = (school_id, case_id, version, event, from_state, to_state, self.dt_in(at), actor_id, rule_set)
+        if reason is None:  # nothing to seal, so no id to seal it under first: the table numbers the row
+            self.run(f"INSERT INTO case_event ({_CASE_EVENT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", *values)
+            return
         row_id = self.next_id("case_event")
         sealed = seal_value(self.ring, "case_event", "reason", row_id, reason)
         self.run(
-            "INSERT INTO case_event (id, school_id, case_id, version, event, from_state, to_state, at, actor_id, "
-            "reason, rule_set) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO case_event (id, reason, {_CASE_EVENT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             row_id,
-            school_id,
-            case_id,
-            version,
-            event,
-            from_state,
-            to_state,
-            self.dt_in(at),
-            actor_id,
             sealed.blob if sealed is not None else None,
-            rule_set,
+            *values,
         )
 
     def rule_set_stored(self, version: str) -> bool:

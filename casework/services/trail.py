@@ -26,7 +26,8 @@ STREAM_BATCH = 2000
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The event's time as the chain hashes it: 2026-09-01T08:00:00.000000Z (``moment`` is UTC)."""
+    return moment.replace(tzinfo=None).isoformat("T", "microseconds") + "Z"
 
 
 def append(
@@ -42,8 +43,12 @@ def append(
     from_state: str | None = None,
     to_state: str | None = None,
     data: Mapping[str, Any] | None = None,
+    body: str | None = None,
 ) -> dict[str, Any]:
-    """Append one event to the school's chain, in the caller's transaction; returns the event.
+    """Append one event to the school's chain, in the caller's transaction; returns the event as
+    stored (its data as canonical JSON text).
+
+    ``body``, instead of ``data``, is that text made by the caller (``audit.embed``).
 
     The head row is locked (FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transaction already
     holds the write lock), so appends within one school are serialised and schools never wait
@@ -54,8 +59,11 @@ def append(
     else:
         target.flush()  # rows the caller added through the ORM go first: the store writes directly
         store = Store.of(target)
+    if body is None:
+        body = audit.dumps(dict(data or {}))
+    elif data is not None:
+        raise TypeError("append takes data or its body, not both")
     head = store.audit_head(school_id)
-    body = audit.dumps(dict(data or {}))
     event: dict[str, Any] = {
         "ts": timestamp(at),
         "actor_id": actor_id,
@@ -65,7 +73,7 @@ def append(
         "case_id": case_id,
         "from_state": from_state,
         "to_state": to_state,
-        "data": dict(data or {}),
+        "data": body,
     }
     (linked,) = audit.chain(school_id, head or (0, audit.GENESIS), [event], body)
     store.append_audit(linked, body, new_head=head is None)
