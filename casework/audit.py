@@ -102,6 +102,18 @@ def _with_body(shell: dict[str, Any], body: str) -> str:
     return text.replace(_BODY_JSON, body, 1)
 
 
+def embed(shell: Mapping[str, Any], key: str, text: str) -> str:
+    """RFC 8785 JSON of ``shell`` with ``text``, canonical JSON made already, as the value of ``key``.
+
+    For an object most of whose bytes are parts made (and kept) before: an event's data and its
+    verdicts.
+    """
+    made = dumps({**shell, key: _BODY})
+    if made.count(_BODY_JSON) != 1:  # a value of the shell's own looks like the placeholder
+        raise ValueError(f"cannot set {key} into place")
+    return made.replace(_BODY_JSON, text)
+
+
 def json_line(event: Mapping[str, Any]) -> str:
     """One event, hash included, as a line of JSON; data stored as text goes in as it is."""
     data = event["data"]

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from casework.text import Msg
+from casework.text import Kept, Msg
 
 DOMAIN = "casework"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -67,4 +67,7 @@ def render(msg: Msg | str, lang: str = DEFAULT) -> str:
 
 def both(msg: Msg) -> dict[str, str]:
     """The message in every language, as audit events and verdict records keep it."""
-    return {lang: render(msg, lang) for lang in LANGUAGES}
+    return dict(_rendered.get(msg, lambda: {lang: render(msg, lang) for lang in LANGUAGES}))
+
+
+_rendered: Kept[dict[str, str]] = Kept()

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from casework.services import access, trail
 from casework.services import facts as case_facts
 from casework.services.actors import acting, pick_staff
 from casework.services.context import Context
-from casework.text import N_
+from casework.text import N_, Kept
 
 
 def verdict_data(v: Verdict) -> dict[str, Any]:
@@ -35,6 +36,26 @@ def verdict_data(v: Verdict) -> dict[str, Any]:
         "message": i18n.both(v.message),
         "facts": dict(v.facts),
     }
+
+
+_verdict_texts: Kept[str] = Kept()
+
+
+def verdicts_body(shell: dict[str, Any], verdicts: list[Verdict]) -> str:
+    """The canonical JSON of ``shell`` with the verdicts' data under "verdicts", for the audit event.
+
+    Each distinct verdict's JSON is made once and kept (``Kept``): most of a move's event is the
+    same verdicts, in both languages, as the move before.
+    """
+    texts = [
+        _verdict_texts.get((v.rule, v.version, v.code, v.passed, v.message, dict(v.facts)), partial(_verdict_text, v))
+        for v in verdicts
+    ]
+    return audit.embed(shell, "verdicts", "[" + ",".join(texts) + "]")
+
+
+def _verdict_text(v: Verdict) -> str:
+    return audit.dumps(verdict_data(v))
 
 
 def _iso(moment: datetime) -> str:
@@ -300,12 +321,7 @@ def advance(
                 object_id=case.id,
                 case_id=case.id,
                 from_state=from_state,
-                data={
-                    "event": event,
-                    "version": version,
-                    "rule_set": rule_set,
-                    "verdicts": [verdict_data(v) for v in verdicts],
-                },
+                body=verdicts_body({"event": event, "version": version, "rule_set": rule_set}, verdicts),
             )
             _record_refusal(store, case, event, failing, now, actor_id)
             refused = TransitionRefused(
@@ -325,13 +341,10 @@ def advance(
                 case_id=case.id,
                 from_state=from_state,
                 to_state=dest,
-                data={
-                    "event": event,
-                    "version": version + 1,
-                    "reason_given": reason is not None,
-                    "rule_set": rule_set,
-                    "verdicts": [verdict_data(v) for v in verdicts],
-                },
+                body=verdicts_body(
+                    {"event": event, "version": version + 1, "reason_given": reason is not None, "rule_set": rule_set},
+                    verdicts,
+                ),
             )
     if refused is not None:
         raise refused
