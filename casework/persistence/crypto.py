@@ -129,12 +129,11 @@ _BODY = _HEAD + NONCE_LEN  # where the ciphertext starts
 TAG_LEN = 16  # AES-GCM's tag, after the ciphertext
 
 
-def sealed_length(blob: Any) -> int | None:
-    """How many bytes of plaintext a stored sealed value holds (GCM's ciphertext is as long as
-    its plaintext), read from its length alone; None when it does not have a sealed value's form."""
-    if blob is None or len(blob) < _BODY + TAG_LEN or blob[0] != VERSION:
-        return None
-    return len(blob) - _BODY - TAG_LEN
+def may_be_empty(length: int) -> bool:
+    """Whether a stored sealed value of ``length`` bytes may hold an empty value: at most 2 bytes
+    of plaintext ("" as text, '""' as JSON; GCM's ciphertext is as long as its plaintext), or too
+    short to be a sealed value at all. Only such values need opening to tell a filled field."""
+    return length <= _BODY + TAG_LEN + 2
 
 
 class KeyRing:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
@@ -240,7 +240,7 @@ def write_move(
     """
     if not store.move_case(case.id, case.state, case.version, dest, now, case_facts.stage_due(wanted)):
         raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
-    moved = replace(case, state=dest, version=case.version + 1, state_since=now)
+    moved = case._replace(state=dest, version=case.version + 1, state_since=now)
     case_facts.store_duties(store, moved, wanted, now.date(), now)
     store.insert_case_event(
         case.school_id, case.id, case.version + 1, event, case.state, dest, now, actor_id, reason, rule_set
