@@ -48,11 +48,23 @@ def frozen(value: Any) -> Hashable | None:
         params, translations = frozen(dict(value.params)), frozen(dict(value.translations))
         return None if params is None or translations is None else (Msg, value.msgid, params, translations)
     if kind is dict:
-        items = tuple((k, frozen(v)) for k, v in value.items())
-        return None if any(type(k) is not str or v is None for k, v in items) else (dict, items)
+        items = []
+        for k, v in value.items():
+            part = v if type(v) is str else frozen(v)
+            if type(k) is not str or part is None:
+                return None
+            items.append((k, part))
+        return (dict, tuple(items))
     if kind is list or kind is tuple:
-        parts = tuple(frozen(v) for v in value)
-        return None if any(p is None for p in parts) else (kind, parts)
+        if all(type(v) is str for v in value):  # the common case: field names, codes
+            return (kind, tuple(value))
+        parts = []
+        for v in value:
+            part = frozen(v)
+            if part is None:
+                return None
+            parts.append(part)
+        return (kind, tuple(parts))
     return None
 
 
