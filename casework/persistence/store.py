@@ -50,6 +50,20 @@ class CaseRow(NamedTuple):
 _SEALED_CHILD = frozenset(sealed_columns("child"))
 _CASE_EVENT = "school_id, case_id, version, event, from_state, to_state, at, actor_id, rule_set"
 
+# The kinds of record facts read, by the table that holds them (term results are the child's).
+RECORD_KINDS: dict[str, str] = {
+    "case_event": "case_event WHERE case_id = ?",
+    "assessment": "assessment WHERE case_id = ?",
+    "plan": "plan WHERE case_id = ?",
+    "pairing": "pairing WHERE case_id = ?",
+    "flag": "case_flag WHERE case_id = ?",
+    "referral": "referral WHERE case_id = ?",
+    "contact": "contact_entry WHERE case_id = ?",
+    "extension": "extension WHERE case_id = ?",
+    "term_result": "term_result WHERE child_id = ?",
+}
+_PRESENT = "SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {where})" for where in RECORD_KINDS.values())
+
 
 @cache
 def _filled_query(names: tuple[str, ...]) -> tuple[str, tuple[bool, ...]]:
@@ -304,6 +318,16 @@ class Store:
         row = self.one(f"SELECT {name} FROM {table} WHERE id = ?", row_id)
         assert row is not None
         return row[0]
+
+    def records_present(self, case_id: int, child_id: int) -> frozenset[str]:
+        """Which kinds of record (``RECORD_KINDS``) the case, or its child's term results, has at all.
+
+        One statement of index probes: a case has few kinds of record (none, when just opened),
+        and the facts need not ask for the others one by one.
+        """
+        row = self.one(_PRESENT, *(child_id if kind == "term_result" else case_id for kind in RECORD_KINDS))
+        assert row is not None
+        return frozenset(kind for kind, present in zip(RECORD_KINDS, row, strict=True) if present)
 
     def round_versions(self, case_id: int, events: Sequence[str]) -> dict[str, int]:
         marks = ", ".join("?" for _ in events)

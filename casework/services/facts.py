@@ -118,11 +118,13 @@ def load(
     actor_roles: frozenset[str] = frozenset(),
 ) -> CaseFacts:
     class_id, filled_fields = store.child_filled(case.child_id, _FIELD_NAMES)
-    r = rounds(store, case)
-    assessments = store.assessment_categories(case.id, r.assessment)
-    _, items = store.plan_items(case.id, r.plan)
+    has = store.records_present(case.id, case.child_id)  # the kinds of record not there are not read
+    r = rounds(store, case) if "case_event" in has else Rounds(0, 0)
+    assessments = store.assessment_categories(case.id, r.assessment) if "assessment" in has else []
+    _, items = store.plan_items(case.id, r.plan) if "plan" in has else (None, [])
     reviewed = store.review_items(case.id, case.version) if case.state == states.REVIEWED else None
-    flags = store.flags(case.id)
+    flags = store.flags(case.id) if "flag" in has else []
+    pairings = store.active_pairings(case.id, today) if "pairing" in has else []
     return CaseFacts(
         case_id=case.id,
         school_id=case.school_id,
@@ -146,7 +148,7 @@ def load(
             )
             for item_id, category, kind, subject, start, end, content, target, responsible in items
         ),
-        active_pairings=frozenset(kind for kind, _ in store.active_pairings(case.id, today)),
+        active_pairings=frozenset(kind for kind, _ in pairings),
         review_recorded=reviewed is not None,
         reviewed_items=frozenset(reviewed or ()),
         reason_given=reason_given,
@@ -155,10 +157,10 @@ def load(
         actor_roles=actor_roles,
         flags={code: (ack.date() if ack else None) for code, _, ack in flags},
         flags_raised={code: raised.date() for code, raised, _ in flags},
-        referrals=tuple(store.referral_agencies(case.id)),
-        term_results=_term_results(store, case.child_id),
-        last_contacts=_last_contacts(store, case),
-        extensions=store.extensions(case.id),
+        referrals=tuple(store.referral_agencies(case.id)) if "referral" in has else (),
+        term_results=_term_results(store, case.child_id) if "term_result" in has else (),
+        last_contacts=_last_contacts(store, case) if "contact" in has else {},
+        extensions=store.extensions(case.id) if "extension" in has else {},
         calendar=rule_set.calendar,
     )
 

@@ -177,3 +177,23 @@ def test_evaluation_from_recorded_results(world) -> None:
     assert (child["total_points"], child["total_yuan"], child["next_baseline_rank"]) == (110, 45, 4)
     assert table["mentors"] == [{"staff_id": int(world.mentor), "points": 110, "yuan": 110}]
     assert table["skipped_children"] == [other]
+
+
+def test_facts_skip_only_the_kinds_of_record_a_case_has_none_of(world, monkeypatch) -> None:
+    from casework.persistence.store import RECORD_KINDS, Store
+    from casework.services import facts as case_facts
+
+    fresh, driven = world.case(), world.case()
+    world.drive(driven, "reviewed")
+
+    def load(case_id: int) -> tuple[frozenset[str], object]:
+        with world.ctx.db.raw_write() as store:
+            case = store.case_row(case_id)
+            present = store.records_present(case.id, case.child_id)
+            return present, case_facts.load(store, case, date(2026, 9, 1), world.ctx.rule_set)
+
+    (none, fresh_facts), (some, driven_facts) = load(fresh), load(driven)
+    assert none == frozenset()
+    assert {"case_event", "assessment", "plan", "pairing"} <= some
+    monkeypatch.setattr(Store, "records_present", lambda self, case_id, child_id: frozenset(RECORD_KINDS))
+    assert (load(fresh)[1], load(driven)[1]) == (fresh_facts, driven_facts)
