@@ -14,7 +14,7 @@ from typing import Any
 
 import rfc8785
 
-from casework.text import N_
+from casework.text import N_, Kept
 
 # Domain separation: a casework audit hash can never be mistaken for any other SHA-256.
 PREFIX = b"casework.audit.v1\x00"
@@ -67,10 +67,14 @@ def _simple(value: Any) -> bool:
     return True
 
 
+# json.dumps builds a new encoder for every call given options; one made once does the same.
+_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def dumps(value: Any) -> str:
     """RFC 8785 canonical JSON text; the rfc8785 package for anything beyond the plain cases."""
     if _simple(value):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _SORTED(value)
     return bytes(rfc8785.dumps(value)).decode()
 
 
@@ -96,7 +100,7 @@ def _with_body(shell: dict[str, Any], body: str) -> str:
     the json module may stand in for RFC 8785.
     """
     if all(type(v) is str or v is None or (type(v) is int and -_SAFE_INT < v < _SAFE_INT) for v in shell.values()):
-        text = json.dumps(shell, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = _SORTED(shell)
     else:
         text = dumps(shell)
     return text.replace(_BODY_JSON, body, 1)
@@ -108,10 +112,20 @@ def embed(shell: Mapping[str, Any], key: str, text: str) -> str:
     For an object most of whose bytes are parts made (and kept) before: an event's data and its
     verdicts.
     """
+    head, tail = _around.get((shell, key), lambda: _split_around(shell, key))
+    return head + text + tail
+
+
+_around: Kept[tuple[str, str]] = Kept()  # an event's shell repeats: same event, same rule set
+
+
+def _split_around(shell: Mapping[str, Any], key: str) -> tuple[str, str]:
+    """The canonical JSON of ``shell`` with ``key`` added, before and after that key's value."""
     made = dumps({**shell, key: _BODY})
     if made.count(_BODY_JSON) != 1:  # a value of the shell's own looks like the placeholder
         raise ValueError(f"cannot set {key} into place")
-    return made.replace(_BODY_JSON, text)
+    head, _, tail = made.partition(_BODY_JSON)
+    return head, tail
 
 
 def json_line(event: Mapping[str, Any]) -> str:

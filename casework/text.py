@@ -45,7 +45,8 @@ def frozen(value: Any) -> Hashable | None:
     if kind is float:
         return (kind, repr(value))  # 0.0 and -0.0 are equal; nan is not even equal to itself
     if kind is Msg:
-        params, translations = frozen(dict(value.params)), frozen(dict(value.translations))
+        params = frozen(value.params if type(value.params) is dict else dict(value.params)) if value.params else ()
+        translations = frozen(dict(value.translations)) if value.translations else ()
         return None if params is None or translations is None else (Msg, value.msgid, params, translations)
     if kind is dict:
         items = []
@@ -56,11 +57,9 @@ def frozen(value: Any) -> Hashable | None:
             items.append((k, part))
         return (dict, tuple(items))
     if kind is list or kind is tuple:
-        if all(type(v) is str for v in value):  # the common case: field names, codes
-            return (kind, tuple(value))
         parts = []
         for v in value:
-            part = frozen(v)
+            part = v if type(v) is str else frozen(v)  # text, the common case, is its own key
             if part is None:
                 return None
             parts.append(part)
