@@ -137,7 +137,26 @@ def json_line(event: Mapping[str, Any]) -> str:
 
 
 def event_hash(event: Mapping[str, Any], body: str | None = None) -> str:
+    if body is not None and _as_rows_hold(event):  # written out as ``canonical_row`` writes a stored one
+        return hashlib.sha256(
+            PREFIX + canonical_row((*(event[k] for k in FIELDS[:10]), body, event["prev_hash"]))
+        ).hexdigest()
     return hashlib.sha256(PREFIX + canonical(event, body)).hexdigest()
+
+
+_ROW_NUMBERS = ("school_id", "seq", "actor_id", "object_id", "case_id")
+_ROW_TEXTS = ("ts", "action", "object_type", "from_state", "to_state", "prev_hash")
+
+
+def _as_rows_hold(event: Mapping[str, Any]) -> bool:
+    """Whether the event's fields are of the kinds ``canonical_row`` writes out: whole numbers under
+    2^53 (school and sequence never null) and texts, as every event ``chain`` makes has."""
+    return (
+        event["school_id"] is not None
+        and event["seq"] is not None
+        and all(v is None or (type(v) is int and -_SAFE_INT < v < _SAFE_INT) for v in map(event.get, _ROW_NUMBERS))
+        and all(v is None or type(v) is str for v in map(event.get, _ROW_TEXTS))
+    )
 
 
 PROBLEM_KINDS: dict[str, str] = {

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from casework import audit
@@ -187,3 +187,22 @@ def test_data_that_is_not_text_does_not_stop_the_mask() -> None:
     rows[5] = _row(6, '{"note":"13812345678"}')
     masked = audit.mask_rows(rows)
     assert [i for i, (a, b) in enumerate(zip(rows, masked, strict=True)) if a != b] == [5]
+
+
+FIELD_VALUES = st.none() | st.text() | st.integers() | st.booleans() | st.floats(allow_nan=False)
+
+
+@settings(max_examples=500)
+@given(st.fixed_dictionaries({k: FIELD_VALUES for k in audit.FIELDS if k != "data"}), JSON)
+@example({k: 1 if k in {"school_id", "seq"} else "x" for k in audit.FIELDS if k != "data"}, {"a": [1]})
+def test_an_appended_events_hash_is_that_of_its_canonical_json(fields, data) -> None:
+    import hashlib
+
+    event = {**fields, "data": data}
+    try:
+        expected = hashlib.sha256(audit.PREFIX + audit.canonical(event)).hexdigest()
+    except ValueError as refused:  # a number past what JSON may carry exactly: refused either way
+        with pytest.raises(type(refused)):
+            audit.event_hash(event, audit.dumps(data))
+        return
+    assert audit.event_hash(event, audit.dumps(data)) == expected
