@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import copy
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
@@ -166,8 +167,15 @@ def load(
 
 
 def moved(facts: CaseFacts, to_state: str, today: date) -> CaseFacts:
-    """The same facts seen from the state the case is about to enter."""
-    return replace(facts, state=to_state, version=facts.version + 1, state_since=today)
+    """The same facts seen from the state the case is about to enter.
+
+    A shallow copy with three fields set: ``dataclasses.replace`` runs ``__init__`` over all two
+    dozen fields again, which cost a third of working out the new stage's duties.
+    """
+    seen = copy.copy(facts)
+    for name, value in (("state", to_state), ("version", facts.version + 1), ("state_since", today)):
+        object.__setattr__(seen, name, value)  # frozen for the rules; this copy is not yet theirs
+    return seen
 
 
 def plan_duties(facts: CaseFacts, rule_set: RuleSet) -> dict[str, Obligation]:

@@ -147,3 +147,14 @@ def test_built_in_rules_come_through_the_entry_point() -> None:
 def test_verdicts_of_a_forbidden_move_do_not_consult_modules() -> None:
     verdicts = evaluate([Broken()], "mentor", facts(states.IDENTIFIED))
     assert codes(verdicts) == ["not_allowed_from_state"]
+
+
+def test_facts_seen_from_the_next_state_differ_only_in_state_version_and_since() -> None:
+    from dataclasses import replace
+
+    from casework.services.facts import moved
+
+    before = facts(states.IDENTIFIED, plan_items=(ITEM,), version=3)
+    after = moved(before, states.ASSESSED, date(2026, 9, 2))
+    assert after == replace(before, state=states.ASSESSED, version=4, state_since=date(2026, 9, 2))
+    assert (before.state, before.version) == (states.IDENTIFIED, 3)  # the facts moved from are untouched
