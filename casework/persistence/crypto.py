@@ -129,11 +129,11 @@ _BODY = _HEAD + NONCE_LEN  # where the ciphertext starts
 TAG_LEN = 16  # AES-GCM's tag, after the ciphertext
 
 
-def may_be_empty(length: int) -> bool:
-    """Whether a stored sealed value of ``length`` bytes may hold an empty value: at most 2 bytes
-    of plaintext ("" as text, '""' as JSON; GCM's ciphertext is as long as its plaintext), or too
-    short to be a sealed value at all. Only such values need opening to tell a filled field."""
-    return length <= _BODY + TAG_LEN + 2
+# The longest stored sealed value that may hold an empty one: at most 2 bytes of plaintext ("" as
+# text, '""' as JSON; GCM's ciphertext is as long as its plaintext); shorter ones are not even
+# sealed values. Only such values need opening to tell whether a field is filled.
+LONGEST_MAYBE_EMPTY = _BODY + TAG_LEN + 2
+
 
 
 class KeyRing:

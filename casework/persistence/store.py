@@ -12,17 +12,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
 from casework.domain.child import filled
 from casework.persistence.crypto import (
+    LONGEST_MAYBE_EMPTY,
     KeyProblem,
     KeyRing,
     allocate_sqlite_ids,
-    may_be_empty,
     open_value,
     seal_value,
     sealed_columns,
@@ -66,11 +66,28 @@ _PRESENT = "SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {where})" for where in 
 
 
 @cache
-def _filled_query(names: tuple[str, ...]) -> tuple[str, tuple[bool, ...]]:
-    """The child's class and the columns ``names``, a sealed one by its length; which are sealed."""
-    sealed = tuple(n in _SEALED_CHILD for n in names)
-    columns = ", ".join(f"length({n})" if s else n for n, s in zip(names, sealed, strict=True))
-    return f"SELECT class_id, {columns} FROM child WHERE id = ?", sealed
+def _filled_query(names: tuple[str, ...]) -> str:
+    """The child's class and two bit masks over ``names`` (bit i for names[i]): the fields that
+    hold a value, and the sealed ones whose length says they may hold an empty one.
+
+    Filled as ``domain.child.filled`` says: neither null nor empty text (a date, a number or a
+    flag is never empty text); a sealed value longer than crypto.LONGEST_MAYBE_EMPTY cannot be empty.
+    """
+    filled_terms, maybe_terms = [], []
+    for i, name in enumerate(names):
+        if name in _SEALED_CHILD:
+            filled_terms.append(f"CASE WHEN length({name}) > {LONGEST_MAYBE_EMPTY} THEN {1 << i} ELSE 0 END")
+            maybe_terms.append(f"CASE WHEN length({name}) <= {LONGEST_MAYBE_EMPTY} THEN {1 << i} ELSE 0 END")
+        else:
+            filled_terms.append(f"CASE WHEN CAST({name} AS TEXT) <> '' THEN {1 << i} ELSE 0 END")
+    return (
+        f"SELECT class_id, {' + '.join(filled_terms) or '0'}, {' + '.join(maybe_terms) or '0'} FROM child WHERE id = ?"
+    )
+
+
+@lru_cache(maxsize=4096)
+def _named(names: tuple[str, ...], mask: int) -> frozenset[str]:
+    return frozenset(name for i, name in enumerate(names) if mask >> i & 1)
 
 
 @cache
@@ -296,23 +313,20 @@ class Store:
         be empty: a sealed value that would not open (altered, moved, under an unknown key) counts
         as filled here unless it is that short, and is refused when read.
 
-        Rules see which fields are filled, never their values, so of a sealed column only the
-        length is read, and the value itself only when that length says it may be empty
-        (``crypto.may_be_empty``: also a value too short to be sealed, refused as reading it is).
+        Rules see which fields are filled, never their values, so the query answers with bit masks
+        (``_filled_query``): of a sealed column only its length counts, and the value itself is read
+        only when that length says it may be empty (also a value too short to be sealed, refused
+        as reading it is).
         """
-        sql, sealed = _filled_query(tuple(names))
-        row = self.one(sql, child_id)
+        names = tuple(names)
+        row = self.one(_filled_query(names), child_id)
         assert row is not None  # a case's child always exists (foreign key)
-        values: dict[str, Any] = {}
-        for name, value, is_sealed in zip(names, row[1:], sealed, strict=True):
-            if is_sealed and value is not None:  # the sealed value's length
-                value = (
-                    self.open("child", name, child_id, self._column("child", name, child_id))
-                    if may_be_empty(value)
-                    else True
-                )
-            values[name] = value
-        return row[0], filled(values)
+        class_id, present, maybe_empty = row
+        for i, name in enumerate(names):
+            if maybe_empty >> i & 1:
+                opened = self.open("child", name, child_id, self._column("child", name, child_id))
+                present |= (1 << i) if filled({name: opened}) else 0
+        return class_id, _named(names, present)
 
     def _column(self, table: str, name: str, row_id: int) -> Any:
         row = self.one(f"SELECT {name} FROM {table} WHERE id = ?", row_id)

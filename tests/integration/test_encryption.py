@@ -273,7 +273,21 @@ def test_which_fields_are_filled_is_known_without_opening_values_that_cannot_be_
     # length of its ciphertext says it may be empty, so it is opened, and it counts as unfilled.
     empty = db.keyring.seal("child", "home_address", child, b"")
     raw(db, "UPDATE child SET home_address = :v WHERE id = :i", v=empty, i=child)
-    names = ("name", "sex", "home_address", "guardian_phone", "father_name", "mother_name")
+    # Unsealed: an empty text is not filled; a false flag, a zero and a date are.
+    raw(db, "UPDATE child SET student_no = '', boarding = :f, guardian_age = 0 WHERE id = :i", f=False, i=child)
+    names = (
+        "name",
+        "sex",
+        "home_address",
+        "guardian_phone",
+        "father_name",
+        "mother_name",
+        "student_no",
+        "boarding",
+        "guardian_age",
+        "birth_date",
+        "health",
+    )
     opened: list[str] = []
     real_open = Store.open
 
@@ -287,9 +301,9 @@ def test_which_fields_are_filled_is_known_without_opening_values_that_cannot_be_
         assert opened == ["home_address"]
         values = store.child_fields(child, names)
     assert class_id == values.pop("class_id") is not None
-    assert present == filled(values) == {"name", "sex", "father_name"}
-    assert crypto.may_be_empty(len(empty)) and crypto.may_be_empty(len(b"\x01short"))
-    assert not crypto.may_be_empty(len(db.keyring.seal("child", "name", child, b"abc")))
+    assert present == filled(values) == {"name", "sex", "father_name", "boarding", "guardian_age", "birth_date"}
+    assert len(empty) <= crypto.LONGEST_MAYBE_EMPTY and len(b"\x01short") <= crypto.LONGEST_MAYBE_EMPTY
+    assert len(db.keyring.seal("child", "name", child, b"abc")) > crypto.LONGEST_MAYBE_EMPTY
     # A value without a sealed value's form is opened, and refused as reading it is.
     raw(db, "UPDATE child SET name = :v WHERE id = :i", v=b"\x01abc", i=child)
     with db.raw_write() as store, pytest.raises(crypto.SealBroken, match=rf"child.name of row {child}"):
