@@ -135,7 +135,6 @@ TAG_LEN = 16  # AES-GCM's tag, after the ciphertext
 LONGEST_MAYBE_EMPTY = _BODY + TAG_LEN + 2
 
 
-
 class KeyRing:
     """The key new values are sealed with, and every key a stored value may name."""
 

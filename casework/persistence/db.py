@@ -102,8 +102,9 @@ class Database:
         self._read = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
         scope.install(self._write)
         scope.install(self._read)
-        self._hot = threading.local()  # the hot path's connection, one per thread (see raw_write)
-        self._hot_held: list[tuple[int, Any]] = []  # (process id, connection), for dispose
+        self._kept: tuple[int, threading.Thread, Any] | None = None  # see _checkout
+        self._kept_busy = False  # in a transaction: a nested raw_write takes another
+        self._keeping = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -120,26 +121,38 @@ class Database:
         with self._read() as session, session.begin():
             yield session
 
-    def _hot_connection(self) -> Any:
-        """The pooled connection this thread's hot path keeps checked out between transactions.
+    def _checkout(self) -> tuple[Any, bool]:
+        """A pooled connection for the hot path, and whether it is the one kept between transactions.
 
         Checking a connection out of the pool and back in (events, reset, bookkeeping) costs about
-        as much as three of the hot path's statements; the hot path keeps one per thread instead,
-        idle between its transactions (no snapshot held, so checkpoints and other writers go on).
-        A connection inherited from a parent process is never used: the child checks out its own.
+        as much as three of the hot path's statements, so one connection stays checked out, idle
+        between transactions (no snapshot held: checkpoints and other writers go on), for the
+        thread that uses it; a thread that ended leaves it to the next. Other threads meanwhile
+        check one out per transaction, as before, so the pool is never held up by more than one.
+        A connection kept in a parent process is the parent's: a child takes its own.
         """
-        held = getattr(self._hot, "pooled", None)
-        if held is not None and held[0] == os.getpid():
-            return held[1]
-        pooled = self.engine.raw_connection()
-        self._hot.pooled = (os.getpid(), pooled)
-        self._hot_held.append(self._hot.pooled)
-        return pooled
+        pid, me = os.getpid(), threading.current_thread()
+        with self._keeping:
+            kept = self._kept
+            if kept is not None and kept[0] == pid and (self._kept_busy or (kept[1] is not me and kept[1].is_alive())):
+                return self.engine.raw_connection(), False
+            if kept is not None and kept[0] == pid:
+                pooled = kept[2]
+            else:
+                pooled = self.engine.raw_connection()
+            self._kept, self._kept_busy = (pid, me, pooled), True
+            return pooled, True
 
-    def _release_hot(self, pooled: Any) -> None:
-        """Give the thread's hot connection back to the pool, which resets or discards it."""
-        self._hot.pooled = None
-        self._hot_held = [(pid, held) for pid, held in self._hot_held if held is not pooled]
+    def _done(self, pooled: Any, kept: bool, failed: bool) -> None:
+        """The transaction is over: the kept connection waits for the next, unless it failed;
+        any other goes back to the pool, which resets it."""
+        if kept:
+            with self._keeping:
+                self._kept_busy = False
+                if not failed:
+                    return
+                if self._kept is not None and self._kept[2] is pooled:
+                    self._kept = None
         pooled.close()
 
     @contextmanager
@@ -150,7 +163,7 @@ class Database:
         any error) without the ORM session's bookkeeping, which costs more than the statements.
         After an error the connection goes back to the pool rather than being kept.
         """
-        pooled = self._hot_connection()
+        pooled, kept = self._checkout()
         driver: Any = pooled.driver_connection
         try:
             if self.is_sqlite:
@@ -168,8 +181,9 @@ class Database:
                 else:
                     driver.rollback()
             finally:
-                self._release_hot(pooled)
+                self._done(pooled, kept, failed=True)
             raise
+        self._done(pooled, kept, failed=False)
 
     def clear_old_copies(self) -> bool:
         """SQLite: copy every page of the WAL into the database file and empty the WAL, so that the
@@ -235,9 +249,8 @@ class Database:
             )
 
     def dispose(self) -> None:
-        for pid, pooled in self._hot_held:
-            if pid == os.getpid():  # a parent's connections are the parent's to close
-                pooled.close()
-        self._hot_held = []
-        self._hot = threading.local()
+        with self._keeping:
+            kept, self._kept = self._kept, None
+        if kept is not None and kept[0] == os.getpid():  # a parent's connection is the parent's to close
+            kept[2].close()
         self.engine.dispose()
