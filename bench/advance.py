@@ -47,6 +47,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=FULL",
     "PRAGMA busy_timeout=60000",
+    "PRAGMA secure_delete=ON",
 )
 
 
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp:
         print(f"advance benchmark: {n:,} cases, one '{EVENT}' each, one transaction per event")
-        print(f"SQLite files in {tmp} (journal_mode=WAL, foreign_keys=ON, synchronous=FULL)")
+        print(f"SQLite files in {tmp} (journal_mode=WAL, foreign_keys=ON, synchronous=FULL, secure_delete=ON)")
 
         start = time.perf_counter()
         fixture = build_engine_db(Path(tmp) / "engine.db", n)

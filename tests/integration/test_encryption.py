@@ -304,7 +304,13 @@ def test_which_fields_are_filled_is_known_without_opening_values_that_cannot_be_
     assert present == filled(values) == {"name", "sex", "father_name", "boarding", "guardian_age", "birth_date"}
     assert len(empty) <= crypto.LONGEST_MAYBE_EMPTY and len(b"\x01short") <= crypto.LONGEST_MAYBE_EMPTY
     assert len(db.keyring.seal("child", "name", child, b"abc")) > crypto.LONGEST_MAYBE_EMPTY
-    # A value without a sealed value's form is opened, and refused as reading it is.
+    # A value too short to be a sealed one is opened, and refused as reading it is; a longer value
+    # that would not open counts as filled here (moving a case does not open it), as docs/privacy.md says.
     raw(db, "UPDATE child SET name = :v WHERE id = :i", v=b"\x01abc", i=child)
     with db.raw_write() as store, pytest.raises(crypto.SealBroken, match=rf"child.name of row {child}"):
         store.child_filled(child, names)
+    raw(db, "UPDATE child SET name = :v WHERE id = :i", v=b"\x02" + bytes(40), i=child)
+    with db.raw_write() as store:
+        assert "name" in store.child_filled(child, names)[1]
+    with db.raw_write() as store, pytest.raises(crypto.SealBroken):
+        store.child_fields(child, ("name",))
