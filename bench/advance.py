@@ -383,7 +383,7 @@ def assessed_count(ctx: Context) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=10_000, help="how many cases (10,000)")
-    parser.add_argument("--dir", help="where to put the two SQLite files (a fresh temporary directory)")
+    parser.add_argument("--dir", help="where to put the four SQLite files (a fresh temporary directory)")
     args = parser.parse_args(argv)
     if args.cases < 1:
         parser.error("--cases must be at least 1")
