@@ -324,14 +324,9 @@ class Store:
         class_id, present, maybe_empty = row
         for i, name in enumerate(names):
             if maybe_empty >> i & 1:
-                opened = self.open("child", name, child_id, self._column("child", name, child_id))
+                opened = self.child_fields(child_id, (name,))[name]
                 present |= (1 << i) if filled({name: opened}) else 0
         return class_id, _named(names, present)
-
-    def _column(self, table: str, name: str, row_id: int) -> Any:
-        row = self.one(f"SELECT {name} FROM {table} WHERE id = ?", row_id)
-        assert row is not None
-        return row[0]
 
     def records_present(self, case_id: int, child_id: int) -> frozenset[str]:
         """Which kinds of record (``RECORD_KINDS``) the case, or its child's term results, has at all.
