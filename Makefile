@@ -39,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 
 docs: $(STAMP)
-	$(BIN)/python -m casework.cli.reference > docs/cli.md
+	$(BIN)/python -m casework.reference > docs/cli.md
 
 # Extract messages, merge them into both catalogues, compile. Translate in the .po files.
 i18n: $(STAMP)

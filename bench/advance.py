@@ -36,6 +36,7 @@ from casework.persistence.db import Database
 from casework.persistence.tables import Case, Child
 from casework.services import cases, setup, trail
 from casework.services import facts as case_facts
+from casework.services.audit import chain
 from casework.services.context import Context
 
 TARGET = 3.0  # the engine's rate may be at most this many times slower than the raw loop
@@ -426,15 +427,15 @@ def main(argv: list[str] | None = None) -> int:
 
         moved = assessed_count(fixture.ctx)
         start = time.perf_counter()
-        result = trail.verify(fixture.ctx)
+        result = chain.verify(fixture.ctx)
         verify_s = time.perf_counter() - start
         fixture.ctx.db.dispose()
         if result.ok:
-            chain = f"ok, {result.events:,} events in {result.schools} school(s)"
+            verdict = f"ok, {result.events:,} events in {result.schools} school(s)"
         else:
-            chain = f"BROKEN: {result.problem}"
+            verdict = f"BROKEN: {result.problem}"
         print(f"cases now assessed     {moved:8,}")
-        print(f"audit chain            {chain} (verified in {verify_s:.1f} s)")
+        print(f"audit chain            {verdict} (verified in {verify_s:.1f} s)")
     print(f"total                  {time.perf_counter() - began:8.1f} s")
     return 0 if result.ok and moved == n else 1
 

@@ -2,7 +2,7 @@
 
 Builds a SQLite database of N audit events in a child process (a school and its auditor through
 the services, then the events through casework.audit.chain, written with executemany), then, in
-fresh processes, times ``trail.verify_as`` and the JSON-lines, CSV and XLSX exports as the auditor
+fresh processes, times ``chain.verify_as`` and the JSON-lines, CSV and XLSX exports as the auditor
 (phone and ID numbers masked; exports of this size run in two processes), and
 reports events/s and the peak memory of that process and its export workers together, and in the same
 run the rate of bare SHA-256 over the same canonical bytes: the limit no verifier can beat.
@@ -34,7 +34,8 @@ from typing import Any
 from casework import audit
 from casework.persistence import audit_rows
 from casework.persistence.db import Database
-from casework.services import Context, setup, trail
+from casework.services import Context, setup
+from casework.services.audit import chain
 
 BATCH = 50_000
 SAMPLE_EVERY = 0.02  # seconds
@@ -203,11 +204,11 @@ def timed(path: str, op: str, out: str) -> tuple[int, float, float]:
     ctx = Context(db=Database(path), clock=lambda: datetime(2026, 11, 1, tzinfo=UTC))
     start = time.perf_counter()
     if op == "verify":
-        result = trail.verify_as(ctx, AUDITOR)
+        result = chain.verify_as(ctx, AUDITOR)
         assert result.ok, result
         events = result.events
     else:
-        exported = trail.export_file(ctx, AUDITOR, op, out)
+        exported = chain.export_file(ctx, AUDITOR, op, out)
         assert exported.masked, exported
         events = exported.events
     seconds = time.perf_counter() - start

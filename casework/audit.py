@@ -14,7 +14,8 @@ from typing import Any
 
 import rfc8785
 
-from casework.text import N_, Kept
+from casework.memo import Kept
+from casework.text import N_
 
 # Domain separation: a casework audit hash can never be mistaken for any other SHA-256.
 PREFIX = b"casework.audit.v1\x00"

@@ -1,4 +1,4 @@
-"""The error hierarchy; each class maps to exactly one CLI exit code (casework.cli.app)."""
+"""The error hierarchy; each class maps to exactly one CLI exit code (casework.cli)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class PermissionDenied(CaseworkError):
     """
 
     denial: Any = None
+    reported = False  # set once the service layer has logged the denial
 
 
 class TransitionRefused(CaseworkError):

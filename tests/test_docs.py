@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casework.cli.reference import render
+from casework.reference import render
 
 ROOT = Path(__file__).resolve().parents[1]
 

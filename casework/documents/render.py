@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,6 @@ from casework.documents.catalog import FORMATS, TEMPLATES
 from casework.errors import CaseworkError, InvalidInput
 from casework.text import N_
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGS = ("zh_CN", "en")
 BASE = "_base"
 # The files one template is made of; a missing one falls back to the package's.
@@ -47,10 +47,17 @@ class Rendered:
         return hashlib.sha256(self.data).hexdigest()
 
 
+@cache
+def package_templates() -> Path:
+    """The stage documents' templates shipped with casework: the top-level templates/documents/
+    folder, installed as the package casework.templates (editable and wheel installs alike)."""
+    return Path(str(resources.files("casework.templates"))) / "documents"
+
+
 def _folders(overrides: Path | None) -> tuple[Path, ...]:
     if overrides is None:
-        return (PACKAGE_TEMPLATES,)
-    return (Path(overrides), PACKAGE_TEMPLATES)
+        return (package_templates(),)
+    return (Path(overrides), package_templates())
 
 
 def _check(template: str, fmt: str, lang: str) -> None:

@@ -8,7 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from casework.text import Kept, Msg
+from casework.memo import Kept
+from casework.text import Msg
 
 DOMAIN = "casework"
 LOCALE_DIR = Path(__file__).parent / "locale"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from casework.errors import InvalidInput
+from casework.errors import InvalidInput, PermissionDenied
 from casework.persistence import crypto, scope
 from casework.persistence.store import Store
 from casework.text import N_
@@ -105,21 +105,37 @@ class Database:
         self._kept: tuple[int, threading.Thread, Any] | None = None  # see _checkout
         self._kept_busy = False  # in a transaction: a nested raw_write takes another
         self._keeping = threading.Lock()
+        # Told of every PermissionDenied that leaves a transaction, after the rollback, once: the
+        # service layer logs the denial there (services.context installs it), whoever called.
+        self.on_denied: Callable[[PermissionDenied], None] | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def _denied(self, exc: PermissionDenied) -> None:
+        if self.on_denied is not None and not getattr(exc, "reported", False):
+            exc.reported = True
+            self.on_denied(exc)
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commit on success, roll back on any error."""
-        with self._write() as session, session.begin():
-            yield session
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        except PermissionDenied as exc:
+            self._denied(exc)
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
-            yield session
+        try:
+            with self._read() as session, session.begin():
+                yield session
+        except PermissionDenied as exc:
+            self._denied(exc)
+            raise
 
     def _checkout(self) -> tuple[Any, bool]:
         """A pooled connection for the hot path, and whether it is the one kept between transactions.
@@ -173,7 +189,7 @@ class Database:
                 driver.execute("COMMIT")
             else:
                 driver.commit()
-        except BaseException:
+        except BaseException as exc:
             try:
                 if self.is_sqlite:
                     if driver.in_transaction:
@@ -182,6 +198,8 @@ class Database:
                     driver.rollback()
             finally:
                 self._done(pooled, kept, failed=True)
+            if isinstance(exc, PermissionDenied):
+                self._denied(exc)
             raise
         self._done(pooled, kept, failed=False)
 

@@ -12,7 +12,7 @@ else:
 
     def __getattr__(name: str) -> Any:
         # Imported when first asked for, not with the package: a worker process that only reads
-        # the audit trail (services.audit_workers) then starts without SQLAlchemy and the ORM tables.
+        # the audit trail (services.audit.workers) then starts without SQLAlchemy and the ORM tables.
         if name in __all__:
             from casework.services import context
 

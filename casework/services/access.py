@@ -15,22 +15,14 @@ from casework.domain import access as policy
 from casework.errors import NotFound, PermissionDenied
 from casework.persistence import scope as scoping
 from casework.persistence.tables import Case, Child, Document, SchoolClass, Staff
+from casework.services import trail
 from casework.services.actors import active_memberships, home_school, require_actor, resolve_staff
 from casework.services.context import Context
+from casework.services.denials import Denial
 from casework.text import N_
 
 T = TypeVar("T")
 __all__ = ["Principal", "Reads", "enter", "principal", "principal_of", "resolve_staff", "system"]
-
-
-@dataclass(frozen=True)
-class Denial:
-    """What a refused attempt was, for the access log: who, where, as what, trying what."""
-
-    school_id: int | None
-    staff_id: int
-    roles: tuple[str, ...]
-    what: str
 
 
 @dataclass(frozen=True)
@@ -255,8 +247,6 @@ def log_reads(ctx: Context, reads: Reads, what: str) -> None:
     """Append one access event per school and tier read: who, which children, which tier, when."""
     if not reads.seen:
         return
-    from casework.services import trail
-
     now = ctx.now()
     with ctx.db.write() as session:
         system(session)
@@ -274,34 +264,6 @@ def log_reads(ctx: Context, reads: Reads, what: str) -> None:
                     "child_ids": sorted(child_ids),
                 },
             )
-
-
-def log_denial(ctx: Context, exc: PermissionDenied) -> None:
-    """Record a refused attempt in the school's chain, after the refused transaction rolled back."""
-    denial = exc.denial
-    if not isinstance(denial, Denial):
-        return
-    from casework.services import trail
-
-    now = ctx.now()
-    with ctx.db.write() as session:
-        system(session)
-        schools = (
-            [denial.school_id] if denial.school_id is not None else _schools_of(session, denial.staff_id, now.date())
-        )
-        for school_id in schools:
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=denial.staff_id,
-                action="access.denied",
-                data={"roles": list(denial.roles), "what": denial.what},
-            )
-
-
-def _schools_of(session: Session, staff_id: int, today: date) -> list[int]:
-    return sorted({m.school_id for m in active_memberships(session, staff_id, today)})
 
 
 def child_summaries(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from casework import audit, i18n, states
 from casework.domain import access as policy
 from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
+from casework.memo import Kept
 from casework.persistence.store import CaseRow, Store
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Child, Staff
 from casework.rules import Obligation, Verdict, evaluate, refusals
@@ -23,7 +24,7 @@ from casework.services import access, trail
 from casework.services import facts as case_facts
 from casework.services.actors import acting, pick_staff
 from casework.services.context import Context
-from casework.text import N_, Kept
+from casework.text import N_
 
 
 def verdict_data(v: Verdict) -> dict[str, Any]:
@@ -350,10 +351,8 @@ def advance(
         raise refused
     assert dest is not None
     done = Moved(case_id, event, from_state, dest, version + 1, verdicts)
-    if ctx.auto_render:  # after the commit: a document that fails is recorded, never undoes the move
-        from casework.services import documents
-
-        documents.after_move(ctx, done, actor_id)
+    for action in ctx.after_move:  # after the commit: an action never undoes the move
+        action(ctx, done, actor_id)
     return done
 
 

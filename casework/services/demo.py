@@ -15,7 +15,8 @@ from casework import i18n, states
 from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence import crypto
 from casework.persistence.db import Database
-from casework.services import access, cases, children, consent, records, review, rules_info, setup, trail
+from casework.services import cases, children, consent, records, review, rules_info, setup
+from casework.services.audit import chain
 from casework.services.context import Context
 from casework.text import Msg
 
@@ -241,7 +242,6 @@ def _build(
             try:
                 records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
             except PermissionDenied as refused:
-                access.log_denial(ctx, refused)
                 consent_refusal = i18n.render(refused.msg, ctx.lang)
             _consent(ctx, teacher, child_id, guardians[child_id])
         records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
@@ -377,7 +377,7 @@ def _build(
     review.sweep(ctx)
     stalled = len(review.stalled(ctx, leader))
     as_of = ctx.now().date().isoformat()
-    result = trail.verify(ctx)
+    result = chain.verify(ctx)
     counts = Counter(c["state"] for c in cases.list_cases(ctx, leader))
     return DemoReport(
         path=path,

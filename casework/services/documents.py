@@ -845,6 +845,12 @@ def documents_for_move(from_state: str, to_state: str) -> list[str]:
     return stages
 
 
+def render_after_moves(ctx: Context) -> None:
+    """Render and file each move's stage documents once it commits (``after_move``)."""
+    if after_move not in ctx.after_move:
+        ctx.after_move.append(after_move)
+
+
 def after_move(ctx: Context, moved: Moved, actor_id: int) -> None:
     """Render and register the documents a committed move completed; never raises.
 

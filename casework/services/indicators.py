@@ -19,12 +19,12 @@ from casework.domain import access as policy
 from casework.domain.child import FILE_REQUIRED
 from casework.domain.vocab import INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput
+from casework.formats.files import write_bytes
 from casework.persistence import queries
 from casework.persistence.tables import School
 from casework.rules.review import INDICATORS
 from casework.services import access
 from casework.services.context import Context
-from casework.services.files import write_bytes
 from casework.services.review import _school_filter, _stalled, review_params
 from casework.text import Msg
 
@@ -250,7 +250,7 @@ def indicator_label(code: str, lang: str) -> str:
 
 def _report_context(report: Report, lang: str, today: date) -> Any:
     from casework.documents.contexts import Chart, IndicatorReportContext, IndicatorRow
-    from casework.services import charts
+    from casework.formats import charts
 
     def t(msgid: str) -> str:
         return i18n.render(msgid, lang)

@@ -14,6 +14,7 @@ from casework import states
 from casework.domain import access as policy
 from casework.domain.validation import require_text
 from casework.errors import InvalidInput, NotFound
+from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
 from casework.persistence.store import Store
 from casework.persistence.tables import (
@@ -34,7 +35,6 @@ from casework.services import access, cases, records, trail
 from casework.services import facts as case_facts
 from casework.services.actors import home_school, require_member, resolve_staff
 from casework.services.context import Context
-from casework.services.gcpause import without_cyclic_gc
 
 LEADERSHIP_ROLES = ("leader", "deputy")
 EVENT_DECISIONS = {"continue": "continue", "revise": "revise", "reassess": "reassess", "close": "close"}

@@ -33,12 +33,13 @@ from casework.domain.roster import (
     shown,
 )
 from casework.errors import InvalidInput
+from casework.formats import spreadsheets
+from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
 from casework.persistence.bulk import insert_rows, large_page_cache, seal_dicts
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass
-from casework.services import access, spreadsheets, trail
+from casework.services import access, trail
 from casework.services.context import Context
-from casework.services.gcpause import without_cyclic_gc
 from casework.text import N_, Msg
 
 BATCH = 1000

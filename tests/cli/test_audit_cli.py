@@ -8,7 +8,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from casework.cli.app import app
+from casework.cli import app
 from casework.persistence import audit_rows
 from casework.services import setup
 from tests.conftest import unscoped

@@ -8,7 +8,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from casework.cli.app import app
+from casework.cli import app
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from casework.cli.app import app
+from casework.cli import app
 from tests.cli.test_cli import PLAN_ITEM
 from tests.conftest import BACKENDS, new_url
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from casework.cli.app import app
+from casework.cli import app
 from tests.cli.test_cli import CARD
 
 

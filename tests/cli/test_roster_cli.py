@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casework.cli.app import app
+from casework.cli import app
 from tests.rosters import children, write_csv, write_xlsx
 
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from casework.cli.app import app
+from casework.cli import app
 from casework.errors import PermissionDenied
 from casework.persistence.tables import AuditEvent
 from casework.services import cases, children, documents, records, review, setup
@@ -163,3 +163,15 @@ def test_an_unscoped_session_may_not_read_case_data(world: Any) -> None:
 
     with pytest.raises(UnscopedQuery), world.ctx.db.read() as session:
         session.scalars(select(Case)).all()
+
+
+def test_a_denial_through_the_service_layer_alone_is_logged_once(world: Any, two_cases: dict[str, Any]) -> None:
+    """Whoever calls (the CLI, the web, a script), the layer that denies logs the denial."""
+    before = len(_events(world, "access.denied"))
+    with pytest.raises(PermissionDenied):
+        cases.show(world.ctx, two_cases["other_counsellor"], two_cases["own"])
+    with pytest.raises(PermissionDenied):  # the hot path's own transaction
+        cases.advance(world.ctx, two_cases["other_counsellor"], two_cases["own"], "assess")
+    logged = _events(world, "access.denied")[before:]
+    assert [e["what"] for e in logged] == [f"case:{two_cases['own']}"] * 2
+    assert all(e["actor_id"] == int(two_cases["other_counsellor"]) for e in logged)

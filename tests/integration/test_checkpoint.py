@@ -13,13 +13,14 @@ from sqlalchemy import text
 from casework import audit
 from casework.errors import InvalidInput
 from casework.persistence.db import Database
-from casework.services import Context, checkpoint, trail
+from casework.services import Context
+from casework.services.audit import chain, checkpoint
 
 
 def _events(world, n: int = 4) -> int:
     for _ in range(n):
         world.fire(world.case(), "assess")
-    return trail.verify(world.ctx).events
+    return chain.verify(world.ctx).events
 
 
 def _recompute_from(rows: list[dict], k: int) -> list[dict]:
@@ -64,7 +65,7 @@ def test_a_recomputed_chain_fails_against_an_earlier_checkpoint(world, tmp_path)
 
     with world.ctx.db.engine.begin() as conn:
         _rewrite(lambda sql, p: conn.execute(text(sql), p), lambda sql: conn.execute(text(sql)).all(), 5)
-    assert trail.verify(world.ctx).ok  # self-consistent: plain verification cannot see it
+    assert chain.verify(world.ctx).ok  # self-consistent: plain verification cannot see it
     problem = checkpoint.verify(world.ctx, world.admin, str(tmp_path / "cp.json"), public).problem
     assert (problem.seq, problem.kind) == (5, "rewritten")
 
@@ -99,7 +100,7 @@ def test_mutation_campaign(tmp_path) -> None:
     for _ in range(12):
         case_id = world.case()
         world.fire(case_id, "assess")
-    last = trail.verify(world.ctx).events
+    last = chain.verify(world.ctx).events
     key = tmp_path / "audit.key"
     public = checkpoint.keygen(str(key))
     checkpoint.write(world.ctx, world.admin, str(tmp_path / "cp.json"), str(key))

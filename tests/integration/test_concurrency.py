@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework.persistence.tables import AuditEvent, Case, CaseEvent
-from casework.services import trail
+from casework.services.audit import chain
 from tests.conftest import unscoped
 
 WORKERS = 4
@@ -73,4 +73,4 @@ def test_processes_racing_on_the_same_cases(world) -> None:
     assert all(moved.get(c, 0) == v for c, v in versions.items())
     for case_id, version in versions.items():
         assert sorted(v for c, v in event_versions if c == case_id) == list(range(1, version + 1))
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok

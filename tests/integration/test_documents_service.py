@@ -6,7 +6,8 @@ import hashlib
 
 import pytest
 
-from casework.services import documents, records, trail
+from casework.services import documents, records
+from casework.services.audit import chain
 
 
 def _ok(rows: list[dict]) -> list[tuple[str, str]]:
@@ -14,7 +15,7 @@ def _ok(rows: list[dict]) -> list[tuple[str, str]]:
 
 
 def test_every_move_renders_the_stage_it_completed(world) -> None:
-    world.ctx.auto_render = True
+    documents.render_after_moves(world.ctx)
     case = world.case()
     world.drive(case, "reviewed")
     world.review_all(case)
@@ -31,7 +32,7 @@ def test_every_move_renders_the_stage_it_completed(world) -> None:
     ]
     assert {r["format"] for r in rows} == {"html"} and all(r["auto"] for r in rows)
     assert all(r["template_version"] == "1" and r["sha256"] for r in rows)
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
     name, data = documents.document_bytes(world.ctx, world.leader, rows[-1]["id"])
     assert name == f"case{case}-closing_report.zh_CN.html"
     assert "父母返乡" in data.decode() and "王小明" in data.decode()
@@ -81,7 +82,7 @@ def test_a_conduct_case_gets_an_education_management_plan(shared_world) -> None:
 
 
 def test_a_failed_rendering_never_undoes_the_move_and_is_retried(world, monkeypatch) -> None:
-    world.ctx.auto_render = True
+    documents.render_after_moves(world.ctx)
     case = world.case()
 
     def broken(*_args, **_kwargs):
@@ -96,7 +97,7 @@ def test_a_failed_rendering_never_undoes_the_move_and_is_retried(world, monkeypa
     monkeypatch.undo()
     documents.render_case(world.ctx, world.counsellor, case, stage="identified")
     assert [r["status"] for r in documents.list_documents(world.ctx, world.leader, case)] == ["retried", "ok"]
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
 
 
 def test_monthly_cards_for_every_mentored_case(shared_world) -> None:

@@ -13,11 +13,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from casework.cli.app import app
+from casework.cli import app
 from casework.persistence import crypto, migrate
 from casework.persistence.db import Database
 from casework.persistence.tables import AuditEvent, Child, Consent
-from casework.services import Context, children, keys, records, roster, setup, trail
+from casework.services import Context, children, keys, records, roster, setup
+from casework.services.audit import chain
 from tests.conftest import BACKENDS, new_url, unscoped
 
 OTHER_KEY = base64.b64encode(b"another-key-of-thirty-two-bytes!").decode()
@@ -105,7 +106,7 @@ def test_rotate_reseals_everything_and_the_old_key_is_no_longer_needed(world, tm
     with unscoped(fresh) as session:
         event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "keys.rotated")).one()
     assert json.loads(event.data) == {"from": done.old_key, "to": done.new_key}
-    assert trail.verify(ctx).ok
+    assert chain.verify(ctx).ok
     old = Database(world.url)  # the old key, from CASEWORK_KEY
     with pytest.raises(crypto.KeyProblem, match="is not the key of"):
         old.check_key()

@@ -12,7 +12,9 @@ import pytest
 
 from casework import audit
 from casework.errors import InvalidInput, PermissionDenied
-from casework.services import access, audit_workers, setup, trail
+from casework.services import access, setup, trail
+from casework.services.audit import chain
+from casework.services.audit import workers as audit_workers
 
 # Marker values: a mobile, an 18-character resident ID, a landline, written where events could carry them.
 MOBILE, ID_NUMBER, LANDLINE, INT_MOBILE = "13912340001", "11010519491231002X", "0851-28123456", 13712340002
@@ -73,9 +75,9 @@ def _read(path: Path, fmt: str) -> list[dict]:
 def test_every_event_round_trips_and_the_export_is_recorded(world, tmp_path, fmt) -> None:
     for _ in range(3):
         world.fire(world.case(), "assess")
-    expected = trail.verify(world.ctx).events
+    expected = chain.verify(world.ctx).events
     path = tmp_path / f"trail.{fmt}"
-    exported = trail.export_file(world.ctx, world.leader, fmt, str(path))
+    exported = chain.export_file(world.ctx, world.leader, fmt, str(path))
     assert exported.events == expected and exported.schools == (1,) and not exported.masked
     events = _read(path, fmt)
     assert len(events) == expected and str(events[0]["seq"]) == "1"
@@ -83,7 +85,7 @@ def test_every_event_round_trips_and_the_export_is_recorded(world, tmp_path, fmt
         assert audit.verify(events).ok
     assert not (tmp_path / f"trail.{fmt}.part").exists()
     # The export itself is in the chain, which still verifies.
-    result = trail.verify(world.ctx)
+    result = chain.verify(world.ctx)
     assert result.ok and result.events == expected + 1
     last = _read(_export_again(world, tmp_path), "jsonl")[-1]
     assert last["action"] == "audit.exported" and last["actor_id"] == int(world.leader)
@@ -92,7 +94,7 @@ def test_every_event_round_trips_and_the_export_is_recorded(world, tmp_path, fmt
 
 def _export_again(world, tmp_path) -> Path:
     path = tmp_path / "again.jsonl"
-    trail.export_file(world.ctx, world.leader, "jsonl", str(path))
+    chain.export_file(world.ctx, world.leader, "jsonl", str(path))
     return path
 
 
@@ -101,7 +103,7 @@ def test_the_auditor_sees_no_phone_or_id_number(world, tmp_path, fmt) -> None:
     _personal_events(world)
     auditor = _auditor(world)
     path = tmp_path / f"auditor.{fmt}"
-    exported = trail.export_file(world.ctx, auditor, fmt, str(path))
+    exported = chain.export_file(world.ctx, auditor, fmt, str(path))
     assert exported.masked
     raw = _raw_text(path)
     assert ANY_NUMBER.search(raw) is None, ANY_NUMBER.search(raw)
@@ -119,14 +121,14 @@ def test_the_auditor_sees_no_phone_or_id_number(world, tmp_path, fmt) -> None:
         *_, last = audit_rows.stream(session, [1])
     assert last[4] == "audit.exported"
     assert json.loads(last[10]) == {"format": fmt, "events": exported.events, "roles": ["auditor"], "masked": True}
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
 def test_a_role_that_reads_contact_data_sees_the_numbers(world, tmp_path, fmt) -> None:
     _personal_events(world)
     path = tmp_path / f"admin.{fmt}"
-    exported = trail.export_file(world.ctx, world.admin, fmt, str(path))
+    exported = chain.export_file(world.ctx, world.admin, fmt, str(path))
     assert not exported.masked
     raw = _raw_text(path)
     for marker in (MOBILE, ID_NUMBER, LANDLINE, str(INT_MOBILE)):
@@ -138,7 +140,7 @@ def test_formula_cells_are_neutralised(world, tmp_path, fmt) -> None:
     for text in FORMULAS:
         _append(world, action="test.formula", object_type=text[:40], to_state=text[:30], data={})
     path = tmp_path / f"formulas.{fmt}"
-    trail.export_file(world.ctx, _auditor(world), fmt, str(path))
+    chain.export_file(world.ctx, _auditor(world), fmt, str(path))
     rows = [e for e in _read(path, fmt) if e["action"] == "test.formula"]
     assert [r["object_type"] for r in rows] == ["'" + t for t in FORMULAS]
     assert [r["to_state"] for r in rows] == ["'" + t for t in FORMULAS]
@@ -153,15 +155,15 @@ def test_formula_cells_are_neutralised(world, tmp_path, fmt) -> None:
 
 def test_a_counsellor_may_not_read_the_trail(world, tmp_path) -> None:
     with pytest.raises(PermissionDenied):
-        trail.export_file(world.ctx, world.counsellor, "jsonl", str(tmp_path / "x.jsonl"))
+        chain.export_file(world.ctx, world.counsellor, "jsonl", str(tmp_path / "x.jsonl"))
     with pytest.raises(PermissionDenied):
-        trail.verify_as(world.ctx, world.counsellor)
+        chain.verify_as(world.ctx, world.counsellor)
     assert not (tmp_path / "x.jsonl").exists()
 
 
 def test_unknown_format_writes_nothing(world, tmp_path) -> None:
     with pytest.raises(InvalidInput):
-        trail.export_file(world.ctx, world.leader, "xml", str(tmp_path / "x.xml"))
+        chain.export_file(world.ctx, world.leader, "xml", str(tmp_path / "x.xml"))
     assert not (tmp_path / "x.xml").exists()
 
 
@@ -170,19 +172,20 @@ def test_only_schools_with_audit_read_are_exported(world, tmp_path) -> None:
     other = setup.init(world.ctx, admin="外校管理员", school="另一所小学")
     world.case()
     path = tmp_path / "one.jsonl"
-    exported = trail.export_file(world.ctx, _auditor(world), "jsonl", str(path))
+    exported = chain.export_file(world.ctx, _auditor(world), "jsonl", str(path))
     assert exported.schools == (1,)
     assert {e["school_id"] for e in _read(path, "jsonl")} == {1}
-    theirs = trail.export_file(world.ctx, str(other.admin_id), "jsonl", str(tmp_path / "two.jsonl"))
+    theirs = chain.export_file(world.ctx, str(other.admin_id), "jsonl", str(tmp_path / "two.jsonl"))
     assert theirs.schools == (other.school_id,)
-    assert trail.verify(world.ctx).ok and trail.verify(world.ctx).schools == 2
+    assert chain.verify(world.ctx).ok and chain.verify(world.ctx).schools == 2
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
 def test_worker_processes_write_what_one_process_writes(world, tmp_path, fmt, monkeypatch) -> None:
     """The chain cut into ranges written by worker processes beside this one: the same file, masked alike."""
     from casework.persistence import audit_rows
-    from casework.services import audit_export
+    from casework.services.audit import chain
+    from casework.services.audit import export as audit_export
 
     monkeypatch.setattr(audit_export, "PARTS", 3)  # this process and two workers
     _personal_events(world)
@@ -192,10 +195,10 @@ def test_worker_processes_write_what_one_process_writes(world, tmp_path, fmt, mo
         world.fire(world.case(), "assess")
     auditor = _auditor(world)
     one, two = tmp_path / f"one.{fmt}", tmp_path / f"two.{fmt}"
-    single = trail.export_file(world.ctx, auditor, fmt, str(one))  # the default threshold: one process
+    single = chain.export_file(world.ctx, auditor, fmt, str(one))  # the default threshold: one process
     with world.ctx.db.read() as session:
         assert all(audit_rows.plan(session, [1], 3, audit_workers.HEAD_START))  # three ranges, none empty
-    split = trail.export_file(world.ctx, auditor, fmt, str(two), parallel_from=0)
+    split = chain.export_file(world.ctx, auditor, fmt, str(two), parallel_from=0)
     # The second export also holds the event recording the first, at the end of the one school's chain.
     assert split.events == single.events + 1 and single.events > 10
     assert _actions(world)[-2:] == ["audit.exported", "audit.exported"]
@@ -220,7 +223,8 @@ def _actions(world) -> list[str]:
 def test_a_failed_worker_leaves_no_file_and_records_no_export(world, tmp_path, monkeypatch) -> None:
     import sys
 
-    from casework.services import audit_export
+    from casework.services.audit import chain
+    from casework.services.audit import export as audit_export
 
     for _ in range(3):
         world.fire(world.case(), "assess")
@@ -229,6 +233,6 @@ def test_a_failed_worker_leaves_no_file_and_records_no_export(world, tmp_path, m
     monkeypatch.setattr(audit_export, "PARTS", 2)
     monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker process exits 1 at once
     with pytest.raises(RuntimeError, match="audit worker failed"):
-        trail.export_file(world.ctx, auditor, "csv", str(tmp_path / "trail.csv"), parallel_from=0)
+        chain.export_file(world.ctx, auditor, "csv", str(tmp_path / "trail.csv"), parallel_from=0)
     assert list(tmp_path.iterdir()) == []
     assert _actions(world) == before

@@ -14,7 +14,9 @@ from sqlalchemy import text
 
 from casework import audit
 from casework.persistence import audit_rows
-from casework.services import audit_workers, setup, trail
+from casework.services import setup
+from casework.services.audit import chain
+from casework.services.audit import workers as audit_workers
 from tests.conftest import unscoped
 from tests.integration.test_tamper import _raw
 
@@ -22,11 +24,11 @@ PARTS = 3
 
 
 def _split(world):
-    return trail.verify(world.ctx, parallel_from=0, parts=PARTS)
+    return chain.verify(world.ctx, parallel_from=0, parts=PARTS)
 
 
 def _whole(world):
-    return trail.verify(world.ctx, parallel_from=10**9)
+    return chain.verify(world.ctx, parallel_from=10**9)
 
 
 def _chains(world) -> list[int]:
@@ -35,7 +37,7 @@ def _chains(world) -> list[int]:
     for _ in range(6):
         world.fire(world.case(), "assess")
     with unscoped(world.ctx.db) as session:
-        ranges = audit_rows.plan(session, [1, 2], PARTS, audit_workers.HEAD_START)  # as trail.verify cuts them
+        ranges = audit_rows.plan(session, [1, 2], PARTS, audit_workers.HEAD_START)  # as chain.verify cuts them
     cuts = [r[0].first for r in ranges[1:] if r and r[0].school_id == 1 and r[0].first > 1]
     assert cuts, ranges  # school 1 holds most events: at least one range begins inside its chain
     return cuts
@@ -114,14 +116,14 @@ def test_a_sequence_number_that_is_no_integer_gets_one_pass_verdict(world, how: 
     reference = _one_pass(world)
     assert not reference.ok
     assert _whole(world) == reference
-    assert trail.verify(world.ctx) == reference
+    assert chain.verify(world.ctx) == reference
     assert _split(world) == reference
 
 
 def test_an_early_problem_is_not_hidden_by_a_later_range_failing(world, monkeypatch) -> None:
     _chains(world)
     _raw(world, "UPDATE audit_event SET actor_id = 99 WHERE school_id = 1 AND seq = 2")
-    from casework.services import audit_workers
+    from casework.services.audit import workers as audit_workers
 
     def failing(worker):
         raise RuntimeError("audit worker failed: not asked for")
@@ -172,7 +174,7 @@ def test_a_worker_imports_no_sqlalchemy() -> None:
     import sys
 
     code = (
-        "import sys; from casework.services import audit_workers, audit_export; "
+        "import sys; from casework.services.audit import export, workers; "
         "print(any(m.startswith('sqlalchemy') for m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

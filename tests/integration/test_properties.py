@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from casework import states
 from casework.errors import CaseworkError, TransitionRefused
 from casework.persistence.tables import AuditEvent
-from casework.services import cases, records, trail
+from casework.services import cases, records
+from casework.services.audit import chain
 from tests.conftest import build_world, unscoped
 
 ACTIONS = [f"fire:{e}" for e in states.EVENTS] + ["assessment", "plan_item", "mentor", "review_all", "talk"]
@@ -80,4 +81,4 @@ def test_no_sequence_passes_a_failing_guard(sqlite_world, steps: list[str], comp
             after = cases.show(world.ctx, world.leader, case_id)
             assert predicted.allowed, [v.code for v in predicted.verdicts if not v.passed]
             assert (after["state"], after["version"]) == (predicted.to_state, before["version"] + 1)
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok

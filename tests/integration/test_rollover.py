@@ -11,7 +11,8 @@ from sqlalchemy import select
 from casework import states
 from casework.errors import Conflict, PermissionDenied
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Duty, SchoolClass
-from casework.services import cases, rollover, setup, trail
+from casework.services import cases, rollover, setup
+from casework.services.audit import chain
 from tests.conftest import unscoped
 
 
@@ -70,7 +71,7 @@ def test_classes_move_up_and_the_top_grade_graduates(world: Any, school: dict[st
     assert data[-1]["closure"] == "year_rollover" and data[-1]["event"] == "close"
     history = cases.history(world.ctx, world.leader, school["reviewed"])
     assert history[-1]["to_state"] == states.CLOSED and history[-1]["reason"] == "毕业"
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
 
 
 def test_it_runs_once_a_school_year_and_again_the_next(world: Any, school: dict[str, Any]) -> None:
@@ -82,7 +83,7 @@ def test_it_runs_once_a_school_year_and_again_the_next(world: Any, school: dict[
     assert classes(world)[ids["5/1班"]] == "6/2027届1班"
     assert classes(world)[ids["6/1班"]] == "6/2026届1班"  # graduated once, left alone since
     assert report.moved == [("5/1班", "6/1班")]
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
 
 
 def test_a_dry_run_changes_nothing(world: Any, school: dict[str, Any]) -> None:

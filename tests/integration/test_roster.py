@@ -14,7 +14,8 @@ from casework import i18n
 from casework.domain.roster import RosterRejected
 from casework.errors import InvalidInput
 from casework.persistence.tables import AuditEvent, Child, ChildChange, SchoolClass
-from casework.services import children, roster, trail
+from casework.services import children, roster
+from casework.services.audit import chain
 from tests.conftest import unscoped
 from tests.rosters import children as register
 from tests.rosters import write_csv, write_xlsx
@@ -59,7 +60,7 @@ def test_a_register_in_every_encoding_goes_in(world: Any, tmp_path: Path, kind: 
         == f"{rows[0]['身份证号'][6:10]}-{rows[0]['身份证号'][10:12]}-{rows[0]['身份证号'][12:14]}"
     )
     assert first["class"] is not None
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
     (event,) = audit_events(world, "roster.imported")
     assert event["created"] == 25 and "guardian_phone" in event["fields"]
     text = json.dumps(audit_events(world, "roster.imported") + audit_events(world, "class.added"), ensure_ascii=False)
@@ -103,7 +104,7 @@ def test_reimport_is_idempotent_and_updates_with_history(world: Any, tmp_path: P
     assert by_student_no(world, rows[1]["学籍号"])["fields"]["mother_phone"] is not None or not rows[1]["母亲电话"]
     (*_, event) = audit_events(world, "roster.imported")
     assert event["changed_fields"] == {"class_id": 1, "father_phone": 1, "home_address": 1}
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
 
 
 def test_any_problem_imports_nothing_and_lists_every_one(world: Any, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from casework.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionRefused
 from casework.persistence.tables import AuditEvent, Case, ChildChange
-from casework.services import cases, children, records, setup, trail
+from casework.services import cases, children, records, setup
+from casework.services.audit import chain
 from tests.conftest import unscoped
 
 
@@ -35,7 +36,7 @@ def test_a_case_goes_through_every_stage_and_back(world) -> None:
     # reopened: a fresh assessment is needed before plan
     with pytest.raises(TransitionRefused):
         world.fire(case_id, "plan")
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
 
 
 def test_a_refusal_reports_every_reason_and_changes_nothing_but_the_trail(world) -> None:
@@ -180,7 +181,7 @@ def test_staff_of_another_school_may_not_write(world) -> None:
     case_id = world.case()
     with pytest.raises(PermissionDenied):
         cases.advance(world.ctx, str(other.admin_id), case_id, "assess")
-    assert trail.verify(world.ctx).schools == 2
+    assert chain.verify(world.ctx).schools == 2
 
 
 def test_each_school_has_its_own_chain(world) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from casework.services import trail
+from casework.services.audit import chain
 from tests.conftest import unscoped
 
 
@@ -18,7 +18,7 @@ def _events(world, n_cases: int = 3) -> int:
 
 
 def _problem(world):
-    result = trail.verify(world.ctx)
+    result = chain.verify(world.ctx)
     assert not result.ok
     return result.problem.seq, result.problem.kind
 
@@ -31,7 +31,7 @@ def _raw(world, *statements: str) -> None:
 
 def test_untouched_chain_verifies(world) -> None:
     _events(world)
-    assert trail.verify(world.ctx).ok
+    assert chain.verify(world.ctx).ok
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from casework.services.spreadsheets import open_table
-from casework.services.xlsx import Workbook, column_index
+from casework.formats.spreadsheets import open_table
+from casework.formats.xlsx import Workbook, column_index
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casework import audit, i18n
+from casework.memo import Kept, frozen
 from casework.rules import Verdict
 from casework.services.cases import verdict_data, verdicts_body
-from casework.text import Kept, Msg, frozen
+from casework.text import Msg
 
 from .test_audit_chain import JSON
 

@@ -16,7 +16,7 @@ MODULES = sorted(p for p in (ROOT / "casework").rglob("*.py") if "migrations/ver
 def test_help_does_not_import_sqlalchemy() -> None:
     code = (
         "import sys\n"
-        "from casework.cli.app import app\n"
+        "from casework.cli import app\n"
         "from click.testing import CliRunner\n"
         "r = CliRunner().invoke(app(), ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
@@ -53,3 +53,31 @@ def test_no_raw_sql_outside_persistence(path: Path) -> None:
             assert name not in RAW_SQL_CALLS, (
                 f"{path}:{node.lineno} builds raw SQL; use select() or move it to persistence"
             )
+
+
+def test_every_package_is_listed_for_the_wheel() -> None:
+    """pyproject lists the packages (casework.templates lives in templates/): none may be left out."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "casework").rglob("__init__.py")
+        if "migrations/versions" not in str(p)
+    }
+    assert found | {"casework.templates"} == listed
+
+
+def test_the_top_level_holds_the_names_of_the_design_card() -> None:
+    for name in (
+        "pyproject.toml",
+        "casework/states.py",
+        "casework/rules",
+        "casework/cli.py",
+        "templates",
+        "tests",
+        "docs",
+    ):
+        assert (ROOT / name).exists(), name
+    assert (ROOT / "templates" / "documents").is_dir()
+    assert not (ROOT / "casework" / "templates").exists()

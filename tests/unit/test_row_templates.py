@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casework.services import audit_export, row_templates, xlsx_stream
-from casework.services.row_templates import Layout, Slot
+from casework.formats import row_templates, xlsx_stream
+from casework.formats.row_templates import Layout, Slot
+from casework.services.audit import export as audit_export
 
 WIDTH = len(audit_export.HEADERS)
 ODD = [

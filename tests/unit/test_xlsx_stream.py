@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from casework.services import xlsx_stream
+from casework.formats import xlsx_stream
 
 
 @pytest.mark.parametrize(("a", "b"), [(0, 0), (0, 9), (9, 0), (1, 1), (1000, 77_777), (3, 1 << 20)])

@@ -20,12 +20,12 @@ from typing import Any
 from sqlalchemy import select
 
 from casework import audit
-from casework.domain import access as policy
 from casework.errors import InvalidInput
+from casework.formats.files import write_bytes
 from casework.persistence.tables import AuditEvent, AuditHead
-from casework.services import access, trail
+from casework.services import trail
+from casework.services.audit import chain
 from casework.services.context import Context
-from casework.services.files import write_bytes
 
 FORMAT = "casework.checkpoint.v1"
 PREFIX_BYTES = 8
@@ -85,7 +85,7 @@ def _hashes(ctx: Context, school_id: int, upto: int) -> Iterator[tuple[int, str]
             select(AuditEvent.seq, AuditEvent.hash)
             .where(AuditEvent.school_id == school_id, AuditEvent.seq <= upto)
             .order_by(AuditEvent.seq)
-            .execution_options(yield_per=trail.STREAM_BATCH)
+            .execution_options(yield_per=chain.STREAM_BATCH)
         )
         try:
             yield from ((int(seq), str(h)) for seq, h in result)
@@ -102,7 +102,7 @@ class Written:
 
 def write(ctx: Context, actor: str | None, out: str, key_path: str) -> Written:
     """Sign the head and hash prefixes of each school where the actor holds AUDIT_READ; write to ``out``."""
-    _, school_ids = trail.auditable(ctx, actor)
+    _, school_ids = chain.auditable(ctx, actor)
     key = _private_key(key_path)
     with ctx.db.read() as session:
         heads = [
@@ -171,11 +171,9 @@ def verify(ctx: Context, actor: str | None, path: str, public_key_path: str | No
 
     The actor must hold AUDIT_READ at every school the checkpoint names.
     """
-    who, school_ids = trail.auditable(ctx, actor)
     payload = _load(path, public_key_path)
-    for school in payload["schools"]:
-        access.require(who, int(school["school_id"]), policy.AUDIT_READ)
-    plain = trail.verify(ctx, school_ids)
+    _, school_ids = chain.auditable(ctx, actor, [int(school["school_id"]) for school in payload["schools"]])
+    plain = chain.verify(ctx, school_ids)
     if not plain.ok:
         return plain
     for school in payload["schools"]:

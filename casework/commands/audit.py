@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from casework.cli.app import actor_option, json_option, state
-from casework.cli.output import echo_json
+from casework.commands.common import actor_option, json_option, state
+from casework.commands.output import echo_json
 
 
 @click.group("audit")
@@ -21,14 +21,14 @@ def audit_group() -> None:
 def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | None, as_json: bool) -> None:
     """Recompute the hash chain; exit 1 naming the first bad event. 校验审计链。"""
     from casework.audit import PROBLEM_KINDS
-    from casework.services import checkpoint as checkpoints
-    from casework.services import trail
+    from casework.services.audit import chain
+    from casework.services.audit import checkpoint as checkpoints
 
     st = state()
     if checkpoint:
         result = checkpoints.verify(st.ctx(), actor, checkpoint, public_key)
     else:
-        result = trail.verify_as(st.ctx(), actor)
+        result = chain.verify_as(st.ctx(), actor)
     problem = result.problem
     if as_json:
         echo_json(
@@ -69,10 +69,10 @@ def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | No
 def audit_export(fmt: str, path: str, actor: str | None) -> None:
     """Stream the audit events of your schools to a file; phone and ID numbers masked unless your
     role reads contact data. 导出审计记录（无权查看联系信息的角色看到的电话、身份证号已遮蔽）。"""
-    from casework.services import trail
+    from casework.services.audit import chain
 
     st = state()
-    exported = trail.export_file(st.ctx(), actor, fmt, path)
+    exported = chain.export_file(st.ctx(), actor, fmt, path)
     click.echo(st.t("{count} events written to {path}", count=exported.events, path=path))
     if exported.masked:
         click.echo(st.t("phone and ID numbers in the events are masked"))
@@ -82,7 +82,7 @@ def audit_export(fmt: str, path: str, actor: str | None) -> None:
 @click.option("--out", "path", required=True, metavar="FILE", help="Private key file; the public key goes to FILE.pub.")
 def audit_keygen(path: str) -> None:
     """Make an Ed25519 key pair for signing checkpoints. 生成签名密钥。"""
-    from casework.services import checkpoint
+    from casework.services.audit import checkpoint
 
     st = state()
     public = checkpoint.keygen(path)
@@ -95,7 +95,7 @@ def audit_keygen(path: str) -> None:
 @actor_option
 def audit_checkpoint(path: str, key: str, actor: str | None) -> None:
     """Write a signed digest of your schools' chains. 写入签名检查点。"""
-    from casework.services import checkpoint
+    from casework.services.audit import checkpoint
 
     st = state()
     written = checkpoint.write(st.ctx(), actor, path, key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.cli.app import actor_option, state
+from casework.commands.common import actor_option, state
 
 
 @click.group("keys")

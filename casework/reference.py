@@ -6,7 +6,7 @@ import inspect
 
 import click
 
-from casework.cli.app import app
+from casework.cli import app
 
 
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
@@ -34,7 +34,7 @@ def render() -> str:
     out = [
         "# CLI reference",
         "",
-        "Generated from the click application by `make docs` (`python -m casework.cli.reference`);",
+        "Generated from the click application by `make docs` (`python -m casework.reference`);",
         "a test fails when this file is stale. Exit codes: 0 done; 1 error (bad input, unknown id);",
         "2 usage; 3 move refused by rules; 4 conflict (the case changed meanwhile); 5 permission denied.",
         "",

@@ -1,18 +1,15 @@
-"""The root command, shared options, and the one place errors become exit codes."""
+"""The command-line entry point: the root group, its global options, the one place errors become exit codes, main()."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from casework import errors, i18n
+from casework.commands.common import DEFAULT_DB, State
 from casework.text import Msg
-
-if TYPE_CHECKING:
-    from casework.services import Context
 
 # One exit code per error class, here and nowhere else.
 EXIT_CODES: dict[type[errors.CaseworkError], int] = {
@@ -23,7 +20,6 @@ EXIT_CODES: dict[type[errors.CaseworkError], int] = {
     errors.NotFound: 1,
     errors.CaseworkError: 1,
 }
-DEFAULT_DB = "casework.db"
 
 
 def exit_code(exc: errors.CaseworkError) -> int:
@@ -31,54 +27,6 @@ def exit_code(exc: errors.CaseworkError) -> int:
         if cls in EXIT_CODES:
             return EXIT_CODES[cls]
     return 1
-
-
-@dataclass
-class State:
-    """What the root command parsed; the service Context is built on first use."""
-
-    db_url: str
-    lang: str
-    settings_path: str | None = None
-    check_schema: bool = True
-    _ctx: Context | None = field(default=None, repr=False)
-
-    def ctx(self) -> Context:
-        if self._ctx is None:
-            from casework.persistence import migrate
-            from casework.persistence.db import Database, missing_sqlite_file
-            from casework.services import Context
-            from casework.services import settings as settings_service
-
-            settings = settings_service.load(self.settings_path)
-            # A SQLite file that is not there: connecting would leave it behind, empty.
-            missing = self.check_schema and missing_sqlite_file(self.db_url)
-            db = None if missing else Database(self.db_url)
-            if self.check_schema:
-                current = None if db is None else migrate.current_revision(db.engine)
-                head = migrate.head_revision()
-                if db is None or current != head:
-                    raise errors.CaseworkError(
-                        "the database {db} is at schema {current}, this casework needs {head}: run 'casework init'",
-                        db=self.db_url,
-                        current=current or "(empty)",
-                        head=head,
-                    )
-                db.check_key()
-            assert db is not None
-            self._ctx = Context(db=db, lang=self.lang, settings=settings, auto_render=settings.documents.auto_render)
-        return self._ctx
-
-    def t(self, msg: Msg | str, **params: Any) -> str:
-        if params:
-            msg = Msg(msg if isinstance(msg, str) else msg.msgid, params)
-        return i18n.render(msg, self.lang)
-
-
-def state() -> State:
-    obj = click.get_current_context().find_object(State)
-    assert obj is not None
-    return obj
 
 
 def _database_problem(exc: Exception, st: State | None) -> str:
@@ -107,10 +55,6 @@ class App(click.Group):
             st = ctx.find_object(State)
             lang = st.lang if st else i18n.DEFAULT
             click.echo(i18n.render(exc.msg, lang), err=True)
-            if isinstance(exc, errors.PermissionDenied) and exc.denial is not None and st is not None:
-                from casework.services import access
-
-                access.log_denial(st.ctx(), exc)
             if isinstance(exc, errors.TransitionRefused):
                 for verdict in exc.verdicts:
                     click.echo(
@@ -166,46 +110,12 @@ def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -
     ctx.obj = State(db_url=db_url, lang=lang, settings_path=settings_path)
 
 
-actor_option = click.option(
-    "--as",
-    "actor",
-    envvar="CASEWORK_ACTOR",
-    metavar="STAFF",
-    help="Acting staff member (id or name); or CASEWORK_ACTOR. 操作人。",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document. 输出JSON。")
-
-
 def _register() -> None:
-    from casework.cli import (
-        audit_cmds,
-        case_cmds,
-        child_cmds,
-        doc_cmds,
-        key_cmds,
-        privacy_cmds,
-        record_cmds,
-        review_cmds,
-        roster_cmds,
-        rules_cmds,
-        setup_cmds,
-    )
+    from casework.commands import audit, case, child, doc, keys, privacy, record, review, roster, rules, setup
 
-    for module in (
-        setup_cmds,
-        child_cmds,
-        case_cmds,
-        record_cmds,
-        rules_cmds,
-        review_cmds,
-        audit_cmds,
-        roster_cmds,
-        key_cmds,
-        privacy_cmds,
-    ):
+    for module in (setup, child, case, record, rules, review, audit, roster, keys, privacy, doc):
         for command in module.COMMANDS:
             cli.add_command(command)
-    cli.add_command(doc_cmds.doc_group)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from casework.errors import InvalidInput
-from casework.services.files import atomic_path
+from casework.formats.files import atomic_path
 from casework.text import N_
 
 CHUNK = 1 << 20
@@ -314,7 +314,7 @@ def _openpyxl() -> Any:
 
 @contextmanager
 def _xlsx(path: str, size: int, sheet: str | None) -> Iterator[Table]:
-    from casework.services.xlsx import Workbook, XlsxError
+    from casework.formats.xlsx import Workbook, XlsxError
 
     _check_archive(path, size)
     sha = _sha256(path)
@@ -367,7 +367,7 @@ def _dimension_rows(book: Any, part: str) -> int | None:
 
 def _xlsx_rows(source: Iterator[tuple[int, list[object]]], path: str) -> Generator[Row, None, None]:
     """The sheet's rows, numbered as the sheet numbers them; a damaged sheet fails clearly."""
-    from casework.services.xlsx import XlsxError
+    from casework.formats.xlsx import XlsxError
 
     try:
         while True:

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from casework.cli.app import State, actor_option, json_option, state
-from casework.cli.output import date_or_none, echo_json, table
+from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.output import date_or_none, echo_json, table
 
 
 @click.group("review")
@@ -199,8 +199,8 @@ def meeting_decide(
 @actor_option
 def meeting_minutes(meeting_id: int, agenda: bool, fmt: str, path: str, actor: str | None) -> None:
     """Render the meeting's minutes (or agenda) as a document. 会议纪要。"""
+    from casework.formats.files import write_bytes
     from casework.services import review
-    from casework.services.files import write_bytes
 
     st = state()
     write_bytes(path, review.minutes(st.ctx(), actor, meeting_id, fmt, st.lang, agenda))

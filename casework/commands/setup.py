@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from casework.cli.app import actor_option, json_option, state
-from casework.cli.output import echo_json, table
+from casework.commands.common import actor_option, json_option, state
+from casework.commands.output import echo_json, table
 
 
 @click.command()

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from casework.cli.app import State, actor_option, json_option, state
-from casework.cli.output import echo_json, table
+from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.output import echo_json, table
 
 
 @click.group("rules")

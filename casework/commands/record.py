@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from casework.cli.app import State, actor_option, state
-from casework.cli.output import date_or_none, pairs
+from casework.commands.common import State, actor_option, state
+from casework.commands.output import date_or_none, pairs
 
 
 @click.group("record")

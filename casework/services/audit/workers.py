@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from casework import audit
+from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import audit_rows
 from casework.persistence.audit_rows import Segment
-from casework.services.gcpause import without_cyclic_gc
 
 if TYPE_CHECKING:  # a worker starts without SQLAlchemy (see main)
     from casework.persistence.db import Database
@@ -52,8 +52,8 @@ BATCH = 1_000
 
 # What a worker can be asked to do: "module:function(read: Reader, job) -> JSON-able result".
 TASKS = {
-    "export": "casework.services.audit_export:export_range",
-    "verify": "casework.services.audit_workers:verify_range",
+    "export": "casework.services.audit.export:export_range",
+    "verify": "casework.services.audit.workers:verify_range",
 }
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -107,7 +107,7 @@ def start(db: Database, job: Mapping[str, Any]) -> Worker:
     errors = tempfile.TemporaryFile()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from casework.services.audit_workers import main; main()"],
+            [sys.executable, "-c", "from casework.services.audit.workers import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors,

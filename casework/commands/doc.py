@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from casework.cli.app import State, actor_option, json_option, state
-from casework.cli.output import echo_json, table
+from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.output import echo_json, table
 from casework.text import N_
 
 STATUS = {"ok": N_("ok"), "failed": N_("failed"), "retried": N_("retried")}
@@ -27,7 +27,7 @@ def doc_group() -> None:
 
 def _write(st: State, out: Path | None, name: str, data: bytes, several: bool) -> str:
     from casework.errors import InvalidInput
-    from casework.services.files import write_bytes
+    from casework.formats.files import write_bytes
 
     # A folder when it is one, when several documents go out, or when it names no file type.
     folder = out is not None and (several or out.is_dir() or not out.suffix)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from casework.services.spreadsheets import DANGEROUS_START
+from casework.formats.spreadsheets import DANGEROUS_START
 
 NoneType = type(None)
 _DANGEROUS = tuple(start.encode() for start in DANGEROUS_START)

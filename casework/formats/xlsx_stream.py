@@ -26,9 +26,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from isal import isal_zlib
 
-from casework.services import row_templates
-from casework.services.row_templates import Layout, Slot
-from casework.services.spreadsheets import DANGEROUS_START
+from casework.formats import row_templates
+from casework.formats.row_templates import Layout, Slot
+from casework.formats.spreadsheets import DANGEROUS_START
 
 MAX_ROWS = 1_048_576
 # Text starting like a formula, neutralised as spreadsheets.safe_text does.

@@ -2,7 +2,7 @@
 
 A large export is cut into key ranges over (school, seq) of nearly equal size
 (``audit_rows.plan``). This process writes the first range straight into the output file while
-a worker process per further range (``audit_workers``) writes its range into a part file beside
+a worker process per further range (``workers``) writes its range into a part file beside
 it; the parts are then appended in order. Reading, masking and formatting cost
 about 11 µs an event in one process and run on every core this way; the output is byte for
 byte what one process writes. Small exports (under ``PARALLEL_FROM`` events) stay in one
@@ -22,20 +22,21 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from casework import audit
+from casework.formats import row_templates, spreadsheets, xlsx_stream
+from casework.formats.row_templates import Layout, Slot
 from casework.persistence import audit_rows
 from casework.persistence.audit_rows import Segment
-from casework.services import audit_workers, row_templates, spreadsheets, xlsx_stream
-from casework.services.row_templates import Layout, Slot
+from casework.services.audit import workers
 
-if TYPE_CHECKING:  # a worker starts without SQLAlchemy (audit_workers.main)
+if TYPE_CHECKING:  # a worker starts without SQLAlchemy (workers.main)
     from casework.persistence.db import Database
 
 HEADERS = (*audit.FIELDS, "hash")
 FORMATS = ("jsonl", "csv", "xlsx")
-PARALLEL_FROM = audit_workers.PARALLEL_FROM
-PARTS = audit_workers.PARTS
+PARALLEL_FROM = workers.PARALLEL_FROM
+PARTS = workers.PARTS
 # An export holds each batch several times over (rows, masking text, lines, their encoding).
-BATCH = audit_workers.BATCH
+BATCH = workers.BATCH
 
 Counts = dict[int, int]
 
@@ -153,7 +154,7 @@ def _write_text_part(fmt: str, path: str, batches: Iterable[list[tuple[Any, ...]
 
 
 def _write_range(
-    read: audit_workers.Reader, fmt: str, path: str, segments: Sequence[Segment], masked: Collection[int], first: int
+    read: workers.Reader, fmt: str, path: str, segments: Sequence[Segment], masked: Collection[int], first: int
 ) -> tuple[Counts, dict[int, xlsx_stream.Fragment]]:
     """One range into ``path`` (JSON lines, CSV) or fragments named after it (XLSX, rows from ``first`` on)."""
     fragments: dict[int, xlsx_stream.Fragment] = {}
@@ -169,8 +170,8 @@ def _write_range(
     return rows.counts, fragments
 
 
-def export_range(read: audit_workers.Reader, job: Mapping[str, Any]) -> dict[str, Any]:
-    """A further range, in a worker process (``audit_workers``): its events per school, its XLSX fragments."""
+def export_range(read: workers.Reader, job: Mapping[str, Any]) -> dict[str, Any]:
+    """A further range, in a worker process (``workers``): its events per school, its XLSX fragments."""
     segments = [Segment(*s) for s in job["segments"]]
     counts, fragments = _write_range(read, job["fmt"], job["path"], segments, job["masked"], job["first"])
     return {"counts": counts, "fragments": {n: astuple(f) for n, f in fragments.items()}}
@@ -221,24 +222,24 @@ def write(
     folder beside ``path``, removed whatever happens; on an error the workers are stopped first.
     """
     with db.read() as session:
-        ranges = audit_rows.plan(session, schools, parts or PARTS, audit_workers.HEAD_START)
+        ranges = audit_rows.plan(session, schools, parts or PARTS, workers.HEAD_START)
     total = sum(s.count for r in ranges for s in r)
     if total < parallel_from:
         ranges = [[s for r in ranges for s in r]]
     ranges = [r for r in ranges if r] or [[]]
     starts = [sum(s.count for r in ranges[:n] for s in r) for n in range(len(ranges))]
     if len(ranges) == 1 and fmt != "xlsx":
-        return _write_range(audit_workers.reader_of(db), fmt, path, ranges[0], masked, 0)[0]
+        return _write_range(workers.reader_of(db), fmt, path, ranges[0], masked, 0)[0]
     folder = tempfile.mkdtemp(prefix=".casework-export-", dir=os.path.dirname(os.path.abspath(path)))
     names = [path if fmt != "xlsx" and n == 0 else os.path.join(folder, f"part{n}") for n in range(len(ranges))]
-    workers: list[audit_workers.Worker] = []
+    started: list[workers.Worker] = []
     try:
         for n in range(1, len(ranges)):
-            workers.append(audit_workers.start(db, _export_job(fmt, names[n], ranges[n], masked, starts[n])))
-        counts, fragments = _write_range(audit_workers.reader_of(db), fmt, names[0], ranges[0], masked, 0)
+            started.append(workers.start(db, _export_job(fmt, names[n], ranges[n], masked, starts[n])))
+        counts, fragments = _write_range(workers.reader_of(db), fmt, names[0], ranges[0], masked, 0)
         results = [fragments]
-        for worker in workers:
-            result = audit_workers.finish(worker)
+        for worker in started:
+            result = workers.finish(worker)
             for school, k in result["counts"].items():
                 counts[int(school)] = counts.get(int(school), 0) + int(k)
             results.append({int(n): xlsx_stream.Fragment(*f) for n, f in result["fragments"].items()})
@@ -251,5 +252,5 @@ def write(
                     os.unlink(name)  # the disk holds at most one part twice
         return counts
     finally:
-        audit_workers.stop(workers)
+        workers.stop(started)
         shutil.rmtree(folder, ignore_errors=True)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from casework.cli.app import State, actor_option, state
-from casework.cli.output import table
+from casework.commands.common import State, actor_option, state
+from casework.commands.output import table
 from casework.text import N_
 
 if TYPE_CHECKING:

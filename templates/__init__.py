@@ -1,0 +1,1 @@
+"""The Jinja templates shipped inside casework (as casework.templates): documents/ for stage documents, web/ for pages."""
