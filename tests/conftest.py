@@ -182,7 +182,7 @@ class World:
         return cases.advance(self.ctx, actor, case_id, event, reason)
 
     def plan_item(self, case_id: int, **overrides: Any) -> int:
-        from casework.services import records
+        from casework.services import plans
 
         item: dict[str, Any] = {
             "category": "learning",
@@ -194,23 +194,23 @@ class World:
             "target": "按时完成作业",
         }
         item.update(overrides)
-        return records.plan_item(self.ctx, self.counsellor, case_id, **item)
+        return plans.plan_item(self.ctx, self.counsellor, case_id, **item)
 
     def review_all(self, case_id: int) -> None:
         from sqlalchemy import select
 
         from casework.persistence.tables import Plan, PlanItem
-        from casework.services import records
+        from casework.services import plans
 
         with unscoped(self.ctx.db) as session:
             plan_id = session.scalars(select(Plan.id).where(Plan.case_id == case_id).order_by(Plan.id.desc())).first()
             items = session.scalars(select(PlanItem.id).where(PlanItem.plan_id == plan_id)).all()
         for item in items:
-            records.review(self.ctx, self.counsellor, case_id, item_id=item, result="met", effect="进步明显")
+            plans.review(self.ctx, self.counsellor, case_id, item_id=item, result="met", effect="进步明显")
 
     def drive(self, case_id: int, target: str) -> None:
         """Record what each stage needs and fire events until the case is in ``target``."""
-        from casework.services import records
+        from casework.services import assessments, mentoring
 
         if target == "closed":
             self.fire(case_id, "close", "父母返乡")
@@ -220,11 +220,11 @@ class World:
             if state == "assessed":
                 self.fire(case_id, "assess")
             elif state == "individual_plan":
-                records.assessment(self.ctx, self.counsellor, case_id, ["learning"], "学习需要辅导")
+                assessments.assessment(self.ctx, self.counsellor, case_id, ["learning"], "学习需要辅导")
                 self.fire(case_id, "plan")
             elif state == "mentored":
                 self.plan_item(case_id)
-                records.pairing(
+                mentoring.pairing(
                     self.ctx,
                     self.counsellor,
                     case_id,

@@ -236,10 +236,10 @@ def _describe(st: State, row: dict[str, Any]) -> str:
 @actor_option
 def case_ack(case_id: int, flag: str, actor: str | None) -> None:
     """The leadership group acknowledges a critical flag. 领导小组确认紧急标记。"""
-    from casework.services import records
+    from casework.services import assessments
 
     st = state()
-    records.acknowledge(st.ctx(), actor, case_id, flag)
+    assessments.acknowledge(st.ctx(), actor, case_id, flag)
     click.echo(st.t("case {case}: {flag} flag acknowledged", case=case_id, flag=flag))
 
 

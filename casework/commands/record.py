@@ -36,10 +36,10 @@ def record_assessment(
     case_id: int, categories: tuple[str, ...], summary: str, day: str | None, actor: str | None
 ) -> None:
     """Record the assessment; the rules classify too. 评估分类。"""
-    from casework.services import records
+    from casework.services import assessments
 
     st = state()
-    row = records.assessment(st.ctx(), actor, case_id, list(categories), summary, date_or_none(day, "--date"))
+    row = assessments.assessment(st.ctx(), actor, case_id, list(categories), summary, date_or_none(day, "--date"))
     _recorded(st, case_id, "assessment", row)
 
 
@@ -71,10 +71,10 @@ def record_plan(
     actor: str | None,
 ) -> None:
     """Add an item to the individual plan. 添加个别帮扶计划条目。"""
-    from casework.services import records
+    from casework.services import plans
 
     st = state()
-    row = records.plan_item(
+    row = plans.plan_item(
         st.ctx(),
         actor,
         case_id,
@@ -109,10 +109,10 @@ def record_pairing(
     actor: str | None,
 ) -> None:
     """Pair a mentor, caring parent or study helper. 结对。"""
-    from casework.services import records
+    from casework.services import mentoring
 
     st = state()
-    row = records.pairing(
+    row = mentoring.pairing(
         st.ctx(),
         actor,
         case_id,
@@ -136,10 +136,10 @@ def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.
     def command(
         case_id: int, summary: str, day: str | None, by: str | None, follow_up: str | None, actor: str | None
     ) -> None:
-        from casework.services import records
+        from casework.services import mentoring
 
         st = state()
-        row = records.contact(
+        row = mentoring.contact(
             st.ctx(),
             actor,
             case_id,
@@ -178,10 +178,10 @@ def record_review(
     case_id: int, item_id: int, result: str, effect: str, summary: str | None, day: str | None, actor: str | None
 ) -> None:
     """Record the stage effect of a plan item. 阶段性评估。"""
-    from casework.services import records
+    from casework.services import plans
 
     st = state()
-    row = records.review(
+    row = plans.review(
         st.ctx(),
         actor,
         case_id,
@@ -203,10 +203,10 @@ def record_review(
 def record_screening(case_id: int, scores: str, informant: str, day: str | None, actor: str | None) -> None:
     """Record an SDQ-style screening; prints subscales and bands. 心理筛查。"""
     from casework.domain import sdq
-    from casework.services import records
+    from casework.services import assessments
 
     st = state()
-    row, result = records.screening(
+    row, result = assessments.screening(
         st.ctx(), actor, case_id, scores=scores, informant=informant, screened_on=date_or_none(day, "--date")
     )
     _recorded(st, case_id, "screening", row)
@@ -222,10 +222,10 @@ def record_screening(case_id: int, scores: str, informant: str, day: str | None,
 @actor_option
 def record_referral(case_id: int, agency: str, summary: str, day: str | None, actor: str | None) -> None:
     """Record an external referral. 转介。"""
-    from casework.services import records
+    from casework.services import assessments
 
     st = state()
-    row = records.referral(
+    row = assessments.referral(
         st.ctx(), actor, case_id, agency=agency, summary=summary, referred_on=date_or_none(day, "--date")
     )
     _recorded(st, case_id, "referral", row)
@@ -255,11 +255,11 @@ def record_result(
     actor: str | None,
 ) -> None:
     """Record a child's final exam of a term. 期末成绩。"""
-    from casework.services import records
+    from casework.services import pupil_records
 
     st = state()
     scores = {k: _score(k, v) for k, v in pairs(subjects, "--subject").items()}
-    row = records.term_result(
+    row = pupil_records.term_result(
         st.ctx(),
         actor,
         child_id,

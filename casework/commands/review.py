@@ -118,11 +118,11 @@ def meeting_new(
     members: tuple[str, ...], day: str | None, title: str | None, school: str | None, actor: str | None
 ) -> None:
     """Open a meeting; its agenda is today's stalled list. 新建会议。"""
-    from casework.services import review
+    from casework.services import meetings
 
     st = state()
-    meeting_id = review.new_meeting(st.ctx(), actor, list(members), date_or_none(day, "--date"), title, school)
-    items = len(review.show_meeting(st.ctx(), actor, meeting_id)["items"])
+    meeting_id = meetings.new_meeting(st.ctx(), actor, list(members), date_or_none(day, "--date"), title, school)
+    items = len(meetings.show_meeting(st.ctx(), actor, meeting_id)["items"])
     click.echo(st.t("meeting {id} opened with {n} case(s) on the agenda", id=meeting_id, n=items))
 
 
@@ -133,10 +133,10 @@ def meeting_new(
 def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
     """The agenda and the decisions taken. 会议议程与决定。"""
     from casework.domain.vocab import DECISION_LABELS, stall_reason_label
-    from casework.services import review
+    from casework.services import meetings
 
     st = state()
-    doc = review.show_meeting(st.ctx(), actor, meeting_id)
+    doc = meetings.show_meeting(st.ctx(), actor, meeting_id)
     if as_json:
         echo_json(doc)
         return
@@ -177,10 +177,12 @@ def meeting_decide(
 ) -> None:
     """Decide on one case of the agenda. 对个案作出决定。"""
     from casework.domain.vocab import DECISION_LABELS
-    from casework.services import review
+    from casework.services import meetings
 
     st = state()
-    review.decide(st.ctx(), actor, meeting_id, case_id, decision, reason, mentor, date_or_none(until, "--until"), duty)
+    meetings.decide(
+        st.ctx(), actor, meeting_id, case_id, decision, reason, mentor, date_or_none(until, "--until"), duty
+    )
     click.echo(
         st.t(
             "meeting {meeting}, case {case}: {decision}",
@@ -200,10 +202,10 @@ def meeting_decide(
 def meeting_minutes(meeting_id: int, agenda: bool, fmt: str, path: str, actor: str | None) -> None:
     """Render the meeting's minutes (or agenda) as a document. 会议纪要。"""
     from casework.formats.files import write_bytes
-    from casework.services import review
+    from casework.services import meetings
 
     st = state()
-    write_bytes(path, review.minutes(st.ctx(), actor, meeting_id, fmt, st.lang, agenda))
+    write_bytes(path, meetings.minutes(st.ctx(), actor, meeting_id, fmt, st.lang, agenda))
     click.echo(st.t("report written to {path}", path=path))
 
 

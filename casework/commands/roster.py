@@ -91,11 +91,11 @@ def _export_command(what: str, doc: str) -> click.Command:
     @school_option
     @actor_option
     def command(fmt: str | None, path: str | None, school: str | None, actor: str | None) -> None:
-        from casework.services import roster
+        from casework.services import roster_export
 
         st = state()
         out = path or f"{what}.{fmt or 'csv'}"
-        run = roster.export_children if what == "children" else roster.export_cases
+        run = roster_export.export_children if what == "children" else roster_export.export_cases
         result = run(st.ctx(), actor, out, fmt, school)
         click.echo(st.t("{count} rows written to {path}", count=result.rows, path=result.path))
 

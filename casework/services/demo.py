@@ -15,7 +15,18 @@ from casework import i18n, states
 from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence import crypto
 from casework.persistence.db import Database
-from casework.services import cases, children, consent, records, review, rules_info, setup
+from casework.services import (
+    assessments,
+    cases,
+    children,
+    consent,
+    mentoring,
+    plans,
+    pupil_records,
+    review,
+    rules_info,
+    setup,
+)
 from casework.services.audit import chain
 from casework.services.context import Context
 from casework.text import Msg
@@ -24,6 +35,7 @@ SCHOOL = "白岩镇中心小学"
 GRADES = {4: ("1班", "2班", "3班"), 5: ("1班", "2班", "3班")}
 START = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 CONSENT_LATE = 4  # the child whose guardian's consent form comes back late
+ASSESSMENT_SUMMARY = "父母长期在外务工，由祖辈照料；评估学习与心理需求。"
 
 
 class StepClock:
@@ -198,7 +210,7 @@ def _build(
         rank2 = min(45, rank1 + (rng.randint(10, 20) if i % 5 == 2 else rng.randint(-6, 4)))
         for term, rank in ((1, rank1), (2, max(1, rank2))):
             maths = rng.randint(45, 98)
-            records.term_result(
+            pupil_records.term_result(
                 ctx,
                 teacher,
                 child_id,
@@ -212,11 +224,11 @@ def _build(
                 serious_violation=False,
             )
         # This year's enrolment (one child left school) and some material help, for the indicators.
-        records.enrolment(
+        pupil_records.enrolment(
             ctx, teacher, child_id, school_year=2026, term=1, status="dropped_out" if i == 7 else "enrolled"
         )
         if i % 3 == 0:
-            records.aid(
+            pupil_records.aid(
                 ctx, teacher, child_id, kind=rng.choice(["clothing", "stationery", "meals"]), description="冬衣与文具"
             )
         case_id = cases.open_case(ctx, counsellor, child_id)
@@ -234,26 +246,28 @@ def _build(
         if i % 4 == 1:  # a screening; some children score in the abnormal band
             high = i % 8 == 1
             scores = ",".join(str(rng.choice([1, 2] if high else [0, 0, 1])) for _ in range(25))
-            records.screening(ctx, counsellor, case_id, scores=scores, informant="teacher")
+            assessments.screening(ctx, counsellor, case_id, scores=scores, informant="teacher")
         cats = rng.sample(indications, rng.randint(1, 2))
         if i == 10:  # one child whose case the leadership must see at once
             cats = ["conduct", "suspected_illegal"]
         if i == CONSENT_LATE:
             try:
-                records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
+                assessments.assessment(
+                    ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。"
+                )
             except PermissionDenied as refused:
                 consent_refusal = i18n.render(refused.msg, ctx.lang)
             _consent(ctx, teacher, child_id, guardians[child_id])
-        records.assessment(ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。")
+        assessments.assessment(ctx, counsellor, case_id, cats, ASSESSMENT_SUMMARY)
         if i == 10:
-            records.acknowledge(ctx, leader, case_id)
+            assessments.acknowledge(ctx, leader, case_id)
             attempt(case_id, "plan", counsellor)  # refused: no referral yet
-            records.referral(ctx, counsellor, case_id, agency="police", summary="已与派出所沟通，共同帮教")
+            assessments.referral(ctx, counsellor, case_id, agency="police", summary="已与派出所沟通，共同帮教")
         if depth == 1:
             continue
         attempt(case_id, "plan", counsellor)
         items = [
-            records.plan_item(
+            plans.plan_item(
                 ctx,
                 counsellor,
                 case_id,
@@ -271,7 +285,7 @@ def _build(
             if need["item_kind"] is None or need["satisfied"]:
                 continue
             items.append(
-                records.plan_item(
+                plans.plan_item(
                     ctx,
                     counsellor,
                     case_id,
@@ -291,7 +305,7 @@ def _build(
         if depth == 3:  # shows the guard: no mentor paired yet
             attempt(case_id, "mentor", counsellor)
             continue
-        records.pairing(
+        mentoring.pairing(
             ctx,
             counsellor,
             case_id,
@@ -302,7 +316,7 @@ def _build(
             to_on=None,
         )
         if rng.random() < 0.5:
-            records.pairing(
+            mentoring.pairing(
                 ctx,
                 counsellor,
                 case_id,
@@ -312,7 +326,7 @@ def _build(
                 from_on=None,
                 to_on=None,
             )
-        records.pairing(
+        mentoring.pairing(
             ctx,
             counsellor,
             case_id,
@@ -323,7 +337,7 @@ def _build(
             to_on=None,
         )
         attempt(case_id, "mentor", counsellor)
-        records.contact(
+        mentoring.contact(
             ctx,
             teacher,
             case_id,
@@ -333,7 +347,7 @@ def _build(
             summary="谈心：适应良好，想念父母",
             follow_up="下月继续关注",
         )
-        records.contact(
+        mentoring.contact(
             ctx,
             teacher,
             case_id,
@@ -343,7 +357,7 @@ def _build(
             summary="向在外务工父母反馈本月学习生活情况",
             follow_up=None,
         )
-        records.contact(
+        mentoring.contact(
             ctx,
             mentor,  # the paired mentor visits: the case is in their record scope
             case_id,
@@ -360,7 +374,7 @@ def _build(
             attempt(case_id, "continue", leader)
             continue
         for item in items:
-            records.review(
+            plans.review(
                 ctx,
                 counsellor,
                 case_id,

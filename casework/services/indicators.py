@@ -25,7 +25,7 @@ from casework.persistence.tables import School
 from casework.rules.review import INDICATORS
 from casework.services import access
 from casework.services.context import Context
-from casework.services.review import _school_filter, _stalled, review_params
+from casework.services.review import review_params, school_filter, stalled_cases
 from casework.text import Msg
 
 
@@ -154,7 +154,7 @@ def compute(
     targets = review_params(ctx)["targets"]
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
-        school_id = _school_filter(session, school) or _only_school(session)
+        school_id = school_filter(session, school) or _only_school(session)
         access.require(who, school_id, policy.REPORT_INDICATORS)
         school_row = session.get(School, school_id)
         name = school_row.name if school_row else str(school_id)
@@ -170,7 +170,7 @@ def compute(
             "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
             "complete": lambda s: queries.complete_files_per_class(s, school_id, FILE_REQUIRED),
             "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
-            "stalled": lambda s: _stalled(s, today, school_id, None, None),
+            "stalled": lambda s: stalled_cases(s, today, school_id, None, None),
             "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
             "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
             "aided": lambda s: queries.aided_per_class(s, school_id, start, end),

@@ -4,41 +4,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from casework import states
 from casework.domain import access as policy
-from casework.domain.validation import require_text
 from casework.errors import InvalidInput, NotFound
 from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
-from casework.persistence.store import Store
 from casework.persistence.tables import (
     Case,
     Child,
-    Extension,
-    Meeting,
-    MeetingItem,
-    Membership,
     Pairing,
     School,
-    SchoolClass,
     Staff,
     Stall,
 )
 from casework.rules.review import ReviewRules
-from casework.services import access, cases, records, trail
-from casework.services import facts as case_facts
-from casework.services.actors import home_school, require_member, resolve_staff
+from casework.services import access, trail
+from casework.services.actors import home_school, resolve_staff
 from casework.services.context import Context
 
 LEADERSHIP_ROLES = ("leader", "deputy")
-EVENT_DECISIONS = {"continue": "continue", "revise": "revise", "reassess": "reassess", "close": "close"}
-DECISIONS = (*EVENT_DECISIONS, "reassign", "extend")
 
 
 def review_params(ctx: Context) -> dict[str, Any]:
@@ -94,13 +83,13 @@ class StalledCase:
         }
 
 
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
+def staff_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all())
 
 
-def _stalled(
+def stalled_cases(
     session: Session, today: date, school_id: int | None, class_id: int | None, responsible_id: int | None
 ) -> list[StalledCase]:
     with without_cyclic_gc():
@@ -113,7 +102,7 @@ def _stalled_rows(
     # One school at a time: each query then runs on the (school_id, due_on) index, as a shard would.
     schools = [school_id] if school_id is not None else list(session.scalars(select(School.id).order_by(School.id)))
     rows = [r for sid in schools for r in queries.stalled(session, today, sid, class_id, responsible_id)]
-    staff = _names(session, {r.responsible_id for r in rows if r.responsible_id is not None})
+    staff = staff_names(session, {r.responsible_id for r in rows if r.responsible_id is not None})
     found: dict[int, StalledCase] = {}
     worst: dict[int, int] = {}
     today_ordinal = today.toordinal()
@@ -149,7 +138,7 @@ def _stalled_rows(
     return sorted(found.values(), key=lambda c: (-worst[c.case_id], c.case_id))
 
 
-def _school_filter(session: Session, school: str | None) -> int | None:
+def school_filter(session: Session, school: str | None) -> int | None:
     if school is None:
         return None
     found = session.scalars(
@@ -174,7 +163,7 @@ def stalled(
     today = ctx.now().date()
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
-        school_id = _school_filter(session, school)
+        school_id = school_filter(session, school)
         class_id = None
         if class_ref is not None:
             if school_id is None:
@@ -188,7 +177,7 @@ def stalled(
         schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
         held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
         narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
-        found = [c for c in _stalled(session, today, school_id, class_id, responsible_id) if c.school_id in held]
+        found = [c for c in stalled_cases(session, today, school_id, class_id, responsible_id) if c.school_id in held]
         if narrow:
             # The stalled queries are plain SQL per school; where the actor sees only some cases,
             # keep the ones the session's scope reaches.
@@ -229,7 +218,7 @@ def sweep(ctx: Context) -> SweepResult:
     totals = {"new": 0, "reminded": 0, "escalated": 0, "resolved": 0}
     with ctx.db.write() as session:
         access.system(session)  # the daily job of the program itself, not of a person
-        current = _stalled(session, today, None, None, None)
+        current = stalled_cases(session, today, None, None, None)
         wanted = {(c.case_id, r.reason, r.since): (c.school_id, r.responsible_id) for c in current for r in c.reasons}
         open_rows = session.scalars(select(Stall).where(Stall.resolved_on.is_(None))).all()
         known = {(s.case_id, s.reason, s.since): s for s in open_rows}
@@ -281,8 +270,8 @@ def mentor_load(ctx: Context, actor: str | None, school: str | None = None) -> d
     today = ctx.now().date()
     active = (Pairing.from_on <= today, or_(Pairing.to_on.is_(None), Pairing.to_on >= today))
     with ctx.db.read() as session:
-        staff = _leader(session, actor, None, today, school)
-        school_id = _school_filter(session, school) or home_school(session, staff, today)
+        staff = leader(session, actor, None, today, school)
+        school_id = school_filter(session, school) or home_school(session, staff, today)
         load_q = (
             select(Pairing.staff_id, func.count(func.distinct(Pairing.case_id)))
             .join(Case, Case.id == Pairing.case_id)
@@ -300,7 +289,7 @@ def mentor_load(ctx: Context, actor: str | None, school: str | None = None) -> d
         load_q = load_q.where(Case.school_id == school_id)
         key_q = key_q.where(Case.school_id == school_id)
         overloaded = session.execute(load_q).all()
-        names = _names(session, {s for s, _ in overloaded if s is not None})
+        names = staff_names(session, {s for s, _ in overloaded if s is not None})
         return {
             "limit": int(params["mentor_max_children"]),
             "overloaded_mentors": [
@@ -315,9 +304,7 @@ def mentor_load(ctx: Context, actor: str | None, school: str | None = None) -> d
 # -- meetings -------------------------------------------------------------------------------------
 
 
-def _leader(
-    session: Session, actor: str | None, school_id: int | None, today: date, school: str | None = None
-) -> Staff:
+def leader(session: Session, actor: str | None, school_id: int | None, today: date, school: str | None = None) -> Staff:
     """Bind the actor's scope; they must be of the leadership group of the school (or of --school)."""
     who = access.enter(session, actor, today)
     staff = access.staff_of(session, who)
@@ -325,293 +312,3 @@ def _leader(
         school_id = home_school(session, staff, today, school)
     access.require(who, school_id, policy.REVIEW_MEETING)
     return staff
-
-
-def _acting(session: Session, actor: str | None, today: date) -> Staff:
-    who = access.enter(session, actor, today)
-    staff = access.staff_of(session, who)
-    return staff
-
-
-def new_meeting(
-    ctx: Context,
-    actor: str | None,
-    members: list[str],
-    held_on: date | None = None,
-    title: str | None = None,
-    school: str | None = None,
-) -> int:
-    """A meeting whose agenda is the school's stalled list of the day."""
-    now = ctx.now()
-    today = now.date()
-    with ctx.db.write() as session:
-        who = _leader(session, actor, None, today, school)
-        school_id = home_school(session, who, today, school)
-        present = sorted({who.id, *(resolve_staff(session, m).id for m in members)})
-        for member in present:
-            require_member(session, session.get(Staff, member), school_id, today)  # type: ignore[arg-type]
-        meeting = Meeting(
-            school_id=school_id,
-            held_on=held_on or today,
-            title=require_text(title or "关爱留守儿童领导小组会议", "--title"),
-            members=[str(m) for m in present],
-            created_at=now,
-            created_by=who.id,
-        )
-        session.add(meeting)
-        session.flush()
-        agenda = _stalled(session, today, school_id, None, None)
-        for item in agenda:
-            session.add(
-                MeetingItem(
-                    school_id=school_id,
-                    meeting_id=meeting.id,
-                    case_id=item.case_id,
-                    reasons=[r.reason for r in item.reasons],
-                )
-            )
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.id,
-            action="meeting.opened",
-            object_type="meeting",
-            object_id=meeting.id,
-            data={"members": present, "items": len(agenda)},
-        )
-        return meeting.id
-
-
-def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, Any]:
-    """A meeting with its agenda and decisions, for the leadership group."""
-    today = ctx.now().date()
-    with ctx.db.read() as session:
-        who = access.enter(session, actor, today)
-        meeting = session.get(Meeting, meeting_id)
-        if meeting is None:
-            raise NotFound("no meeting with id {id}", id=meeting_id)
-        access.require(who, meeting.school_id, policy.REVIEW_MEETING)
-        school = session.get(School, meeting.school_id)
-        members = _names(session, {int(m) for m in meeting.members})
-        rows = session.execute(
-            select(MeetingItem, Case.state, Child.name, SchoolClass.grade, SchoolClass.name, Case.child_id)
-            .join(Case, Case.id == MeetingItem.case_id)
-            .join(Child, Child.id == Case.child_id)
-            .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
-            .where(MeetingItem.meeting_id == meeting.id)
-            .order_by(MeetingItem.id)
-        ).all()
-        reads = access.Reads(who)
-        reads.add(meeting.school_id, [row[-1] for row in rows], policy.T1, policy.T2)
-        doc = {
-            "id": meeting.id,
-            "school": school.name if school else "",
-            "held_on": meeting.held_on.isoformat(),
-            "title": meeting.title,
-            "members": [{"id": int(m), "name": members.get(int(m))} for m in meeting.members],
-            "items": [
-                {
-                    "case_id": item.case_id,
-                    "child": name,
-                    "class": f"{grade}/{cname}" if grade is not None else None,
-                    "state": state,
-                    "reasons": list(item.reasons),
-                    "decision": item.decision,
-                    "decision_reason": item.decision_reason,
-                    "new_due": item.new_due.isoformat() if item.new_due else None,
-                }
-                for item, state, name, grade, cname, _ in rows
-            ],
-        }
-    access.log_reads(ctx, reads, "meeting.show")
-    return doc
-
-
-def decide(
-    ctx: Context,
-    actor: str | None,
-    meeting_id: int,
-    case_id: int,
-    decision: str,
-    reason: str | None = None,
-    mentor: str | None = None,
-    until: date | None = None,
-    duty: str | None = None,
-) -> dict[str, Any]:
-    """Record the meeting's decision on one case; decisions that are events go through the engine."""
-    if decision not in DECISIONS:
-        raise InvalidInput(
-            "--decision: '{value}' is not one of {choices}", value=decision, choices=", ".join(DECISIONS)
-        )
-    today = ctx.now().date()
-    with ctx.db.read() as session:
-        access.enter(session, actor, today)
-        item = session.scalars(
-            select(MeetingItem).where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
-        ).first()
-        if item is None:
-            raise NotFound("case {case} is not on the agenda of meeting {meeting}", case=case_id, meeting=meeting_id)
-        _leader(session, actor, item.school_id, today)
-        if item.decision is not None:
-            raise InvalidInput(
-                "case {case} already has a decision in meeting {meeting}", case=case_id, meeting=meeting_id
-            )
-    if decision in EVENT_DECISIONS:
-        cases.advance(ctx, actor, case_id, EVENT_DECISIONS[decision], reason)
-    elif decision == "reassign":
-        if not mentor:
-            raise InvalidInput("reassigning needs --mentor STAFF")
-        _reassign(ctx, actor, case_id, mentor)
-    else:
-        if until is None or not reason:
-            raise InvalidInput("extending a deadline needs --until DATE and --reason TEXT")
-        _extend(ctx, actor, case_id, until, reason, duty)
-    now = ctx.now()
-    with ctx.db.write() as session:
-        who = _leader(session, actor, item.school_id, now.date())
-        # Through the ORM, not update().values(): decision_reason is sealed (casework.persistence.crypto).
-        row = session.scalars(
-            select(MeetingItem).where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
-        ).one()
-        row.decision, row.decision_reason, row.new_due = decision, reason, until
-        row.decided_at, row.decided_by = now, who.id
-        session.flush()
-        school_id = session.scalars(select(Meeting.school_id).where(Meeting.id == meeting_id)).one()
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.id,
-            action="meeting.decided",
-            object_type="meeting",
-            object_id=meeting_id,
-            case_id=case_id,
-            data={"decision": decision, "reason_given": bool(reason)},
-        )
-    return {"meeting": meeting_id, "case_id": case_id, "decision": decision}
-
-
-def _reassign(ctx: Context, actor: str | None, case_id: int, mentor: str) -> None:
-    now = ctx.now()
-    today = now.date()
-    with ctx.db.write() as session:
-        who = _acting(session, actor, today)
-        case = cases.get_case(session, case_id)
-        if case.state == states.CLOSED:
-            raise InvalidInput("case {case} is closed", case=case_id)
-        # The old mentor's pairing ends yesterday and the new one starts today, so they never overlap.
-        ended = (
-            session.execute(
-                update(Pairing)
-                .where(
-                    Pairing.case_id == case_id,
-                    Pairing.kind == "mentor",
-                    or_(Pairing.to_on.is_(None), Pairing.to_on >= today),
-                )
-                .values(to_on=today - timedelta(days=1))
-                .returning(Pairing.id)
-            )
-            .scalars()
-            .all()
-        )
-        for pairing_id in ended:
-            trail.append(
-                session,
-                school_id=case.school_id,
-                at=now,
-                actor_id=who.id,
-                action="pairing.ended",
-                object_type="pairing",
-                object_id=pairing_id,
-                case_id=case_id,
-            )
-    records.pairing(ctx, actor, case_id, kind="mentor", staff=mentor, partner_name=None, from_on=today, to_on=None)
-
-
-def _extend(ctx: Context, actor: str | None, case_id: int, until: date, reason: str, duty: str | None) -> None:
-    now = ctx.now()
-    with ctx.db.write() as session:
-        who = _acting(session, actor, now.date())
-        case = cases.get_case(session, case_id)
-        code = duty or f"stage_deadline:{case.state}"
-        if until <= now.date():
-            raise InvalidInput("--until {day} is not in the future", day=until.isoformat())
-        row = Extension(
-            school_id=case.school_id,
-            case_id=case_id,
-            code=code,
-            new_due=until,
-            reason=require_text(reason, "--reason", 2000),
-            decided_at=now,
-            decided_by=who.id,
-        )
-        session.add(row)
-        session.flush()
-        trail.append(
-            session,
-            school_id=case.school_id,
-            at=now,
-            actor_id=who.id,
-            action="deadline.extended",
-            object_type="extension",
-            object_id=row.id,
-            case_id=case_id,
-            data={"code": code, "new_due": until.isoformat()},
-        )
-        store = Store.of(session)
-        facts = case_facts.load(store, case, now.date(), ctx.rule_set)
-        case_facts.refresh_duties(session, case, facts, ctx.rule_set, now)
-
-
-def minutes(ctx: Context, actor: str | None, meeting_id: int, fmt: str, lang: str, agenda: bool = False) -> bytes:
-    """The meeting's agenda or minutes, rendered through the documents machinery."""
-    from casework import i18n
-    from casework.documents.contexts import MeetingContext, MeetingItemContext, Person
-    from casework.documents.render import render
-    from casework.domain.vocab import DECISION_LABELS, ROLES, stall_reason_label
-
-    doc = show_meeting(ctx, actor, meeting_id)
-    today = ctx.now().date()
-    with ctx.db.read() as session:
-        access.enter(session, actor, today)
-        roles = {
-            int(staff): role
-            for staff, role in session.execute(
-                select(Membership.staff_id, Membership.role).where(
-                    Membership.staff_id.in_([m["id"] for m in doc["members"]]),
-                    Membership.role.in_(list(LEADERSHIP_ROLES)),
-                )
-            )
-        }
-        stalled = {c.case_id: c for c in _stalled(session, today, None, None, None)}
-
-    def t(msgid: str) -> str:
-        return i18n.render(msgid, lang)
-
-    context = MeetingContext(
-        school_name=doc["school"],
-        meeting_id=doc["id"],
-        held_on=date.fromisoformat(doc["held_on"]),
-        title=doc["title"],
-        members=[Person(m["name"] or "", t(ROLES.get(roles.get(m["id"], ""), "member"))) for m in doc["members"]],
-        items=[
-            MeetingItemContext(
-                case_id=i["case_id"],
-                child_name=i["child"],
-                class_name=i["class"] or "",
-                stage=t(states.STATE_LABELS[i["state"]]),
-                reasons=[t(stall_reason_label(r)) for r in i["reasons"]],
-                responsible="、".join(
-                    sorted({r.responsible_name for r in stalled[i["case_id"]].reasons if r.responsible_name})
-                )
-                if i["case_id"] in stalled
-                else None,
-                decision=None if agenda or not i["decision"] else t(DECISION_LABELS[i["decision"]]),
-                decision_reason=None if agenda else i["decision_reason"],
-                new_due=None if agenda or not i["new_due"] else date.fromisoformat(i["new_due"]),
-            )
-            for i in doc["items"]
-        ],
-    )
-    return render("meeting_agenda" if agenda else "meeting_minutes", context, fmt, lang)

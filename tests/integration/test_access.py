@@ -12,7 +12,7 @@ from sqlalchemy import select
 from casework.cli import app
 from casework.errors import PermissionDenied
 from casework.persistence.tables import AuditEvent
-from casework.services import cases, children, documents, records, review, setup
+from casework.services import cases, children, documents, mentoring, review, setup
 from tests.conftest import unscoped
 
 
@@ -33,7 +33,7 @@ def two_cases(world: Any) -> dict[str, Any]:
     other_counsellor = _staff(world, "林心语", "counsellor")
     own = world.case()
     world.drive(own, "individual_plan")
-    records.pairing(
+    mentoring.pairing(
         world.ctx, world.counsellor, own, kind="mentor", staff=world.mentor, partner_name=None, from_on=None, to_on=None
     )
     child = children.add(world.ctx, world.leader, {"name": "外班儿童"}, "5/1班")
@@ -84,7 +84,7 @@ def test_out_of_scope_is_denied_and_a_missing_case_is_not_found(world: Any, two_
         cases.show(world.ctx, two_cases["other_counsellor"], two_cases["own"])
     assert denied.value.denial.what == f"case:{two_cases['own']}"
     with pytest.raises(PermissionDenied):
-        records.contact(
+        mentoring.contact(
             world.ctx,
             world.mentor,
             two_cases["other"],
@@ -112,7 +112,7 @@ def test_tiers_hide_fields_from_roles_that_may_not_read_them(world: Any, two_cas
     assert audited["fields"]["name"] is None and audited["fields"]["guardian_phone"] is None
     assert children.show(world.ctx, world.leader, child)["fields"]["health"] == "哮喘"
     with pytest.raises(PermissionDenied):
-        records.contact(
+        mentoring.contact(
             world.ctx,
             two_cases["auditor"],
             two_cases["own"],

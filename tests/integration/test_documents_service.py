@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from casework.services import documents, records
+from casework.services import assessments, documents, mentoring
 from casework.services.audit import chain
 
 
@@ -73,7 +73,7 @@ def test_same_case_version_same_bytes(shared_world) -> None:
 def test_a_conduct_case_gets_an_education_management_plan(shared_world) -> None:
     case = shared_world.case()
     shared_world.drive(case, "assessed")
-    records.assessment(shared_world.ctx, shared_world.counsellor, case, ["品德行为偏差"], "课堂上多次打架")
+    assessments.assessment(shared_world.ctx, shared_world.counsellor, case, ["品德行为偏差"], "课堂上多次打架")
     shared_world.fire(case, "plan")
     shared_world.plan_item(case, category="conduct", kind="correction", target="一学期内无打架行为")
     made = documents.render_case(shared_world.ctx, shared_world.counsellor, case, fmt="md")
@@ -104,7 +104,7 @@ def test_monthly_cards_for_every_mentored_case(shared_world) -> None:
     cases = [shared_world.case() for _ in range(3)]
     for case in cases:
         shared_world.drive(case, "mentored")
-    records.contact(
+    mentoring.contact(
         shared_world.ctx,
         shared_world.teacher,
         cases[0],

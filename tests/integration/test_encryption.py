@@ -17,7 +17,7 @@ from casework.cli import app
 from casework.persistence import crypto, migrate
 from casework.persistence.db import Database
 from casework.persistence.tables import AuditEvent, Child, Consent
-from casework.services import Context, children, keys, records, roster, setup
+from casework.services import Context, assessments, children, keys, roster, roster_export, setup
 from casework.services.audit import chain
 from tests.conftest import BACKENDS, new_url, unscoped
 
@@ -93,7 +93,7 @@ def test_the_cli_refuses_to_start_with_a_wrong_key(tmp_path, monkeypatch) -> Non
 def test_rotate_reseals_everything_and_the_old_key_is_no_longer_needed(world, tmp_path) -> None:
     child = world.child(name="轮换前", father_phone="13900002222")
     case_id = world.case()
-    records.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估摘要轮换")
+    assessments.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估摘要轮换")
     new_file = tmp_path / "new.key"
     done = keys.rotate(world.ctx, world.admin, out=str(new_file))
     assert done.values > 0 and done.old_key != done.new_key
@@ -218,7 +218,7 @@ def test_no_plaintext_in_the_database_file_its_wal_or_the_exports(tmp_path, monk
     ctx = Context(db=Database(str(db)))
     sealed = [f for f in roster.CARD_FIELDS if f != "student_no"]
     roster_out = tmp_path / "children.csv"
-    roster.export_children(ctx, "1", str(roster_out), redact=sealed)
+    roster_export.export_children(ctx, "1", str(roster_out), redact=sealed)
     ctx.db.dispose()
     wal = Path(f"{db}-wal")
     files = [db, audit_out, audit_csv, roster_out] + ([wal] if wal.exists() else [])
@@ -231,7 +231,7 @@ def test_no_plaintext_in_the_database_file_its_wal_or_the_exports(tmp_path, monk
     # the scan itself can fail: the plaintext export of the same register holds the markers
     plain = tmp_path / "plain.csv"
     ctx = Context(db=Database(str(db)))
-    roster.export_children(ctx, "1", str(plain))
+    roster_export.export_children(ctx, "1", str(plain))
     ctx.db.dispose()
     assert _scan([plain])
 

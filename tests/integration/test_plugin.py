@@ -14,7 +14,7 @@ EXAMPLE = ROOT / "docs" / "examples" / "casework-rule-example"
 SCRIPT = """
 import sys
 from casework.persistence.db import Database
-from casework.services import Context, cases, consent, records, setup
+from casework.services import Context, cases, consent, mentoring, setup
 from casework.services.settings import Settings
 from casework.rules import available
 from casework.errors import TransitionRefused
@@ -34,7 +34,7 @@ try:
 except TransitionRefused as refused:
     (verdict,) = refused.verdicts
     print(verdict.rule, verdict.code, i18n.render(verdict.message, "zh_CN"))
-records.contact(ctx, admin, case, kind="parent_feedback", occurred_on=None, by=None, summary="反馈", follow_up=None)
+mentoring.contact(ctx, admin, case, kind="parent_feedback", occurred_on=None, by=None, summary="反馈", follow_up=None)
 cases.advance(ctx, admin, case, "close", "转学")
 print("closed")
 """

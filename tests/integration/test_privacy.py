@@ -19,13 +19,13 @@ from casework.persistence.tables import (
     ContactEntry,
     Document,
 )
-from casework.services import access, cases, children, consent, documents, privacy, records, setup
+from casework.services import access, cases, children, consent, documents, mentoring, privacy, pupil_records, setup
 from casework.services.audit import chain
 from tests.conftest import unscoped
 
 
 def _talk(world, case_id: int, summary: str = "谈心：想念父母") -> int:
-    return records.contact(
+    return mentoring.contact(
         world.ctx, world.counsellor, case_id, kind="talk", occurred_on=None, by=None, summary=summary, follow_up=None
     )
 
@@ -63,7 +63,7 @@ def test_a_counselling_record_needs_a_consent_in_force(world) -> None:
     with pytest.raises(PermissionDenied):
         _talk(world, case)
     with pytest.raises(PermissionDenied):  # a child-level counselling record too (material aid)
-        records.aid(world.ctx, world.teacher, child, kind="clothing", description="冬衣")
+        pupil_records.aid(world.ctx, world.teacher, child, kind="clothing", description="冬衣")
     assert _count(world, ContactEntry) == 1
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from casework import states
 from casework.errors import CaseworkError, TransitionRefused
 from casework.persistence.tables import AuditEvent
-from casework.services import cases, records
+from casework.services import assessments, cases, mentoring
 from casework.services.audit import chain
 from tests.conftest import build_world, unscoped
 
@@ -32,11 +32,11 @@ def _audit_count(world) -> int:
 
 def _apply(world, case_id: int, action: str) -> None:
     if action == "assessment":
-        records.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估")
+        assessments.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估")
     elif action == "plan_item":
         world.plan_item(case_id)
     elif action == "mentor":
-        records.pairing(
+        mentoring.pairing(
             world.ctx,
             world.counsellor,
             case_id,
@@ -49,7 +49,7 @@ def _apply(world, case_id: int, action: str) -> None:
     elif action == "review_all":
         world.review_all(case_id)
     elif action == "talk":
-        records.contact(
+        mentoring.contact(
             world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
         )
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence.tables import AuditEvent, Duty, Stall
-from casework.services import cases, records, review, setup
+from casework.services import assessments, cases, meetings, mentoring, review, setup
 from tests.conftest import unscoped
 
 
@@ -42,7 +42,7 @@ def test_an_overdue_duty_stalls_the_case(world) -> None:
     world.clock.advance(31)  # the monthly talk and parent feedback were due 30 days after opening
     found = reasons(world, case_id)
     assert found["monthly_talk"] == 1 and found["parent_feedback"] == 1
-    records.contact(
+    mentoring.contact(
         world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
     )
     assert "monthly_talk" not in reasons(world, case_id)
@@ -51,11 +51,11 @@ def test_an_overdue_duty_stalls_the_case(world) -> None:
 def test_a_critical_flag_not_acknowledged_stalls_at_once(world) -> None:
     case_id = world.case()
     world.fire(case_id, "assess")
-    records.assessment(world.ctx, world.counsellor, case_id, ["suspected_illegal"], "疑似违法")
+    assessments.assessment(world.ctx, world.counsellor, case_id, ["suspected_illegal"], "疑似违法")
     assert reasons(world, case_id) == {"flag:critical": 0}
     world.clock.advance(3)
     assert reasons(world, case_id) == {"flag:critical": 3, "critical_acknowledgement": 1}
-    records.acknowledge(world.ctx, world.leader, case_id)
+    assessments.acknowledge(world.ctx, world.leader, case_id)
     assert reasons(world, case_id) == {}
 
 
@@ -71,7 +71,7 @@ def test_the_same_move_refused_again_with_nothing_changed(world) -> None:
     assert reasons(world, case_id) == {"repeated_refusal:plan": 0}
     world.clock.advance(2)
     assert reasons(world, case_id) == {"repeated_refusal:plan": 2}
-    records.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估")
+    assessments.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估")
     world.fire(case_id, "plan")
     assert reasons(world, case_id) == {}
 
@@ -132,9 +132,9 @@ def test_meeting_agenda_and_every_decision(world) -> None:
     keep, revise, extend, close, reassign = (mentored(world) for _ in range(5))
     world.clock.advance(31)
     with pytest.raises(PermissionDenied):
-        review.new_meeting(world.ctx, world.counsellor, [])
-    meeting = review.new_meeting(world.ctx, world.leader, [world.counsellor])
-    agenda = review.show_meeting(world.ctx, world.leader, meeting)
+        meetings.new_meeting(world.ctx, world.counsellor, [])
+    meeting = meetings.new_meeting(world.ctx, world.leader, [world.counsellor])
+    agenda = meetings.show_meeting(world.ctx, world.leader, meeting)
     assert {i["case_id"] for i in agenda["items"]} == {keep, revise, extend, close, reassign}
     assert {m["name"] for m in agenda["members"]} == {"周建国", "郑心怡"}
 
@@ -142,12 +142,12 @@ def test_meeting_agenda_and_every_decision(world) -> None:
     for case_id in (keep, revise, close):
         world.fire(case_id, "review")
     with pytest.raises(TransitionRefused):
-        review.decide(world.ctx, world.leader, meeting, keep, "continue")
+        meetings.decide(world.ctx, world.leader, meeting, keep, "continue")
     for case_id in (keep, revise, close):
         world.review_all(case_id)
-    review.decide(world.ctx, world.leader, meeting, keep, "continue", "继续帮扶")
-    review.decide(world.ctx, world.leader, meeting, revise, "revise", "调整计划")
-    review.decide(world.ctx, world.leader, meeting, close, "close", "父母返乡")
+    meetings.decide(world.ctx, world.leader, meeting, keep, "continue", "继续帮扶")
+    meetings.decide(world.ctx, world.leader, meeting, revise, "revise", "调整计划")
+    meetings.decide(world.ctx, world.leader, meeting, close, "close", "父母返乡")
     assert [cases.show(world.ctx, world.leader, c)["state"] for c in (keep, revise, close)] == [
         "mentored",
         "individual_plan",
@@ -155,18 +155,18 @@ def test_meeting_agenda_and_every_decision(world) -> None:
     ]
 
     other = setup.add_staff(world.ctx, world.admin, "王帮扶", ["mentor"])
-    review.decide(world.ctx, world.leader, meeting, reassign, "reassign", mentor=str(other))
+    meetings.decide(world.ctx, world.leader, meeting, reassign, "reassign", mentor=str(other))
     load = review.mentor_load(world.ctx, world.leader)
     assert load["overloaded_mentors"] == []
 
-    review.decide(
+    meetings.decide(
         world.ctx, world.leader, meeting, extend, "extend", "家访后再定", until=date(2026, 12, 20), duty="monthly_talk"
     )
     with unscoped(world.ctx.db) as session:
         due = session.scalars(select(Duty.due_on).where(Duty.case_id == extend, Duty.code == "monthly_talk")).one()
     assert due == date(2026, 12, 20)
     assert "monthly_talk" not in reasons(world, extend)
-    shown = review.show_meeting(world.ctx, world.leader, meeting)
+    shown = meetings.show_meeting(world.ctx, world.leader, meeting)
     assert {i["case_id"]: i["decision"] for i in shown["items"]} == {
         keep: "continue",
         revise: "revise",
@@ -189,11 +189,11 @@ def test_mentor_load_and_key_children(world) -> None:
     assert review.mentor_load(world.ctx, world.leader)["overloaded_mentors"] == []
     key = world.case()
     world.fire(key, "assess")
-    records.assessment(world.ctx, world.counsellor, key, ["suspected_illegal"], "疑似违法")
+    assessments.assessment(world.ctx, world.counsellor, key, ["suspected_illegal"], "疑似违法")
     keys = review.mentor_load(world.ctx, world.leader)["key_children_without_caring_parent"]
     assert [k["case_id"] for k in keys] == [key]
     parent = setup.add_staff(world.ctx, world.admin, "爱心家长", ["caring_parent"])
-    records.pairing(
+    mentoring.pairing(
         world.ctx,
         world.counsellor,
         key,

@@ -14,7 +14,7 @@ from casework import i18n
 from casework.domain.roster import RosterRejected
 from casework.errors import InvalidInput
 from casework.persistence.tables import AuditEvent, Child, ChildChange, SchoolClass
-from casework.services import children, roster
+from casework.services import children, roster, roster_export
 from casework.services.audit import chain
 from tests.conftest import unscoped
 from tests.rosters import children as register
@@ -186,7 +186,7 @@ def test_an_export_imports_again_unchanged(world: Any, tmp_path: Path, fmt: str)
     roster.import_children(world.ctx, world.admin, str(make(tmp_path, register(8, seed=12), "gb18030")))
     child_id = world.child(student_no="G-hand", health="=1+1 看似公式")
     out = tmp_path / f"children.{fmt}"
-    result = roster.export_children(world.ctx, world.leader, str(out))
+    result = roster_export.export_children(world.ctx, world.leader, str(out))
     assert result.rows == 9 and result.format == fmt
     if fmt == "csv":
         data = out.read_bytes()
@@ -211,7 +211,7 @@ def test_an_export_imports_again_unchanged(world: Any, tmp_path: Path, fmt: str)
 def test_redaction_is_a_switch_for_access_control(world: Any, tmp_path: Path) -> None:
     world.child(id_number="110105201503080027", sex="女", birth_date="2015-03-08")
     out = tmp_path / "redacted.csv"
-    roster.export_children(world.ctx, world.admin, str(out), redact={"id_number", "guardian_phone"})
+    roster_export.export_children(world.ctx, world.admin, str(out), redact={"id_number", "guardian_phone"})
     with open(out, encoding="utf-8-sig", newline="") as f:
         header, row = list(csv.reader(f))
     assert row[header.index("身份证号")] == "***" and row[header.index("监护人电话")] == "***"
@@ -223,13 +223,13 @@ def test_redaction_is_a_switch_for_access_control(world: Any, tmp_path: Path) ->
         "id_number",
     ]
     with pytest.raises(InvalidInput):
-        roster.export_children(world.ctx, world.admin, str(out), redact={"shoe_size"})
+        roster_export.export_children(world.ctx, world.admin, str(out), redact={"shoe_size"})
 
 
 def test_cases_export(world: Any, tmp_path: Path) -> None:
     case_id = world.case()
     out = tmp_path / "cases.xlsx"
-    assert roster.export_cases(world.ctx, world.admin, str(out)).rows == 1
+    assert roster_export.export_cases(world.ctx, world.admin, str(out)).rows == 1
     from openpyxl import load_workbook
 
     book = load_workbook(out, read_only=True)

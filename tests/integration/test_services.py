@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from casework.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionRefused
 from casework.persistence.tables import AuditEvent, Case, ChildChange
-from casework.services import cases, children, records, setup
+from casework.services import assessments, cases, children, mentoring, plans, setup
 from casework.services.audit import chain
 from tests.conftest import unscoped
 
@@ -125,7 +125,7 @@ def test_history_lists_moves_refusals_and_records(world) -> None:
     with pytest.raises(TransitionRefused):
         world.fire(case_id, "plan")
     world.drive(case_id, "mentored")
-    records.contact(
+    mentoring.contact(
         world.ctx,
         world.teacher,
         case_id,
@@ -145,11 +145,11 @@ def test_history_lists_moves_refusals_and_records(world) -> None:
 def test_records_are_kept_to_their_stage(world) -> None:
     case_id = world.case()
     with pytest.raises(InvalidInput, match="recorded when the case is"):
-        records.review(world.ctx, world.counsellor, case_id, item_id=1, result="met", effect="x")
+        plans.review(world.ctx, world.counsellor, case_id, item_id=1, result="met", effect="x")
     with pytest.raises(InvalidInput):
         world.plan_item(case_id)
     with pytest.raises(InvalidInput, match="future"):
-        records.contact(
+        mentoring.contact(
             world.ctx,
             world.teacher,
             case_id,
@@ -160,7 +160,7 @@ def test_records_are_kept_to_their_stage(world) -> None:
             follow_up=None,
         )
     with pytest.raises(InvalidInput, match="category"):
-        records.assessment(world.ctx, world.counsellor, case_id, ["astrology"], "x")
+        assessments.assessment(world.ctx, world.counsellor, case_id, ["astrology"], "x")
 
 
 def test_unknown_ids_and_missing_actor(world) -> None:

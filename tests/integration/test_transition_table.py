@@ -24,13 +24,13 @@ def _audit_count(world, case_id: int) -> int:
 
 def _prepare_guards(world, case_id: int, state: str, event: str) -> None:
     """Record what the guards of ``event`` need, so only the table decides."""
-    from casework.services import records
+    from casework.services import assessments, mentoring
 
     if state == "assessed" and event == "plan":
-        records.assessment(world.ctx, world.counsellor, case_id, ["life"], "生活需要照顾")
+        assessments.assessment(world.ctx, world.counsellor, case_id, ["life"], "生活需要照顾")
     elif state == "individual_plan" and event == "mentor":
         world.plan_item(case_id)
-        records.pairing(
+        mentoring.pairing(
             world.ctx,
             world.counsellor,
             case_id,

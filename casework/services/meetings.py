@@ -1,0 +1,330 @@
+"""The leadership group's meetings: the agenda, decisions on each case through the same guards, the minutes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from casework import states
+from casework.domain import access as policy
+from casework.domain.validation import require_text
+from casework.errors import InvalidInput, NotFound
+from casework.persistence.store import Store
+from casework.persistence.tables import (
+    Case,
+    Child,
+    Extension,
+    Meeting,
+    MeetingItem,
+    Membership,
+    Pairing,
+    School,
+    SchoolClass,
+    Staff,
+)
+from casework.services import access, cases, mentoring, trail
+from casework.services import facts as case_facts
+from casework.services.actors import home_school, require_member, resolve_staff
+from casework.services.context import Context
+from casework.services.review import (
+    LEADERSHIP_ROLES,
+    leader,
+    staff_names,
+    stalled_cases,
+)
+
+EVENT_DECISIONS = {"continue": "continue", "revise": "revise", "reassess": "reassess", "close": "close"}
+DECISIONS = (*EVENT_DECISIONS, "reassign", "extend")
+
+
+def _acting(session: Session, actor: str | None, today: date) -> Staff:
+    who = access.enter(session, actor, today)
+    staff = access.staff_of(session, who)
+    return staff
+
+
+def new_meeting(
+    ctx: Context,
+    actor: str | None,
+    members: list[str],
+    held_on: date | None = None,
+    title: str | None = None,
+    school: str | None = None,
+) -> int:
+    """A meeting whose agenda is the school's stalled list of the day."""
+    now = ctx.now()
+    today = now.date()
+    with ctx.db.write() as session:
+        who = leader(session, actor, None, today, school)
+        school_id = home_school(session, who, today, school)
+        present = sorted({who.id, *(resolve_staff(session, m).id for m in members)})
+        for member in present:
+            require_member(session, session.get(Staff, member), school_id, today)  # type: ignore[arg-type]
+        meeting = Meeting(
+            school_id=school_id,
+            held_on=held_on or today,
+            title=require_text(title or "关爱留守儿童领导小组会议", "--title"),
+            members=[str(m) for m in present],
+            created_at=now,
+            created_by=who.id,
+        )
+        session.add(meeting)
+        session.flush()
+        agenda = stalled_cases(session, today, school_id, None, None)
+        for item in agenda:
+            session.add(
+                MeetingItem(
+                    school_id=school_id,
+                    meeting_id=meeting.id,
+                    case_id=item.case_id,
+                    reasons=[r.reason for r in item.reasons],
+                )
+            )
+        trail.append(
+            session,
+            school_id=school_id,
+            at=now,
+            actor_id=who.id,
+            action="meeting.opened",
+            object_type="meeting",
+            object_id=meeting.id,
+            data={"members": present, "items": len(agenda)},
+        )
+        return meeting.id
+
+
+def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, Any]:
+    """A meeting with its agenda and decisions, for the leadership group."""
+    today = ctx.now().date()
+    with ctx.db.read() as session:
+        who = access.enter(session, actor, today)
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFound("no meeting with id {id}", id=meeting_id)
+        access.require(who, meeting.school_id, policy.REVIEW_MEETING)
+        school = session.get(School, meeting.school_id)
+        members = staff_names(session, {int(m) for m in meeting.members})
+        rows = session.execute(
+            select(MeetingItem, Case.state, Child.name, SchoolClass.grade, SchoolClass.name, Case.child_id)
+            .join(Case, Case.id == MeetingItem.case_id)
+            .join(Child, Child.id == Case.child_id)
+            .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
+            .where(MeetingItem.meeting_id == meeting.id)
+            .order_by(MeetingItem.id)
+        ).all()
+        reads = access.Reads(who)
+        reads.add(meeting.school_id, [row[-1] for row in rows], policy.T1, policy.T2)
+        doc = {
+            "id": meeting.id,
+            "school": school.name if school else "",
+            "held_on": meeting.held_on.isoformat(),
+            "title": meeting.title,
+            "members": [{"id": int(m), "name": members.get(int(m))} for m in meeting.members],
+            "items": [
+                {
+                    "case_id": item.case_id,
+                    "child": name,
+                    "class": f"{grade}/{cname}" if grade is not None else None,
+                    "state": state,
+                    "reasons": list(item.reasons),
+                    "decision": item.decision,
+                    "decision_reason": item.decision_reason,
+                    "new_due": item.new_due.isoformat() if item.new_due else None,
+                }
+                for item, state, name, grade, cname, _ in rows
+            ],
+        }
+    access.log_reads(ctx, reads, "meeting.show")
+    return doc
+
+
+def decide(
+    ctx: Context,
+    actor: str | None,
+    meeting_id: int,
+    case_id: int,
+    decision: str,
+    reason: str | None = None,
+    mentor: str | None = None,
+    until: date | None = None,
+    duty: str | None = None,
+) -> dict[str, Any]:
+    """Record the meeting's decision on one case; decisions that are events go through the engine."""
+    if decision not in DECISIONS:
+        raise InvalidInput(
+            "--decision: '{value}' is not one of {choices}", value=decision, choices=", ".join(DECISIONS)
+        )
+    today = ctx.now().date()
+    with ctx.db.read() as session:
+        access.enter(session, actor, today)
+        item = session.scalars(
+            select(MeetingItem).where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
+        ).first()
+        if item is None:
+            raise NotFound("case {case} is not on the agenda of meeting {meeting}", case=case_id, meeting=meeting_id)
+        leader(session, actor, item.school_id, today)
+        if item.decision is not None:
+            raise InvalidInput(
+                "case {case} already has a decision in meeting {meeting}", case=case_id, meeting=meeting_id
+            )
+    if decision in EVENT_DECISIONS:
+        cases.advance(ctx, actor, case_id, EVENT_DECISIONS[decision], reason)
+    elif decision == "reassign":
+        if not mentor:
+            raise InvalidInput("reassigning needs --mentor STAFF")
+        _reassign(ctx, actor, case_id, mentor)
+    else:
+        if until is None or not reason:
+            raise InvalidInput("extending a deadline needs --until DATE and --reason TEXT")
+        _extend(ctx, actor, case_id, until, reason, duty)
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = leader(session, actor, item.school_id, now.date())
+        # Through the ORM, not update().values(): decision_reason is sealed (casework.persistence.crypto).
+        row = session.scalars(
+            select(MeetingItem).where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
+        ).one()
+        row.decision, row.decision_reason, row.new_due = decision, reason, until
+        row.decided_at, row.decided_by = now, who.id
+        session.flush()
+        school_id = session.scalars(select(Meeting.school_id).where(Meeting.id == meeting_id)).one()
+        trail.append(
+            session,
+            school_id=school_id,
+            at=now,
+            actor_id=who.id,
+            action="meeting.decided",
+            object_type="meeting",
+            object_id=meeting_id,
+            case_id=case_id,
+            data={"decision": decision, "reason_given": bool(reason)},
+        )
+    return {"meeting": meeting_id, "case_id": case_id, "decision": decision}
+
+
+def _reassign(ctx: Context, actor: str | None, case_id: int, mentor: str) -> None:
+    now = ctx.now()
+    today = now.date()
+    with ctx.db.write() as session:
+        who = _acting(session, actor, today)
+        case = cases.get_case(session, case_id)
+        if case.state == states.CLOSED:
+            raise InvalidInput("case {case} is closed", case=case_id)
+        # The old mentor's pairing ends yesterday and the new one starts today, so they never overlap.
+        ended = (
+            session.execute(
+                update(Pairing)
+                .where(
+                    Pairing.case_id == case_id,
+                    Pairing.kind == "mentor",
+                    or_(Pairing.to_on.is_(None), Pairing.to_on >= today),
+                )
+                .values(to_on=today - timedelta(days=1))
+                .returning(Pairing.id)
+            )
+            .scalars()
+            .all()
+        )
+        for pairing_id in ended:
+            trail.append(
+                session,
+                school_id=case.school_id,
+                at=now,
+                actor_id=who.id,
+                action="pairing.ended",
+                object_type="pairing",
+                object_id=pairing_id,
+                case_id=case_id,
+            )
+    mentoring.pairing(ctx, actor, case_id, kind="mentor", staff=mentor, partner_name=None, from_on=today, to_on=None)
+
+
+def _extend(ctx: Context, actor: str | None, case_id: int, until: date, reason: str, duty: str | None) -> None:
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = _acting(session, actor, now.date())
+        case = cases.get_case(session, case_id)
+        code = duty or f"stage_deadline:{case.state}"
+        if until <= now.date():
+            raise InvalidInput("--until {day} is not in the future", day=until.isoformat())
+        row = Extension(
+            school_id=case.school_id,
+            case_id=case_id,
+            code=code,
+            new_due=until,
+            reason=require_text(reason, "--reason", 2000),
+            decided_at=now,
+            decided_by=who.id,
+        )
+        session.add(row)
+        session.flush()
+        trail.append(
+            session,
+            school_id=case.school_id,
+            at=now,
+            actor_id=who.id,
+            action="deadline.extended",
+            object_type="extension",
+            object_id=row.id,
+            case_id=case_id,
+            data={"code": code, "new_due": until.isoformat()},
+        )
+        store = Store.of(session)
+        facts = case_facts.load(store, case, now.date(), ctx.rule_set)
+        case_facts.refresh_duties(session, case, facts, ctx.rule_set, now)
+
+
+def minutes(ctx: Context, actor: str | None, meeting_id: int, fmt: str, lang: str, agenda: bool = False) -> bytes:
+    """The meeting's agenda or minutes, rendered through the documents machinery."""
+    from casework import i18n
+    from casework.documents.contexts import MeetingContext, MeetingItemContext, Person
+    from casework.documents.render import render
+    from casework.domain.vocab import DECISION_LABELS, ROLES, stall_reason_label
+
+    doc = show_meeting(ctx, actor, meeting_id)
+    today = ctx.now().date()
+    with ctx.db.read() as session:
+        access.enter(session, actor, today)
+        roles = {
+            int(staff): role
+            for staff, role in session.execute(
+                select(Membership.staff_id, Membership.role).where(
+                    Membership.staff_id.in_([m["id"] for m in doc["members"]]),
+                    Membership.role.in_(list(LEADERSHIP_ROLES)),
+                )
+            )
+        }
+        stalled = {c.case_id: c for c in stalled_cases(session, today, None, None, None)}
+
+    def t(msgid: str) -> str:
+        return i18n.render(msgid, lang)
+
+    context = MeetingContext(
+        school_name=doc["school"],
+        meeting_id=doc["id"],
+        held_on=date.fromisoformat(doc["held_on"]),
+        title=doc["title"],
+        members=[Person(m["name"] or "", t(ROLES.get(roles.get(m["id"], ""), "member"))) for m in doc["members"]],
+        items=[
+            MeetingItemContext(
+                case_id=i["case_id"],
+                child_name=i["child"],
+                class_name=i["class"] or "",
+                stage=t(states.STATE_LABELS[i["state"]]),
+                reasons=[t(stall_reason_label(r)) for r in i["reasons"]],
+                responsible="、".join(
+                    sorted({r.responsible_name for r in stalled[i["case_id"]].reasons if r.responsible_name})
+                )
+                if i["case_id"] in stalled
+                else None,
+                decision=None if agenda or not i["decision"] else t(DECISION_LABELS[i["decision"]]),
+                decision_reason=None if agenda else i["decision_reason"],
+                new_due=None if agenda or not i["new_due"] else date.fromisoformat(i["new_due"]),
+            )
+            for i in doc["items"]
+        ],
+    )
+    return render("meeting_agenda" if agenda else "meeting_minutes", context, fmt, lang)
