@@ -45,7 +45,7 @@ docs: $(STAMP)
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
 		--omit-header -o $(LOCALES)/casework.pot casework
-	$(BIN)/pybabel update -i $(LOCALES)/casework.pot -d $(LOCALES) -D casework --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i $(LOCALES)/casework.pot -d $(LOCALES) -D casework --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(LOCALES) -D casework --use-fuzzy
 
 # Debian packages the PDF documents need (a CJK font, Pango); installs only when root.

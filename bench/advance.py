@@ -111,15 +111,8 @@ def build_engine_db(path: Path, n: int) -> Fixture:
         session.add_all(kids)
         session.flush()
         for kid, fields in zip(kids, filled, strict=True):
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=init.admin_id,
-                action="child.added",
-                object_type="child",
-                object_id=kid.id,
-                data={"fields": fields},
+            trail.Scribe(session, school_id, now, init.admin_id).write(
+                "child.added", "child", kid.id, data={"fields": fields}
             )
         opened = [
             Case(
@@ -138,14 +131,10 @@ def build_engine_db(path: Path, n: int) -> Fixture:
         session.add_all(opened)
         session.flush()
         for case in opened:
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=counsellor,
-                action="case.opened",
-                object_type="case",
-                object_id=case.id,
+            trail.Scribe(session, school_id, now, counsellor).write(
+                "case.opened",
+                "case",
+                case.id,
                 case_id=case.id,
                 to_state=case.state,
                 data={"child_id": case.child_id, "definition_version": case.definition_version},

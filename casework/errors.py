@@ -21,7 +21,12 @@ def _plain(params: Any) -> dict[str, Any]:
 
 
 class InvalidInput(CaseworkError):
-    """Bad input: a malformed date or phone number, a missing field, a wrong choice."""
+    """Bad input: a malformed date or phone number, a missing field, a wrong choice.
+
+    ``field`` names the input field it is about, where one is (a form shows the message beside it).
+    """
+
+    field: str | None = None
 
 
 class NotFound(CaseworkError):

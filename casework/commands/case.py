@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from casework.commands.common import State, actor_option, json_option, state
 from casework.commands.output import echo_json, table
+
+if TYPE_CHECKING:
+    from casework.services.cases import CaseSummary, HistoryEntry
 
 
 @click.group("case")
@@ -21,10 +24,10 @@ def _label(st: State, code: str | None) -> str:
     return st.t(STATE_LABELS.get(code, code)) if code else ""
 
 
-def _child(doc: dict[str, Any]) -> str:
+def _child(case: CaseSummary) -> str:
     """The child's name where the role may read it, else only the id."""
-    child = doc["child"]
-    return f"{child['name']} ({child['id']})" if child["name"] is not None else f"#{child['id']}"
+    child = case.child
+    return f"{child.name} ({child.id})" if child.name is not None else f"#{child.id}"
 
 
 def _verdicts(verdicts: list[Any]) -> list[dict[str, Any]]:
@@ -64,13 +67,13 @@ def case_show(case_id: int, actor: str | None, as_json: bool) -> None:
     table(
         [st.t("field"), st.t("value")],
         [
-            (st.t("case"), doc["id"]),
+            (st.t("case"), doc.id),
             (st.t("child"), _child(doc)),
-            (st.t("stage"), _label(st, doc["state"])),
-            (st.t("version"), doc["version"]),
-            (st.t("in stage since"), doc["state_since"][:19]),
-            (st.t("possible events"), ", ".join(doc["events"])),
-            (st.t("workflow version"), doc["definition_version"]),
+            (st.t("stage"), _label(st, doc.state)),
+            (st.t("version"), doc.version),
+            (st.t("in stage since"), doc.state_since[:19]),
+            (st.t("possible events"), ", ".join(doc.events)),
+            (st.t("workflow version"), doc.definition_version),
         ],
     )
 
@@ -97,11 +100,11 @@ def case_list(state_filter: str | None, actor: str | None, as_json: bool) -> Non
         [st.t("case"), st.t("child"), st.t("stage"), st.t("version"), st.t("in stage since")],
         [
             (
-                r["id"],
+                r.id,
                 _child(r),
-                _label(st, r["state"]),
-                r["version"],
-                r["state_since"][:10],
+                _label(st, r.state),
+                r.version,
+                r.state_since[:10],
             )
             for r in rows
         ],
@@ -204,28 +207,28 @@ def case_history(case_id: int, actor: str | None, as_json: bool) -> None:
         ["#", st.t("when"), st.t("who"), st.t("what"), st.t("stage")],
         [
             (
-                r["seq"],
-                r["at"][:19].replace("T", " "),
-                r["actor"]["name"],
+                r.seq,
+                r.at[:19].replace("T", " "),
+                r.actor.name,
                 _describe(st, r),
-                _label(st, r["to_state"] or r["from_state"]),
+                _label(st, r.to_state or r.from_state),
             )
             for r in rows
         ],
     )
 
 
-def _describe(st: State, row: dict[str, Any]) -> str:
+def _describe(st: State, row: HistoryEntry) -> str:
     from casework.domain.vocab import AUDIT_ACTIONS
     from casework.i18n import render
     from casework.text import Msg
 
-    action = st.t(AUDIT_ACTIONS.get(row["action"], row["action"]))
-    if row["event"]:
-        action += f" {row['event']}"
-    if row.get("reason"):
-        action += f" — {row['reason']}"
-    for refusal in row.get("refusals", []):
+    action = st.t(AUDIT_ACTIONS.get(row.action, row.action))
+    if row.event:
+        action += f" {row.event}"
+    if row.reason:
+        action += f" — {row.reason}"
+    for refusal in row.refusals or ():
         action += "\n  ✗ " + refusal["message"].get(st.lang, render(Msg(refusal["code"]), st.lang))
     return action
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from casework.commands.common import actor_option, json_option, state
 from casework.commands.output import echo_json, pairs, table
+
+if TYPE_CHECKING:
+    from casework.services.consent import ConsentStatus
 
 
 @click.group("child")
@@ -73,26 +76,27 @@ def child_show(child_id: int, actor: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(doc)
         return
-    cls = doc["class"]
-    rows = [(st.t("class"), f"{cls['grade']}/{cls['name']}" if cls else None)]
+    cls = doc.class_
+    rows = [(st.t("class"), f"{cls.grade}/{cls.name}" if cls else None)]
     hidden = st.t("(not for your role)")
-    rows += [(st.t(field_label(k)), hidden if k in doc["hidden"] else v) for k, v in doc["fields"].items()]
-    table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc["id"]))
-    if doc["cases"]:
-        click.echo(st.t("cases") + ": " + ", ".join(f"{c['id']} ({st.t(_state(c['state']))})" for c in doc["cases"]))
-    _consent(doc["consent"])
-    if doc["history"]:
+    rows += [(st.t(field_label(k)), hidden if k in doc.hidden else v) for k, v in doc.fields.items()]
+    table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc.id))
+    if doc.cases:
+        click.echo(st.t("cases") + ": " + ", ".join(f"{c.id} ({st.t(_state(c.state))})" for c in doc.cases))
+    if doc.consent is not None:
+        _consent(doc.consent)
+    if doc.history:
         table(
             [st.t("when"), st.t("field"), st.t("old"), st.t("new"), st.t("by")],
             [
                 (
-                    h["changed_at"][:19],
-                    st.t(field_label(h["field"])),
-                    h["old"],
-                    h["new"],
-                    h["changed_by"]["name"],
+                    h.changed_at[:19],
+                    st.t(field_label(h.field)),
+                    h.old,
+                    h.new,
+                    h.changed_by.name,
                 )
-                for h in doc["history"]
+                for h in doc.history
             ],
             title=st.t("history"),
         )
@@ -110,7 +114,7 @@ def child_list(actor: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table(["id", st.t("name"), st.t("class")], [(r["id"], r["name"], r["class"]) for r in rows])
+    table(["id", st.t("name"), st.t("class")], [(r.id, r.name, r.class_) for r in rows])
 
 
 @child_group.command("find")
@@ -128,7 +132,7 @@ def child_find(phone: str | None, id_number: str | None, name: str | None, actor
     if as_json:
         echo_json(rows)
         return
-    table(["id", st.t("name"), st.t("class")], [(r["id"], r["name"], r["class"]) for r in rows])
+    table(["id", st.t("name"), st.t("class")], [(r.id, r.name, r.class_) for r in rows])
 
 
 @child_group.command("fields")
@@ -140,22 +144,19 @@ def child_fields() -> None:
     table([st.t("field"), st.t("label")], [(f.name, st.t(f.label)) for f in CHILD_FIELDS])
 
 
-def _consent(status: dict[str, Any]) -> None:
+def _consent(status: ConsentStatus) -> None:
     from casework.domain.consent import CONSENT_SCOPES
 
     st = state()
-    if status["purged_at"]:
-        click.echo(st.t("data purged on {day}", day=str(status["purged_at"])[:10]))
-    allowed = st.t("yes") if status["records_allowed"] else st.t("no: no consent in force")
+    if status.purged_at:
+        click.echo(st.t("data purged on {day}", day=status.purged_at[:10]))
+    allowed = st.t("yes") if status.records_allowed else st.t("no: no consent in force")
     click.echo(st.t("counselling records allowed") + ": " + allowed)
-    rows = status["consents"]
+    rows = status.consents
     if rows:
         table(
             [st.t("guardian"), st.t("relation"), st.t("scope"), st.t("given on"), st.t("withdrawn on")],
-            [
-                (c["guardian"], c["relation"], st.t(CONSENT_SCOPES[c["scope"]]), c["given_on"], c["withdrawn_on"])
-                for c in rows
-            ],
+            [(c.guardian, c.relation, st.t(CONSENT_SCOPES[c.scope]), c.given_on, c.withdrawn_on) for c in rows],
             title=st.t("consent"),
         )
 

@@ -99,11 +99,11 @@ def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
         ["#", st.t("document"), st.t("format"), st.t("status"), "sha256"],
         [
             (
-                r["id"],
-                f"{r['template']} {r['period'] or ''}".strip(),
-                f"{r['format']} {r['lang']}",
-                st.t(STATUS.get(r["status"], r["status"])) + (f": {r['error']}" if r["status"] == "failed" else ""),
-                (r["sha256"] or "")[:12],
+                r.id,
+                f"{r.template} {r.period or ''}".strip(),
+                f"{r.format} {r.lang}",
+                st.t(STATUS.get(r.status, r.status)) + (f": {r.error}" if r.status == "failed" else ""),
+                (r.sha256 or "")[:12],
             )
             for r in rows
         ],

@@ -8,12 +8,14 @@ from typing import Any
 
 import click
 
+from casework.domain.results import as_data
 from casework.domain.validation import parse_date
 from casework.errors import InvalidInput
 
 
 def echo_json(document: Any) -> None:
-    click.echo(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True, default=str))
+    """One JSON document: a result value through its one JSON form (casework.domain.results.as_data)."""
+    click.echo(json.dumps(as_data(document), ensure_ascii=False, indent=2, sort_keys=True, default=str))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:

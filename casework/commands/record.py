@@ -36,10 +36,12 @@ def record_assessment(
     case_id: int, categories: tuple[str, ...], summary: str, day: str | None, actor: str | None
 ) -> None:
     """Record the assessment; the rules classify too. 评估分类。"""
+    from casework.domain.inputs import RecordAssessment
     from casework.services import assessments
 
     st = state()
-    row = assessments.assessment(st.ctx(), actor, case_id, list(categories), summary, date_or_none(day, "--date"))
+    given = RecordAssessment.parse(case_id=case_id, categories=categories, summary=summary, assessed_on=day)
+    row = assessments.assessment(st.ctx(), actor, given)
     _recorded(st, case_id, "assessment", row)
 
 
@@ -71,23 +73,23 @@ def record_plan(
     actor: str | None,
 ) -> None:
     """Add an item to the individual plan. 添加个别帮扶计划条目。"""
+    from casework.domain.inputs import AddPlanItem
     from casework.services import plans
 
     st = state()
-    row = plans.plan_item(
-        st.ctx(),
-        actor,
-        case_id,
+    given = AddPlanItem.parse(
+        case_id=case_id,
         category=category,
         measures=measures,
         responsible=responsible,
-        start=date_or_none(start, "--start"),
-        end=date_or_none(end, "--end"),
+        start=start,
+        end=end,
         content=content,
         target=target,
         kind=kind,
         subject=subject,
     )
+    row = plans.plan_item(st.ctx(), actor, given)
     _recorded(st, case_id, "plan item", row)
 
 
@@ -109,19 +111,12 @@ def record_pairing(
     actor: str | None,
 ) -> None:
     """Pair a mentor, caring parent or study helper. 结对。"""
+    from casework.domain.inputs import PairPartner
     from casework.services import mentoring
 
     st = state()
-    row = mentoring.pairing(
-        st.ctx(),
-        actor,
-        case_id,
-        kind=kind,
-        staff=staff,
-        partner_name=pupil,
-        from_on=date_or_none(from_on, "--from"),
-        to_on=date_or_none(to_on, "--to"),
-    )
+    given = PairPartner.parse(case_id=case_id, kind=kind, staff=staff, partner_name=pupil, from_on=from_on, to_on=to_on)
+    row = mentoring.pairing(st.ctx(), actor, given)
     _recorded(st, case_id, "pairing", row)
 
 
@@ -136,19 +131,14 @@ def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.
     def command(
         case_id: int, summary: str, day: str | None, by: str | None, follow_up: str | None, actor: str | None
     ) -> None:
+        from casework.domain.inputs import RecordContact
         from casework.services import mentoring
 
         st = state()
-        row = mentoring.contact(
-            st.ctx(),
-            actor,
-            case_id,
-            kind=kind,
-            occurred_on=date_or_none(day, "--date"),
-            by=by,
-            summary=summary,
-            follow_up=follow_up,
+        given = RecordContact.parse(
+            case_id=case_id, kind=kind, occurred_on=day, by=by, summary=summary, follow_up=follow_up
         )
+        row = mentoring.contact(st.ctx(), actor, given)
         _recorded(st, case_id, label, row)
 
     return command
@@ -178,19 +168,14 @@ def record_review(
     case_id: int, item_id: int, result: str, effect: str, summary: str | None, day: str | None, actor: str | None
 ) -> None:
     """Record the stage effect of a plan item. 阶段性评估。"""
+    from casework.domain.inputs import ReviewPlanItem
     from casework.services import plans
 
     st = state()
-    row = plans.review(
-        st.ctx(),
-        actor,
-        case_id,
-        item_id=item_id,
-        result=result,
-        effect=effect,
-        reviewed_on=date_or_none(day, "--date"),
-        summary=summary,
+    given = ReviewPlanItem.parse(
+        case_id=case_id, item_id=item_id, result=result, effect=effect, reviewed_on=day, summary=summary
     )
+    row = plans.review(st.ctx(), actor, given)
     _recorded(st, case_id, "review", row)
 
 
@@ -203,12 +188,12 @@ def record_review(
 def record_screening(case_id: int, scores: str, informant: str, day: str | None, actor: str | None) -> None:
     """Record an SDQ-style screening; prints subscales and bands. 心理筛查。"""
     from casework.domain import sdq
+    from casework.domain.inputs import RecordScreening
     from casework.services import assessments
 
     st = state()
-    row, result = assessments.screening(
-        st.ctx(), actor, case_id, scores=scores, informant=informant, screened_on=date_or_none(day, "--date")
-    )
+    given = RecordScreening.parse(case_id=case_id, scores=scores, informant=informant, screened_on=day)
+    row, result = assessments.screening(st.ctx(), actor, given)
     _recorded(st, case_id, "screening", row)
     for scale, value in result.scores.items():
         click.echo(f"  {st.t(sdq.LABELS[scale])}: {value} ({st.t(sdq.LABELS[result.bands[scale]])})")
@@ -222,12 +207,12 @@ def record_screening(case_id: int, scores: str, informant: str, day: str | None,
 @actor_option
 def record_referral(case_id: int, agency: str, summary: str, day: str | None, actor: str | None) -> None:
     """Record an external referral. 转介。"""
+    from casework.domain.inputs import RecordReferral
     from casework.services import assessments
 
     st = state()
-    row = assessments.referral(
-        st.ctx(), actor, case_id, agency=agency, summary=summary, referred_on=date_or_none(day, "--date")
-    )
+    given = RecordReferral.parse(case_id=case_id, agency=agency, summary=summary, referred_on=day)
+    row = assessments.referral(st.ctx(), actor, given)
     _recorded(st, case_id, "referral", row)
 
 
@@ -255,23 +240,22 @@ def record_result(
     actor: str | None,
 ) -> None:
     """Record a child's final exam of a term. 期末成绩。"""
+    from casework.domain.inputs import RecordTermResult
     from casework.services import pupil_records
 
     st = state()
-    scores = {k: _score(k, v) for k, v in pairs(subjects, "--subject").items()}
-    row = pupil_records.term_result(
-        st.ctx(),
-        actor,
-        child_id,
+    given = RecordTermResult.parse(
+        child_id=child_id,
         school_year=school_year,
         term=term,
         total=total,
         rank=rank,
         class_size=class_size,
-        subjects=scores,
+        subjects={k: _score(k, v) for k, v in pairs(subjects, "--subject").items()},
         three_good=three_good,
         serious_violation=violation,
     )
+    row = pupil_records.term_result(st.ctx(), actor, given)
     click.echo(st.t("child {id}: exam result recorded (id {row})", id=child_id, row=row))
 
 
@@ -293,22 +277,23 @@ def record_consent(
     actor: str | None,
 ) -> None:
     """Record (or withdraw) a guardian's consent: counselling records need one. 监护人同意。"""
+    from casework.domain.inputs import RecordConsent
     from casework.errors import InvalidInput
     from casework.services import consent
 
     st = state()
-    on = date_or_none(day, "--on")
     if withdraw and (guardian or relation):
         raise InvalidInput("--withdraw takes no --guardian or --relation: it withdraws the consents in force")
     if withdraw:
-        ids = consent.withdraw(st.ctx(), actor, child_id, withdrawn_on=on, scope=scope)
+        ids = consent.withdraw(st.ctx(), actor, child_id, withdrawn_on=date_or_none(day, "--on"), scope=scope)
         click.echo(st.t("child {id}: consent withdrawn ({ids})", id=child_id, ids=", ".join(map(str, ids))))
         return
     if not guardian or not relation:
         raise InvalidInput("a consent needs --guardian NAME and --relation (or --withdraw)")
-    row = consent.record(
-        st.ctx(), actor, child_id, guardian=guardian, relation=relation, scope=scope or "all", given_on=on
+    given = RecordConsent.parse(
+        child_id=child_id, guardian=guardian, relation=relation, scope=scope or "all", given_on=day
     )
+    row = consent.record(st.ctx(), actor, given)
     click.echo(st.t("child {id}: consent recorded (id {row})", id=child_id, row=row))
 
 

@@ -108,7 +108,7 @@ def class_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table(["id", st.t("school"), st.t("class")], [(r["id"], r["school"], r["ref"]) for r in rows])
+    table(["id", st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows])
 
 
 @click.group("staff")
@@ -152,7 +152,7 @@ def staff_list(school: str | None, as_json: bool) -> None:
         return
     table(
         ["id", st.t("name"), st.t("school"), st.t("roles")],
-        [(r["id"], r["name"], r["school"], "、".join(st.t(_role(x)) for x in r["roles"])) for r in rows],
+        [(r.id, r.name, r.school, "、".join(st.t(_role(x)) for x in r.roles)) for r in rows],
     )
 
 

@@ -170,3 +170,54 @@ def stall_reason_label(reason: str) -> str:
     """The label of a stored stall reason: a duty code, "flag:critical", "repeated_refusal:plan"."""
     head = reason.split(":", 1)[0]
     return STALL_REASONS.get(reason, STALL_REASONS.get(head, reason))
+
+
+# Chinese words schools type for a code, beside its label.
+CATEGORY_ALIASES = {
+    "学习": "learning",
+    "生活": "life",
+    "心理": "psychological",
+    "品德行为偏差": "conduct",
+    "行为": "conduct",
+    "学习严重滑坡": "academic_slide",
+    "人格发展不健全": "personality",
+    "道德发展失范": "moral",
+    "涉嫌违法": "suspected_illegal",
+}
+AGENCY_ALIASES = {
+    "公安": "police",
+    "派出所": "police",
+    "民政": "civil_affairs",
+    "妇联": "womens_federation",
+    "检察院未检部门": "procuratorate_minors",
+    "检察院": "procuratorate_minors",
+}
+PLAN_KIND_ALIASES = {
+    "帮扶措施": "general",
+    "学习辅导": "tutoring",
+    "辅导": "tutoring",
+    "成长记录": "progress_record",
+    "进步记录": "progress_record",
+    "心理帮扶计划": "psych_help",
+    "心理辅导计划": "psych_help",
+    "个别教育管理方案": "correction",
+    "矫治": "correction",
+}
+PAIRING_ALIASES = {"帮扶教师": "mentor", "爱心家长": "caring_parent", "学习帮手": "study_helper"}
+REVIEW_RESULT_ALIASES = {"达成": "met", "部分达成": "partly_met", "未达成": "not_met"}
+ENROLMENT_ALIASES = {
+    "在读": "enrolled",
+    "在校": "enrolled",
+    "辍学": "dropped_out",
+    "转学": "transferred",
+    "休学": "suspended",
+}
+AID_ALIASES = {
+    "衣物": "clothing",
+    "学习用品": "stationery",
+    "文具": "stationery",
+    "餐食": "meals",
+    "助学金": "money",
+    "现金": "money",
+    "其他": "other",
+}

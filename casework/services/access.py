@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
+from casework.domain.results import key
 from casework.errors import NotFound, PermissionDenied
 from casework.persistence import scope as scoping
 from casework.persistence.tables import Case, Child, Document, SchoolClass, Staff
@@ -251,12 +252,8 @@ def log_reads(ctx: Context, reads: Reads, what: str) -> None:
     with ctx.db.write() as session:
         system(session)
         for (school_id, tier), child_ids in sorted(reads.seen.items()):
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=reads.who.staff_id,
-                action="access.read",
+            trail.Scribe(session, school_id, now, reads.who.staff_id).write(
+                "access.read",
                 data={
                     "tier": tier,
                     "roles": sorted(reads.who.roles_at(school_id)),
@@ -266,9 +263,19 @@ def log_reads(ctx: Context, reads: Reads, what: str) -> None:
             )
 
 
+@dataclass(frozen=True)
+class ChildSummary:
+    """A child as a list shows it: id, name (to T1 readers only), school and class."""
+
+    id: int
+    name: str | None
+    school_id: int
+    class_: str | None = field(metadata=key("class"))
+
+
 def child_summaries(
     session: Session, who: Principal, ids: Sequence[int] | None = None
-) -> tuple[list[dict[str, Any]], Reads]:
+) -> tuple[list[ChildSummary], Reads]:
     """Id, name, school and class of the children in scope (those of ``ids`` when given), and the
     T1 reads to log: a name only where the actor's role reads contact data."""
     query = select(Child.id, Child.name, Child.school_id, SchoolClass.grade, SchoolClass.name).outerjoin(
@@ -282,7 +289,5 @@ def child_summaries(
         named = who.may_read(s, policy.T1)
         if named:
             reads.add(s, [i], policy.T1)
-        found.append(
-            {"id": i, "name": n if named else None, "school_id": s, "class": f"{g}/{c}" if g is not None else None}
-        )
+        found.append(ChildSummary(i, n if named else None, s, f"{g}/{c}" if g is not None else None))
     return found, reads

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from casework import states
 from casework.domain import access as policy
 from casework.domain import sdq
-from casework.domain.validation import parse_choice, require_text
+from casework.domain.inputs import RecordAssessment, RecordReferral, RecordScreening, field
+from casework.domain.validation import parse_choice
 from casework.domain.vocab import (
     NEED_CATEGORIES,
     REFERRAL_AGENCIES,
@@ -31,37 +30,19 @@ from casework.services.context import Context
 from casework.services.recording import (
     CaseWrite,
     case_write,
-    parse_category,
 )
 from casework.text import N_
 
-AGENCY_ALIASES = {
-    "公安": "police",
-    "派出所": "police",
-    "民政": "civil_affairs",
-    "妇联": "womens_federation",
-    "检察院未检部门": "procuratorate_minors",
-    "检察院": "procuratorate_minors",
-}
 
-
-def assessment(
-    ctx: Context,
-    actor: str | None,
-    case_id: int,
-    categories: list[str],
-    summary: str,
-    assessed_on: date | None = None,
-) -> int:
+def assessment(ctx: Context, actor: str | None, given: RecordAssessment) -> int:
     """Record the counsellor's assessment; the rule modules classify too, each with its evidence.
 
     The counsellor's categories count as indicated; modules add what the facts show (family
     situation, exam ranks, screening). A category with a flag (suspected illegal: critical)
     raises it on the case at once.
     """
-    indicated = frozenset(parse_category(c) for c in categories)
-    summary = require_text(summary, "--summary", 5000)
-    with case_write(ctx, actor, case_id, (states.IDENTIFIED, states.ASSESSED), N_("an assessment")) as w:
+    indicated = frozenset(given.categories)
+    with case_write(ctx, actor, given.case_id, (states.IDENTIFIED, states.ASSESSED), N_("an assessment")) as w:
         facts = case_facts.assessment_facts(w.session, w.case, indicated)
         try:
             found = classify(ctx.rules, facts)
@@ -84,8 +65,8 @@ def assessment(
             case_version=w.case.version,
             categories=codes,
             facts={"evidence": evidence, "risk_level": level},
-            summary=summary,
-            assessed_on=assessed_on or w.now.date(),
+            summary=given.summary,
+            assessed_on=given.assessed_on or w.now.date(),
             by_id=w.actor.id,
             recorded_at=w.now,
             rule_set=ensure_rule_set(Store.of(w.session), ctx),
@@ -110,49 +91,39 @@ def _raise_flag(w: CaseWrite, code: str, rule: str) -> None:
     w.audit("flag.raised", "case_flag", flag.id, code=code, rule=rule)
 
 
-def screening(
-    ctx: Context,
-    actor: str | None,
-    case_id: int,
-    *,
-    scores: str,
-    informant: str = "parent",
-    screened_on: date | None = None,
-) -> tuple[int, sdq.SdqResult]:
+def screening(ctx: Context, actor: str | None, given: RecordScreening) -> tuple[int, sdq.SdqResult]:
     """An SDQ-style screening: 25 item scores in, five subscales, the total and their bands out."""
-    result = sdq.score(sdq.parse_items(scores), informant)
-    with case_write(ctx, actor, case_id, states.OPEN_STATES, N_("a screening")) as w:
+    result = sdq.score(given.items, given.informant)
+    with case_write(ctx, actor, given.case_id, states.OPEN_STATES, N_("a screening")) as w:
         row = Screening(
             school_id=w.case.school_id,
             case_id=w.case.id,
             instrument="sdq",
-            item_scores=[str(i) for i in sdq.parse_items(scores)],
+            item_scores=[str(i) for i in given.items],
             result=result.as_data(),
-            screened_on=screened_on or w.now.date(),
+            screened_on=given.screened_on or w.now.date(),
             by_id=w.actor.id,
             recorded_at=w.now,
         )
         w.session.add(row)
         w.session.flush()
-        w.audit("screening.recorded", "screening", row.id, instrument="sdq", informant=informant)
+        w.audit("screening.recorded", "screening", row.id, instrument="sdq", informant=given.informant)
         return row.id, result
 
 
-def referral(
-    ctx: Context, actor: str | None, case_id: int, *, agency: str, summary: str, referred_on: date | None = None
-) -> int:
+def referral(ctx: Context, actor: str | None, given: RecordReferral) -> int:
     """An external referral; the agencies a deployment accepts are the suspected_illegal module's."""
     module = ctx.rule_set.module("suspected_illegal")
     agencies = list(module.params["agencies"]) if module else list(REFERRAL_AGENCIES)
-    code = parse_choice(agency, "--agency", {a: REFERRAL_AGENCIES.get(a, a) for a in agencies}, AGENCY_ALIASES)
-    summary = require_text(summary, "--summary", 5000)
-    with case_write(ctx, actor, case_id, states.OPEN_STATES, N_("a referral")) as w:
+    with field("agency"):
+        code = parse_choice(given.agency, "--agency", {a: REFERRAL_AGENCIES.get(a, a) for a in agencies}, {})
+    with case_write(ctx, actor, given.case_id, states.OPEN_STATES, N_("a referral")) as w:
         row = Referral(
             school_id=w.case.school_id,
             case_id=w.case.id,
             agency=code,
-            referred_on=referred_on or w.now.date(),
-            summary=summary,
+            referred_on=given.referred_on or w.now.date(),
+            summary=given.summary,
             by_id=w.actor.id,
             recorded_at=w.now,
         )

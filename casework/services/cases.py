@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from casework import audit, i18n, states
 from casework.domain import access as policy
+from casework.domain.results import Named, omitted_when_none
 from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from casework.memo import Kept
 from casework.persistence.store import CaseRow, Store
@@ -100,14 +102,10 @@ def open_case(ctx: Context, actor: str | None, child_id: int, counsellor: str | 
         # Even a fresh case owes something: its stage deadline starts now.
         facts = case_facts.load(Store.of(session), case, now.date(), ctx.rule_set)
         case_facts.refresh_duties(session, case, facts, ctx.rule_set, now)
-        trail.append(
-            session,
-            school_id=case.school_id,
-            at=now,
-            actor_id=who.staff_id,
-            action="case.opened",
-            object_type="case",
-            object_id=case.id,
+        trail.Scribe(session, case.school_id, now, who.staff_id).write(
+            "case.opened",
+            "case",
+            case.id,
             case_id=case.id,
             to_state=case.state,
             data={"child_id": child.id, "definition_version": case.definition_version, "counsellor_id": in_charge},
@@ -126,23 +124,39 @@ def _counsellor(session: Session, who: access.Principal, school_id: int, ref: st
     return staff.id
 
 
-def _summary(case: Case, child_name: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CaseSummary:
+    """A case as a list or the case page shows it: stage, version, child, what may happen next."""
+
+    id: int
+    school_id: int
+    state: str
+    version: int
+    child: Named
+    counsellor_id: int | None
+    definition_version: str
+    opened_at: str
+    state_since: str
+    events: tuple[str, ...]
+
+
+def _summary(case: Case, child_name: str | None) -> CaseSummary:
     definition = states.definition(case.definition_version)
-    return {
-        "id": case.id,
-        "school_id": case.school_id,
-        "state": case.state,
-        "version": case.version,
-        "child": {"id": case.child_id, "name": child_name},
-        "counsellor_id": case.counsellor_id,
-        "definition_version": case.definition_version,
-        "opened_at": _iso(case.opened_at),
-        "state_since": _iso(case.state_since),
-        "events": definition.events_from(case.state),
-    }
+    return CaseSummary(
+        id=case.id,
+        school_id=case.school_id,
+        state=case.state,
+        version=case.version,
+        child=Named(case.child_id, child_name),
+        counsellor_id=case.counsellor_id,
+        definition_version=case.definition_version,
+        opened_at=_iso(case.opened_at),
+        state_since=_iso(case.state_since),
+        events=tuple(definition.events_from(case.state)),
+    )
 
 
-def show(ctx: Context, actor: str | None, case_id: int) -> dict[str, Any]:
+def show(ctx: Context, actor: str | None, case_id: int) -> CaseSummary:
     """A case's state and events; the child's name only for a role that reads contact data."""
     with ctx.db.read() as session:
         who = access.enter(session, actor, ctx.now().date())
@@ -159,7 +173,7 @@ def show(ctx: Context, actor: str | None, case_id: int) -> dict[str, Any]:
 
 def list_cases(
     ctx: Context, actor: str | None, state: str | None = None, school_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[CaseSummary]:
     """The cases in the actor's record scope; names only where the role reads contact data."""
     if state is not None and state not in states.STATES:
         raise InvalidInput(
@@ -311,15 +325,12 @@ def advance(
                 verdicts.append(failed.verdict)
         rule_set = ensure_rule_set(store, ctx)
         failing = refusals(verdicts)
+        scribe = trail.Scribe(store, case.school_id, now, actor_id)
         if failing:
-            trail.append(
-                store,
-                school_id=case.school_id,
-                at=now,
-                actor_id=actor_id,
-                action="case.refused",
-                object_type="case",
-                object_id=case.id,
+            scribe.write(
+                "case.refused",
+                "case",
+                case.id,
                 case_id=case.id,
                 from_state=from_state,
                 body=verdicts_body({"event": event, "version": version, "rule_set": rule_set}, verdicts),
@@ -331,14 +342,10 @@ def advance(
         else:
             assert dest is not None
             write_move(store, case, event, dest, now, actor_id, reason, rule_set, wanted)
-            trail.append(
-                store,
-                school_id=case.school_id,
-                at=now,
-                actor_id=actor_id,
-                action="case.moved",
-                object_type="case",
-                object_id=case.id,
+            scribe.write(
+                "case.moved",
+                "case",
+                case.id,
                 case_id=case.id,
                 from_state=from_state,
                 to_state=dest,
@@ -413,7 +420,30 @@ def why(ctx: Context, case_id: int, event: str, actor: str | None) -> Why:
         return Why(case.id, event, case.state, case.version, allowed, dest, verdicts)
 
 
-def history(ctx: Context, actor: str | None, case_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ObjectRef:
+    type: str | None
+    id: int | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One audit event of a case, as its history shows it; a move's reason only to roles that read it."""
+
+    seq: int
+    at: str
+    action: str
+    actor: Named
+    object: ObjectRef
+    from_state: str | None
+    to_state: str | None
+    event: str | None
+    reason: str | None = omitted_when_none()
+    refusals: tuple[Mapping[str, Any], ...] | None = omitted_when_none()
+    fields: tuple[str, ...] | None = omitted_when_none()
+
+
+def history(ctx: Context, actor: str | None, case_id: int) -> list[HistoryEntry]:
     """Everything that happened to the case, from its audit events, oldest first.
 
     The reasons given for moves are counselling content: shown only to roles that read it.
@@ -438,22 +468,22 @@ def history(ctx: Context, actor: str | None, case_id: int) -> list[dict[str, Any
         entries = []
         for event, actor_name in rows:
             data = json.loads(event.data)
-            entry: dict[str, Any] = {
-                "seq": event.seq,
-                "at": event.ts,
-                "action": event.action,
-                "actor": {"id": event.actor_id, "name": actor_name},
-                "object": {"type": event.object_type, "id": event.object_id},
-                "from_state": event.from_state,
-                "to_state": event.to_state,
-                "event": data.get("event"),
-            }
-            if event.action == "case.moved":
-                entry["reason"] = reasons.get(data.get("version"))
-            if event.action == "case.refused":
-                entry["refusals"] = [v for v in data.get("verdicts", []) if not v["passed"]]
-            if "fields" in data:
-                entry["fields"] = data["fields"]
-            entries.append(entry)
+            entries.append(
+                HistoryEntry(
+                    seq=event.seq,
+                    at=event.ts,
+                    action=event.action,
+                    actor=Named(event.actor_id, actor_name),
+                    object=ObjectRef(event.object_type, event.object_id),
+                    from_state=event.from_state,
+                    to_state=event.to_state,
+                    event=data.get("event"),
+                    reason=reasons.get(data.get("version")) if event.action == "case.moved" else None,
+                    refusals=tuple(v for v in data.get("verdicts", []) if not v["passed"])
+                    if event.action == "case.refused"
+                    else None,
+                    fields=tuple(data["fields"]) if "fields" in data else None,
+                )
+            )
     access.log_reads(ctx, reads, "case.history")
     return entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -10,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
 from casework.domain.child import CHILD_FIELDS, as_text, check_id_number_agrees, field_label, parse_fields
+from casework.domain.results import Named, key
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import queries
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass, Staff
 from casework.services import access, consent, trail
 from casework.services.actors import home_school
+from casework.services.consent import ConsentStatus
 from casework.services.context import Context
 from casework.services.setup import resolve_class
 from casework.text import Msg
@@ -23,14 +26,14 @@ _ID_FIELDS = frozenset({"id_number", "birth_date", "sex"})
 
 
 def _check_unique(session: Session, school_id: int, values: Mapping[str, Any], child_id: int | None) -> None:
-    for field in ("student_no", "id_number"):
-        value = values.get(field)
+    for name in ("student_no", "id_number"):
+        value = values.get(name)
         if not value:
             continue
         # Beyond the actor's scope too: a duplicate is a duplicate even on a card they cannot read.
-        clash = queries.child_with(session, school_id, field, value, child_id)
+        clash = queries.child_with(session, school_id, name, value, child_id)
         if clash is not None:
-            raise Conflict("{field} is already on the card of child {id}", field=Msg(field_label(field)), id=clash)
+            raise Conflict("{field} is already on the card of child {id}", field=Msg(field_label(name)), id=clash)
 
 
 def add(
@@ -55,14 +58,10 @@ def add(
         child = Child(school_id=school_id, class_id=class_id, created_at=now, created_by=who.staff_id, **values)
         session.add(child)
         session.flush()
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.staff_id,
-            action="child.added",
-            object_type="child",
-            object_id=child.id,
+        trail.Scribe(session, school_id, now, who.staff_id).write(
+            "child.added",
+            "child",
+            child.id,
             data={"fields": sorted(k for k, v in values.items() if v is not None) + (["class"] if class_id else [])},
         )
         return child.id
@@ -124,20 +123,52 @@ def edit(
             session.flush()
             queries.follow_child_class(session, [child.id])
         if changed:
-            trail.append(
-                session,
-                school_id=child.school_id,
-                at=now,
-                actor_id=who.staff_id,
-                action="child.changed",
-                object_type="child",
-                object_id=child.id,
-                data={"fields": sorted(changed)},
+            trail.Scribe(session, child.school_id, now, who.staff_id).write(
+                "child.changed", "child", child.id, data={"fields": sorted(changed)}
             )
         return changed
 
 
-def show(ctx: Context, actor: str | None, child_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ClassRef:
+    id: int
+    grade: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: int
+    state: str
+    version: int
+
+
+@dataclass(frozen=True)
+class CardChange:
+    """One dated, attributed change of the card; values only where the reader may read the field."""
+
+    field: str
+    old: str | None
+    new: str | None
+    changed_at: str
+    changed_by: Named
+
+
+@dataclass(frozen=True)
+class ChildView:
+    """The child's file as the reader may see it: the card by tier, cases, consent, the card's history."""
+
+    id: int
+    school_id: int
+    class_: ClassRef | None = field(metadata=key("class"))
+    fields: Mapping[str, str | None] = field(default_factory=dict)
+    hidden: tuple[str, ...] = ()
+    cases: tuple[CaseRef, ...] = ()
+    consent: ConsentStatus | None = None
+    history: tuple[CardChange, ...] = ()
+
+
+def show(ctx: Context, actor: str | None, child_id: int) -> ChildView:
     """A child's card and its history, each field only if the actor's role reads its tier."""
     with ctx.db.read() as session:
         who = access.enter(session, actor, ctx.now().date())
@@ -161,33 +192,33 @@ def show(ctx: Context, actor: str | None, child_id: int) -> dict[str, Any]:
         shown |= {policy.column_tier("child", c.field) for c, _ in history if visible(c.field)}
         names = who.may_read(school_id, policy.T1)
         consents = consent.status(session, child, ctx.now().date(), names)
-        if names and consents["consents"]:
+        if names and consents.consents:
             shown.add(policy.T1)
         reads.add(school_id, [child.id], *shown)
-        doc = {
-            "id": child.id,
-            "school_id": school_id,
-            "class": {"id": cls.id, "grade": cls.grade, "name": cls.name} if cls else None,
-            "fields": fields,
-            "hidden": sorted(f.name for f in CHILD_FIELDS if not visible(f.name)),
-            "cases": [{"id": c.id, "state": c.state, "version": c.version} for c in cases],
-            "consent": consents,
-            "history": [
-                {
-                    "field": change.field,
-                    "old": change.old_value if visible(change.field) else None,
-                    "new": change.new_value if visible(change.field) else None,
-                    "changed_at": change.changed_at.isoformat(),
-                    "changed_by": {"id": change.changed_by, "name": name},
-                }
+        doc = ChildView(
+            id=child.id,
+            school_id=school_id,
+            class_=ClassRef(cls.id, cls.grade, cls.name) if cls else None,
+            fields=fields,
+            hidden=tuple(sorted(f.name for f in CHILD_FIELDS if not visible(f.name))),
+            cases=tuple(CaseRef(c.id, c.state, c.version) for c in cases),
+            consent=consents,
+            history=tuple(
+                CardChange(
+                    field=change.field,
+                    old=change.old_value if visible(change.field) else None,
+                    new=change.new_value if visible(change.field) else None,
+                    changed_at=change.changed_at.isoformat(),
+                    changed_by=Named(change.changed_by, name),
+                )
                 for change, name in history
-            ],
-        }
+            ),
+        )
     access.log_reads(ctx, reads, "child.show")
     return doc
 
 
-def list_children(ctx: Context, actor: str | None) -> list[dict[str, Any]]:
+def list_children(ctx: Context, actor: str | None) -> list[access.ChildSummary]:
     """The children in the actor's record scope; names only for roles that read contact data."""
     with ctx.db.read() as session:
         who = access.enter(session, actor, ctx.now().date())

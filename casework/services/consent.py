@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
 from casework.domain.consent import CONSENT_SCOPES, SCOPE_ALIASES, covers_records, in_force
-from casework.domain.validation import parse_choice, require_text
+from casework.domain.inputs import RecordConsent, field
+from casework.domain.validation import parse_choice
 from casework.errors import InvalidInput
 from casework.persistence import scope as scoping
 from casework.persistence.tables import Child, Consent
@@ -23,24 +24,14 @@ def _consents(session: Session, child_id: int) -> list[Consent]:
     return list(session.scalars(select(Consent).where(Consent.child_id == child_id).order_by(Consent.id)))
 
 
-def record(
-    ctx: Context,
-    actor: str | None,
-    child_id: int,
-    *,
-    guardian: str,
-    relation: str,
-    scope: str = "all",
-    given_on: date | None = None,
-) -> int:
+def record(ctx: Context, actor: str | None, given: RecordConsent) -> int:
     """Record a guardian's consent for a child, in force from ``given_on`` (default today)."""
-    guardian = require_text(guardian, "--guardian", 100)
-    relation = require_text(relation, "--relation", 50)
-    code = parse_choice(scope, "--scope", CONSENT_SCOPES, SCOPE_ALIASES)
+    guardian, relation, code, child_id = given.guardian, given.relation, given.scope, given.child_id
     now = ctx.now()
-    day = given_on or now.date()
+    day = given.given_on or now.date()
     if day > now.date():
-        raise InvalidInput("--on {day} is in the future", day=day.isoformat())
+        with field("given_on"):
+            raise InvalidInput("--on {day} is in the future", day=day.isoformat())
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
         child = access.child_to_open(session, who, child_id)
@@ -59,14 +50,10 @@ def record(
         )
         session.add(row)
         session.flush()
-        trail.append(
-            session,
-            school_id=child.school_id,
-            at=now,
-            actor_id=who.staff_id,
-            action="consent.recorded",
-            object_type="consent",
-            object_id=row.id,
+        trail.Scribe(session, child.school_id, now, who.staff_id).write(
+            "consent.recorded",
+            "consent",
+            row.id,
             data={"child_id": child.id, "scope": code, "given_on": day.isoformat()},
         )
         return row.id
@@ -97,14 +84,10 @@ def withdraw(
         for row in found:
             row.withdrawn_on, row.withdrawn_by = day, who.staff_id
             session.flush()
-            trail.append(
-                session,
-                school_id=child.school_id,
-                at=now,
-                actor_id=who.staff_id,
-                action="consent.withdrawn",
-                object_type="consent",
-                object_id=row.id,
+            trail.Scribe(session, child.school_id, now, who.staff_id).write(
+                "consent.withdrawn",
+                "consent",
+                row.id,
                 data={"child_id": child.id, "scope": row.scope, "withdrawn_on": day.isoformat()},
             )
         return [row.id for row in found]
@@ -141,26 +124,48 @@ def require_for_records(session: Session, child_id: int, day: date, who: access.
     )
 
 
-def status(session: Session, child: Child, day: date, names: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ConsentShown:
+    """One guardian's consent as the child's page shows it; the guardian's name only to T1 readers."""
+
+    id: int
+    guardian: str | None
+    relation: str
+    scope: str
+    given_on: str
+    withdrawn_on: str | None
+    in_force: bool
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """The child's consents and whether counselling records may be written today."""
+
+    records_allowed: bool
+    purged_at: str | None
+    consents: tuple[ConsentShown, ...]
+
+
+def status(session: Session, child: Child, day: date, names: bool) -> ConsentStatus:
     """The child's consents and whether counselling records may be written on ``day``.
 
     ``names``: whether the reader may see the guardian's name (contact data, T1).
     """
     rows = _consents(session, child.id)
-    return {
-        "records_allowed": child.purged_at is None
+    return ConsentStatus(
+        records_allowed=child.purged_at is None
         and any(in_force(c.given_on, c.withdrawn_on, day) and covers_records(c.scope) for c in rows),
-        "purged_at": child.purged_at.isoformat() if child.purged_at else None,
-        "consents": [
-            {
-                "id": c.id,
-                "guardian": c.guardian_name if names else None,
-                "relation": c.relation,
-                "scope": c.scope,
-                "given_on": c.given_on.isoformat(),
-                "withdrawn_on": c.withdrawn_on.isoformat() if c.withdrawn_on else None,
-                "in_force": in_force(c.given_on, c.withdrawn_on, day),
-            }
+        purged_at=child.purged_at.isoformat() if child.purged_at else None,
+        consents=tuple(
+            ConsentShown(
+                id=c.id,
+                guardian=c.guardian_name if names else None,
+                relation=c.relation,
+                scope=c.scope,
+                given_on=c.given_on.isoformat(),
+                withdrawn_on=c.withdrawn_on.isoformat() if c.withdrawn_on else None,
+                in_force=in_force(c.given_on, c.withdrawn_on, day),
+            )
             for c in rows
-        ],
-    }
+        ),
+    )

@@ -12,6 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from casework import i18n, states
+from casework.domain.inputs import (
+    AddPlanItem,
+    PairPartner,
+    RecordAid,
+    RecordAssessment,
+    RecordConsent,
+    RecordContact,
+    RecordEnrolment,
+    RecordReferral,
+    RecordScreening,
+    RecordTermResult,
+    ReviewPlanItem,
+)
 from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence import crypto
 from casework.persistence.db import Database
@@ -213,23 +226,33 @@ def _build(
             pupil_records.term_result(
                 ctx,
                 teacher,
-                child_id,
-                school_year=2025,
-                term=term,
-                total=float(300 - rank * 3),
-                rank=rank,
-                class_size=45,
-                subjects={"语文": float(rng.randint(60, 98)), "数学": float(maths)},
-                three_good=term == 2 and rank <= 3,
-                serious_violation=False,
+                RecordTermResult(
+                    child_id=child_id,
+                    school_year=2025,
+                    term=term,
+                    total=float(300 - rank * 3),
+                    rank=rank,
+                    class_size=45,
+                    subjects={"语文": float(rng.randint(60, 98)), "数学": float(maths)},
+                    three_good=term == 2 and rank <= 3,
+                    serious_violation=False,
+                ),
             )
         # This year's enrolment (one child left school) and some material help, for the indicators.
         pupil_records.enrolment(
-            ctx, teacher, child_id, school_year=2026, term=1, status="dropped_out" if i == 7 else "enrolled"
+            ctx,
+            teacher,
+            RecordEnrolment(
+                child_id=child_id, school_year=2026, term=1, status="dropped_out" if i == 7 else "enrolled"
+            ),
         )
         if i % 3 == 0:
             pupil_records.aid(
-                ctx, teacher, child_id, kind=rng.choice(["clothing", "stationery", "meals"]), description="冬衣与文具"
+                ctx,
+                teacher,
+                RecordAid(
+                    child_id=child_id, kind=rng.choice(["clothing", "stationery", "meals"]), description="冬衣与文具"
+                ),
             )
         case_id = cases.open_case(ctx, counsellor, child_id)
         # How far this case gets: a spread over every stage, closed ones included.
@@ -246,23 +269,31 @@ def _build(
         if i % 4 == 1:  # a screening; some children score in the abnormal band
             high = i % 8 == 1
             scores = ",".join(str(rng.choice([1, 2] if high else [0, 0, 1])) for _ in range(25))
-            assessments.screening(ctx, counsellor, case_id, scores=scores, informant="teacher")
+            assessments.screening(ctx, counsellor, RecordScreening(case_id=case_id, scores=scores, informant="teacher"))
         cats = rng.sample(indications, rng.randint(1, 2))
         if i == 10:  # one child whose case the leadership must see at once
             cats = ["conduct", "suspected_illegal"]
         if i == CONSENT_LATE:
             try:
                 assessments.assessment(
-                    ctx, counsellor, case_id, cats, "父母长期在外务工，由祖辈照料；评估学习与心理需求。"
+                    ctx,
+                    counsellor,
+                    RecordAssessment(
+                        case_id=case_id, categories=cats, summary="父母长期在外务工，由祖辈照料；评估学习与心理需求。"
+                    ),
                 )
             except PermissionDenied as refused:
                 consent_refusal = i18n.render(refused.msg, ctx.lang)
             _consent(ctx, teacher, child_id, guardians[child_id])
-        assessments.assessment(ctx, counsellor, case_id, cats, ASSESSMENT_SUMMARY)
+        assessments.assessment(
+            ctx, counsellor, RecordAssessment(case_id=case_id, categories=cats, summary=ASSESSMENT_SUMMARY)
+        )
         if i == 10:
             assessments.acknowledge(ctx, leader, case_id)
             attempt(case_id, "plan", counsellor)  # refused: no referral yet
-            assessments.referral(ctx, counsellor, case_id, agency="police", summary="已与派出所沟通，共同帮教")
+            assessments.referral(
+                ctx, counsellor, RecordReferral(case_id=case_id, agency="police", summary="已与派出所沟通，共同帮教")
+            )
         if depth == 1:
             continue
         attempt(case_id, "plan", counsellor)
@@ -270,14 +301,16 @@ def _build(
             plans.plan_item(
                 ctx,
                 counsellor,
-                case_id,
-                category="learning",
-                measures="每周两次课后辅导，安排学习帮手",
-                responsible=teacher,
-                start=date(2026, 9, 15),
-                end=date(2027, 1, 15),
-                content="优先辅导语文、数学；每月谈心一次",
-                target="期末成绩提高、按时完成作业",
+                AddPlanItem(
+                    case_id=case_id,
+                    category="learning",
+                    measures="每周两次课后辅导，安排学习帮手",
+                    responsible=teacher,
+                    start=date(2026, 9, 15),
+                    end=date(2027, 1, 15),
+                    content="优先辅导语文、数学；每月谈心一次",
+                    target="期末成绩提高、按时完成作业",
+                ),
             )
         ]
         # What the rule modules require for this child's categories (as `rules explain` lists them).
@@ -288,16 +321,18 @@ def _build(
                 plans.plan_item(
                     ctx,
                     counsellor,
-                    case_id,
-                    category=need["category"],
-                    kind=need["item_kind"],
-                    subject=need["subject"],
-                    measures=need["description"]["zh_CN"],
-                    responsible=teacher,
-                    start=date(2026, 9, 15),
-                    end=date(2027, 1, 15),
-                    content="每两周一次，记录在册",
-                    target="阶段目标：明显改善",
+                    AddPlanItem(
+                        case_id=case_id,
+                        category=need["category"],
+                        kind=need["item_kind"],
+                        subject=need["subject"],
+                        measures=need["description"]["zh_CN"],
+                        responsible=teacher,
+                        start=date(2026, 9, 15),
+                        end=date(2027, 1, 15),
+                        content="每两周一次，记录在册",
+                        target="阶段目标：明显改善",
+                    ),
                 )
             )
         if depth == 2:
@@ -308,64 +343,71 @@ def _build(
         mentoring.pairing(
             ctx,
             counsellor,
-            case_id,
-            kind="mentor",
-            staff=(mentor := str(rng.choice(mentors))),
-            partner_name=None,
-            from_on=None,
-            to_on=None,
+            PairPartner(
+                case_id=case_id,
+                kind="mentor",
+                staff=(mentor := str(rng.choice(mentors))),
+                partner_name=None,
+                from_on=None,
+                to_on=None,
+            ),
         )
         if rng.random() < 0.5:
             mentoring.pairing(
                 ctx,
                 counsellor,
-                case_id,
-                kind="caring_parent",
-                staff=str(rng.choice(caring_parents)),
-                partner_name=None,
-                from_on=None,
-                to_on=None,
+                PairPartner(
+                    case_id=case_id,
+                    kind="caring_parent",
+                    staff=str(rng.choice(caring_parents)),
+                    partner_name=None,
+                    from_on=None,
+                    to_on=None,
+                ),
             )
         mentoring.pairing(
             ctx,
             counsellor,
-            case_id,
-            kind="study_helper",
-            staff=None,
-            partner_name=f.name(),
-            from_on=None,
-            to_on=None,
+            PairPartner(
+                case_id=case_id, kind="study_helper", staff=None, partner_name=f.name(), from_on=None, to_on=None
+            ),
         )
         attempt(case_id, "mentor", counsellor)
         mentoring.contact(
             ctx,
             teacher,
-            case_id,
-            kind="talk",
-            occurred_on=None,
-            by=None,
-            summary="谈心：适应良好，想念父母",
-            follow_up="下月继续关注",
+            RecordContact(
+                case_id=case_id,
+                kind="talk",
+                occurred_on=None,
+                by=None,
+                summary="谈心：适应良好，想念父母",
+                follow_up="下月继续关注",
+            ),
         )
         mentoring.contact(
             ctx,
             teacher,
-            case_id,
-            kind="parent_feedback",
-            occurred_on=None,
-            by=None,
-            summary="向在外务工父母反馈本月学习生活情况",
-            follow_up=None,
+            RecordContact(
+                case_id=case_id,
+                kind="parent_feedback",
+                occurred_on=None,
+                by=None,
+                summary="向在外务工父母反馈本月学习生活情况",
+                follow_up=None,
+            ),
         )
         mentoring.contact(
             ctx,
-            mentor,  # the paired mentor visits: the case is in their record scope
-            case_id,
-            kind="home_visit",
-            occurred_on=None,
-            by=None,
-            summary="家访：与祖辈交流监护情况",
-            follow_up=None,
+            mentor,
+            RecordContact(
+                case_id=case_id,
+                kind="home_visit",
+                occurred_on=None,
+                by=None,
+                summary="家访：与祖辈交流监护情况",
+                follow_up=None,
+            ),
         )
         if depth == 4:
             continue
@@ -377,10 +419,12 @@ def _build(
             plans.review(
                 ctx,
                 counsellor,
-                case_id,
-                item_id=item,
-                result=rng.choice(["met", "partly_met"]),
-                effect="按时完成作业，成绩有所提高",
+                ReviewPlanItem(
+                    case_id=case_id,
+                    item_id=item,
+                    result=rng.choice(["met", "partly_met"]),
+                    effect="按时完成作业，成绩有所提高",
+                ),
             )
         if depth == 6:
             attempt(case_id, "continue", leader)
@@ -392,7 +436,7 @@ def _build(
     stalled = len(review.stalled(ctx, leader))
     as_of = ctx.now().date().isoformat()
     result = chain.verify(ctx)
-    counts = Counter(c["state"] for c in cases.list_cases(ctx, leader))
+    counts = Counter(c.state for c in cases.list_cases(ctx, leader))
     return DemoReport(
         path=path,
         school=SCHOOL,
@@ -410,4 +454,6 @@ def _build(
 
 
 def _consent(ctx: Context, actor: str, child_id: int, guardian: tuple[str, str]) -> None:
-    consent.record(ctx, actor, child_id, guardian=guardian[0], relation=guardian[1], scope="all")
+    consent.record(
+        ctx, actor, RecordConsent(child_id=child_id, guardian=guardian[0], relation=guardian[1], scope="all")
+    )

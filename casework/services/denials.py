@@ -38,13 +38,8 @@ def log(now: Callable[[], datetime], db: Database, exc: PermissionDenied) -> Non
             [denial.school_id] if denial.school_id is not None else _schools_of(session, denial.staff_id, moment.date())
         )
         for school_id in schools:
-            trail.append(
-                session,
-                school_id=school_id,
-                at=moment,
-                actor_id=denial.staff_id,
-                action="access.denied",
-                data={"roles": list(denial.roles), "what": denial.what},
+            trail.Scribe(session, school_id, moment, denial.staff_id).write(
+                "access.denied", data={"roles": list(denial.roles), "what": denial.what}
             )
 
 

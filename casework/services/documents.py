@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,14 +119,10 @@ def _register(
     session.flush()
     generated = []
     for job, done, row in zip(jobs, made, rows, strict=True):
-        trail.append(
-            session,
-            school_id=job.school_id,
-            at=now,
-            actor_id=actor_id,
-            action="document.registered",
-            object_type="document",
-            object_id=row.id,
+        trail.Scribe(session, job.school_id, now, actor_id).write(
+            "document.registered",
+            "document",
+            row.id,
             case_id=job.case_id,
             data={
                 "template": job.template,
@@ -334,14 +330,10 @@ def _record_failure(ctx: Context, moved: Moved, stage: str, actor_id: int, exc: 
                 )
                 session.add(row)
                 session.flush()
-                trail.append(
-                    session,
-                    school_id=case.school_id,
-                    at=now,
-                    actor_id=actor_id,
-                    action="document.failed",
-                    object_type="document",
-                    object_id=row.id,
+                trail.Scribe(session, case.school_id, now, actor_id).write(
+                    "document.failed",
+                    "document",
+                    row.id,
                     case_id=case.id,
                     data={"stage": stage, "case_version": moved.version, "format": fmt, "error": type(exc).__name__},
                 )
@@ -349,7 +341,28 @@ def _record_failure(ctx: Context, moved: Moved, stage: str, actor_id: int, exc: 
         pass
 
 
-def list_documents(ctx: Context, actor: str | None, case_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Registered:
+    """One entry of a case's document register: a file made (ok), a failed attempt, or one later retried."""
+
+    id: int
+    stage: str
+    template: str
+    template_version: str
+    case_version: int
+    period: str | None
+    lang: str
+    format: str
+    status: str
+    sha256: str | None
+    size: int | None
+    error: str | None
+    auto: bool
+    created_at: str
+    actor: str | None
+
+
+def list_documents(ctx: Context, actor: str | None, case_id: int) -> list[Registered]:
     """The case's register: every document and failed attempt, oldest first; a failure later
     rendered for the same stage shows as retried."""
     with ctx.db.read() as session:
@@ -383,23 +396,23 @@ def list_documents(ctx: Context, actor: str | None, case_id: int) -> list[dict[s
             later.status == "ok" and later.stage == r.stage and later.id > r.id for later in rows
         )
         out.append(
-            {
-                "id": r.id,
-                "stage": r.stage,
-                "template": r.template,
-                "template_version": r.template_version,
-                "case_version": r.case_version,
-                "period": r.period,
-                "lang": r.lang,
-                "format": r.format,
-                "status": "retried" if retried else r.status,
-                "sha256": r.sha256,
-                "size": r.size,
-                "error": r.error.splitlines()[0] if r.error else None,
-                "auto": r.auto,
-                "created_at": r.created_at.isoformat(),
-                "actor": r.name,
-            }
+            Registered(
+                id=r.id,
+                stage=r.stage,
+                template=r.template,
+                template_version=r.template_version,
+                case_version=r.case_version,
+                period=r.period,
+                lang=r.lang,
+                format=r.format,
+                status="retried" if retried else r.status,
+                sha256=r.sha256,
+                size=r.size,
+                error=r.error.splitlines()[0] if r.error else None,
+                auto=r.auto,
+                created_at=r.created_at.isoformat(),
+                actor=r.name,
+            )
         )
     return out
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select, update
 
@@ -83,14 +82,8 @@ def rotate(ctx: Context, actor: str | None, out: str | None = None, school: str 
             count = crypto.reseal(session.connection(), old, ring)
             session.execute(update(CryptoKey).where(CryptoKey.key_id == old.current.hex_id).values(retired_at=now))
             session.add(CryptoKey(key_id=new.hex_id, check_value=new.check, created_at=now))
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=who.staff_id,
-                action="keys.rotated",
-                object_type="crypto_key",
-                data={"from": old.current.hex_id, "to": new.hex_id},
+            trail.Scribe(session, school_id, now, who.staff_id).write(
+                "keys.rotated", "crypto_key", data={"from": old.current.hex_id, "to": new.hex_id}
             )
             session.flush()
         except BaseException:
@@ -106,7 +99,7 @@ def rotate(ctx: Context, actor: str | None, out: str | None = None, school: str 
 
 def find_children(
     ctx: Context, actor: str | None, phone: str | None = None, id_number: str | None = None, name: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[access.ChildSummary]:
     """Children in the actor's scope with this phone or ID number (exact) or a name containing ``name``."""
     if sum(v is not None for v in (phone, id_number, name)) != 1:
         raise InvalidInput("give exactly one of --phone, --id-number, --name")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from casework import states
 from casework.domain import access as policy
+from casework.domain.inputs import PairPartner
 from casework.domain.validation import require_text
 from casework.errors import InvalidInput, NotFound
 from casework.persistence.store import Store
@@ -83,15 +84,8 @@ def new_meeting(
                     reasons=[r.reason for r in item.reasons],
                 )
             )
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.id,
-            action="meeting.opened",
-            object_type="meeting",
-            object_id=meeting.id,
-            data={"members": present, "items": len(agenda)},
+        trail.Scribe(session, school_id, now, who.id).write(
+            "meeting.opened", "meeting", meeting.id, data={"members": present, "items": len(agenda)}
         )
         return meeting.id
 
@@ -191,14 +185,10 @@ def decide(
         row.decided_at, row.decided_by = now, who.id
         session.flush()
         school_id = session.scalars(select(Meeting.school_id).where(Meeting.id == meeting_id)).one()
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.id,
-            action="meeting.decided",
-            object_type="meeting",
-            object_id=meeting_id,
+        trail.Scribe(session, school_id, now, who.id).write(
+            "meeting.decided",
+            "meeting",
+            meeting_id,
             case_id=case_id,
             data={"decision": decision, "reason_given": bool(reason)},
         )
@@ -229,17 +219,14 @@ def _reassign(ctx: Context, actor: str | None, case_id: int, mentor: str) -> Non
             .all()
         )
         for pairing_id in ended:
-            trail.append(
-                session,
-                school_id=case.school_id,
-                at=now,
-                actor_id=who.id,
-                action="pairing.ended",
-                object_type="pairing",
-                object_id=pairing_id,
-                case_id=case_id,
+            trail.Scribe(session, case.school_id, now, who.id).write(
+                "pairing.ended", "pairing", pairing_id, case_id=case_id
             )
-    mentoring.pairing(ctx, actor, case_id, kind="mentor", staff=mentor, partner_name=None, from_on=today, to_on=None)
+    mentoring.pairing(
+        ctx,
+        actor,
+        PairPartner(case_id=case_id, kind="mentor", staff=mentor, partner_name=None, from_on=today, to_on=None),
+    )
 
 
 def _extend(ctx: Context, actor: str | None, case_id: int, until: date, reason: str, duty: str | None) -> None:
@@ -261,16 +248,8 @@ def _extend(ctx: Context, actor: str | None, case_id: int, until: date, reason: 
         )
         session.add(row)
         session.flush()
-        trail.append(
-            session,
-            school_id=case.school_id,
-            at=now,
-            actor_id=who.id,
-            action="deadline.extended",
-            object_type="extension",
-            object_id=row.id,
-            case_id=case_id,
-            data={"code": code, "new_due": until.isoformat()},
+        trail.Scribe(session, case.school_id, now, who.id).write(
+            "deadline.extended", "extension", row.id, case_id=case_id, data={"code": code, "new_due": until.isoformat()}
         )
         store = Store.of(session)
         facts = case_facts.load(store, case, now.date(), ctx.rule_set)

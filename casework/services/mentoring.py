@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from casework import states
-from casework.domain.validation import parse_choice, require_text
-from casework.domain.vocab import (
-    CONTACT_KINDS,
-    PAIRING_KINDS,
-)
+from casework.domain.inputs import PairPartner, RecordContact, field
 from casework.errors import InvalidInput
 from casework.persistence.tables import (
     ContactEntry,
@@ -22,34 +16,17 @@ from casework.services.recording import (
 from casework.text import N_
 
 
-def pairing(
-    ctx: Context,
-    actor: str | None,
-    case_id: int,
-    *,
-    kind: str,
-    staff: str | None,
-    partner_name: str | None,
-    from_on: date | None,
-    to_on: date | None,
-) -> int:
-    kind = parse_choice(
-        kind,
-        "--kind",
-        PAIRING_KINDS,
-        {"帮扶教师": "mentor", "爱心家长": "caring_parent", "学习帮手": "study_helper"},
-    )
-    if kind == "study_helper":
-        if not partner_name:
-            raise InvalidInput("a study helper is a pupil: give --pupil NAME")
-        partner_name = require_text(partner_name, "--pupil", 100)
-    elif not staff:
-        raise InvalidInput("a {kind} pairing needs --staff", kind=PAIRING_KINDS[kind])
-    with case_write(ctx, actor, case_id, states.OPEN_STATES, N_("a pairing")) as w:
-        partner = w.staff_at_school(staff) if staff else None
-        start = from_on or w.now.date()
+def pairing(ctx: Context, actor: str | None, given: PairPartner) -> int:
+    """Pair a mentor or caring parent (staff of the school) or a study helper (a pupil) with the child."""
+    kind, to_on = given.kind, given.to_on
+    partner_name = given.partner_name if kind == "study_helper" else None
+    with case_write(ctx, actor, given.case_id, states.OPEN_STATES, N_("a pairing")) as w:
+        with field("staff"):
+            partner = w.staff_at_school(given.staff) if given.staff and kind != "study_helper" else None
+        start = given.from_on or w.now.date()
         if to_on is not None and to_on < start:
-            raise InvalidInput("--to {to} is before --from {start}", to=to_on.isoformat(), start=start.isoformat())
+            with field("to_on"):
+                raise InvalidInput("--to {to} is before --from {start}", to=to_on.isoformat(), start=start.isoformat())
         row = Pairing(
             school_id=w.case.school_id,
             case_id=w.case.id,
@@ -67,33 +44,24 @@ def pairing(
         return row.id
 
 
-def contact(
-    ctx: Context,
-    actor: str | None,
-    case_id: int,
-    *,
-    kind: str,
-    occurred_on: date | None,
-    by: str | None,
-    summary: str,
-    follow_up: str | None,
-) -> int:
-    if kind not in CONTACT_KINDS:
-        raise InvalidInput("contact kind '{kind}' is not one of {known}", kind=kind, known=", ".join(CONTACT_KINDS))
-    summary = require_text(summary, "--summary", 5000)
-    with case_write(ctx, actor, case_id, states.OPEN_STATES, N_("a contact")) as w:
-        author = w.staff_at_school(by) if by else w.actor
-        day = occurred_on or w.now.date()
+def contact(ctx: Context, actor: str | None, given: RecordContact) -> int:
+    """A talk, visit, call, counselling session or parent feedback, or one of the child's five ones."""
+    kind = given.kind
+    with case_write(ctx, actor, given.case_id, states.OPEN_STATES, N_("a contact")) as w:
+        with field("by"):
+            author = w.staff_at_school(given.by) if given.by else w.actor
+        day = given.occurred_on or w.now.date()
         if day > w.now.date():
-            raise InvalidInput("--date {day} is in the future", day=day.isoformat())
+            with field("occurred_on"):
+                raise InvalidInput("--date {day} is in the future", day=day.isoformat())
         row = ContactEntry(
             school_id=w.case.school_id,
             case_id=w.case.id,
             kind=kind,
             occurred_on=day,
             by_id=author.id,
-            summary=summary,
-            follow_up=follow_up.strip() if follow_up and follow_up.strip() else None,
+            summary=given.summary,
+            follow_up=given.follow_up,
             recorded_at=w.now,
             recorded_by=w.actor.id,
         )

@@ -196,22 +196,14 @@ def purge(
             return report
         session.flush()
         for child in report.children:
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=who.staff_id,
-                action="privacy.purged",
-                object_type="child",
-                object_id=child.child_id,
+            trail.Scribe(session, school_id, now, who.staff_id).write(
+                "privacy.purged",
+                "child",
+                child.child_id,
                 data={"case_ids": child.case_ids, "records": child.records, "fields": child.fields},
             )
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.staff_id,
-            action="privacy.purge",
+        trail.Scribe(session, school_id, now, who.staff_id).write(
+            "privacy.purge",
             data={
                 "retention_days": days,
                 "closed_before": report.closed_before,

@@ -12,10 +12,6 @@ from sqlalchemy.orm import Session
 
 from casework import states
 from casework.domain import access as policy
-from casework.domain.validation import parse_choice
-from casework.domain.vocab import (
-    NEED_CATEGORIES,
-)
 from casework.errors import InvalidInput, TransitionRefused
 from casework.persistence.store import Store
 from casework.persistence.tables import (
@@ -31,18 +27,6 @@ from casework.text import Msg
 
 LEADERSHIP = frozenset({"leader", "deputy"})
 
-CATEGORY_ALIASES = {
-    "学习": "learning",
-    "生活": "life",
-    "心理": "psychological",
-    "品德行为偏差": "conduct",
-    "行为": "conduct",
-    "学习严重滑坡": "academic_slide",
-    "人格发展不健全": "personality",
-    "道德发展失范": "moral",
-    "涉嫌违法": "suspected_illegal",
-}
-
 
 @dataclass
 class CaseWrite:
@@ -54,17 +38,8 @@ class CaseWrite:
     roles: list[str]
 
     def audit(self, action: str, object_type: str, object_id: int, **data: Any) -> None:
-        trail.append(
-            self.session,
-            school_id=self.case.school_id,
-            at=self.now,
-            actor_id=self.actor.id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            case_id=self.case.id,
-            from_state=self.case.state,
-            data=data,
+        trail.Scribe(self.session, self.case.school_id, self.now, self.actor.id).write(
+            action, object_type, object_id, case_id=self.case.id, from_state=self.case.state, data=data
         )
 
     def staff_at_school(self, ref: str) -> Staff:
@@ -108,7 +83,3 @@ def case_write(
             raise TransitionRefused(
                 "the rules could not be applied to case {case}; nothing was recorded", [failed.verdict], case=case.id
             ) from None
-
-
-def parse_category(text: str) -> str:
-    return parse_choice(text, "category", NEED_CATEGORIES, CATEGORY_ALIASES)

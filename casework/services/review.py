@@ -251,16 +251,7 @@ def sweep(ctx: Context) -> SweepResult:
         for school_id, counts in sorted(per_school.items()):
             for k, v in counts.items():
                 totals[k] += v
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=None,
-                action="review.swept",
-                object_type="school",
-                object_id=school_id,
-                data=dict(counts),
-            )
+            trail.Scribe(session, school_id, now, None).write("review.swept", "school", school_id, data=dict(counts))
     return SweepResult(**totals)
 
 

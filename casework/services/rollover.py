@@ -104,14 +104,10 @@ def rollover(
             report.graduated_children = len(
                 session.scalars(select(Child.id).where(Child.class_id.in_(graduate_ids))).all()
             )
-            trail.append(
-                session,
-                school_id=school_id,
-                at=now,
-                actor_id=who.id,
-                action=ACTION,
-                object_type="school",
-                object_id=school_id,
+            trail.Scribe(session, school_id, now, who.id).write(
+                ACTION,
+                "school",
+                school_id,
                 data={
                     "school_year": target_year,
                     "top_grade": top_grade,
@@ -122,14 +118,10 @@ def rollover(
                 },
             )
             for case, from_state in closed:
-                trail.append(
-                    session,
-                    school_id=school_id,
-                    at=now,
-                    actor_id=who.id,
-                    action="case.moved",
-                    object_type="case",
-                    object_id=case.id,
+                trail.Scribe(session, school_id, now, who.id).write(
+                    "case.moved",
+                    "case",
+                    case.id,
                     case_id=case.id,
                     from_state=from_state,
                     to_state=states.CLOSED,

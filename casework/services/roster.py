@@ -336,24 +336,13 @@ class _Importer:
         if not self.report.rows:
             raise InvalidInput("{path}: no data rows below the header (row {row})", path=path, row=plan.header_row)
         for class_id in self.new_class_ids:
-            trail.append(
-                self.session,
-                school_id=self.school_id,
-                at=self.now,
-                actor_id=self.actor_id,
-                action="class.added",
-                object_type="school_class",
-                object_id=class_id,
-                data={"by": "roster.imported"},
+            trail.Scribe(self.session, self.school_id, self.now, self.actor_id).write(
+                "class.added", "school_class", class_id, data={"by": "roster.imported"}
             )
-        trail.append(
-            self.session,
-            school_id=self.school_id,
-            at=self.now,
-            actor_id=self.actor_id,
-            action="roster.imported",
-            object_type="school",
-            object_id=self.school_id,
+        trail.Scribe(self.session, self.school_id, self.now, self.actor_id).write(
+            "roster.imported",
+            "school",
+            self.school_id,
             data={
                 "format": table.format,
                 "sha256": table.sha256,

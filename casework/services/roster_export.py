@@ -50,14 +50,10 @@ def _audit_export(
 ) -> Callable[[int], None]:
     def record(count: int) -> None:
         with ctx.db.write() as session:
-            trail.append(
-                session,
-                school_id=school_id,
-                at=ctx.now(),
-                actor_id=actor_id,
-                action="roster.exported",
-                object_type="school",
-                object_id=school_id,
+            trail.Scribe(session, school_id, ctx.now(), actor_id).write(
+                "roster.exported",
+                "school",
+                school_id,
                 data={"what": what, "format": fmt, "rows": count, "fields": fields, "redacted": redacted},
             )
 

@@ -52,15 +52,7 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
             target = School(name=name or "示例学校", created_at=now)
             session.add(target)
             session.flush()
-            trail.append(
-                session,
-                school_id=target.id,
-                at=now,
-                actor_id=None,
-                action="school.created",
-                object_type="school",
-                object_id=target.id,
-            )
+            trail.Scribe(session, target.id, now, None).write("school.created", "school", target.id)
         existing = session.execute(
             select(Staff)
             .join(Membership, Membership.staff_id == Staff.id)
@@ -69,15 +61,8 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
         if existing is not None:
             return InitResult(revision, target.id, existing.id, False, key_file)
         staff = _new_staff(session, target.id, admin, ["admin"], None, now)
-        trail.append(
-            session,
-            school_id=target.id,
-            at=now,
-            actor_id=None,
-            action="staff.added",
-            object_type="staff",
-            object_id=staff.id,
-            data={"roles": ["admin"], "bootstrap": True},
+        trail.Scribe(session, target.id, now, None).write(
+            "staff.added", "staff", staff.id, data={"roles": ["admin"], "bootstrap": True}
         )
         return InitResult(revision, target.id, staff.id, True, key_file)
 
@@ -126,20 +111,22 @@ def add_staff(
         if "class_teacher" in roles and class_id is None:
             raise InvalidInput("a class teacher needs --class")
         staff = _new_staff(session, school_id, name, roles, class_id, now)
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.id,
-            action="staff.added",
-            object_type="staff",
-            object_id=staff.id,
-            data={"roles": roles},
-        )
+        trail.Scribe(session, school_id, now, who.id).write("staff.added", "staff", staff.id, data={"roles": roles})
         return staff.id
 
 
-def list_staff(ctx: Context, school: str | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class StaffMember:
+    """A staff member with the roles they hold (at ``school``) and the class they teach, if any."""
+
+    id: int
+    name: str
+    school: str
+    roles: tuple[str, ...]
+    class_id: int | None
+
+
+def list_staff(ctx: Context, school: str | None = None) -> list[StaffMember]:
     with ctx.db.read() as session:
         query = (
             select(Staff, Membership, School.name)
@@ -149,23 +136,17 @@ def list_staff(ctx: Context, school: str | None = None) -> list[dict[str, Any]]:
         )
         if school is not None:
             query = query.where(School.name == school)
-        rows: dict[int, dict[str, Any]] = {}
+        found: dict[int, tuple[Staff, str, list[str], list[int]]] = {}
         for staff, membership, school_name in session.execute(query):
-            entry = rows.setdefault(
-                staff.id,
-                {
-                    "id": staff.id,
-                    "name": staff.name,
-                    "school": school_name,
-                    "roles": [],
-                    "class_id": None,
-                },
-            )
+            _, _, roles, classes = found.setdefault(staff.id, (staff, school_name, [], []))
             if membership.ended_on is None:
-                entry["roles"].append(membership.role)
+                roles.append(membership.role)
             if membership.class_id is not None:
-                entry["class_id"] = membership.class_id
-        return list(rows.values())
+                classes.append(membership.class_id)
+        return [
+            StaffMember(staff.id, staff.name, name, tuple(roles), classes[-1] if classes else None)
+            for staff, name, roles, classes in found.values()
+        ]
 
 
 def resolve_class(session: Session, school_id: int, ref: str) -> SchoolClass:
@@ -209,32 +190,24 @@ def add_class(ctx: Context, actor: str | None, grade: int, name: str, school: st
         cls = SchoolClass(school_id=school_id, grade=grade, name=name)
         session.add(cls)
         session.flush()
-        trail.append(
-            session,
-            school_id=school_id,
-            at=now,
-            actor_id=who.id,
-            action="class.added",
-            object_type="school_class",
-            object_id=cls.id,
-        )
+        trail.Scribe(session, school_id, now, who.id).write("class.added", "school_class", cls.id)
         return cls.id
 
 
-def list_classes(ctx: Context) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ClassEntry:
+    id: int
+    school: str
+    grade: int
+    name: str
+    ref: str  # GRADE/NAME, as commands take it: 3/1班
+
+
+def list_classes(ctx: Context) -> list[ClassEntry]:
     with ctx.db.read() as session:
         rows = session.execute(
             select(SchoolClass, School.name)
             .join(School, School.id == SchoolClass.school_id)
             .order_by(SchoolClass.school_id, SchoolClass.grade, SchoolClass.name)
         )
-        return [
-            {
-                "id": c.id,
-                "school": s,
-                "grade": c.grade,
-                "name": c.name,
-                "ref": f"{c.grade}/{c.name}",
-            }
-            for c, s in rows
-        ]
+        return [ClassEntry(c.id, s, c.grade, c.name, f"{c.grade}/{c.name}") for c, s in rows]

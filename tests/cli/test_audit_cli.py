@@ -6,26 +6,17 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from casework.cli import app
 from casework.persistence import audit_rows
 from casework.services import setup
-from tests.conftest import unscoped
+from tests.helpers import Cli, unscoped
 
 ANY_NUMBER = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d{9}|\d{17}[\dXx]|\d{15}|0\d{2,3}-?\d{7,8})(?![0-9A-Za-z])")
 
 
 @pytest.fixture
 def cli(world):
-    runner = CliRunner(catch_exceptions=False)
-
-    def invoke(*args: str, code: int = 0):
-        result = runner.invoke(app(), ["--db", world.url, *args])
-        assert result.exit_code == code, result.output
-        return result
-
-    return invoke
+    return Cli(world.url)
 
 
 def _actions(world) -> list[str]:

@@ -12,21 +12,14 @@ from casework.cli import app
 
 
 @pytest.fixture
-def run(tmp_path):
-    db = str(tmp_path / "cli.db")
-    runner = CliRunner(catch_exceptions=False)
-
-    def invoke(*args: str, code: int = 0, env: dict[str, str] | None = None):
-        result = runner.invoke(app(), ["--db", db, *args], env=env)
-        assert result.exit_code == code, result.output
-        return result
-
-    invoke("init", "--admin", "赵校务", "--school", "白岩小学")
-    invoke("class", "add", "4", "1班", "--as", "1")
-    invoke("staff", "add", "郑心怡", "--role", "counsellor", "--as", "赵校务")
-    invoke("staff", "add", "周建国", "--role", "leader", "--as", "1")
-    invoke("staff", "add", "李帮扶", "--role", "mentor", "--as", "1")
-    return invoke
+def run(cli):
+    return cli(
+        ("init", "--admin", "赵校务", "--school", "白岩小学"),
+        ("class", "add", "4", "1班", "--as", "1"),
+        ("staff", "add", "郑心怡", "--role", "counsellor", "--as", "赵校务"),
+        ("staff", "add", "周建国", "--role", "leader", "--as", "1"),
+        ("staff", "add", "李帮扶", "--role", "mentor", "--as", "1"),
+    )
 
 
 # One complete plan item: need category, measures, dates, content, stage target.
@@ -230,7 +223,7 @@ def test_audit_verify_fails_with_exit_1_and_export(run, tmp_path) -> None:
     # school, admin, class, three staff, one child
     assert len(out.read_text(encoding="utf-8").splitlines()) == 7
     run("audit", "export", "--format", "xml", "--out", str(out), "--as", "1", code=2)
-    db = str(tmp_path / "cli.db")
+    db = run.url
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE audit_event SET action = 'x' WHERE seq = 4")
     result = run("audit", "verify", "--as", "1", code=1)

@@ -13,23 +13,17 @@ from tests.cli.test_cli import CARD
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    db = str(tmp_path / "cli.db")
-    runner = CliRunner(catch_exceptions=False)
-
-    def invoke(*args: str, code: int = 0):
-        result = runner.invoke(app(), ["--db", db, *args], env={"CASEWORK_ACTOR": "郑心怡"})
-        assert result.exit_code == code, result.output
-        return result
-
-    invoke("init", "--admin", "赵校务", "--school", "白岩小学")
-    invoke("class", "add", "4", "1班", "--as", "1")
-    invoke("staff", "add", "郑心怡", "--role", "counsellor", "--as", "1")
-    invoke("child", "add", "王䶮", "--class", "4/1班", *CARD, "--as", "1")
-    invoke("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "2")
-    invoke("case", "open", "1", "--as", "郑心怡")
-    return invoke
+    return cli(
+        ("init", "--admin", "赵校务", "--school", "白岩小学"),
+        ("class", "add", "4", "1班", "--as", "1"),
+        ("staff", "add", "郑心怡", "--role", "counsellor", "--as", "1"),
+        ("child", "add", "王䶮", "--class", "4/1班", *CARD, "--as", "1"),
+        ("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "2"),
+        ("case", "open", "1", "--as", "郑心怡"),
+        env={"CASEWORK_ACTOR": "郑心怡"},
+    )
 
 
 def test_a_move_registers_its_document_and_doc_render_writes_files(run, tmp_path) -> None:

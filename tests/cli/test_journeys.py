@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from casework.cli import app
 from tests.cli.test_cli import PLAN_ITEM
-from tests.conftest import BACKENDS, new_url
+from tests.helpers import BACKENDS
 
 ADMIN, COUNSELLOR, OTHER_COUNSELLOR = "赵校务", "郑心怡", "孙明"
 LEADER, AUDITOR, MENTOR, CLASS_TEACHER = "周建国", "钱审计", "李帮扶", "王老师"
@@ -51,18 +50,12 @@ def card(child: dict[str, str], guardian: str) -> list[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    url = new_url(request.param, tmp_path_factory)
-    runner = CliRunner(catch_exceptions=False)
-
-    def invoke(*args: str, code: int = 0, env: dict[str, str | None] | None = None) -> Result:
-        result = runner.invoke(app(), ["--db", url, *args], env=env)
-        assert result.exit_code == code, (args, result.output)
-        return result
-
-    invoke("init", "--admin", ADMIN, "--school", "白岩小学")
-    invoke("class", "add", "4", "1班", "--as", ADMIN)
-    invoke("class", "add", "4", "2班", "--as", ADMIN)
+def run(request: pytest.FixtureRequest, cli: Any) -> Run:
+    steps: list[tuple[str, ...]] = [
+        ("init", "--admin", ADMIN, "--school", "白岩小学"),
+        ("class", "add", "4", "1班", "--as", ADMIN),
+        ("class", "add", "4", "2班", "--as", ADMIN),
+    ]
     for name, role in (
         (COUNSELLOR, "counsellor"),
         (OTHER_COUNSELLOR, "counsellor"),
@@ -70,13 +63,15 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         (AUDITOR, "auditor"),
         (MENTOR, "mentor"),
     ):
-        invoke("staff", "add", name, "--role", role, "--as", ADMIN)
-    invoke("staff", "add", CLASS_TEACHER, "--role", "class_teacher", "--class", "4/1班", "--as", ADMIN)
-    invoke("child", "add", MINE["name"], "--class", "4/1班", *card(MINE, "王大山"), "--as", ADMIN)
-    invoke("child", "add", THEIRS["name"], "--class", "4/2班", *card(THEIRS, "陈大海"), "--as", ADMIN)
-    invoke("case", "open", "1", "--as", COUNSELLOR)
-    invoke("case", "open", "2", "--counsellor", OTHER_COUNSELLOR, "--as", LEADER)
-    return invoke
+        steps.append(("staff", "add", name, "--role", role, "--as", ADMIN))
+    steps += [
+        ("staff", "add", CLASS_TEACHER, "--role", "class_teacher", "--class", "4/1班", "--as", ADMIN),
+        ("child", "add", MINE["name"], "--class", "4/1班", *card(MINE, "王大山"), "--as", ADMIN),
+        ("child", "add", THEIRS["name"], "--class", "4/2班", *card(THEIRS, "陈大海"), "--as", ADMIN),
+        ("case", "open", "1", "--as", COUNSELLOR),
+        ("case", "open", "2", "--counsellor", OTHER_COUNSELLOR, "--as", LEADER),
+    ]
+    return cli(*steps, backend=request.param)  # type: ignore[no-any-return]
 
 
 def counsellor_takes_her_case_to_review(run: Run) -> None:

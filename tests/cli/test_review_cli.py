@@ -5,26 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from casework.cli import app
-from tests.conftest import build_world
+from tests.helpers import Cli, copy_world
 
 
 @pytest.fixture
-def world_cli(tmp_path):
+def world_cli(tmp_path_factory):
     """Cases made in September through the services; the commands then run on today's date."""
-    world = build_world(str(tmp_path / "review.db"))
+    world = copy_world("sqlite", tmp_path_factory)
     stale = world.case()
     moving = world.case()
     world.drive(moving, "mentored")
     world.ctx.db.dispose()
-    runner = CliRunner(catch_exceptions=False)
-
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(app(), ["--db", world.url, *args])
-        assert result.exit_code == code, result.output
-        return result
+    run = Cli(world.url)
 
     return world, run, stale, moving
 

@@ -5,24 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from casework.cli import app
 from tests.rosters import children, write_csv, write_xlsx
 
 
 @pytest.fixture
-def run(tmp_path: Path):
-    db = str(tmp_path / "cli.db")
-    runner = CliRunner(catch_exceptions=False)
-
-    def invoke(*args: str, code: int = 0):
-        result = runner.invoke(app(), ["--db", db, *args], env={"CASEWORK_ACTOR": "管理员"})
-        assert result.exit_code == code, result.output
-        return result
-
-    invoke("init", "--admin", "管理员", "--school", "测试小学")
-    return invoke
+def run(cli):
+    return cli(("init", "--admin", "管理员", "--school", "测试小学"), env={"CASEWORK_ACTOR": "管理员"})
 
 
 def test_a_gbk_register_goes_in_with_one_command(run, tmp_path: Path) -> None:

@@ -5,31 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from casework.cli import app
 from tests.cli.test_cli import CARD
 
 
 @pytest.fixture
-def run(tmp_path):
-    db = str(tmp_path / "cli.db")
-    runner = CliRunner(catch_exceptions=False)
-
-    def invoke(*args: str, code: int = 0, env: dict[str, str] | None = None):
-        result = runner.invoke(app(), ["--db", db, *args], env=env)
-        assert result.exit_code == code, result.output
-        return result
-
-    invoke("init", "--admin", "赵校务", "--school", "白岩小学")
-    invoke("class", "add", "4", "1班", "--as", "1")
-    invoke("staff", "add", "郑心怡", "--role", "counsellor", "--as", "1")  # 2
-    invoke("staff", "add", "周建国", "--role", "leader", "--as", "1")  # 3
-    invoke("staff", "add", "李帮扶", "--role", "mentor", "--as", "1")  # 4
-    invoke("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
-    invoke("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "3")
-    invoke("case", "open", "1", "--as", "2")
-    return invoke
+def run(cli):
+    return cli(
+        ("init", "--admin", "赵校务", "--school", "白岩小学"),
+        ("class", "add", "4", "1班", "--as", "1"),
+        ("staff", "add", "郑心怡", "--role", "counsellor", "--as", "1"),  # 2
+        ("staff", "add", "周建国", "--role", "leader", "--as", "1"),  # 3
+        ("staff", "add", "李帮扶", "--role", "mentor", "--as", "1"),  # 4
+        ("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1"),
+        ("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "3"),
+        ("case", "open", "1", "--as", "2"),
+    )
 
 
 def test_rules_list(run) -> None:

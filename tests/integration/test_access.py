@@ -10,10 +10,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from casework.cli import app
+from casework.domain.inputs import PairPartner, RecordContact
 from casework.errors import PermissionDenied
 from casework.persistence.tables import AuditEvent
 from casework.services import cases, children, documents, mentoring, review, setup
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 
 
 def _events(world: Any, action: str) -> list[dict[str, Any]]:
@@ -34,7 +35,9 @@ def two_cases(world: Any) -> dict[str, Any]:
     own = world.case()
     world.drive(own, "individual_plan")
     mentoring.pairing(
-        world.ctx, world.counsellor, own, kind="mentor", staff=world.mentor, partner_name=None, from_on=None, to_on=None
+        world.ctx,
+        world.counsellor,
+        PairPartner(case_id=own, kind="mentor", staff=world.mentor, partner_name=None, from_on=None, to_on=None),
     )
     child = children.add(world.ctx, world.leader, {"name": "外班儿童"}, "5/1班")
     other = cases.open_case(world.ctx, other_counsellor, child)
@@ -57,21 +60,21 @@ def test_each_role_lists_only_its_cases(world: Any, two_cases: dict[str, Any]) -
         "auditor": two_cases["auditor"],
         "admin": world.admin,
     }
-    listed = {who: {c["id"] for c in cases.list_cases(world.ctx, actor)} for who, actor in seen.items()}
+    listed = {who: {c.id for c in cases.list_cases(world.ctx, actor)} for who, actor in seen.items()}
     assert listed["leader"] == listed["auditor"] == listed["admin"] == {own, other}
     assert listed["counsellor"] == {own}
     assert listed["other_counsellor"] == {other}
     assert listed["mentor"] == {own}  # through the pairing
     assert listed["class_teacher"] == {own}  # through the class 4/1班
     # names only for roles that read contact data
-    names = {c["id"]: c["child"]["name"] for c in cases.list_cases(world.ctx, two_cases["auditor"])}
+    names = {c.id: c.child.name for c in cases.list_cases(world.ctx, two_cases["auditor"])}
     assert names == {own: None, other: None}
-    assert all(c["child"]["name"] for c in cases.list_cases(world.ctx, world.admin))
+    assert all(c.child.name for c in cases.list_cases(world.ctx, world.admin))
 
 
 def test_children_and_stalled_lists_obey_the_scope(world: Any, two_cases: dict[str, Any]) -> None:
-    visible = {c["id"] for c in children.list_children(world.ctx, two_cases["other_counsellor"])}
-    own_child = cases.show(world.ctx, world.leader, two_cases["own"])["child"]["id"]
+    visible = {c.id for c in children.list_children(world.ctx, two_cases["other_counsellor"])}
+    own_child = cases.show(world.ctx, world.leader, two_cases["own"]).child.id
     assert own_child not in visible
     world.clock.advance(120)  # everything is overdue by now
     everyone = {c.case_id for c in review.stalled(world.ctx, world.leader)}
@@ -87,12 +90,9 @@ def test_out_of_scope_is_denied_and_a_missing_case_is_not_found(world: Any, two_
         mentoring.contact(
             world.ctx,
             world.mentor,
-            two_cases["other"],
-            kind="talk",
-            occurred_on=None,
-            by=None,
-            summary="谈心",
-            follow_up=None,
+            RecordContact(
+                case_id=two_cases["other"], kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
+            ),
         )
     with pytest.raises(PermissionDenied):
         cases.advance(world.ctx, two_cases["other_counsellor"], two_cases["own"], "mentor")
@@ -107,20 +107,17 @@ def test_out_of_scope_is_denied_and_a_missing_case_is_not_found(world: Any, two_
 def test_tiers_hide_fields_from_roles_that_may_not_read_them(world: Any, two_cases: dict[str, Any]) -> None:
     child = world.child(health="哮喘")
     shown = children.show(world.ctx, world.admin, child)
-    assert shown["fields"]["name"] and shown["fields"]["health"] is None and "health" in shown["hidden"]
+    assert shown.fields["name"] and shown.fields["health"] is None and "health" in shown.hidden
     audited = children.show(world.ctx, two_cases["auditor"], child)
-    assert audited["fields"]["name"] is None and audited["fields"]["guardian_phone"] is None
-    assert children.show(world.ctx, world.leader, child)["fields"]["health"] == "哮喘"
+    assert audited.fields["name"] is None and audited.fields["guardian_phone"] is None
+    assert children.show(world.ctx, world.leader, child).fields["health"] == "哮喘"
     with pytest.raises(PermissionDenied):
         mentoring.contact(
             world.ctx,
             two_cases["auditor"],
-            two_cases["own"],
-            kind="talk",
-            occurred_on=None,
-            by=None,
-            summary="x",
-            follow_up=None,
+            RecordContact(
+                case_id=two_cases["own"], kind="talk", occurred_on=None, by=None, summary="x", follow_up=None
+            ),
         )
 
 

@@ -94,7 +94,7 @@ MUTATIONS = ("edit", "delete", "swap", "truncate", "recompute")
 @pytest.mark.slow
 def test_mutation_campaign(tmp_path) -> None:
     """At least 250 mutations of a checkpointed chain, each found at its exact sequence number."""
-    from tests.conftest import build_world
+    from tests.helpers import build_world
 
     world = build_world(str(tmp_path / "base.db"))
     for _ in range(12):

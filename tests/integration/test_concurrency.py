@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from casework.persistence.tables import AuditEvent, Case, CaseEvent
 from casework.services.audit import chain
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 
 WORKERS = 4
 CASES = 6
@@ -32,11 +32,11 @@ def worker(url: str, actor: str, case_ids: list[int], seed: int) -> Counter:
             rng.shuffle(order)
             for case_id in order:
                 seen = cases.show(ctx, actor, case_id)
-                event = next((e for e in SCRIPT if e in seen["events"]), None)
+                event = next((e for e in SCRIPT if e in seen.events), None)
                 if event is None:
                     continue
                 try:
-                    cases.advance(ctx, actor, case_id, event, "并发测试", expected_version=seen["version"])
+                    cases.advance(ctx, actor, case_id, event, "并发测试", expected_version=seen.version)
                     outcome["moved"] += 1
                 except Conflict:
                     outcome["conflict"] += 1

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
+from casework.domain.inputs import RecordAssessment, RecordContact
 from casework.services import assessments, documents, mentoring
 from casework.services.audit import chain
 
 
-def _ok(rows: list[dict]) -> list[tuple[str, str]]:
-    return [(r["stage"], r["template"]) for r in rows if r["status"] == "ok"]
+def _ok(rows: list[Any]) -> list[tuple[str, str]]:
+    return [(r.stage, r.template) for r in rows if r.status == "ok"]
 
 
 def test_every_move_renders_the_stage_it_completed(world) -> None:
@@ -30,13 +32,13 @@ def test_every_move_renders_the_stage_it_completed(world) -> None:
         ("reviewed", "stage_review"),
         ("closed", "closing_report"),
     ]
-    assert {r["format"] for r in rows} == {"html"} and all(r["auto"] for r in rows)
-    assert all(r["template_version"] == "1" and r["sha256"] for r in rows)
+    assert {r.format for r in rows} == {"html"} and all(r.auto for r in rows)
+    assert all(r.template_version == "1" and r.sha256 for r in rows)
     assert chain.verify(world.ctx).ok
-    name, data = documents.document_bytes(world.ctx, world.leader, rows[-1]["id"])
+    name, data = documents.document_bytes(world.ctx, world.leader, rows[-1].id)
     assert name == f"case{case}-closing_report.zh_CN.html"
     assert "父母返乡" in data.decode() and "王小明" in data.decode()
-    review = documents.document_bytes(world.ctx, world.leader, rows[-2]["id"])[1].decode()
+    review = documents.document_bytes(world.ctx, world.leader, rows[-2].id)[1].decode()
     assert "进步明显" in review and "结案" in review  # the effect and the leadership group's decision
 
 
@@ -73,7 +75,11 @@ def test_same_case_version_same_bytes(shared_world) -> None:
 def test_a_conduct_case_gets_an_education_management_plan(shared_world) -> None:
     case = shared_world.case()
     shared_world.drive(case, "assessed")
-    assessments.assessment(shared_world.ctx, shared_world.counsellor, case, ["品德行为偏差"], "课堂上多次打架")
+    assessments.assessment(
+        shared_world.ctx,
+        shared_world.counsellor,
+        RecordAssessment(case_id=case, categories=["品德行为偏差"], summary="课堂上多次打架"),
+    )
     shared_world.fire(case, "plan")
     shared_world.plan_item(case, category="conduct", kind="correction", target="一学期内无打架行为")
     made = documents.render_case(shared_world.ctx, shared_world.counsellor, case, fmt="md")
@@ -92,11 +98,11 @@ def test_a_failed_rendering_never_undoes_the_move_and_is_retried(world, monkeypa
     moved = world.fire(case, "assess")
     assert moved.to_state == "assessed"
     rows = documents.list_documents(world.ctx, world.leader, case)
-    assert [(r["status"], r["stage"]) for r in rows] == [("failed", "identified")]
-    assert "disk full" in rows[0]["error"]
+    assert [(r.status, r.stage) for r in rows] == [("failed", "identified")]
+    assert "disk full" in rows[0].error
     monkeypatch.undo()
     documents.render_case(world.ctx, world.counsellor, case, stage="identified")
-    assert [r["status"] for r in documents.list_documents(world.ctx, world.leader, case)] == ["retried", "ok"]
+    assert [r.status for r in documents.list_documents(world.ctx, world.leader, case)] == ["retried", "ok"]
     assert chain.verify(world.ctx).ok
 
 
@@ -107,12 +113,14 @@ def test_monthly_cards_for_every_mentored_case(shared_world) -> None:
     mentoring.contact(
         shared_world.ctx,
         shared_world.teacher,
-        cases[0],
-        kind="talk",
-        occurred_on=shared_world.clock.now.date(),
-        by=None,
-        summary="谈开学适应情况",
-        follow_up=None,
+        RecordContact(
+            case_id=cases[0],
+            kind="talk",
+            occurred_on=shared_world.clock.now.date(),
+            by=None,
+            summary="谈开学适应情况",
+            follow_up=None,
+        ),
     )
     seen = []
     made = documents.render_many(

@@ -14,12 +14,13 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from casework.cli import app
+from casework.domain.inputs import RecordAssessment
 from casework.persistence import crypto, migrate
 from casework.persistence.db import Database
 from casework.persistence.tables import AuditEvent, Child, Consent
 from casework.services import Context, assessments, children, keys, roster, roster_export, setup
 from casework.services.audit import chain
-from tests.conftest import BACKENDS, new_url, unscoped
+from tests.helpers import BACKENDS, new_url, unscoped
 
 OTHER_KEY = base64.b64encode(b"another-key-of-thirty-two-bytes!").decode()
 
@@ -33,8 +34,8 @@ def raw(db: Database, sql: str, **params: object) -> list[tuple[object, ...]]:
 def test_sealed_values_round_trip_and_are_not_stored_in_the_clear(world) -> None:
     child = world.child(name="测试甲", id_number="52032120160308169X")
     shown = children.show(world.ctx, world.leader, child)
-    assert shown["fields"]["name"] == "测试甲"
-    assert shown["fields"]["id_number"] == "52032120160308169X"
+    assert shown.fields["name"] == "测试甲"
+    assert shown.fields["id_number"] == "52032120160308169X"
     (name, id_number, bidx) = raw(
         world.ctx.db, "SELECT name, id_number, id_number_bidx FROM child WHERE id = :i", i=child
     )[0]
@@ -52,7 +53,7 @@ def test_a_value_copied_to_another_row_or_column_does_not_decrypt(world) -> None
     raw(db, "UPDATE child SET name = (SELECT name FROM child WHERE id = :a) WHERE id = :b", a=first, b=second)
     with pytest.raises(crypto.SealBroken, match=rf"child.name of row {second} does not decrypt"):
         children.show(world.ctx, world.leader, second)
-    assert children.show(world.ctx, world.leader, first)["fields"]["name"] == "第一个"
+    assert children.show(world.ctx, world.leader, first).fields["name"] == "第一个"
     raw(db, "UPDATE child SET father_name = name WHERE id = :a", a=first)
     with pytest.raises(crypto.SealBroken, match=rf"child.father_name of row {first}"):
         children.show(world.ctx, world.leader, first)
@@ -93,7 +94,9 @@ def test_the_cli_refuses_to_start_with_a_wrong_key(tmp_path, monkeypatch) -> Non
 def test_rotate_reseals_everything_and_the_old_key_is_no_longer_needed(world, tmp_path) -> None:
     child = world.child(name="轮换前", father_phone="13900002222")
     case_id = world.case()
-    assessments.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估摘要轮换")
+    assessments.assessment(
+        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=["learning"], summary="评估摘要轮换")
+    )
     new_file = tmp_path / "new.key"
     done = keys.rotate(world.ctx, world.admin, out=str(new_file))
     assert done.values > 0 and done.old_key != done.new_key
@@ -101,8 +104,8 @@ def test_rotate_reseals_everything_and_the_old_key_is_no_longer_needed(world, tm
     fresh = Database(world.url, keyring=crypto.KeyRing(crypto.read_key_file(new_file)))
     fresh.check_key()
     ctx = Context(db=fresh, clock=world.clock)
-    assert children.show(ctx, world.leader, child)["fields"]["name"] == "轮换前"
-    assert [c["id"] for c in keys.find_children(ctx, world.leader, phone="139-0000-2222")] == [child]
+    assert children.show(ctx, world.leader, child).fields["name"] == "轮换前"
+    assert [c.id for c in keys.find_children(ctx, world.leader, phone="139-0000-2222")] == [child]
     with unscoped(fresh) as session:
         event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "keys.rotated")).one()
     assert json.loads(event.data) == {"from": done.old_key, "to": done.new_key}
@@ -126,13 +129,13 @@ def test_find_by_blind_index_and_by_name_within_scope(world) -> None:
     a = world.child(name="查找王", id_number="520321201603081251", guardian_phone="13811112222")
     b = world.child(name="查找李", mother_phone="13811112222")
     world.child(name="别人")
-    assert [c["id"] for c in keys.find_children(world.ctx, world.leader, phone="138 1111 2222")] == [a, b]
-    assert [c["id"] for c in keys.find_children(world.ctx, world.leader, id_number="520321201603081251")] == [a]
-    assert [c["id"] for c in keys.find_children(world.ctx, world.leader, name="查找")] == [a, b]
+    assert [c.id for c in keys.find_children(world.ctx, world.leader, phone="138 1111 2222")] == [a, b]
+    assert [c.id for c in keys.find_children(world.ctx, world.leader, id_number="520321201603081251")] == [a]
+    assert [c.id for c in keys.find_children(world.ctx, world.leader, name="查找")] == [a, b]
     assert keys.find_children(world.ctx, world.mentor, phone="13811112222") == []  # nothing in their scope
     children.edit(world.ctx, world.leader, a, {"guardian_phone": "13700000000"})
-    assert [c["id"] for c in keys.find_children(world.ctx, world.leader, phone="13811112222")] == [b]
-    assert [c["id"] for c in keys.find_children(world.ctx, world.leader, phone="13700000000")] == [a]
+    assert [c.id for c in keys.find_children(world.ctx, world.leader, phone="13811112222")] == [b]
+    assert [c.id for c in keys.find_children(world.ctx, world.leader, phone="13700000000")] == [a]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -165,13 +168,13 @@ def test_a_database_of_the_previous_release_is_sealed_in_place(backend, tmp_path
     assert migrate.current_revision(db.engine) == migrate.head_revision()
     (name,) = raw(db, "SELECT name FROM child WHERE id = 7")[0]
     assert "旧名字".encode() not in bytes(name)  # type: ignore[arg-type]
-    assert children.show(ctx, "1", 7)["fields"]["name"] == "旧名字"
+    assert children.show(ctx, "1", 7).fields["name"] == "旧名字"
     (guardian,) = raw(db, "SELECT guardian_name FROM consent WHERE id = 3")[0]
     assert "旧监护人".encode() not in bytes(guardian)  # type: ignore[arg-type]
     with unscoped(db) as session:
         assert session.get(Consent, 3).guardian_name == "旧监护人"
-    assert [c["id"] for c in keys.find_children(ctx, "1", phone="13655556666")] == [7]
-    assert [c["id"] for c in keys.find_children(ctx, "1", id_number="520321201603089999")] == [7]
+    assert [c.id for c in keys.find_children(ctx, "1", phone="13655556666")] == [7]
+    assert [c.id for c in keys.find_children(ctx, "1", id_number="520321201603089999")] == [7]
     db.dispose()
 
 

@@ -30,7 +30,7 @@ def _auditor(world) -> str:
 def _append(world, **fields) -> None:
     with world.ctx.db.write() as session:
         access.system(session)
-        trail.append(session, school_id=1, at=world.clock(), actor_id=int(world.admin), **fields)
+        trail.append(session, trail.Entry(school_id=1, at=world.clock(), actor_id=int(world.admin), **fields))
 
 
 def _personal_events(world) -> None:

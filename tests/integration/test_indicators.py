@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from casework.domain.inputs import RecordAid, RecordContact, RecordEnrolment
 from casework.services import cases, indicators, mentoring, pupil_records, setup
 
 
@@ -24,42 +25,44 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
     world.fire(case["d"], "close", "转学")  # closed in September: not open at the end of October
 
     for child, status in ((a, "enrolled"), (b, "辍学"), (c, "在读"), (d, "enrolled")):
-        pupil_records.enrolment(world.ctx, world.admin, child, school_year=2026, term=1, status=status)
+        pupil_records.enrolment(
+            world.ctx, world.admin, RecordEnrolment(child_id=child, school_year=2026, term=1, status=status)
+        )
     world.clock.advance(20)  # 21 September
     mentoring.contact(
         world.ctx,
-        world.counsellor,  # the child moved to 5/1班: no longer the 4/1班 teacher's to record
-        case["c"],
-        kind="talk",
-        occurred_on=date(2026, 9, 20),
-        by=None,
-        summary="九月谈心",
-        follow_up=None,
+        world.counsellor,
+        RecordContact(
+            case_id=case["c"], kind="talk", occurred_on=date(2026, 9, 20), by=None, summary="九月谈心", follow_up=None
+        ),
     )
     world.drive(case["a"], "mentored")  # a mentor paired from 21 September
     world.clock.advance(20)  # 11 October
     mentoring.contact(
         world.ctx,
         world.teacher,
-        case["a"],
-        kind="talk",
-        occurred_on=date(2026, 10, 8),
-        by=None,
-        summary="十月谈心",
-        follow_up=None,
+        RecordContact(
+            case_id=case["a"], kind="talk", occurred_on=date(2026, 10, 8), by=None, summary="十月谈心", follow_up=None
+        ),
     )
     mentoring.contact(
         world.ctx,
-        world.counsellor,  # the child moved to 5/1班: no longer the 4/1班 teacher's to record
-        case["c"],
-        kind="parent_feedback",
-        occurred_on=date(2026, 10, 9),
-        by=None,
-        summary="反馈",
-        follow_up=None,
+        world.counsellor,
+        RecordContact(
+            case_id=case["c"],
+            kind="parent_feedback",
+            occurred_on=date(2026, 10, 9),
+            by=None,
+            summary="反馈",
+            follow_up=None,
+        ),
     )
-    pupil_records.aid(world.ctx, world.leader, a, kind="衣物", description="冬衣一套", given_on=date(2026, 10, 10))
-    pupil_records.aid(world.ctx, world.leader, a, kind="文具", description="文具", given_on=date(2026, 10, 10))
+    pupil_records.aid(
+        world.ctx, world.leader, RecordAid(child_id=a, kind="衣物", description="冬衣一套", given_on=date(2026, 10, 10))
+    )
+    pupil_records.aid(
+        world.ctx, world.leader, RecordAid(child_id=a, kind="文具", description="文具", given_on=date(2026, 10, 10))
+    )
 
     report = indicators.compute(world.ctx, world.leader, month="2026-10")
     school = "测试小学"
@@ -81,9 +84,15 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
 
     # spring: 丙 transferred
     world.clock.advance(150)
-    pupil_records.enrolment(world.ctx, world.admin, a, school_year=2026, term=2, status="enrolled")
-    pupil_records.enrolment(world.ctx, world.admin, c, school_year=2026, term=2, status="transferred")
-    pupil_records.enrolment(world.ctx, world.admin, d, school_year=2026, term=2, status="enrolled")
+    pupil_records.enrolment(
+        world.ctx, world.admin, RecordEnrolment(child_id=a, school_year=2026, term=2, status="enrolled")
+    )
+    pupil_records.enrolment(
+        world.ctx, world.admin, RecordEnrolment(child_id=c, school_year=2026, term=2, status="transferred")
+    )
+    pupil_records.enrolment(
+        world.ctx, world.admin, RecordEnrolment(child_id=d, school_year=2026, term=2, status="enrolled")
+    )
     spring = indicators.compute(world.ctx, world.leader, month="2027-03")
     assert rows(spring, "retention_rate")[school] == (2, 3)
     assert rows(spring, "enrolment_rate")[school] == (2, 4)

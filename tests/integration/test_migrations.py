@@ -10,7 +10,7 @@ from casework.persistence import migrate
 from casework.persistence.db import Database
 from casework.persistence.tables import Base
 from casework.services import Context, setup
-from tests.conftest import BACKENDS, new_url
+from tests.helpers import BACKENDS, new_url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -17,7 +17,7 @@ from casework.persistence import audit_rows
 from casework.services import setup
 from casework.services.audit import chain
 from casework.services.audit import workers as audit_workers
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 from tests.integration.test_tamper import _raw
 
 PARTS = 3

@@ -19,6 +19,7 @@ from casework.services.settings import Settings
 from casework.rules import available
 from casework.errors import TransitionRefused
 from casework import i18n
+from casework.domain.inputs import RecordConsent, RecordContact
 
 assert "parents_informed" in available(), sorted(available())
 settings = Settings(params={"parents_informed": {"call_days": 10}})
@@ -27,14 +28,14 @@ assert ctx.rule_set.module("parents_informed").params == {"call_days": 10}
 first = str(setup.init(ctx, admin="管理员", school="测试小学").admin_id)
 admin = str(setup.add_staff(ctx, first, "校长", ["leader"]))
 child = __import__("casework.services.children", fromlist=["add"]).add(ctx, admin, {"name": "王小明"})
-consent.record(ctx, admin, child, guardian="王大山", relation="祖父")
+consent.record(ctx, admin, RecordConsent(child_id=child, guardian="王大山", relation="祖父"))
 case = cases.open_case(ctx, admin, child)
 try:
     cases.advance(ctx, admin, case, "close", "转学")
 except TransitionRefused as refused:
     (verdict,) = refused.verdicts
     print(verdict.rule, verdict.code, i18n.render(verdict.message, "zh_CN"))
-mentoring.contact(ctx, admin, case, kind="parent_feedback", occurred_on=None, by=None, summary="反馈", follow_up=None)
+mentoring.contact(ctx, admin, RecordContact(case_id=case, kind="parent_feedback", summary="反馈"))
 cases.advance(ctx, admin, case, "close", "转学")
 print("closed")
 """

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework.domain import access as policy
+from casework.domain.inputs import RecordAid, RecordConsent, RecordContact
 from casework.errors import InvalidInput, NotFound, PermissionDenied
 from casework.persistence.tables import (
     AuditEvent,
@@ -19,14 +20,17 @@ from casework.persistence.tables import (
     ContactEntry,
     Document,
 )
-from casework.services import access, cases, children, consent, documents, mentoring, privacy, pupil_records, setup
+from casework.services import cases, children, consent, documents, mentoring, privacy, pupil_records, setup
 from casework.services.audit import chain
-from tests.conftest import unscoped
+from casework.services.consent import ConsentStatus
+from tests.helpers import unscoped
 
 
 def _talk(world, case_id: int, summary: str = "谈心：想念父母") -> int:
     return mentoring.contact(
-        world.ctx, world.counsellor, case_id, kind="talk", occurred_on=None, by=None, summary=summary, follow_up=None
+        world.ctx,
+        world.counsellor,
+        RecordContact(case_id=case_id, kind="talk", occurred_on=None, by=None, summary=summary, follow_up=None),
     )
 
 
@@ -52,9 +56,17 @@ def test_a_counselling_record_needs_a_consent_in_force(world) -> None:
         _talk(world, case)
     assert f"child {child} has no guardian's consent in force" in str(refused.value)
     assert refused.value.denial.what == f"consent:{child}"
-    assert _count(world, ContactEntry) == 0 and _head(world) == before  # nothing changed
+    # Nothing recorded: the one new event in the chain is the refusal, logged by the service layer.
+    assert _count(world, ContactEntry) == 0 and _head(world)[0] == before[0] + 1
+    with world.ctx.db.read() as session:
+        last = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(1)).one()
+    assert last == "access.denied"
 
-    consent.record(world.ctx, world.counsellor, child, guardian="王大山", relation="祖父", scope="counselling")
+    consent.record(
+        world.ctx,
+        world.counsellor,
+        RecordConsent(child_id=child, guardian="王大山", relation="祖父", scope="counselling"),
+    )
     assert _talk(world, case) > 0
 
     world.clock.advance(3)
@@ -63,7 +75,7 @@ def test_a_counselling_record_needs_a_consent_in_force(world) -> None:
     with pytest.raises(PermissionDenied):
         _talk(world, case)
     with pytest.raises(PermissionDenied):  # a child-level counselling record too (material aid)
-        pupil_records.aid(world.ctx, world.teacher, child, kind="clothing", description="冬衣")
+        pupil_records.aid(world.ctx, world.teacher, RecordAid(child_id=child, kind="clothing", description="冬衣"))
     assert _count(world, ContactEntry) == 1
 
 
@@ -75,21 +87,29 @@ def world_child(world, case_id: int) -> int:
 def test_consent_scope_dates_and_who_may_record_it(world) -> None:
     case = world.case(consent=False)
     child = world_child(world, case)
-    consent.record(world.ctx, world.leader, child, guardian="王大山", relation="祖父", scope="contact")
+    consent.record(
+        world.ctx, world.leader, RecordConsent(child_id=child, guardian="王大山", relation="祖父", scope="contact")
+    )
     with pytest.raises(PermissionDenied):  # consent to the contact card only does not cover talks
         _talk(world, case)
     today = world.clock.now.date()
     with pytest.raises(InvalidInput):
         consent.record(
-            world.ctx, world.leader, child, guardian="王大山", relation="祖父", given_on=date(today.year + 1, 1, 1)
+            world.ctx,
+            world.leader,
+            RecordConsent(child_id=child, guardian="王大山", relation="祖父", given_on=date(today.year + 1, 1, 1)),
         )
     with pytest.raises(InvalidInput):
-        consent.record(world.ctx, world.leader, child, guardian="王大山", relation="祖父", scope="everything")
+        consent.record(
+            world.ctx,
+            world.leader,
+            RecordConsent(child_id=child, guardian="王大山", relation="祖父", scope="everything"),
+        )
     with pytest.raises(PermissionDenied):  # a mentor holds no CONSENT_RECORD
-        consent.record(world.ctx, world.mentor, child, guardian="王大山", relation="祖父")
+        consent.record(world.ctx, world.mentor, RecordConsent(child_id=child, guardian="王大山", relation="祖父"))
     with pytest.raises(InvalidInput):  # nothing of scope "all" to withdraw
         consent.withdraw(world.ctx, world.leader, child, scope="all")
-    consent.record(world.ctx, world.leader, child, guardian="王大山", relation="祖父")
+    consent.record(world.ctx, world.leader, RecordConsent(child_id=child, guardian="王大山", relation="祖父"))
     _talk(world, case)
     with world.ctx.db.read() as session:
         events = session.scalars(select(AuditEvent.data).where(AuditEvent.action.like("consent.%"))).all()
@@ -99,14 +119,12 @@ def test_consent_scope_dates_and_who_may_record_it(world) -> None:
 def test_child_show_tells_whether_records_may_be_written(world) -> None:
     with_consent = world.child()
     without = world.child(consent=False, student_no="S2")
-    shown = children.show(world.ctx, world.leader, with_consent)["consent"]
-    assert shown["records_allowed"] and shown["consents"][0]["guardian"] == "王大山"
-    assert shown["consents"][0]["scope"] == "all" and shown["consents"][0]["in_force"]
-    assert children.show(world.ctx, world.leader, without)["consent"] == {
-        "records_allowed": False,
-        "purged_at": None,
-        "consents": [],
-    }
+    shown = children.show(world.ctx, world.leader, with_consent).consent
+    assert shown.records_allowed and shown.consents[0].guardian == "王大山"
+    assert shown.consents[0].scope == "all" and shown.consents[0].in_force
+    assert children.show(world.ctx, world.leader, without).consent == ConsentStatus(
+        records_allowed=False, purged_at=None, consents=()
+    )
 
 
 # --- purge ---------------------------------------------------------------------------------
@@ -191,13 +209,13 @@ def test_purge_erases_exactly_the_children_past_retention(world) -> None:
 
     # What was erased cannot be read back, and no counselling record can be added.
     shown = children.show(world.ctx, world.leader, old_child)
-    assert shown["fields"]["name"] == "" and shown["fields"]["guardian_phone"] is None
-    assert shown["consent"]["purged_at"] is not None and not shown["consent"]["records_allowed"]
-    doc_id = documents.list_documents(world.ctx, world.leader, old_case)[0]["id"]
+    assert shown.fields["name"] == "" and shown.fields["guardian_phone"] is None
+    assert shown.consent.purged_at is not None and not shown.consent.records_allowed
+    doc_id = documents.list_documents(world.ctx, world.leader, old_case)[0].id
     with pytest.raises(NotFound):
         documents.document_bytes(world.ctx, world.leader, doc_id)
     with pytest.raises(InvalidInput):
-        consent.record(world.ctx, world.leader, old_child, guardian="王大山", relation="祖父")
+        consent.record(world.ctx, world.leader, RecordConsent(child_id=old_child, guardian="王大山", relation="祖父"))
 
 
 def test_purge_uses_the_settings_default_and_only_the_admin_may(world) -> None:
@@ -229,16 +247,14 @@ def test_the_yearly_report_counts_from_the_chain(world) -> None:
     children.show(world.ctx, world.leader, other)  # leader T1, a second child
     children.list_children(world.ctx, world.leader)  # leader T1, both children
     outsider = setup.add_staff(world.ctx, world.admin, "钱老师", ["subject_teacher"])
-    for _ in range(2):
-        try:
+    for _ in range(2):  # each refusal is logged by the service layer
+        with pytest.raises(PermissionDenied):
             children.show(world.ctx, str(outsider), child)
-        except PermissionDenied as exc:
-            access.log_denial(world.ctx, exc)
-    try:
+    with pytest.raises(PermissionDenied):
         privacy.report(world.ctx, world.mentor, 2026)
-    except PermissionDenied as exc:
-        access.log_denial(world.ctx, exc)
-    consent.record(world.ctx, world.leader, other, guardian="李芳", relation="母亲")  # consent 2
+    consent.record(
+        world.ctx, world.leader, RecordConsent(child_id=other, guardian="李芳", relation="母亲")
+    )  # consent 2
     consent.withdraw(world.ctx, world.leader, other)
     closed, _ = _closed_case(world)  # consent 3 (world.case), a talk
     world.clock.advance(1)
@@ -257,7 +273,7 @@ def test_the_yearly_report_counts_from_the_chain(world) -> None:
     assert empty["events"] == 0 and empty["access"] == [] and empty["purges"] == {"runs": 0, "children": 0}
     with pytest.raises(InvalidInput):
         privacy.report(world.ctx, world.admin, 1999)
-    assert children.show(world.ctx, world.leader, closed)["consent"]["purged_at"] is not None
+    assert children.show(world.ctx, world.leader, closed).consent.purged_at is not None
 
 
 def test_a_purge_leaves_no_copy_of_the_erased_ciphertexts_in_the_sqlite_files(world) -> None:

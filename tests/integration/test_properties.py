@@ -8,18 +8,19 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from casework import states
+from casework.domain.inputs import PairPartner, RecordAssessment, RecordContact
 from casework.errors import CaseworkError, TransitionRefused
 from casework.persistence.tables import AuditEvent
 from casework.services import assessments, cases, mentoring
 from casework.services.audit import chain
-from tests.conftest import build_world, unscoped
+from tests.helpers import copy_world, unscoped
 
 ACTIONS = [f"fire:{e}" for e in states.EVENTS] + ["assessment", "plan_item", "mentor", "review_all", "talk"]
 
 
 @pytest.fixture(scope="module")
 def sqlite_world(tmp_path_factory):
-    world = build_world(str(tmp_path_factory.mktemp("prop") / "p.db"))
+    world = copy_world("sqlite", tmp_path_factory)
     yield world
     world.ctx.db.dispose()
 
@@ -32,25 +33,26 @@ def _audit_count(world) -> int:
 
 def _apply(world, case_id: int, action: str) -> None:
     if action == "assessment":
-        assessments.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估")
+        assessments.assessment(
+            world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=["learning"], summary="评估")
+        )
     elif action == "plan_item":
         world.plan_item(case_id)
     elif action == "mentor":
         mentoring.pairing(
             world.ctx,
             world.counsellor,
-            case_id,
-            kind="mentor",
-            staff=world.mentor,
-            partner_name=None,
-            from_on=None,
-            to_on=None,
+            PairPartner(
+                case_id=case_id, kind="mentor", staff=world.mentor, partner_name=None, from_on=None, to_on=None
+            ),
         )
     elif action == "review_all":
         world.review_all(case_id)
     elif action == "talk":
         mentoring.contact(
-            world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
+            world.ctx,
+            world.teacher,
+            RecordContact(case_id=case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None),
         )
 
 
@@ -75,10 +77,10 @@ def test_no_sequence_passes_a_failing_guard(sqlite_world, steps: list[str], comp
         except TransitionRefused:
             after = cases.show(world.ctx, world.leader, case_id)
             assert not predicted.allowed
-            assert (after["state"], after["version"]) == (before["state"], before["version"])
+            assert (after.state, after.version) == (before.state, before.version)
             assert _audit_count(world) == audit_before + 1
         else:
             after = cases.show(world.ctx, world.leader, case_id)
             assert predicted.allowed, [v.code for v in predicted.verdicts if not v.passed]
-            assert (after["state"], after["version"]) == (predicted.to_state, before["version"] + 1)
+            assert (after.state, after.version) == (predicted.to_state, before.version + 1)
     assert chain.verify(world.ctx).ok

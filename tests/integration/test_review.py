@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from casework.domain.inputs import PairPartner, RecordAssessment, RecordContact
 from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence.tables import AuditEvent, Duty, Stall
 from casework.services import assessments, cases, meetings, mentoring, review, setup
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 
 
 def reasons(world, case_id: int) -> dict[str, int]:
@@ -43,7 +44,9 @@ def test_an_overdue_duty_stalls_the_case(world) -> None:
     found = reasons(world, case_id)
     assert found["monthly_talk"] == 1 and found["parent_feedback"] == 1
     mentoring.contact(
-        world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
+        world.ctx,
+        world.teacher,
+        RecordContact(case_id=case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None),
     )
     assert "monthly_talk" not in reasons(world, case_id)
 
@@ -51,7 +54,11 @@ def test_an_overdue_duty_stalls_the_case(world) -> None:
 def test_a_critical_flag_not_acknowledged_stalls_at_once(world) -> None:
     case_id = world.case()
     world.fire(case_id, "assess")
-    assessments.assessment(world.ctx, world.counsellor, case_id, ["suspected_illegal"], "疑似违法")
+    assessments.assessment(
+        world.ctx,
+        world.counsellor,
+        RecordAssessment(case_id=case_id, categories=["suspected_illegal"], summary="疑似违法"),
+    )
     assert reasons(world, case_id) == {"flag:critical": 0}
     world.clock.advance(3)
     assert reasons(world, case_id) == {"flag:critical": 3, "critical_acknowledgement": 1}
@@ -71,7 +78,9 @@ def test_the_same_move_refused_again_with_nothing_changed(world) -> None:
     assert reasons(world, case_id) == {"repeated_refusal:plan": 0}
     world.clock.advance(2)
     assert reasons(world, case_id) == {"repeated_refusal:plan": 2}
-    assessments.assessment(world.ctx, world.counsellor, case_id, ["learning"], "评估")
+    assessments.assessment(
+        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=["learning"], summary="评估")
+    )
     world.fire(case_id, "plan")
     assert reasons(world, case_id) == {}
 
@@ -80,7 +89,7 @@ def test_a_different_refusal_is_not_a_repeat(world) -> None:
     case_id = world.case(complete=False)
     with pytest.raises(TransitionRefused):
         world.fire(case_id, "assess")
-    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id).child.id
     from casework.services import children
 
     children.edit(world.ctx, world.teacher, child_id, {"guardian_phone": "", "home_address": ""})
@@ -148,7 +157,7 @@ def test_meeting_agenda_and_every_decision(world) -> None:
     meetings.decide(world.ctx, world.leader, meeting, keep, "continue", "继续帮扶")
     meetings.decide(world.ctx, world.leader, meeting, revise, "revise", "调整计划")
     meetings.decide(world.ctx, world.leader, meeting, close, "close", "父母返乡")
-    assert [cases.show(world.ctx, world.leader, c)["state"] for c in (keep, revise, close)] == [
+    assert [cases.show(world.ctx, world.leader, c).state for c in (keep, revise, close)] == [
         "mentored",
         "individual_plan",
         "closed",
@@ -189,19 +198,16 @@ def test_mentor_load_and_key_children(world) -> None:
     assert review.mentor_load(world.ctx, world.leader)["overloaded_mentors"] == []
     key = world.case()
     world.fire(key, "assess")
-    assessments.assessment(world.ctx, world.counsellor, key, ["suspected_illegal"], "疑似违法")
+    assessments.assessment(
+        world.ctx, world.counsellor, RecordAssessment(case_id=key, categories=["suspected_illegal"], summary="疑似违法")
+    )
     keys = review.mentor_load(world.ctx, world.leader)["key_children_without_caring_parent"]
     assert [k["case_id"] for k in keys] == [key]
     parent = setup.add_staff(world.ctx, world.admin, "爱心家长", ["caring_parent"])
     mentoring.pairing(
         world.ctx,
         world.counsellor,
-        key,
-        kind="caring_parent",
-        staff=str(parent),
-        partner_name=None,
-        from_on=None,
-        to_on=None,
+        PairPartner(case_id=key, kind="caring_parent", staff=str(parent), partner_name=None, from_on=None, to_on=None),
     )
     assert review.mentor_load(world.ctx, world.leader)["key_children_without_caring_parent"] == []
     assert first != second

@@ -13,7 +13,7 @@ from casework.errors import Conflict, PermissionDenied
 from casework.persistence.tables import AuditEvent, Case, CaseEvent, Duty, SchoolClass
 from casework.services import cases, rollover, setup
 from casework.services.audit import chain
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 
 
 def classes(world: Any) -> dict[int, str]:
@@ -33,7 +33,7 @@ def school(world: Any) -> dict[str, Any]:
     from casework.services import children
 
     for case_id, ref in ((graduating, "6/1班"), (reviewed, "6/1班"), (closed, "6/2班")):
-        children.edit(world.ctx, world.admin, cases.show(world.ctx, world.leader, case_id)["child"]["id"], {}, ref)
+        children.edit(world.ctx, world.admin, cases.show(world.ctx, world.leader, case_id).child.id, {}, ref)
     world.drive(reviewed, "reviewed")
     world.fire(closed, "close", "转学")
     return {"classes": ids, "open": opened, "graduating": graduating, "reviewed": reviewed, "closed": closed}
@@ -52,8 +52,8 @@ def test_classes_move_up_and_the_top_grade_graduates(world: Any, school: dict[st
     assert report.graduated_children == 3
     assert sorted(report.closed_cases) == sorted([school["graduating"], school["reviewed"]])
     for case_id in report.closed_cases:
-        assert cases.show(world.ctx, world.leader, case_id)["state"] == states.CLOSED
-    assert cases.show(world.ctx, world.leader, school["open"])["state"] == states.IDENTIFIED
+        assert cases.show(world.ctx, world.leader, case_id).state == states.CLOSED
+    assert cases.show(world.ctx, world.leader, school["open"]).state == states.IDENTIFIED
     with unscoped(world.ctx.db) as session:
         reasons = session.scalars(
             select(CaseEvent.reason).where(CaseEvent.case_id == school["reviewed"], CaseEvent.event == "close")
@@ -70,7 +70,7 @@ def test_classes_move_up_and_the_top_grade_graduates(world: Any, school: dict[st
     assert kept  # the case that stays open keeps its duties
     assert data[-1]["closure"] == "year_rollover" and data[-1]["event"] == "close"
     history = cases.history(world.ctx, world.leader, school["reviewed"])
-    assert history[-1]["to_state"] == states.CLOSED and history[-1]["reason"] == "毕业"
+    assert history[-1].to_state == states.CLOSED and history[-1].reason == "毕业"
     assert chain.verify(world.ctx).ok
 
 
@@ -91,7 +91,7 @@ def test_a_dry_run_changes_nothing(world: Any, school: dict[str, Any]) -> None:
     report = rollover.rollover(world.ctx, world.admin, dry_run=True)
     assert report.dry_run and report.closed_cases and report.moved
     assert classes(world) == before
-    assert cases.show(world.ctx, world.leader, school["graduating"])["state"] == states.IDENTIFIED
+    assert cases.show(world.ctx, world.leader, school["graduating"]).state == states.IDENTIFIED
     rollover.rollover(world.ctx, world.admin)  # the dry run did not count as this year's rollover
 
 

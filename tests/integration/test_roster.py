@@ -16,7 +16,7 @@ from casework.errors import InvalidInput
 from casework.persistence.tables import AuditEvent, Child, ChildChange, SchoolClass
 from casework.services import children, roster, roster_export
 from casework.services.audit import chain
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 from tests.rosters import children as register
 from tests.rosters import write_csv, write_xlsx
 
@@ -32,7 +32,7 @@ def audit_events(world: Any, action: str) -> list[dict[str, Any]]:
         return [json.loads(r) for r in rows]
 
 
-def by_student_no(world: Any, student_no: str) -> dict[str, Any]:
+def by_student_no(world: Any, student_no: str) -> Any:
     with unscoped(world.ctx.db) as session:
         child_id = session.scalar(select(Child.id).where(Child.student_no == student_no))
     return children.show(world.ctx, world.leader, child_id)
@@ -52,14 +52,14 @@ def test_a_register_in_every_encoding_goes_in(world: Any, tmp_path: Path, kind: 
     assert report.ignored_columns == ["序号"]
     assert count(world) == 25
     first = by_student_no(world, rows[0]["学籍号"])
-    assert first["fields"]["name"] == rows[0]["学生姓名"]
-    assert first["fields"]["id_number"] == rows[0]["身份证号"]
-    assert first["fields"]["sex"] == ("male" if rows[0]["性别"] == "男" else "female")
+    assert first.fields["name"] == rows[0]["学生姓名"]
+    assert first.fields["id_number"] == rows[0]["身份证号"]
+    assert first.fields["sex"] == ("male" if rows[0]["性别"] == "男" else "female")
     assert (
-        first["fields"]["birth_date"]
+        first.fields["birth_date"]
         == f"{rows[0]['身份证号'][6:10]}-{rows[0]['身份证号'][10:12]}-{rows[0]['身份证号'][12:14]}"
     )
-    assert first["class"] is not None
+    assert first.class_ is not None
     assert chain.verify(world.ctx).ok
     (event,) = audit_events(world, "roster.imported")
     assert event["created"] == 25 and "guardian_phone" in event["fields"]
@@ -98,10 +98,10 @@ def test_reimport_is_idempotent_and_updates_with_history(world: Any, tmp_path: P
     changed = {u.row: u.fields for u in report.updated}
     assert changed == {2: ["father_phone", "home_address"], 4: ["class_id"]}
     shown = by_student_no(world, rows[0]["学籍号"])
-    history = {h["field"]: (h["old"], h["new"]) for h in shown["history"]}
+    history = {h.field: (h.old, h.new) for h in shown.history}
     assert history["father_phone"][1] == "13900001111"
     assert history["home_address"][0] != history["home_address"][1]
-    assert by_student_no(world, rows[1]["学籍号"])["fields"]["mother_phone"] is not None or not rows[1]["母亲电话"]
+    assert by_student_no(world, rows[1]["学籍号"]).fields["mother_phone"] is not None or not rows[1]["母亲电话"]
     (*_, event) = audit_events(world, "roster.imported")
     assert event["changed_fields"] == {"class_id": 1, "father_phone": 1, "home_address": 1}
     assert chain.verify(world.ctx).ok
@@ -144,7 +144,7 @@ def test_a_hand_added_child_is_found_by_name_and_birth_date(world: Any, tmp_path
     rows[0].update(学生姓名="王小明", 出生日期="2016-03-08", 学籍号="G2016", 身份证号="")
     report = roster.import_children(world.ctx, world.admin, str(make(tmp_path, rows, "utf-8")))
     assert report.created == 0 and [u.child_id for u in report.updated] == [child_id]
-    assert children.show(world.ctx, world.leader, child_id)["fields"]["student_no"] == "G2016"
+    assert children.show(world.ctx, world.leader, child_id).fields["student_no"] == "G2016"
 
 
 def test_dry_run_writes_nothing_but_says_what_would_happen(world: Any, tmp_path: Path) -> None:
@@ -204,7 +204,7 @@ def test_an_export_imports_again_unchanged(world: Any, tmp_path: Path, fmt: str)
         assert "'=1+1 看似公式" in [v for row in values for v in row]
     again = roster.import_children(world.ctx, world.admin, str(out))
     assert (again.created, len(again.updated), again.unchanged) == (0, 0, 9)
-    assert children.show(world.ctx, world.leader, child_id)["fields"]["health"] == "=1+1 看似公式"
+    assert children.show(world.ctx, world.leader, child_id).fields["health"] == "=1+1 看似公式"
     assert audit_events(world, "roster.exported")[-1]["rows"] == 9
 
 

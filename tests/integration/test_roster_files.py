@@ -15,7 +15,7 @@ from casework.domain.roster import RosterRejected
 from casework.errors import InvalidInput
 from casework.persistence.tables import Child
 from casework.services import roster
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 from tests.rosters import HEADERS, children, write_csv, write_xlsx
 
 Maker = Callable[[Path], Path]

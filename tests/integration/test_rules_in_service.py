@@ -8,28 +8,33 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from casework.domain.inputs import (
+    PairPartner,
+    RecordAssessment,
+    RecordContact,
+    RecordReferral,
+    RecordScreening,
+    RecordTermResult,
+)
 from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence.tables import Assessment, AuditEvent, Case, CaseEvent, Duty, RuleSet
 from casework.services import Context, assessments, cases, mentoring, pupil_records, rules_info, settings
 from casework.services.settings import Settings
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 
 
 def mentored_case(world, categories=("learning",)) -> int:
     case_id = world.case()
     world.fire(case_id, "assess")
-    assessments.assessment(world.ctx, world.counsellor, case_id, list(categories), "评估")
+    assessments.assessment(
+        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=list(categories), summary="评估")
+    )
     world.fire(case_id, "plan")
     world.plan_item(case_id)
     mentoring.pairing(
         world.ctx,
         world.counsellor,
-        case_id,
-        kind="mentor",
-        staff=world.mentor,
-        partner_name=None,
-        from_on=None,
-        to_on=None,
+        PairPartner(case_id=case_id, kind="mentor", staff=world.mentor, partner_name=None, from_on=None, to_on=None),
     )
     world.fire(case_id, "mentor")
     return case_id
@@ -42,23 +47,26 @@ def duties_of(world, case_id: int) -> dict[str, date]:
 
 def test_exam_results_and_screening_classify_at_assessment(world) -> None:
     case_id = world.case()
-    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id).child.id
     pupil_records.term_result(
-        world.ctx, world.teacher, child_id, school_year=2025, term=1, total=480, rank=4, subjects={"数学": 90}
+        world.ctx,
+        world.teacher,
+        RecordTermResult(child_id=child_id, school_year=2025, term=1, total=480, rank=4, subjects={"数学": 90}),
     )
     pupil_records.term_result(
         world.ctx,
         world.teacher,
-        child_id,
-        school_year=2025,
-        term=2,
-        total=430,
-        rank=16,
-        subjects={"数学": 55, "语文": 80},
+        RecordTermResult(
+            child_id=child_id, school_year=2025, term=2, total=430, rank=16, subjects={"数学": 55, "语文": 80}
+        ),
     )
     world.fire(case_id, "assess")
-    assessments.screening(world.ctx, world.counsellor, case_id, scores=",".join(["2"] * 25), informant="teacher")
-    assessments.assessment(world.ctx, world.counsellor, case_id, [], "名次下滑，情绪低落")
+    assessments.screening(
+        world.ctx, world.counsellor, RecordScreening(case_id=case_id, scores=",".join(["2"] * 25), informant="teacher")
+    )
+    assessments.assessment(
+        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=[], summary="名次下滑，情绪低落")
+    )
     explained = rules_info.explain(world.ctx, world.leader, case_id)
     assert explained["categories"] == ["academic_slide", "life", "psychological"]
     assert explained["risk_level"] == "high"
@@ -76,12 +84,7 @@ def test_exam_results_and_screening_classify_at_assessment(world) -> None:
     mentoring.pairing(
         world.ctx,
         world.counsellor,
-        case_id,
-        kind="mentor",
-        staff=world.mentor,
-        partner_name=None,
-        from_on=None,
-        to_on=None,
+        PairPartner(case_id=case_id, kind="mentor", staff=world.mentor, partner_name=None, from_on=None, to_on=None),
     )
     with pytest.raises(TransitionRefused) as refused:
         world.fire(case_id, "mentor")
@@ -95,7 +98,9 @@ def test_exam_results_and_screening_classify_at_assessment(world) -> None:
 def test_suspected_illegal_is_critical_acknowledged_referred_and_closed_by_a_leader(world) -> None:
     case_id = world.case()
     world.fire(case_id, "assess")
-    assessments.assessment(world.ctx, world.counsellor, case_id, ["涉嫌违法"], "疑似参与盗窃")
+    assessments.assessment(
+        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=["涉嫌违法"], summary="疑似参与盗窃")
+    )
     assert "critical_acknowledgement" in duties_of(world, case_id)
     with pytest.raises(PermissionDenied):
         assessments.acknowledge(world.ctx, world.counsellor, case_id)
@@ -104,7 +109,9 @@ def test_suspected_illegal_is_critical_acknowledged_referred_and_closed_by_a_lea
     with pytest.raises(TransitionRefused) as refused:
         world.fire(case_id, "plan")
     assert [v.code for v in refused.value.verdicts] == ["referral_missing"]
-    assessments.referral(world.ctx, world.counsellor, case_id, agency="派出所", summary="与派出所共同帮教")
+    assessments.referral(
+        world.ctx, world.counsellor, RecordReferral(case_id=case_id, agency="派出所", summary="与派出所共同帮教")
+    )
     world.fire(case_id, "plan")
     with pytest.raises(TransitionRefused) as refused:
         cases.advance(world.ctx, world.counsellor, case_id, "close", "转学")
@@ -121,7 +128,9 @@ def test_duties_and_deadlines_are_stored_and_follow_records(world) -> None:
         assert session.get(Case, case_id).stage_due_on == date(2026, 12, 30)
     world.clock.advance(20)
     mentoring.contact(
-        world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
+        world.ctx,
+        world.teacher,
+        RecordContact(case_id=case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None),
     )
     assert duties_of(world, case_id)["monthly_talk"] == date(2026, 10, 21)
     world.fire(case_id, "close", "父母返乡")
@@ -133,7 +142,9 @@ def test_each_decision_keeps_its_rule_set_and_new_parameters_do_not_rewrite_it(w
     world.fire(case_id, "assess")
     first = world.ctx.rule_set.version
     lenient = Context(db=world.ctx.db, clock=world.clock, settings=Settings(params={"deadlines": {"assessed": 30}}))
-    assessments.assessment(lenient, world.counsellor, case_id, ["learning"], "评估")
+    assessments.assessment(
+        lenient, world.counsellor, RecordAssessment(case_id=case_id, categories=["learning"], summary="评估")
+    )
     cases.advance(lenient, world.counsellor, case_id, "plan")
     with unscoped(world.ctx.db) as session:
         used = [
@@ -154,23 +165,26 @@ def test_a_module_switched_off_no_longer_guards(world) -> None:
 
 def test_evaluation_from_recorded_results(world) -> None:
     case_id = world.case()
-    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id).child.id
     mentoring.pairing(
         world.ctx,
         world.counsellor,
-        case_id,
-        kind="mentor",
-        staff=world.mentor,
-        partner_name=None,
-        from_on=date(2025, 9, 1),
-        to_on=None,
+        PairPartner(
+            case_id=case_id, kind="mentor", staff=world.mentor, partner_name=None, from_on=date(2025, 9, 1), to_on=None
+        ),
     )
-    pupil_records.term_result(world.ctx, world.teacher, child_id, school_year=2025, term=1, total=400, rank=12)
     pupil_records.term_result(
-        world.ctx, world.teacher, child_id, school_year=2025, term=2, total=450, rank=4, three_good=True
+        world.ctx, world.teacher, RecordTermResult(child_id=child_id, school_year=2025, term=1, total=400, rank=12)
+    )
+    pupil_records.term_result(
+        world.ctx,
+        world.teacher,
+        RecordTermResult(child_id=child_id, school_year=2025, term=2, total=450, rank=4, three_good=True),
     )
     other = world.child()
-    pupil_records.term_result(world.ctx, world.teacher, other, school_year=2025, term=1, total=500, rank=1)
+    pupil_records.term_result(
+        world.ctx, world.teacher, RecordTermResult(child_id=other, school_year=2025, term=1, total=500, rank=1)
+    )
     table = rules_info.evaluation(world.ctx, world.leader, 2025)
     (child,) = table["children"]
     # 8 ranks risen 80, +20 no violation, +10 three-good; excellence 30 + progress 15

@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from casework.domain.inputs import RecordAssessment, RecordContact, ReviewPlanItem
 from casework.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionRefused
 from casework.persistence.tables import AuditEvent, Case, ChildChange
 from casework.services import assessments, cases, children, mentoring, plans, setup
 from casework.services.audit import chain
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 
 
 def test_a_case_goes_through_every_stage_and_back(world) -> None:
@@ -20,7 +21,7 @@ def test_a_case_goes_through_every_stage_and_back(world) -> None:
     world.drive(case_id, "reviewed")
     world.review_all(case_id)
     world.fire(case_id, "revise")
-    assert cases.show(world.ctx, world.leader, case_id)["state"] == "individual_plan"
+    assert cases.show(world.ctx, world.leader, case_id).state == "individual_plan"
     # a revised plan starts afresh: the old items no longer satisfy the mentor guard
     with pytest.raises(TransitionRefused) as refused:
         world.fire(case_id, "mentor")
@@ -32,7 +33,7 @@ def test_a_case_goes_through_every_stage_and_back(world) -> None:
     world.fire(case_id, "close", "阶段目标达成")
     world.fire(case_id, "reopen", "再次出现心理问题")
     shown = cases.show(world.ctx, world.leader, case_id)
-    assert (shown["state"], shown["version"]) == ("assessed", 9)
+    assert (shown.state, shown.version) == ("assessed", 9)
     # reopened: a fresh assessment is needed before plan
     with pytest.raises(TransitionRefused):
         world.fire(case_id, "plan")
@@ -65,7 +66,7 @@ def test_incomplete_card_refuses_assess_until_edited(world) -> None:
     with pytest.raises(TransitionRefused) as refused:
         world.fire(case_id, "assess")
     assert refused.value.verdicts[0].facts["missing"] == ["guardian_phone"]
-    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id).child.id
     world.clock.advance(1)
     assert children.edit(world.ctx, world.teacher, child_id, {"guardian_phone": "0851-8765432"}) == ["guardian_phone"]
     world.fire(case_id, "assess")
@@ -77,9 +78,7 @@ def test_card_edit_keeps_history_and_audit_holds_no_values(world) -> None:
     children.edit(world.ctx, world.admin, child_id, {"guardian_phone": "13900002222"})
     assert children.edit(world.ctx, world.admin, child_id, {"guardian_phone": "13900002222"}) == []
     shown = children.show(world.ctx, world.leader, child_id)
-    phone_history = [
-        (h["old"], h["new"], h["changed_by"]["name"]) for h in shown["history"] if h["field"] == "guardian_phone"
-    ]
+    phone_history = [(h.old, h.new, h.changed_by.name) for h in shown.history if h.field == "guardian_phone"]
     assert phone_history == [
         ("13812345678", "13900001111", "陈老师"),
         ("13900001111", "13900002222", "管理员"),
@@ -93,7 +92,7 @@ def test_card_edit_keeps_history_and_audit_holds_no_values(world) -> None:
 
 def test_one_open_case_per_child(world) -> None:
     case_id = world.case()
-    child_id = cases.show(world.ctx, world.leader, case_id)["child"]["id"]
+    child_id = cases.show(world.ctx, world.leader, case_id).child.id
     with pytest.raises(Conflict):
         cases.open_case(world.ctx, world.counsellor, child_id)
     world.fire(case_id, "close", "转学")
@@ -104,7 +103,7 @@ def test_expected_version_conflict_changes_nothing(world) -> None:
     case_id = world.case()
     with pytest.raises(Conflict, match="changed meanwhile"):
         cases.advance(world.ctx, world.counsellor, case_id, "assess", expected_version=5)
-    assert cases.show(world.ctx, world.leader, case_id)["version"] == 0
+    assert cases.show(world.ctx, world.leader, case_id).version == 0
     cases.advance(world.ctx, world.counsellor, case_id, "assess", expected_version=0)
 
 
@@ -128,39 +127,35 @@ def test_history_lists_moves_refusals_and_records(world) -> None:
     mentoring.contact(
         world.ctx,
         world.teacher,
-        case_id,
-        kind="talk",
-        occurred_on=date(2026, 9, 1),
-        by=None,
-        summary="谈心",
-        follow_up=None,
+        RecordContact(
+            case_id=case_id, kind="talk", occurred_on=date(2026, 9, 1), by=None, summary="谈心", follow_up=None
+        ),
     )
     world.fire(case_id, "close", "父母返乡")
-    actions = [h["action"] for h in cases.history(world.ctx, world.leader, case_id)]
+    actions = [h.action for h in cases.history(world.ctx, world.leader, case_id)]
     assert actions[0] == "case.opened" and "case.refused" in actions and actions[-1] == "case.moved"
     assert "contact.recorded" in actions and "pairing.recorded" in actions
-    assert cases.history(world.ctx, world.leader, case_id)[-1]["reason"] == "父母返乡"
+    assert cases.history(world.ctx, world.leader, case_id)[-1].reason == "父母返乡"
 
 
 def test_records_are_kept_to_their_stage(world) -> None:
     case_id = world.case()
     with pytest.raises(InvalidInput, match="recorded when the case is"):
-        plans.review(world.ctx, world.counsellor, case_id, item_id=1, result="met", effect="x")
+        plans.review(world.ctx, world.counsellor, ReviewPlanItem(case_id=case_id, item_id=1, result="met", effect="x"))
     with pytest.raises(InvalidInput):
         world.plan_item(case_id)
     with pytest.raises(InvalidInput, match="future"):
         mentoring.contact(
             world.ctx,
             world.teacher,
-            case_id,
-            kind="talk",
-            occurred_on=date(2030, 1, 1),
-            by=None,
-            summary="x",
-            follow_up=None,
+            RecordContact(
+                case_id=case_id, kind="talk", occurred_on=date(2030, 1, 1), by=None, summary="x", follow_up=None
+            ),
         )
     with pytest.raises(InvalidInput, match="category"):
-        assessments.assessment(world.ctx, world.counsellor, case_id, ["astrology"], "x")
+        assessments.assessment(
+            world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=["astrology"], summary="x")
+        )
 
 
 def test_unknown_ids_and_missing_actor(world) -> None:
@@ -202,8 +197,8 @@ def test_duplicate_student_number_is_refused(world) -> None:
 def test_case_list_filters_by_state(world) -> None:
     first, second = world.case(), world.case()
     world.fire(second, "assess")
-    assert [c["id"] for c in cases.list_cases(world.ctx, world.leader, "assessed")] == [second]
-    assert {c["id"] for c in cases.list_cases(world.ctx, world.leader)} == {first, second}
+    assert [c.id for c in cases.list_cases(world.ctx, world.leader, "assessed")] == [second]
+    assert {c.id for c in cases.list_cases(world.ctx, world.leader)} == {first, second}
     with pytest.raises(InvalidInput):
         cases.list_cases(world.ctx, world.leader, "flying")
     with unscoped(world.ctx.db) as session:

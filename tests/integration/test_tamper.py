@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from casework.services.audit import chain
-from tests.conftest import unscoped
+from tests.helpers import unscoped
 
 
 def _events(world, n_cases: int = 3) -> int:

@@ -122,14 +122,10 @@ def export_file(
         with ctx.db.write() as session:
             access.system(session)
             for school_id in schools:
-                trail.append(
-                    session,
-                    school_id=school_id,
-                    at=now,
-                    actor_id=who.staff_id,
-                    action="audit.exported",
-                    object_type="school",
-                    object_id=school_id,
+                trail.Scribe(session, school_id, now, who.staff_id).write(
+                    "audit.exported",
+                    "school",
+                    school_id,
                     data={
                         "format": fmt,
                         "events": counts.get(school_id, 0),
