@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/review.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/codecs.py
 
 docs: $(STAMP)
 	$(BIN)/python -m casework.reference > docs/cli.md

@@ -17,6 +17,8 @@ from functools import cache
 from html.parser import HTMLParser
 from xml.sax.saxutils import escape
 
+from casework.formats import xmltext
+
 SKIP = {"style", "head", "svg", "script", "title"}
 EAST_ASIAN_FONT = {"zh_CN": "宋体", "en": "SimSun"}
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # no render time in the package: the same page, the same bytes
@@ -194,7 +196,7 @@ def _runs(runs: list[tuple[str, bool]], bold_all: bool = False) -> str:
         if not text:
             continue
         rpr = "<w:rPr><w:b/></w:rPr>" if bold or bold_all else ""
-        parts = text.split("\n")
+        parts = xmltext.for_word(text).split("\n")
         body = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(part)}</w:t>' for part in parts)
         out.append(f"<w:r>{rpr}{body}</w:r>")
     return "".join(out)
@@ -277,5 +279,5 @@ def from_html(page: str, lang: str) -> bytes:
         _write(archive, "word/document.xml", document)
         _write(archive, "word/_rels/document.xml.rels", DOCUMENT_RELS)
         _write(archive, "word/styles.xml", _styles(lang))
-        _write(archive, "docProps/core.xml", CORE.format(title=escape(title)))
+        _write(archive, "docProps/core.xml", CORE.format(title=escape(xmltext.for_word(title).replace("\n", " "))))
     return out.getvalue()

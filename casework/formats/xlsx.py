@@ -13,7 +13,6 @@ None, and a formula as its text starting with ``=``.
 from __future__ import annotations
 
 import codecs
-import html
 import io
 import posixpath
 import pyexpat
@@ -121,6 +120,31 @@ def column_index(ref: str) -> int:
         if len(_COLUMNS) < 20_000:
             _COLUMNS[letters] = index
     return index
+
+
+# XML's five named references and its numeric ones; html.unescape would also take HTML's other
+# names and map &#128;–&#159; to Windows-1252 (&#128; is U+0080 in XML, not €).
+_REFERENCE = re.compile(r"&(?:#([0-9]+)|#x([0-9A-Fa-f]+)|(lt|gt|amp|quot|apos));")
+_NOT_A_REFERENCE = re.compile(r"&(?!(?:#[0-9]+|#x[0-9A-Fa-f]+|lt|gt|amp|quot|apos);)")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+class _NotXml(Exception):
+    """A character reference to what XML cannot hold (&#0;, a surrogate, beyond U+10FFFF)."""
+
+
+def _character(match: re.Match[str]) -> str:
+    if match[3]:
+        return _NAMED[match[3]]
+    code = int(match[1]) if match[1] else int(match[2], 16)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF:
+        return chr(code)
+    raise _NotXml(match[0])
+
+
+def _unescape(text: str) -> str:
+    """XML text with its references resolved as an XML parser resolves them."""
+    return _REFERENCE.sub(_character, text)
 
 
 def _local(tag: str) -> str:
@@ -302,10 +326,19 @@ class Workbook:
         if not content:
             return number, []
         cells = _FAST_CELL.findall(content)
-        if len(cells) != content.count("<c") or "<!" in content or "<?" in content:
-            snippet = f"<sheetData>{match[0]}</sheetData>".encode()
-            rows = list(self._rows_expat(io.BytesIO(snippet), previous))
-            return rows[0] if rows else (number, [])
+        if len(cells) != content.count("<c") or "<!" in content or "<?" in content or _NOT_A_REFERENCE.search(content):
+            return self._row_expat(match, number, previous)
+        try:
+            return number, self._cells(cells)
+        except _NotXml:  # a reference to a character XML cannot hold: the parser says what is wrong
+            return self._row_expat(match, number, previous)
+
+    def _row_expat(self, match: re.Match[str], number: int, previous: int) -> tuple[int, list[object]]:
+        snippet = f"<sheetData>{match[0]}</sheetData>".encode()
+        rows = list(self._rows_expat(io.BytesIO(snippet), previous))
+        return rows[0] if rows else (number, [])
+
+    def _cells(self, cells: list[tuple[str, ...]]) -> list[object]:
         strings, date_styles = self.strings, self.date_styles
         row: list[object] = []
         for letters, style, kind, value, inline in cells:
@@ -325,10 +358,10 @@ class Workbook:
                 except (IndexError, ValueError):
                     raise XlsxError(f"shared string {value} does not exist") from None
             elif kind == "inlineStr":
-                cell = html.unescape(value) if "&" in value else value
+                cell = _unescape(value) if "&" in value else value
             else:
                 if "&" in value:
-                    value = html.unescape(value)
+                    value = _unescape(value)
                 cell = _convert(kind or None, value, [], style or None, strings, date_styles, self.epoch, _from_excel)
             if column == len(row):
                 row.append(cell)
@@ -337,7 +370,7 @@ class Workbook:
                 row.append(cell)
             else:
                 row[column] = cell
-        return number, row
+        return row
 
     def _rows_expat(self, stream: IO[bytes], number: int = 0) -> Iterator[tuple[int, list[object]]]:
         """The general reader: every row through expat (with defusedxml's rules)."""

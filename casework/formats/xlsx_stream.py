@@ -29,16 +29,18 @@ from isal import isal_zlib
 from casework.formats import row_templates
 from casework.formats.row_templates import Layout, Slot
 from casework.formats.spreadsheets import DANGEROUS_START
+from casework.formats.xmltext import FORBIDDEN
 
 MAX_ROWS = 1_048_576
 # Text starting like a formula, neutralised as spreadsheets.safe_text does.
 _DANGEROUS = DANGEROUS_START
 CHUNK_ROWS = 1000
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_x[0-9A-Fa-f]{4}_")
-# Characters XML 1.0 cannot carry, and _xHHHH_ itself: written as Excel's _xHHHH_ escapes. A CR
-# goes as a character reference, which XML parsers keep (a literal one they turn into LF).
-_EXCEL_ESCAPE = re.compile(r"[\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]|_(?=x[0-9A-Fa-f]{4}_)")
+_NEEDS_ESCAPE = re.compile(f"[&<>\r{FORBIDDEN}]|_x[0-9A-Fa-f]{{4}}_")
+# Characters XML 1.0 cannot carry (xmltext.FORBIDDEN), and _xHHHH_ itself: written as Excel's
+# _xHHHH_ escapes, which readers turn back into the character. A CR goes as a character
+# reference, which XML parsers keep (a literal one they turn into LF).
+_EXCEL_ESCAPE = re.compile(f"[\r{FORBIDDEN}]|_(?=x[0-9A-Fa-f]{{4}}_)")
 
 _HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
