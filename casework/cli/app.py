@@ -189,6 +189,7 @@ def _register() -> None:
         roster_cmds,
         rules_cmds,
         setup_cmds,
+        web_cmds,
     )
 
     for module in (
@@ -202,6 +203,7 @@ def _register() -> None:
         roster_cmds,
         key_cmds,
         privacy_cmds,
+        web_cmds,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
