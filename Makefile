@@ -44,7 +44,7 @@ docs: $(STAMP)
 # Extract messages, merge them into both catalogues, compile. Translate in the .po files.
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
-		--omit-header -o $(LOCALES)/casework.pot casework
+		--omit-header -o $(LOCALES)/casework.pot casework templates/web
 	$(BIN)/pybabel update -i $(LOCALES)/casework.pot -d $(LOCALES) -D casework --no-fuzzy-matching --omit-header
 	$(BIN)/pybabel compile -d $(LOCALES) -D casework --use-fuzzy
 

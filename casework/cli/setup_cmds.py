@@ -177,7 +177,14 @@ def staff_password(name: str, login: str | None, actor: str | None) -> None:
 
     st = state()
     issued = accounts.issue_password(st.ctx(), actor, name, login)
-    click.echo(st.t("one-time password for {name} (login {login}): {password}", name=issued.name, login=issued.login, password=issued.password))
+    click.echo(
+        st.t(
+            "one-time password for {name} (login {login}): {password}",
+            name=issued.name,
+            login=issued.login,
+            password=issued.password,
+        )
+    )
     click.echo(st.t("it is shown only now; it must be changed at the first sign-in"))
 
 

@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from casework import i18n
 from casework.domain import access as policy
@@ -29,11 +29,11 @@ ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read alo
 class SignInFailed(PermissionDenied):
     """A sign-in refused; the message is the same whether or not the login name exists."""
 
-    def __init__(self, locked: bool) -> None:
+    def __init__(self, locked: bool, minutes: int = 15) -> None:
         if locked:
-            super().__init__("too many failed sign-ins: try again in {minutes} minutes", minutes=15)
+            super().__init__(N_("too many failed sign-ins: try again in {minutes} minutes"), minutes=minutes)
         else:
-            super().__init__("the login name or the password is wrong")
+            super().__init__(N_("the login name or the password is wrong"))
         self.locked = locked
 
 
@@ -183,7 +183,7 @@ def issue_password(ctx: Context, actor: str | None, staff_ref: str, login: str |
         return OneTimePassword(target.id, target.name, chosen, password)
 
 
-def _failures(session: Session, column: object, value: str, since: datetime) -> int:
+def _failures(session: Session, column: InstrumentedAttribute[str], value: str, since: datetime) -> int:
     count = session.scalar(
         select(func.count()).select_from(SignInAttempt).where(column == value, SignInAttempt.at > since)
     )
@@ -212,7 +212,7 @@ def sign_in(
             by_name >= web.lockout_failures
             or _failures(session, SignInAttempt.client, client, since) >= web.lockout_failures
         ):
-            refused = SignInFailed(locked=True)
+            refused = SignInFailed(locked=True, minutes=web.lockout_minutes)
         else:
             account = session.scalar(select(Account).where(Account.login == key)) if key else None
             good = _verify(account.password_hash if account else _dummy_hash(), password[:1000])

@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from casework import i18n
 from casework.errors import CaseworkError, Conflict, NotFound, PermissionDenied
 from casework.services.context import Context
-from casework.text import Msg
+from casework.text import N_, Msg
 from casework.web.core import CSRF_COOKIE, SESSION_COOKIE, Req
 from casework.web.routes import ROUTES, WHILE_ONE_TIME, Route, url
 
@@ -145,27 +145,29 @@ def _serve(route: Route, ctx: Context, env: Environment, request: Request, form:
         if not route.open_to(who.roles if who else None):
             if who is None:
                 return req.redirect("/sign-in", next=req.path) if route.method == "GET" else req.redirect("/sign-in")
-            return _error(req, 403, "this page is not open to your role")
+            return _error(req, 403, req.t(N_("this page is not open to your role")))
         if who is not None and who.must_change and route.name not in WHILE_ONE_TIME:
             return req.redirect("/password")
         if route.method == "POST":
             sent = (form.get("csrf") or [""])[0]
             if not (req.csrf and hmac.compare_digest(sent.encode(), req.csrf.encode())):
-                return _error(req, 403, "the form has expired or did not come from this site; nothing was saved")
+                return _error(
+                    req, 403, req.t(N_("the form has expired or did not come from this site; nothing was saved"))
+                )
         return route.handler(req)
     except NotFound:
-        return _error(req, 404, "there is no such page, or it is not yours to see")
+        return _error(req, 404, req.t(N_("there is no such page, or it is not yours to see")))
     except PermissionDenied as exc:
         if exc.denial is not None:
             access.log_denial(ctx, exc)
         if _scope_denial(exc):
-            return _error(req, 404, "there is no such page, or it is not yours to see")
+            return _error(req, 404, req.t(N_("there is no such page, or it is not yours to see")))
         return _error(req, 403, req.t(exc.msg))
     except CaseworkError as exc:
         return _error(req, 409 if isinstance(exc, Conflict) else 400, req.t(exc.msg))
     except Exception:
         log.exception("request %s (%s %s) failed", request_id, route.method, route.name)
-        return _error(req, 500, req.t("something went wrong on the server; request {id}", id=request_id))
+        return _error(req, 500, req.t(N_("something went wrong on the server; request {id}"), id=request_id))
 
 
 def _open(name: str, who: Any) -> bool:
@@ -174,12 +176,13 @@ def _open(name: str, who: Any) -> bool:
     return BY_NAME[name].open_to(who.roles if who else None)
 
 
-def _error(req: Req, status: int, message: str) -> Response:
+def _error(req: Req, status: int, text: str) -> Response:
+    """An error page with ``text``, already in the reader's language."""
     try:
-        return req.page("error.html", status=status, message=req.t(message))
+        return req.page("error.html", status=status, message=text)
     except Exception:  # the error page itself failed: the page that needs nothing
         log.exception("request %s: the error page failed", req.request_id)
-        return req.finish(bare_page(status, message, req.lang))
+        return req.finish(HTMLResponse(escape(text), status_code=status))
 
 
 def _endpoint(route: Route, ctx: Context, env: Environment) -> Callable[[Request], Awaitable[Response]]:
@@ -192,9 +195,9 @@ def _endpoint(route: Route, ctx: Context, env: Environment) -> Callable[[Request
                     async with request.form(max_files=0, max_fields=5000) as data:
                         form = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data}
         except BodyTooLarge:
-            return bare_page(413, "the request is larger than 1 MB and was refused")
+            return bare_page(413, N_("the request is larger than 1 MB and was refused"))
         except Exception:  # a malformed body: the same as a form that says nothing
-            return bare_page(400, "the form could not be read; nothing was saved")
+            return bare_page(400, N_("the form could not be read; nothing was saved"))
         return await run_in_threadpool(_serve, route, ctx, env, request, form)
 
     return endpoint
@@ -214,7 +217,9 @@ class Guard:
         scope.setdefault("state", {})["request_id"] = request_id
         length = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), b"0")
         if not length.isdigit() or int(length) > MAX_BODY:
-            await bare_page(413, "the request is larger than 1 MB and was refused")(scope, receive, self._send(send, scope))
+            await bare_page(413, N_("the request is larger than 1 MB and was refused"))(
+                scope, receive, self._send(send, scope)
+            )
             return
         seen = 0
         started = False
@@ -239,11 +244,11 @@ class Guard:
             await self.app(scope, counted, sending)
         except BodyTooLarge:
             if not started:
-                await bare_page(413, "the request is larger than 1 MB and was refused")(scope, receive, sending)
+                await bare_page(413, N_("the request is larger than 1 MB and was refused"))(scope, receive, sending)
         except Exception:
             log.exception("request %s (%s) failed", request_id, scope.get("path"))
             if not started:
-                page = bare_page(500, "something went wrong on the server; request {id}", id=request_id)
+                page = bare_page(500, N_("something went wrong on the server; request {id}"), id=request_id)
                 await page(scope, receive, sending)
 
     @staticmethod
@@ -274,8 +279,8 @@ def create_app(ctx: Context) -> ASGIApp:
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         if status == 405:
-            return bare_page(405, "this page does not take that kind of request")
-        return bare_page(404, "there is no such page, or it is not yours to see")
+            return bare_page(405, N_("this page does not take that kind of request"))
+        return bare_page(404, N_("there is no such page, or it is not yours to see"))
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
     return Guard(app)

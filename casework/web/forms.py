@@ -151,7 +151,9 @@ def _review(req: Req, case_id: int, v: Values) -> object:
 def _referral(req: Req, case_id: int, v: Values) -> object:
     from casework.services import records
 
-    return records.referral(req.ctx, req.actor, case_id, agency=v["agency"], summary=v["summary"], referred_on=v["date"])
+    return records.referral(
+        req.ctx, req.actor, case_id, agency=v["agency"], summary=v["summary"], referred_on=v["date"]
+    )
 
 
 def _result(req: Req, child_id: int, v: Values) -> object:
@@ -396,4 +398,3 @@ def place(form: RecordForm, exc: CaseworkError, lang: str) -> tuple[str | None, 
                 text = i18n.render(msg, lang)
                 return f.name, label + text[len(option) :] if text.startswith(option) else text
     return None, i18n.render(msg, lang)
-

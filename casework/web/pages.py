@@ -93,9 +93,7 @@ def password(req: Req) -> Response:
 
     assert req.who is not None
     try:
-        signed = accounts.change_password(
-            req.ctx, req.who, req.field("current"), req.field("new"), req.field("repeat")
-        )
+        signed = accounts.change_password(req.ctx, req.who, req.field("current"), req.field("new"), req.field("repeat"))
     except InvalidInput as exc:
         return req.page("password.html", status=400, error=req.t(exc.msg))
     req.cookies[SESSION_COOKIE] = signed.token
@@ -137,7 +135,8 @@ def _sheet_entries(req: Req, today: date) -> tuple[list[Any], dict[int, list[str
     """The ticked items of every row, and per row what cannot even be read (a date that is no date)."""
     from casework.services.class_sheet import ITEMS, SheetEntry
 
-    entries, problems = [], {}
+    entries: list[Any] = []
+    problems: dict[int, list[str]] = {}
     for text in req.form.get("case", []):
         if not text.isdigit():
             raise NotFound("no such page")
@@ -304,7 +303,9 @@ def _record_page(req: Req, form: forms.RecordForm, target_id: int, status: int =
         form=form,
         target_id=target_id,
         choices=_choices(req, form, target_id),
-        back=_local(req.query.get("back") or req.field("back"), f"/{form.target}s/{target_id}".replace("childs", "children")),
+        back=_local(
+            req.query.get("back") or req.field("back"), f"/{form.target}s/{target_id}".replace("childs", "children")
+        ),
         **context,
     )
 

@@ -46,7 +46,9 @@ class Route:
             return True
         if roles is None:
             return False
-        return self.needs == ACCOUNT or bool(roles & self.needs)
+        if isinstance(self.needs, frozenset):
+            return bool(roles & self.needs)
+        return self.needs == ACCOUNT
 
 
 ROUTES: tuple[Route, ...] = (

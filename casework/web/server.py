@@ -16,5 +16,11 @@ def serve(ctx: Context, host: str, port: int) -> None:
     # Proxy headers are judged by the application against [web] trusted_proxies, not by uvicorn
     # (which would believe any proxy on 127.0.0.1); no access log, as URLs may carry a searched name.
     uvicorn.run(
-        create_app(ctx), host=host, port=port, proxy_headers=False, server_header=False, access_log=False, log_level="info"
+        create_app(ctx),
+        host=host,
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        log_level="info",
     )
