@@ -212,3 +212,34 @@ def plan_items(ctx: Context, actor: str | None, case_id: int) -> list[PlanItemRo
         found = [PlanItemRow(i.id, i.category, i.kind, i.subject, i.stage_target) for i in items]
     access.log_reads(ctx, reads, "plan.items")
     return found
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A case or child the actor's scope reaches, with the name a form's heading shows."""
+
+    id: int
+    child_id: int
+    child_name: str | None
+    state: str | None  # the case's stage; None for a child
+
+
+def reach(ctx: Context, actor: str | None, *, case_id: int | None = None, child_id: int | None = None) -> Reached:
+    """The case (or child) if the actor may reach it: the same NotFound or denial as any service gives."""
+    today = ctx.now().date()
+    with ctx.db.read() as session:
+        who = access.enter(session, actor, today)
+        if case_id is not None:
+            case = access.case_in_scope(session, who, case_id)
+            school_id, kid, state, ident = case.school_id, case.child_id, case.state, case.id
+        else:
+            assert child_id is not None
+            child = access.child_in_scope(session, who, child_id)
+            school_id, kid, state, ident = child.school_id, child.id, None, child.id
+        reads = access.Reads(who)
+        name = None
+        if who.may_read(school_id, policy.T1):
+            name = session.scalar(select(Child.name).where(Child.id == kid))
+            reads.add(school_id, [kid], policy.T1)
+    access.log_reads(ctx, reads, "form")
+    return Reached(ident, kid, name, state)

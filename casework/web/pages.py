@@ -311,9 +311,15 @@ def _record_page(req: Req, form: forms.RecordForm, target_id: int, status: int =
 
 
 def _record(req: Req, table: dict[str, forms.RecordForm], param: str) -> Response:
+    from casework.services import desk as desk_service
+
     form = _form_of(req, table)
     target_id = req.id_param(param)
     if req.method == "GET":
+        if form.target == "case":
+            desk_service.reach(req.ctx, req.actor, case_id=target_id)
+        else:
+            desk_service.reach(req.ctx, req.actor, child_id=target_id)
         return _record_page(req, form, target_id)
     values, errors = forms.parse(form, req.form)
     if errors:
