@@ -295,7 +295,14 @@ def _choices(req: Req, form: forms.RecordForm, target_id: int) -> dict[str, list
 
 
 def _record_page(req: Req, form: forms.RecordForm, target_id: int, status: int = 200, **state: Any) -> Response:
-    context: dict[str, Any] = {"typed": {}, "errors": {}, "error": None}
+    from casework.services import desk as desk_service
+
+    # The case or child must be within reach before a form for it is shown (the same 404 otherwise).
+    if form.target == "case":
+        reached = desk_service.reach(req.ctx, req.actor, case_id=target_id)
+    else:
+        reached = desk_service.reach(req.ctx, req.actor, child_id=target_id)
+    context: dict[str, Any] = {"typed": {}, "errors": {}, "error": None, "reached": reached}
     context.update(state)
     return req.page(
         "record.html",
@@ -311,15 +318,9 @@ def _record_page(req: Req, form: forms.RecordForm, target_id: int, status: int =
 
 
 def _record(req: Req, table: dict[str, forms.RecordForm], param: str) -> Response:
-    from casework.services import desk as desk_service
-
     form = _form_of(req, table)
     target_id = req.id_param(param)
     if req.method == "GET":
-        if form.target == "case":
-            desk_service.reach(req.ctx, req.actor, case_id=target_id)
-        else:
-            desk_service.reach(req.ctx, req.actor, child_id=target_id)
         return _record_page(req, form, target_id)
     values, errors = forms.parse(form, req.form)
     if errors:
