@@ -373,8 +373,9 @@ def documents_render(req: Req) -> Response:
     case_id = req.id_param("case_id")
     fmt = req.field("format") if req.field("format") in MEDIA_TYPES else "html"
     lang = req.field("lang") if req.field("lang") in i18n.LANGUAGES else req.lang
+    stage = req.field("stage") if req.field("stage") in states.STATES else None
     try:
-        docs.render_case(req.ctx, req.actor, case_id, fmt=fmt, lang=lang)
+        docs.render_case(req.ctx, req.actor, case_id, stage=stage, fmt=fmt, lang=lang)
     except CaseworkError as exc:
         if isinstance(exc, NotFound | PermissionDenied):
             raise
