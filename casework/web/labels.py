@@ -32,6 +32,21 @@ DUTY_LABELS: dict[str, str] = {
     "critical_acknowledgement": N_("acknowledge the critical flag"),
 }
 
+DOCUMENT_LABELS: dict[str, str] = {
+    "child_card": N_("child file and contact card"),
+    "assessment": N_("assessment record"),
+    "individual_plan": N_("individual help plan"),
+    "education_plan": N_("individual education management plan"),
+    "talk_record": N_("talk record card"),
+    "parent_feedback": N_("parent feedback record"),
+    "stage_review": N_("stage review record"),
+    "closing_report": N_("closing report"),
+    "meeting_agenda": N_("meeting agenda"),
+    "meeting_minutes": N_("meeting minutes"),
+    "indicator_report": N_("indicator report"),
+}
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # each language in its own words
+
 VOCABULARIES: dict[str, dict[str, str]] = {
     "state": states.STATE_LABELS,
     "event": states.EVENT_LABELS,
@@ -44,6 +59,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "consent_scope": CONSENT_SCOPES,
     "tier": policy.TIER_LABELS,
     "stall": STALL_REASONS,
+    "document": DOCUMENT_LABELS,
 }
 
 
@@ -58,6 +74,9 @@ class Labels:
             return ""
         known = VOCABULARIES[vocabulary].get(code)
         return i18n.render(known, self.lang) if known is not None else code
+
+    def language(self, code: str) -> str:
+        return LANGUAGE_NAMES.get(code, code)
 
     def duty(self, code: str) -> str:
         if code.startswith("stage_deadline:"):
