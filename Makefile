@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Builds the demo school, prints its sign-ins (one-time passwords), then serves it on 127.0.0.1:8000.
 demo: $(STAMP)
-	$(BIN)/casework demo
+	$(BIN)/casework demo --serve
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check casework tests bench
@@ -37,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/review.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/web.py
 
 docs: $(STAMP)
 	$(BIN)/python -m casework.cli.reference > docs/cli.md
