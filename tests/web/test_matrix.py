@@ -100,7 +100,9 @@ def matrix(shared_world: World) -> Iterator[Matrix]:
     assert other.admin_id is not None
     other_admin = str(other.admin_id)
     setup.add_class(ctx, other_admin, 3, "1班", "矩阵二小")
-    other_counsellor = str(setup.add_staff(ctx, other_admin, "矩阵二校心理", ["counsellor", "leader"], None, "矩阵二小"))
+    other_counsellor = str(
+        setup.add_staff(ctx, other_admin, "矩阵二校心理", ["counsellor", "leader"], None, "矩阵二小")
+    )
     from casework.services import children, consent
 
     other_child = children.add(

@@ -66,7 +66,9 @@ def test_sign_out_password_change_and_disable_end_sessions_at_once(world: World)
     second.post("/sign-in", {"login": "xinyi", "password": NEW_PASSWORD})
     assert second.get("/desk").status_code == 200
     first.get("/password")
-    changed = first.post("/password", {"current": NEW_PASSWORD, "new": "春眠不觉晓处处闻啼鸟", "repeat": "春眠不觉晓处处闻啼鸟"})
+    changed = first.post(
+        "/password", {"current": NEW_PASSWORD, "new": "春眠不觉晓处处闻啼鸟", "repeat": "春眠不觉晓处处闻啼鸟"}
+    )
     assert changed.status_code == 303
     assert second.get("/desk").status_code == 303  # the other browser is signed out
     assert first.get("/desk").status_code == 200  # this one got a new session
@@ -87,7 +89,8 @@ def test_five_failures_lock_the_name_without_saying_whether_it_exists(world: Wor
         for i in range(6):
             browser.get("/sign-in")
             response = browser.client.post(
-                "/sign-in", data={"login": login, "password": f"wrong-{i}", "csrf": browser.csrf},
+                "/sign-in",
+                data={"login": login, "password": f"wrong-{i}", "csrf": browser.csrf},
                 headers={"x-forwarded-for": "10.0.0.1"},
             )
             assert response.status_code == 401
