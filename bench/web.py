@@ -209,9 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         p95 = pct(values, 95)
         good = p95 <= FLOORS[page]
         ok = ok and good
-        print(
-            f"{page:<14}{len(values):>9}{pct(values, 50):>9.1f}{p95:>9.1f}{FLOORS[page]:>8.0f}  {'ok' if good else 'OVER'}"
-        )
+        verdict = "ok" if good else "OVER"
+        print(f"{page:<14}{len(values):>9}{pct(values, 50):>9.1f}{p95:>9.1f}{FLOORS[page]:>8.0f}  {verdict}")
     print(f"{'/ping (bare)':<14}{len(times['ping']):>9}{pct(times['ping'], 50):>9.1f}{limit:>9.1f}")
     print(f"desk HTML {desk_kb:.1f} KB (under 60), stylesheet {css_kb:.1f} KB (under 20)")
     ok = ok and desk_kb < 60 and css_kb < 20
