@@ -22,6 +22,7 @@ RUNS = {
     "import.py": (["--rows", "200"], "200 cards compared, all unchanged"),
     "review.py": (["--cases", "2000"], "report indicators"),
     "audit.py": (["--events", "2000"], "peak memory, all processes"),
+    "web.py": (["--cases", "2000", "--users", "2", "--seconds", "3"], "desk HTML"),
 }
 
 
