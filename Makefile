@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Builds the demo school, prints its sign-ins (one-time passwords), then serves it on 127.0.0.1:8000.
 demo: $(STAMP)
-	$(BIN)/casework demo
+	$(BIN)/casework demo --serve
 
 test: $(STAMP) system-packages
 	$(BIN)/ruff check casework tests bench
@@ -38,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/review.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/codecs.py
+	$(BIN)/python bench/web.py
 
 docs: $(STAMP)
 	$(BIN)/python -m casework.reference > docs/cli.md
@@ -45,7 +47,7 @@ docs: $(STAMP)
 # Extract messages, merge them into both catalogues, compile. Translate in the .po files.
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
-		--omit-header -o $(LOCALES)/casework.pot casework
+		--omit-header -o $(LOCALES)/casework.pot casework templates/web
 	$(BIN)/pybabel update -i $(LOCALES)/casework.pot -d $(LOCALES) -D casework --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(LOCALES) -D casework --use-fuzzy
 

@@ -111,9 +111,9 @@ def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -
 
 
 def _register() -> None:
-    from casework.commands import audit, case, child, doc, keys, privacy, record, review, roster, rules, setup
+    from casework.commands import audit, case, child, doc, keys, privacy, record, review, roster, rules, serve, setup
 
-    for module in (setup, child, case, record, rules, review, audit, roster, keys, privacy, doc):
+    for module in (setup, child, case, record, rules, review, audit, roster, keys, privacy, doc, serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -23,6 +23,7 @@ RUNS = {
     "review.py": (["--cases", "2000"], "report indicators"),
     "audit.py": (["--events", "2000"], "peak memory, all processes"),
     "codecs.py": (["--rows", "200", "--docs", "2"], "best of 3 runs each"),
+    "web.py": (["--cases", "2000", "--users", "2", "--seconds", "3"], "desk HTML"),
 }
 
 

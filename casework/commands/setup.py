@@ -42,7 +42,10 @@ def init(admin: str | None, school: str | None) -> None:
 )
 @click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
 @click.option("--seed", default=2026, show_default=True, type=int)
-def demo(path: str, children: int, seed: int) -> None:
+@click.option("--serve", "then_serve", is_flag=True, help="Then start the web application on it. 然后启动网页服务。")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(path: str, children: int, seed: int, then_serve: bool, host: str, port: int) -> None:
     """Build a demonstration school and take cases through every stage. 演示。"""
     from casework.services import demo as demo_service
 
@@ -76,6 +79,14 @@ def demo(path: str, children: int, seed: int) -> None:
     click.echo(st.t("{n} stalled case(s) on the demo's date, {day}; more by today", n=report.stalled, day=report.as_of))
     click.echo(f"  casework --db {path} review stalled --as {report.leader}")
     click.echo(st.t("try: casework --db {db} case list", db=path) + f" --as {report.counsellor}")
+    click.echo(st.t("demo sign-ins (one-time passwords, this demo database only):"))
+    for account in report.accounts:
+        click.echo(f"  {account.login:<12} {account.password}  {account.name} ({st.t(_role(account.role))})")
+    if then_serve:
+        from casework.commands.serve import run_server
+
+        st.db_url = path
+        run_server(st, host, port)
 
 
 @click.group("class")
@@ -154,6 +165,27 @@ def staff_list(school: str | None, as_json: bool) -> None:
         ["id", st.t("name"), st.t("school"), st.t("roles")],
         [(r.id, r.name, r.school, "、".join(st.t(_role(x)) for x in r.roles)) for r in rows],
     )
+
+
+@staff_group.command("password")
+@click.argument("name")
+@click.option("--login", metavar="LOGIN", help="Login name (default: the current one, else the staff name). 登录名。")
+@actor_option
+def staff_password(name: str, login: str | None, actor: str | None) -> None:
+    """Set a one-time password, shown once, changed at first sign-in. 设置一次性密码。"""
+    from casework.services import accounts
+
+    st = state()
+    issued = accounts.issue_password(st.ctx(), actor, name, login)
+    click.echo(
+        st.t(
+            "one-time password for {name} (login {login}): {password}",
+            name=issued.name,
+            login=issued.login,
+            password=issued.password,
+        )
+    )
+    click.echo(st.t("it is shown only now; it must be changed at the first sign-in"))
 
 
 def _role(code: str) -> str:

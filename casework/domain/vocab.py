@@ -113,6 +113,14 @@ AUDIT_ACTIONS: dict[str, str] = {
     "year.rolled_over": N_("school year rolled over"),
     "document.registered": N_("document registered"),
     "document.failed": N_("document rendering failed"),
+    "account.password_set": N_("one-time password issued"),
+    "account.password_changed": N_("password changed"),
+    "account.signed_in": N_("signed in"),
+    "account.signed_out": N_("signed out"),
+    "account.sign_in_failed": N_("sign-in failed"),
+    "account.locked": N_("sign-in locked"),
+    "account.disabled": N_("account disabled"),
+    "account.enabled": N_("account enabled"),
 }
 
 STALL_REASONS: dict[str, str] = {

@@ -585,3 +585,48 @@ class CryptoKey(Base):
     check_value: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Account(Base):
+    """A staff member's sign-in: login name, argon2id hash, whether the password is a one-time one.
+
+    Reference data like Staff (a person may work at several schools): no school_id. The sign-in
+    itself is audited in the chain of every school the person works at.
+    """
+
+    __tablename__ = "account"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change: Mapped[bool] = mapped_column(Boolean)
+    password_set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie's random token, never the token itself.
+
+    Deleting the row ends the session at once (sign-out, password change, disable).
+    """
+
+    __tablename__ = "web_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SignInAttempt(Base):
+    """A failed sign-in, kept for the lockout window: the login name as typed (normalised) and the client."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        Index("ix_sign_in_attempt_login_at", "login", "at"),
+        Index("ix_sign_in_attempt_client_at", "client", "at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    login: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -29,6 +29,7 @@ from casework.errors import PermissionDenied, TransitionRefused
 from casework.persistence import crypto
 from casework.persistence.db import Database
 from casework.services import (
+    accounts,
     assessments,
     cases,
     children,
@@ -73,6 +74,16 @@ class Refusal:
 LEADER, COUNSELLOR = "周建国", "郑心怡"
 
 
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo sign-in for the web application: its one-time password is printed once, with the demo."""
+
+    login: str
+    password: str
+    name: str
+    role: str
+
+
 @dataclass
 class DemoReport:
     path: str
@@ -87,6 +98,7 @@ class DemoReport:
     leader: str = ""  # names to try the read commands with (--as): they see the whole school
     counsellor: str = ""
     consent_refusal: str | None = None  # the counselling record refused while a consent form was out
+    accounts: list[DemoAccount] = field(default_factory=list)
 
 
 def _fresh(path: str) -> crypto.KeyRing:
@@ -431,6 +443,21 @@ def _build(
             continue
         attempt(case_id, "close", leader, rng.choice(["父母返乡，监护到位", "转学", "阶段目标达成"]))
 
+    # One sign-in per role for the web application, each with a one-time password.
+    first_teacher = class_teachers[class_refs[0]]
+    demo_accounts = []
+    for login, staff_id, role in (
+        ("admin", init.admin_id, "admin"),
+        ("leader", staff["leader"], "leader"),
+        ("counsellor", staff["counsellor"], "counsellor"),
+        ("teacher", first_teacher, "class_teacher"),
+        ("mentor", mentors[0], "mentor"),
+        ("parent", caring_parents[0], "caring_parent"),
+        ("auditor", staff["auditor"], "auditor"),
+    ):
+        issued = accounts.issue_password(ctx, admin, str(staff_id), login)
+        demo_accounts.append(DemoAccount(issued.login, issued.password, issued.name, role))
+
     # The leadership group's daily sweep finds what has stalled meanwhile.
     review.sweep(ctx)
     stalled = len(review.stalled(ctx, leader))
@@ -450,6 +477,7 @@ def _build(
         leader=LEADER,
         counsellor=COUNSELLOR,
         consent_refusal=consent_refusal,
+        accounts=demo_accounts,
     )
 
 

@@ -14,7 +14,7 @@ from casework.errors import InvalidInput
 from casework.rules import RuleSet, rule_set
 
 DEFAULT_FILE = "casework.toml"
-TOP_KEYS = {"rules", "calendar", "documents", "privacy"}
+TOP_KEYS = {"rules", "calendar", "documents", "privacy", "web"}
 DOCUMENT_FORMATS = ("html", "md", "docx", "pdf")
 
 
@@ -37,6 +37,17 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """[web]: session lifetimes, sign-in lockout, and which proxy may say the request came over HTTPS."""
+
+    idle_minutes: int = 30  # a session unused this long ends
+    absolute_hours: int = 12  # a session ends this long after sign-in, used or not
+    lockout_failures: int = 5  # failed sign-ins per login name, or per client address, that lock it
+    lockout_minutes: int = 15
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-Proto and -For are believed
+
+
+@dataclass(frozen=True)
 class Settings:
     enabled: list[str] | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -44,6 +55,7 @@ class Settings:
     source: str | None = None
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def rule_set(self) -> RuleSet:
         return rule_set(self.enabled, self.params, self.calendar)
@@ -104,6 +116,26 @@ def _privacy(raw: Any) -> PrivacySettings:
     return PrivacySettings(days)
 
 
+def _web(raw: Any) -> WebSettings:
+    if not isinstance(raw, dict):
+        raise InvalidInput("{key}: expected a table", key="web")
+    known = {"idle_minutes", "absolute_hours", "lockout_failures", "lockout_minutes", "trusted_proxies"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise InvalidInput("settings: unknown key '{key}'", key=f"web.{unknown[0]}")
+    defaults = WebSettings()
+    numbers: dict[str, int] = {}
+    for key in ("idle_minutes", "absolute_hours", "lockout_failures", "lockout_minutes"):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInput("{key}: expected a whole number, 1 or more", key=f"web.{key}")
+        numbers[key] = value
+    proxies = raw.get("trusted_proxies", [])
+    if not (isinstance(proxies, list) and all(isinstance(p, str) for p in proxies)):
+        raise InvalidInput("{key}: expected a list of addresses", key="web.trusted_proxies")
+    return WebSettings(**numbers, trusted_proxies=tuple(proxies))
+
+
 def parse(data: dict[str, Any], source: str | None = None) -> Settings:
     """Check every key; the first problem stops start-up with one message naming the key."""
     unknown = sorted(set(data) - TOP_KEYS)
@@ -136,6 +168,7 @@ def parse(data: dict[str, Any], source: str | None = None) -> Settings:
         source,
         documents,
         _privacy(data.get("privacy", {})),
+        _web(data.get("web", {})),
     )
     settings.rule_set()  # unknown modules, parameters and wrong types stop here
     return settings

@@ -60,11 +60,11 @@ def test_duties_of_a_case_opened_for_someone_else_come_to_its_counsellor(world) 
             {"leader": int(world.leader), "case": case_id},
         )
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0010'"))
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0011")  # only 0011 again: the later revisions' tables are there already
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text("SELECT case_id, responsible_id FROM duty WHERE responsible_role = 'counsellor' ORDER BY case_id")
         ).all()
     assert {case for case, _ in rows} == {case_id, other}
     assert {who for _, who in rows} == {int(world.counsellor)}
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert migrate.current_revision(engine) == "0011"

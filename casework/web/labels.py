@@ -1,0 +1,101 @@
+"""Labels a page shows in place of codes: duties, card values, verdict marks; every one from the catalogue."""
+
+from __future__ import annotations
+
+from casework import i18n, states
+from casework.domain import access as policy
+from casework.domain.child import field_label
+from casework.domain.consent import CONSENT_SCOPES
+from casework.domain.vocab import (
+    AUDIT_ACTIONS,
+    CONTACT_KINDS,
+    FAMILY_SITUATIONS,
+    NEED_CATEGORIES,
+    PLAN_ITEM_KINDS,
+    RISK_LABELS,
+    ROLES,
+    SEXES,
+    STALL_REASONS,
+)
+from casework.text import N_
+
+DUTY_LABELS: dict[str, str] = {
+    "monthly_talk": N_("monthly talk"),
+    "parent_feedback": N_("monthly feedback to the parents"),
+    "home_visit": N_("home visit this term"),
+    "call_home": N_("the child's weekly call home"),
+    "letter_home": N_("the child's monthly letter home"),
+    "subject_teacher_contact": N_("monthly contact with a subject teacher"),
+    "visit_home": N_("the child's yearly visit home"),
+    "counselling_session": N_("counselling session"),
+    "conduct_talk": N_("talk about conduct"),
+    "critical_acknowledgement": N_("acknowledge the critical flag"),
+}
+
+DOCUMENT_LABELS: dict[str, str] = {
+    "child_card": N_("child file and contact card"),
+    "assessment": N_("assessment record"),
+    "individual_plan": N_("individual help plan"),
+    "education_plan": N_("individual education management plan"),
+    "talk_record": N_("talk record card"),
+    "parent_feedback": N_("parent feedback record"),
+    "stage_review": N_("stage review record"),
+    "closing_report": N_("closing report"),
+    "meeting_agenda": N_("meeting agenda"),
+    "meeting_minutes": N_("meeting minutes"),
+    "indicator_report": N_("indicator report"),
+}
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # each language in its own words
+
+VOCABULARIES: dict[str, dict[str, str]] = {
+    "state": states.STATE_LABELS,
+    "event": states.EVENT_LABELS,
+    "contact": CONTACT_KINDS,
+    "category": NEED_CATEGORIES,
+    "plan_kind": PLAN_ITEM_KINDS,
+    "risk": RISK_LABELS,
+    "role": ROLES,
+    "action": AUDIT_ACTIONS,
+    "consent_scope": CONSENT_SCOPES,
+    "tier": policy.TIER_LABELS,
+    "stall": STALL_REASONS,
+    "document": DOCUMENT_LABELS,
+}
+
+
+class Labels:
+    """Bound to one language: ``labels.of("state", "assessed")`` → 评估分类."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def of(self, vocabulary: str, code: str | None) -> str:
+        if code is None:
+            return ""
+        known = VOCABULARIES[vocabulary].get(code)
+        return i18n.render(known, self.lang) if known is not None else code
+
+    def language(self, code: str) -> str:
+        return LANGUAGE_NAMES.get(code, code)
+
+    def duty(self, code: str) -> str:
+        if code.startswith("stage_deadline:"):
+            state = code.split(":", 1)[1]
+            return i18n.render(N_("leave the stage {state}"), self.lang).format(state=self.of("state", state))
+        known = DUTY_LABELS.get(code)
+        return i18n.render(known, self.lang) if known else code
+
+    def field(self, name: str) -> str:
+        return i18n.render(field_label(name), self.lang)
+
+    def card_value(self, name: str, value: str | None) -> str:
+        """A card field's stored text as a person reads it (a code or 1/0 becomes its label)."""
+        if value is None:
+            return ""
+        if name == "sex":
+            return i18n.render(SEXES[value], self.lang) if value in SEXES else value
+        if name == "family_situation":
+            return i18n.render(FAMILY_SITUATIONS[value], self.lang) if value in FAMILY_SITUATIONS else value
+        if name in {"boarding", "guardian_literate"}:
+            return i18n.render(N_("yes") if value == "1" else N_("no"), self.lang)
+        return value

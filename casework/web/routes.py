@@ -1,0 +1,91 @@
+"""The one route table: every page's path, method, handler and the roles it is open to.
+
+The table says who may reach a page at all; what they may read or change there is decided by
+the services they call, with the same policy as the CLI. The role × route test matrix is
+generated from this table, so a route added here cannot be left out of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from casework.domain import access as policy
+from casework.web import pages
+from casework.web.core import Req
+
+PUBLIC = "public"  # no sign-in needed
+ACCOUNT = "account"  # any signed-in person, whatever their roles
+
+EVERY_ROLE = frozenset(policy.POLICY)
+# People who care for children and read counselling content (T2) in their record scope.
+CARE = frozenset({"leader", "deputy", "counsellor", "class_teacher", "subject_teacher", "mentor", "caring_parent"})
+# Roles that read children's names (T1): care roles and the administrator.
+NAMES = CARE | {"admin"}
+MOVERS = frozenset(r for r in EVERY_ROLE if policy.policy(r).events)
+CHILD_RECORDS = CARE  # exam results by any teacher; consent by those the policy lets (the service decides)
+CLASS_TEACHERS = frozenset({"class_teacher"})
+STAFF_MANAGERS = frozenset(r for r in EVERY_ROLE if policy.STAFF_MANAGE in policy.policy(r).capabilities)
+
+Needs = str | frozenset[str]
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str
+    handler: Callable[[Req], Response]
+    needs: Needs
+
+    def open_to(self, roles: frozenset[str] | None) -> bool:
+        """Whether a person with ``roles`` (None: signed out) may reach the route."""
+        if self.needs == PUBLIC:
+            return True
+        if roles is None:
+            return False
+        if isinstance(self.needs, frozenset):
+            return bool(roles & self.needs)
+        return self.needs == ACCOUNT
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("home", "GET", "/", pages.home, PUBLIC),
+    Route("ping", "GET", "/ping", pages.ping, PUBLIC),
+    Route("sign_in_form", "GET", "/sign-in", pages.sign_in_form, PUBLIC),
+    Route("sign_in", "POST", "/sign-in", pages.sign_in, PUBLIC),
+    Route("lang", "POST", "/lang", pages.set_lang, PUBLIC),
+    Route("sign_out", "POST", "/sign-out", pages.sign_out, ACCOUNT),
+    Route("password_form", "GET", "/password", pages.password_form, ACCOUNT),
+    Route("password", "POST", "/password", pages.password, ACCOUNT),
+    Route("desk", "GET", "/desk", pages.desk, EVERY_ROLE),
+    Route("class_sheet", "GET", "/class-sheet", pages.class_sheet, CLASS_TEACHERS),
+    Route("class_sheet_save", "POST", "/class-sheet", pages.class_sheet_save, CLASS_TEACHERS),
+    Route("search", "GET", "/children", pages.search, NAMES),
+    Route("child", "GET", "/children/{child_id}", pages.child, NAMES),
+    Route("child_record_form", "GET", "/children/{child_id}/record/{kind}", pages.child_record, CHILD_RECORDS),
+    Route("child_record", "POST", "/children/{child_id}/record/{kind}", pages.child_record, CHILD_RECORDS),
+    Route("case", "GET", "/cases/{case_id}", pages.case, CARE),
+    Route("case_move", "POST", "/cases/{case_id}/move", pages.case_move, MOVERS),
+    Route("case_record_form", "GET", "/cases/{case_id}/record/{kind}", pages.case_record, CARE),
+    Route("case_record", "POST", "/cases/{case_id}/record/{kind}", pages.case_record, CARE),
+    Route("documents", "GET", "/cases/{case_id}/documents", pages.documents, CARE),
+    Route("documents_render", "POST", "/cases/{case_id}/documents", pages.documents_render, CARE),
+    Route("document", "GET", "/documents/{document_id}", pages.document, CARE),
+    Route("staff", "GET", "/staff", pages.staff_accounts, STAFF_MANAGERS),
+    Route("staff_password", "POST", "/staff/{staff_id}/password", pages.staff_password, STAFF_MANAGERS),
+    Route("staff_disable", "POST", "/staff/{staff_id}/disable", pages.staff_disable, STAFF_MANAGERS),
+)
+
+BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}
+# What a person whose password is a one-time one may still reach: only what changes it.
+WHILE_ONE_TIME = frozenset({"password_form", "password", "sign_out", "lang", "ping", "home"})
+
+
+def url(name: str, **params: object) -> str:
+    path = BY_NAME[name].path
+    for key, value in params.items():
+        path = path.replace("{" + key + "}", str(value))
+    return path
