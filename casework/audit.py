@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import json.encoder
 import re
@@ -104,6 +105,8 @@ def _with_body(shell: dict[str, Any], body: str) -> str:
         text = _SORTED(shell)
     else:
         text = dumps(shell)
+    if text.count(_BODY_JSON) != 1:  # another field holds the placeholder's text itself
+        return _split_around({k: v for k, v in shell.items() if k != "data"}, "data", body)
     return text.replace(_BODY_JSON, body, 1)
 
 
@@ -113,20 +116,32 @@ def embed(shell: Mapping[str, Any], key: str, text: str) -> str:
     For an object most of whose bytes are parts made (and kept) before: an event's data and its
     verdicts.
     """
-    head, tail = _around.get((shell, key), lambda: _split_around(shell, key))
+    head, tail = _around.get((shell, key), lambda: _around_key(shell, key))
     return head + text + tail
 
 
 _around: Kept[tuple[str, str]] = Kept()  # an event's shell repeats: same event, same rule set
 
 
-def _split_around(shell: Mapping[str, Any], key: str) -> tuple[str, str]:
-    """The canonical JSON of ``shell`` with ``key`` added, before and after that key's value."""
-    made = dumps({**shell, key: _BODY})
-    if made.count(_BODY_JSON) != 1:  # a value of the shell's own looks like the placeholder
-        raise ValueError(f"cannot set {key} into place")
-    head, _, tail = made.partition(_BODY_JSON)
-    return head, tail
+def _around_key(shell: Mapping[str, Any], key: str) -> tuple[str, str]:
+    """The canonical JSON of ``shell`` with ``key`` added, before and after that key's value.
+
+    The value is first a placeholder, then cut out; a placeholder the shell itself holds (as a
+    key or a value, anywhere) is passed over for one it does not.
+    """
+    for n in itertools.count():
+        placeholder = _BODY if n == 0 else f"{_BODY}{n}"
+        made = dumps({**shell, key: placeholder})
+        marker = json.dumps(placeholder)
+        if made.count(marker) == 1:
+            head, _, tail = made.partition(marker)
+            return head, tail
+    raise AssertionError("unreachable")  # pragma: no cover - itertools.count() does not end
+
+
+def _split_around(shell: Mapping[str, Any], key: str, text: str) -> str:
+    head, tail = _around_key(shell, key)
+    return head + text + tail
 
 
 def json_line(event: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,3 +88,18 @@ def test_the_audit_body_of_kept_verdicts_is_the_canonical_json_of_their_data(ver
 def test_embedding_canonical_text_is_the_canonical_json_of_the_whole(shell, key, value) -> None:
     text = audit.dumps(value)
     assert audit.embed(shell, key, text) == audit.dumps({**shell, key: value})
+
+
+@pytest.mark.parametrize(
+    ("shell", "key"),
+    [({"\x00data\x00": 1}, "verdicts"), ({"x": "\x00data\x00"}, "verdicts"), ({"a": 1}, "\x00data\x00")],
+)
+def test_a_shell_holding_the_placeholder_still_embeds_exactly(shell, key) -> None:
+    """Found by Hypothesis: a key or value equal to the placeholder made embed refuse."""
+    assert audit.embed(shell, key, "[1]") == audit.dumps({**shell, key: [1]})
+
+
+def test_an_event_field_holding_the_placeholder_hashes_as_the_whole() -> None:
+    event = {k: None for k in audit.FIELDS} | {"school_id": 1, "seq": 1, "ts": "t", "prev_hash": "0" * 64}
+    event |= {"action": "\x00data\x00", "data": {"q": 1}}
+    assert audit.canonical(event, audit.dumps({"q": 1})) == audit.canonical(event)
