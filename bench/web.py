@@ -42,6 +42,7 @@ HERE = Path(__file__).parent
 PASSWORD = "山高水长天天向上2026"
 TEACHER, LEADER, ADMIN = "1", "351", "400"  # staff of the review benchmark's school (class teacher of 1/1班)
 FLOORS = {"desk": 150.0, "case": 150.0, "class_sheet": 150.0, "record": 200.0}
+PER_CLASS = 40  # children in care per class
 
 
 def _review_module() -> object:
@@ -58,6 +59,7 @@ def prepare(path: Path, n: int) -> list[int]:
     review = _review_module()
     review.build(path, n)  # type: ignore[attr-defined]
     raw = sqlite3.connect(path)
+    regroup(raw, PER_CLASS)
     raw.execute(
         f"INSERT INTO membership (staff_id, school_id, role, class_id, started_on) VALUES ({ADMIN}, 1, 'admin', NULL, "
         "'2026-09-01')"
@@ -92,6 +94,22 @@ def prepare(path: Path, n: int) -> list[int]:
     return [case_id for case_id, _ in rows]
 
 
+def regroup(raw: sqlite3.Connection, per_class: int) -> None:
+    """Classes of ``per_class`` children, as a rural school has them (the review benchmark puts every
+    child in one of 30 classes: 333 in care per class teacher, which no class sheet would hold)."""
+    (children,) = raw.execute("SELECT count(*) FROM child").fetchone()
+    count = max(30, -(-children // per_class))
+    first = raw.execute("SELECT coalesce(max(id), 0) + 1 FROM school_class").fetchone()[0]
+    extra = [(first + k, 1, 1 + k % 6, f"{100 + k}班") for k in range(count - 30)]
+    raw.executemany("INSERT INTO school_class (id, school_id, grade, name) VALUES (?, ?, ?, ?)", extra)
+    ids = [row[0] for row in raw.execute("SELECT id FROM school_class ORDER BY id")]
+    raw.executemany(
+        "UPDATE child SET class_id = ? WHERE id = ?", [(ids[i % len(ids)], i) for i in range(1, children + 1)]
+    )
+    raw.execute("UPDATE case_file SET class_id = (SELECT class_id FROM child WHERE child.id = case_file.child_id)")
+    raw.commit()
+
+
 def signed_in(base: str, login: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=30)
     page = client.get("/sign-in")
@@ -102,7 +120,10 @@ def signed_in(base: str, login: str) -> httpx.Client:
     return client
 
 
-def user(base: str, login: str, cases: list[int], until: float, seed: int, times: dict[str, list[float]]) -> None:
+def user(
+    base: str, login: str, cases: list[int], until: float, seed: int, times: dict[str, list[float]], think: float
+) -> None:
+    """One member of staff: a page, then ``think`` seconds on average reading it (0.5–1.5 times), again."""
     rng = random.Random(seed)
     client = signed_in(base, login)
     mine: dict[str, list[float]] = defaultdict(list)
@@ -134,6 +155,8 @@ def user(base: str, login: str, cases: list[int], until: float, seed: int, times
                 start = time.perf_counter()
                 client.get("/ping")
                 mine["ping"].append((time.perf_counter() - start) * 1000)
+                if think:
+                    time.sleep(think * rng.uniform(0.5, 1.5))
     finally:
         client.close()
         for key, values in mine.items():
@@ -155,11 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--think", type=float, default=1.0, help="seconds a person reads a page, on average")
     parser.add_argument("--dir")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp:
         path = Path(tmp) / "web.db"
-        print(f"web benchmark: {args.cases:,} cases (SQLite), {args.users} concurrent users, {args.seconds:.0f} s")
+        print(
+            f"web benchmark: {args.cases:,} cases (SQLite, {PER_CLASS} a class), {args.users} concurrent users "
+            f"reading each page {args.think:.1f} s on average, {args.seconds:.0f} s"
+        )
         start = time.perf_counter()
         cases = prepare(path, args.cases)
         print(f"build (not timed)        {time.perf_counter() - start:8.1f} s")
@@ -191,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             until = time.monotonic() + args.seconds
             logins = ["teacher" if i % 2 == 0 else "leader" for i in range(args.users)]
             threads = [
-                threading.Thread(target=user, args=(base, login, cases, until, i, times))
+                threading.Thread(target=user, args=(base, login, cases, until, i, times, args.think))
                 for i, login in enumerate(logins)
             ]
             for t in threads:

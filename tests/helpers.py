@@ -327,6 +327,16 @@ def copy_database(backend: str, source: str, tmp_path_factory: pytest.TempPathFa
     return url
 
 
+def _test_settings() -> Any:
+    from casework.services.settings import Settings, WebSettings
+
+    # Passwords hashed at argon2id's least cost: the web tests sign in hundreds of times.
+    return Settings(web=WebSettings(password_time_cost=1, password_memory_kib=1024))
+
+
+TEST_SETTINGS = _test_settings()
+
+
 def copy_world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> World:
     """A fresh world: a copy of the backend's template database."""
     from casework.persistence import crypto
@@ -336,7 +346,8 @@ def copy_world(backend: str, tmp_path_factory: pytest.TempPathFactory) -> World:
     template = _template(backend, tmp_path_factory)
     url = copy_database(backend, template.source, tmp_path_factory)
     clock = FakeClock(template.clock_now)
-    ctx = Context(db=Database(url, keyring=crypto.KeyRing(crypto.Key.decode(TEST_KEY, "test"))), clock=clock)
+    keyring = crypto.KeyRing(crypto.Key.decode(TEST_KEY, "test"))
+    ctx = Context(db=Database(url, keyring=keyring), clock=clock, settings=TEST_SETTINGS)
     return World(ctx=ctx, clock=clock, url=url, **template.fields)
 
 

@@ -240,6 +240,8 @@ class Plan(Base):
 
 class PlanItem(Base):
     __tablename__ = "plan_item"
+    # The record scope finds a staff member's cases through the items they answer for.
+    __table_args__ = (Index("ix_plan_item_responsible", "responsible_id", "plan_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -256,6 +258,8 @@ class PlanItem(Base):
 
 class Pairing(Base):
     __tablename__ = "pairing"
+    # The record scope finds a mentor's or caring parent's cases through their pairings.
+    __table_args__ = (Index("ix_pairing_staff", "staff_id", "case_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -424,6 +428,7 @@ class Duty(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "code"),
         Index("ix_duty_school_due", "school_id", "due_on"),
+        Index("ix_duty_responsible_due", "responsible_id", "due_on"),  # a person's desk
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -244,23 +246,53 @@ class Reads:
                 self.seen[(school_id, tier)].update(ids)
 
 
+# The reads of the use cases run inside ``reads_held``: written together when it ends.
+_held: ContextVar[list[tuple[Reads, str]] | None] = ContextVar("casework_held_reads", default=None)
+
+
 def log_reads(ctx: Context, reads: Reads, what: str) -> None:
-    """Append one access event per school and tier read: who, which children, which tier, when."""
+    """Append one access event per school and tier read: who, which children, which tier, when.
+
+    Inside ``reads_held`` (a web page) the events wait for its end and go in one transaction.
+    """
     if not reads.seen:
         return
+    held = _held.get()
+    if held is not None:
+        held.append((reads, what))
+        return
+    _write_reads(ctx, [(reads, what)])
+
+
+@contextmanager
+def reads_held(ctx: Context) -> Iterator[None]:
+    """Hold the access events of what runs inside and write them in one transaction when it ends,
+    whether it ends well or not: a page that calls several use cases pays for one commit."""
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        held = _held.get()
+        _held.reset(token)
+        if held:
+            _write_reads(ctx, held)
+
+
+def _write_reads(ctx: Context, items: list[tuple[Reads, str]]) -> None:
     now = ctx.now()
     with ctx.db.write() as session:
         system(session)
-        for (school_id, tier), child_ids in sorted(reads.seen.items()):
-            trail.Scribe(session, school_id, now, reads.who.staff_id).write(
-                "access.read",
-                data={
-                    "tier": tier,
-                    "roles": sorted(reads.who.roles_at(school_id)),
-                    "what": what,
-                    "child_ids": sorted(child_ids),
-                },
-            )
+        for reads, what in items:
+            for (school_id, tier), child_ids in sorted(reads.seen.items()):
+                trail.Scribe(session, school_id, now, reads.who.staff_id).write(
+                    "access.read",
+                    data={
+                        "tier": tier,
+                        "roles": sorted(reads.who.roles_at(school_id)),
+                        "what": what,
+                        "child_ids": sorted(child_ids),
+                    },
+                )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from casework.persistence.tables import Account, SignInAttempt, Staff, WebSessio
 from casework.services import access, trail
 from casework.services.actors import active_memberships
 from casework.services.context import Context
+from casework.services.settings import WebSettings
 from casework.text import N_
 
 TOUCH_SECONDS = 60  # a session's last use is written at most once a minute, not on every request
@@ -86,30 +87,30 @@ def common_passwords() -> frozenset[str]:
 
 
 @cache
-def _hasher() -> object:
+def _hasher(time_cost: int = 3, memory_kib: int = 65536) -> object:
     from argon2 import PasswordHasher
 
-    return PasswordHasher()  # argon2id with the library's current recommended cost
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)  # argon2id
 
 
-def _hash(password: str) -> str:
+def _hash(password: str, web: WebSettings) -> str:
     from argon2 import PasswordHasher
 
-    hasher = _hasher()
+    hasher = _hasher(web.password_time_cost, web.password_memory_kib)
     assert isinstance(hasher, PasswordHasher)
     return hasher.hash(password)
 
 
 @cache
-def _dummy_hash() -> str:
-    return _hash(secrets.token_urlsafe(16))
+def _dummy_hash(web: WebSettings) -> str:
+    return _hash(secrets.token_urlsafe(16), web)
 
 
 def _verify(stored: str, password: str) -> bool:
     from argon2 import PasswordHasher
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    hasher = _hasher()
+    hasher = _hasher()  # a hash names its own cost: any hasher verifies it
     assert isinstance(hasher, PasswordHasher)
     try:
         return hasher.verify(stored, password)
@@ -167,7 +168,7 @@ def issue_password(ctx: Context, actor: str | None, staff_ref: str, login: str |
         if account is None:
             account = Account(staff_id=target.id, login=chosen, disabled_at=None)
             session.add(account)
-        account.login, account.password_hash = chosen, _hash(password)
+        account.login, account.password_hash = chosen, _hash(password, ctx.settings.web)
         account.must_change, account.password_set_at = True, now
         _end_sessions(session, target.id)
         _audit(session, target.id, who.staff_id, "account.password_set", now, one_time=True)
@@ -206,7 +207,7 @@ def sign_in(
             refused = SignInFailed(locked=True, minutes=web.lockout_minutes)
         else:
             account = session.scalar(select(Account).where(Account.login == key)) if key else None
-            good = _verify(account.password_hash if account else _dummy_hash(), password[:1000])
+            good = _verify(account.password_hash if account else _dummy_hash(ctx.settings.web), password[:1000])
             if account is None or not good or account.disabled_at is not None:
                 session.add(SignInAttempt(login=key, client=client, at=now))
                 if account is not None:
@@ -281,7 +282,7 @@ def change_password(ctx: Context, who: Identity, current: str, new: str, repeate
             raise InvalidInput("the current password is wrong")
         if _verify(account.password_hash, new):
             raise InvalidInput("the new password must differ from the current one")
-        account.password_hash, account.must_change, account.password_set_at = _hash(new), False, now
+        account.password_hash, account.must_change, account.password_set_at = _hash(new, ctx.settings.web), False, now
         _end_sessions(session, who.staff_id)
         _audit(session, who.staff_id, who.staff_id, "account.password_changed", now)
         return _new_session(session, who.staff_id, who.lang, now)

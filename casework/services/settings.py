@@ -45,6 +45,10 @@ class WebSettings:
     lockout_failures: int = 5  # failed sign-ins per login name, or per client address, that lock it
     lockout_minutes: int = 15
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-Proto and -For are believed
+    # argon2id's cost for new password hashes (a hash keeps its own cost, so changing these never
+    # locks anyone out): the library's recommendation, 3 passes over 64 MiB.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,15 @@ def _privacy(raw: Any) -> PrivacySettings:
 def _web(raw: Any) -> WebSettings:
     if not isinstance(raw, dict):
         raise InvalidInput("{key}: expected a table", key="web")
-    known = {"idle_minutes", "absolute_hours", "lockout_failures", "lockout_minutes", "trusted_proxies"}
+    known = {
+        "idle_minutes",
+        "absolute_hours",
+        "lockout_failures",
+        "lockout_minutes",
+        "trusted_proxies",
+        "password_time_cost",
+        "password_memory_kib",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InvalidInput("settings: unknown key '{key}'", key=f"web.{unknown[0]}")
@@ -129,6 +141,13 @@ def _web(raw: Any) -> WebSettings:
         value = raw.get(key, getattr(defaults, key))
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidInput("{key}: expected a whole number, 1 or more", key=f"web.{key}")
+        numbers[key] = value
+    for key, low, high in (("password_time_cost", 1, 20), ("password_memory_kib", 1024, 4 * 1024 * 1024)):
+        value = raw.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(
+                "{key}: expected a whole number from {low} to {high}", key=f"web.{key}", low=low, high=high
+            )
         numbers[key] = value
     proxies = raw.get("trusted_proxies", [])
     if not (isinstance(proxies, list) and all(isinstance(p, str) for p in proxies)):

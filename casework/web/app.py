@@ -116,7 +116,7 @@ def _scope_denial(exc: PermissionDenied) -> bool:
 
 
 def _serve(route: Route, ctx: Context, env: Environment, request: Request, form: dict[str, list[str]]) -> Response:
-    from casework.services import accounts
+    from casework.services import access, accounts
 
     request_id = request.scope["state"]["request_id"]
     client, secure = client_of(request.scope, ctx.settings.web.trusted_proxies)
@@ -161,7 +161,8 @@ def _serve(route: Route, ctx: Context, env: Environment, request: Request, form:
                 return _error(
                     req, 403, req.t(N_("the form has expired or did not come from this site; nothing was saved"))
                 )
-        return route.handler(req)
+        with access.reads_held(ctx):  # the page's reads go to the access log in one transaction
+            return route.handler(req)
     except NotFound:
         return _error(req, 404, req.t(N_("there is no such page, or it is not yours to see")))
     except PermissionDenied as exc:  # the service layer has logged it

@@ -95,3 +95,14 @@ def test_bad_privacy_settings_name_the_key(privacy: dict, key: str) -> None:
     with pytest.raises(InvalidInput) as bad:
         settings.parse({"privacy": privacy})
     assert key in str(bad.value)
+
+
+def test_the_password_hash_cost_is_a_setting_within_bounds() -> None:
+    from casework.services.settings import parse
+
+    web = parse({"web": {"password_time_cost": 2, "password_memory_kib": 19456}}).web
+    assert (web.password_time_cost, web.password_memory_kib) == (2, 19456)
+    assert parse({}).web.password_memory_kib == 65536  # the library's recommendation by default
+    for bad in ({"password_time_cost": 0}, {"password_memory_kib": 512}, {"password_time_cost": True}):
+        with pytest.raises(InvalidInput, match="web.password"):
+            parse({"web": bad})
