@@ -357,17 +357,50 @@ def parse(form: RecordForm, typed: Mapping[str, list[str]]) -> tuple[Values, dic
     return values, errors
 
 
+# The input values' field names (casework.domain.inputs) where the forms name a field otherwise.
+_FORM_NAMES: dict[str, tuple[str, ...]] = {
+    "occurred_on": ("date",),
+    "assessed_on": ("date",),
+    "screened_on": ("date",),
+    "referred_on": ("date",),
+    "reviewed_on": ("date",),
+    "given_on": ("date",),
+    "kind": ("plan_kind", "pairing_kind"),
+    "partner_name": ("pupil",),
+    "from_on": ("from",),
+    "to_on": ("to",),
+    "item_id": ("item",),
+    "school_year": ("year",),
+    "serious_violation": ("violation",),
+}
+
+
 def place(form: RecordForm, exc: CaseworkError, lang: str) -> tuple[str | None, str]:
-    """Which field a service's refusal is about (by the CLI option it names), and its text with the
-    option replaced by the field's label: a person never reads '--summary'."""
+    """Which field a refusal is about, and its text with every command-line option it names replaced
+    by that field's label: a person never reads '--summary'.
+
+    The field is the one the input value named (InvalidInput.field), else the one whose option the
+    message names."""
     msg = exc.msg
     named = msg.params.get("field")
+    if isinstance(named, str):  # "{field}: ... " naming an option: the field's label in its place
+        for f in form.fields:
+            if named in f.options:
+                msg = Msg(msg.msgid, {**msg.params, "field": Msg(f.label)}, msg.translations)
+    text = i18n.render(msg, lang)
     for f in form.fields:
-        label = i18n.render(Msg(f.label), lang)
-        if isinstance(named, str) and named in f.options:
-            return f.name, i18n.render(Msg(msg.msgid, {**msg.params, "field": Msg(f.label)}, msg.translations), lang)
         for option in f.options:
-            if option.startswith("--") and msg.msgid.startswith(option):
-                text = i18n.render(msg, lang)
-                return f.name, label + text[len(option) :] if text.startswith(option) else text
-    return None, i18n.render(msg, lang)
+            if option.startswith("--"):
+                text = text.replace(option, i18n.render(Msg(f.label), lang))
+    names = {f.name for f in form.fields}
+    given = getattr(exc, "field", None)
+    if isinstance(given, str):
+        for candidate in (given, *_FORM_NAMES.get(given, ())):
+            if candidate in names:
+                return candidate, text
+    for f in form.fields:
+        if (isinstance(named, str) and named in f.options) or any(
+            o.startswith("--") and o in exc.msg.msgid for o in f.options
+        ):
+            return f.name, text
+    return None, text

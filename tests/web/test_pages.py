@@ -225,3 +225,16 @@ def test_a_body_over_one_megabyte_is_refused_and_nothing_written(world: World) -
     response = browser.post(f"/cases/{case_id}/record/talk", {"summary": "谈" * 600_000})
     assert response.status_code == 413
     assert _contacts(world) == 0
+
+
+def test_a_refusal_of_the_input_value_lands_on_its_field_in_words_not_options(world: World) -> None:
+    """A check the form itself does not make (the input value makes it) still lands beside its field."""
+    case_id = world.case()
+    world.drive(case_id, "individual_plan")
+    browser = sign_in(world, world.counsellor, "xinyi")
+    browser.get(f"/cases/{case_id}/record/plan")
+    typed = {"category": "learning", "measures": "课后辅导", "start": "2026-10-01", "end": "2026-09-01"}
+    backwards = browser.post(f"/cases/{case_id}/record/plan", typed)
+    assert backwards.status_code == 400 and 'id="e-end"' in backwards.text and "--end" not in backwards.text
+    tutoring = browser.post(f"/cases/{case_id}/record/plan", {**typed, "end": "", "plan_kind": "tutoring"})
+    assert tutoring.status_code == 400 and 'id="e-subject"' in tutoring.text and "--subject" not in tutoring.text
