@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 # Field metadata: the JSON key where it differs from the field's name ("class"), and fields left
-# out of the JSON when they hold None (a history entry's reason exists for moves only).
+# out of the JSON when they hold None. A result may also name fields to leave out by its own
+# method ``json_left_out()`` (a history entry has a reason only when it is a move).
 KEY = "json_key"
 OMIT_NONE = "omit_none"
 
@@ -33,9 +34,10 @@ def as_data(value: Any) -> Any:
     """A result, or anything it holds, as JSON-ready data: dataclasses become objects, dates ISO text."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {}
+        left_out = value.json_left_out() if hasattr(value, "json_left_out") else ()
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
-            if item is None and f.metadata.get(OMIT_NONE):
+            if (item is None and f.metadata.get(OMIT_NONE)) or f.name in left_out:
                 continue
             out[f.metadata.get(KEY, f.name)] = as_data(item)
         return out

@@ -113,6 +113,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def report_denial(self, exc: PermissionDenied) -> None:
+        """Tell the hook of a refusal a use case turned into something else (a row's problem, say),
+        after the transaction it happened in ended; once per refusal."""
+        self._denied(exc)
+
     def _denied(self, exc: PermissionDenied) -> None:
         if self.on_denied is not None and not getattr(exc, "reported", False):
             exc.reported = True

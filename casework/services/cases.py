@@ -438,9 +438,13 @@ class HistoryEntry:
     from_state: str | None
     to_state: str | None
     event: str | None
-    reason: str | None = omitted_when_none()
+    reason: str | None = None  # a move's, when there was one and the reader may read it
     refusals: tuple[Mapping[str, Any], ...] | None = omitted_when_none()
     fields: tuple[str, ...] | None = omitted_when_none()
+
+    def json_left_out(self) -> tuple[str, ...]:
+        """A move's entry always has its reason (null when none, or not the reader's to read)."""
+        return () if self.action == "case.moved" else ("reason",)
 
 
 def history(ctx: Context, actor: str | None, case_id: int) -> list[HistoryEntry]:

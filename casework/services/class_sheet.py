@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from casework import states
 from casework.domain import access as policy
 from casework.domain.validation import require_text
-from casework.errors import CaseworkError, InvalidInput, NotFound, TransitionRefused
+from casework.errors import CaseworkError, InvalidInput, NotFound, PermissionDenied, TransitionRefused
 from casework.persistence.store import Store
 from casework.persistence.tables import Case, Child, ContactEntry, SchoolClass
 from casework.rules.engine import ModuleFailed
@@ -130,6 +130,18 @@ def save(ctx: Context, actor: str | None, entries: Sequence[SheetEntry]) -> list
         raise InvalidInput("nothing ticked: tick what was done and save again")
     now = ctx.now()
     today = now.date()
+    refusals: list[PermissionDenied] = []  # turned into row problems: logged once the transaction ends
+    try:
+        return _save(ctx, actor, entries, now, refusals)
+    finally:
+        for refusal in refusals:
+            ctx.db.report_denial(refusal)
+
+
+def _save(
+    ctx: Context, actor: str | None, entries: Sequence[SheetEntry], now: datetime, refusals: list[PermissionDenied]
+) -> list[int]:
+    today = now.date()
     with ctx.db.write() as session:
         who = access.enter(session, actor, today)
         problems: dict[int, list[Msg]] = {}
@@ -149,6 +161,8 @@ def save(ctx: Context, actor: str | None, entries: Sequence[SheetEntry]) -> list
                     raise InvalidInput("the date {day} is in the future", day=entry.occurred_on.isoformat())
                 require_text(entry.summary, Msg(N_("note")), 5000)
             except CaseworkError as exc:
+                if isinstance(exc, PermissionDenied):
+                    refusals.append(exc)
                 if exc.msg not in problems.setdefault(case.id, []):
                     problems[case.id].append(exc.msg)
         if problems:

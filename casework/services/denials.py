@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -41,6 +41,14 @@ def log(now: Callable[[], datetime], db: Database, exc: PermissionDenied) -> Non
             trail.Scribe(session, school_id, moment, denial.staff_id).write(
                 "access.denied", data={"roles": list(denial.roles), "what": denial.what}
             )
+
+
+def page_refused(now: Callable[[], datetime], db: Database, staff_id: int, roles: Iterable[str], page: str) -> None:
+    """A page the route table keeps from the person's roles, refused before any use case ran:
+    logged as every other refusal is (``what``: ``page:NAME``)."""
+    exc = PermissionDenied("page {page} is not open to these roles", page=page)
+    exc.denial = Denial(None, staff_id, tuple(sorted(roles)), f"page:{page}")
+    log(now, db, exc)
 
 
 def _schools_of(session: Session, staff_id: int, today: date) -> list[int]:

@@ -116,7 +116,7 @@ def _scope_denial(exc: PermissionDenied) -> bool:
 
 
 def _serve(route: Route, ctx: Context, env: Environment, request: Request, form: dict[str, list[str]]) -> Response:
-    from casework.services import access, accounts
+    from casework.services import access, accounts, denials
 
     request_id = request.scope["state"]["request_id"]
     client, secure = client_of(request.scope, ctx.settings.web.trusted_proxies)
@@ -152,6 +152,7 @@ def _serve(route: Route, ctx: Context, env: Environment, request: Request, form:
         if not route.open_to(who.roles if who else None):
             if who is None:
                 return req.redirect("/sign-in", next=req.path) if route.method == "GET" else req.redirect("/sign-in")
+            denials.page_refused(ctx.now, ctx.db, who.staff_id, who.roles, route.name)
             return _error(req, 403, req.t(N_("this page is not open to your role")))
         if who is not None and who.must_change and route.name not in WHILE_ONE_TIME:
             return req.redirect("/password")

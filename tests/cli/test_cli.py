@@ -258,3 +258,15 @@ def test_an_edit_that_contradicts_the_id_number_is_refused(run) -> None:
     run("child", "edit", "1", "--set", "id_number=110101201603080010", "--as", "1", code=1)  # a boy's
     shown = json.loads(run("child", "show", "1", "--as", "1", "--json").output)
     assert (shown["fields"]["sex"], shown["fields"]["id_number"]) == ("female", "110101201603080045")
+
+
+def test_case_history_json_keeps_a_moves_reason_key(run) -> None:
+    """A move's entry says "reason": null when it has none, as it always did; other entries have no such key."""
+    run("child", "add", "王小红", "--class", "4/1班", *CARD, "--as", "1")
+    run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", "--as", "3")
+    run("case", "open", "1", "--as", "2")
+    run("case", "advance", "1", "assess", "--as", "2")
+    entries = json.loads(run("case", "history", "1", "--as", "3", "--json").output)
+    moved = [e for e in entries if e["action"] == "case.moved"]
+    assert moved and all("reason" in e and e["reason"] is None for e in moved)
+    assert all("reason" not in e for e in entries if e["action"] != "case.moved")

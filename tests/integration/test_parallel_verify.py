@@ -8,6 +8,7 @@ compared with that of one pass: the same sequence, kind and count.
 from __future__ import annotations
 
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -197,3 +198,11 @@ def test_the_first_range_takes_a_head_start_of_at_most_half_a_share(world) -> No
             rows = [row for r in ranges for batch in audit_rows.segment_batches(session, r, 7) for row in batch]
             assert [(row[0], row[1]) for row in rows] == sorted((row[0], row[1]) for row in rows)
             assert len({(row[0], row[1]) for row in rows}) == whole
+
+
+def test_a_worker_finds_casework_from_the_folder_that_holds_it() -> None:
+    """Found in review: after the move into services/audit the path given to workers pointed inside the package."""
+    import casework
+    from casework.services.audit import workers
+
+    assert Path(workers._PACKAGE_ROOT) == Path(casework.__file__).resolve().parents[1]

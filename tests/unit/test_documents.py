@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -148,6 +149,13 @@ def test_contexts_are_frozen() -> None:
 @pytest.mark.slow
 def test_an_installed_wheel_renders_every_template(tmp_path: Path) -> None:
     """templates/ ships inside the package: build a wheel, install it alone, render everything."""
+    # From a clean copy of the sources: a build/ folder left in the checkout would ship stale modules.
+    source = tmp_path / "source"
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("casework", "templates"):
+        shutil.copytree(ROOT / name, source / name, ignore=junk)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     subprocess.run(
         [
             sys.executable,
@@ -159,7 +167,7 @@ def test_an_installed_wheel_renders_every_template(tmp_path: Path) -> None:
             "-q",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,

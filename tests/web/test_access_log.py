@@ -33,3 +33,32 @@ def test_the_case_page_logs_its_reads_together(world: World) -> None:
     with unscoped(world.ctx.db) as session:
         ts_after = session.scalar(select(func.count(func.distinct(AuditEvent.ts))))
     assert ts_after - ts_before == 1  # every read of the page in one transaction, at one moment
+
+
+def test_a_page_closed_to_the_role_is_refused_and_logged(world: World) -> None:
+    """The route table refuses before any use case runs: the refusal still goes to the access log."""
+    browser = sign_in(world, world.mentor, "log-mentor")
+    with unscoped(world.ctx.db) as session:
+        before = session.scalar(select(func.count()).where(AuditEvent.action == "access.denied"))
+    assert browser.get("/staff").status_code == 403
+    with unscoped(world.ctx.db) as session:
+        rows = session.scalars(
+            select(AuditEvent.data).where(AuditEvent.action == "access.denied").order_by(AuditEvent.seq)
+        ).all()
+    assert len(rows) == before + 1 and json.loads(rows[-1])["what"] == "page:staff"
+
+
+def test_a_class_sheet_row_refused_for_consent_is_logged_and_saves_nothing(world: World) -> None:
+    """Found in review: the sheet turned the refusal into a row problem and the access log never saw it."""
+    import pytest
+
+    from casework.services import class_sheet
+
+    case = world.case(consent=False)
+    with unscoped(world.ctx.db) as session:
+        before = session.scalar(select(func.count()).where(AuditEvent.action == "access.denied"))
+    with pytest.raises(class_sheet.SheetRefused):
+        class_sheet.save(world.ctx, world.teacher, [class_sheet.SheetEntry(case, "talk", None, "谈心")])
+    with unscoped(world.ctx.db) as session:
+        after = session.scalar(select(func.count()).where(AuditEvent.action == "access.denied"))
+    assert after == before + 1

@@ -55,7 +55,8 @@ TASKS = {
     "export": "casework.services.audit.export:export_range",
     "verify": "casework.services.audit.workers:verify_range",
 }
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# The folder that holds the casework package (casework/services/audit/workers.py is three below it).
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
 Batches = Iterator[list[tuple[Any, ...]]]
 # Opens the rows of some segments, read in batches of a given size.
