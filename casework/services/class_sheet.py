@@ -129,7 +129,6 @@ def save(ctx: Context, actor: str | None, entries: Sequence[SheetEntry]) -> list
     if not entries:
         raise InvalidInput("nothing ticked: tick what was done and save again")
     now = ctx.now()
-    today = now.date()
     refusals: list[PermissionDenied] = []  # turned into row problems: logged once the transaction ends
     try:
         return _save(ctx, actor, entries, now, refusals)
