@@ -20,6 +20,7 @@ from casework.services import (
     cases,
     children,
     consent,
+    ladder,
     mentoring,
     plans,
     pupil_records,
@@ -388,7 +389,7 @@ def _build(
         attempt(case_id, "close", leader, rng.choice(["父母返乡，监护到位", "转学", "阶段目标达成"]))
 
     # The leadership group's daily sweep finds what has stalled meanwhile.
-    review.sweep(ctx)
+    ladder.sweep(ctx)
     stalled = len(review.stalled(ctx, leader))
     as_of = ctx.now().date().isoformat()
     result = chain.verify(ctx)

@@ -152,6 +152,7 @@ def compute(
     today = ctx.now().date()
     period = Period.month(month) if month else Period.month(f"{today.year}-{today.month}")
     targets = review_params(ctx)["targets"]
+    escalate_after = int(review_params(ctx)["escalate_after_days"])
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
         school_id = school_filter(session, school) or _only_school(session)
@@ -170,7 +171,7 @@ def compute(
             "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
             "complete": lambda s: queries.complete_files_per_class(s, school_id, FILE_REQUIRED),
             "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
-            "stalled": lambda s: stalled_cases(s, today, school_id, None, None),
+            "stalled": lambda s: stalled_cases(s, today, school_id, None, None, escalate_after),
             "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
             "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
             "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
