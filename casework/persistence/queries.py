@@ -17,6 +17,7 @@ from casework.persistence.tables import (
     Child,
     ContactEntry,
     Enrolment,
+    Membership,
     Pairing,
     SchoolClass,
 )
@@ -409,3 +410,58 @@ def children_by_number(session: Session, kind: str, value: str) -> list[int]:
     )
     conditions = [getattr(Child, crypto.bidx_column(f)) == ring.blind_index("child", f, value) for f in fields]
     return list(session.scalars(select(Child.id).where(or_(*conditions)).order_by(Child.id)))
+
+
+# -- the child's five ones (五个一), per class: open cases that kept each up in the period ---------
+
+
+def contacted_by_role_per_class(
+    session: Session, school_id: int, kind: str, role: str, start: date, end: date
+) -> dict[int | None, int]:
+    """Open cases with a contact of ``kind`` in the period by someone holding ``role`` at the school."""
+    holders = select(Membership.staff_id).where(Membership.school_id == school_id, Membership.role == role)
+    return _per_class(
+        session,
+        select(Case.class_id, func.count(func.distinct(ContactEntry.case_id)))
+        .select_from(ContactEntry)
+        .join(Case, Case.id == ContactEntry.case_id)
+        .where(
+            ContactEntry.school_id == school_id,
+            ContactEntry.kind == kind,
+            ContactEntry.occurred_on.between(start, end),
+            ContactEntry.by_id.in_(holders),
+            _open_at(end),
+        )
+        .group_by(Case.class_id),
+    )
+
+
+def weekly_per_class(
+    session: Session, school_id: int, kind: str, weeks: Sequence[tuple[date, date]], end: date
+) -> dict[int | None, int]:
+    """Open cases with a contact of ``kind`` in every one of ``weeks`` (Monday to Sunday)."""
+    if not weeks:
+        return {}
+    week = case(
+        *((ContactEntry.occurred_on.between(monday, sunday), i) for i, (monday, sunday) in enumerate(weeks)),
+        else_=None,
+    )
+    kept = (
+        select(ContactEntry.case_id)
+        .where(
+            ContactEntry.school_id == school_id,
+            ContactEntry.kind == kind,
+            ContactEntry.occurred_on.between(weeks[0][0], weeks[-1][1]),
+        )
+        .group_by(ContactEntry.case_id)
+        .having(func.count(func.distinct(week)) == len(weeks))
+        .subquery()
+    )
+    return _per_class(
+        session,
+        select(Case.class_id, func.count())
+        .select_from(kept)
+        .join(Case, Case.id == kept.c.case_id)
+        .where(_open_at(end))
+        .group_by(Case.class_id),
+    )

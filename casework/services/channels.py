@@ -7,6 +7,7 @@ waiting on each in turn. Nothing here touches the database.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import smtplib
@@ -15,7 +16,7 @@ import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
 from email.utils import formatdate
 from typing import Protocol
 
@@ -52,6 +53,21 @@ def _unreachable(exc: BaseException) -> bool:
     )
 
 
+def mail_bytes(sender: str, message: Message) -> bytes:
+    """The digest as a MIME message: UTF-8 text in base64, the subject RFC 2047-encoded.
+
+    Written out directly rather than through email.message.EmailMessage, whose generator costs
+    more than the SMTP exchange itself when a sender delivers a thousand digests a second.
+    """
+    body = base64.encodebytes(message.text.encode("utf-8")).replace(b"\n", b"\r\n")
+    head = (
+        f"From: {sender}\r\nTo: {message.to}\r\nSubject: {Header(message.subject, 'utf-8').encode()}\r\n"
+        f"Date: {formatdate(localtime=False)}\r\nMessage-ID: <casework-notification-{message.key}@casework>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
 class SmtpTransport:
     """One SMTP connection kept for a run of digests: STARTTLS and login once, then a message each."""
 
@@ -80,18 +96,12 @@ class SmtpTransport:
     def send(self, message: Message) -> None:
         if not message.to:
             raise DeliveryFailed("no email address")
-        mail = EmailMessage()
-        mail["From"] = self.channel.sender
-        mail["To"] = message.to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=False)
-        mail["Message-ID"] = f"<casework-notification-{message.key}@casework>"
-        mail.set_content(message.text)
+        mail = mail_bytes(self.channel.sender, message)
         for attempt in range(2):  # a kept connection the server closed meanwhile is opened again once
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                self._smtp.send_message(mail)
+                self._smtp.sendmail(self.channel.sender, [message.to], mail)
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None

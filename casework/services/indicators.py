@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from casework import i18n, states
 from casework.domain import access as policy
+from casework.domain.calendar import end_of_week
 from casework.domain.child import FILE_REQUIRED
 from casework.domain.vocab import INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput
 from casework.formats.files import write_bytes
 from casework.persistence import queries
 from casework.persistence.tables import School
-from casework.rules.review import INDICATORS
+from casework.rules.review import FIVE_ONES, INDICATORS
 from casework.services import access
 from casework.services.context import Context
 from casework.services.review import review_params, school_filter, stalled_cases
@@ -43,6 +44,15 @@ class Period:
         year, month = int(m[1]), int(m[2])
         last = month_calendar.monthrange(year, month)[1]
         return Period(f"{year}-{month:02d}", date(year, month, 1), date(year, month, last))
+
+    def weeks(self) -> list[tuple[date, date]]:
+        """The weeks (Monday to Sunday) that end in the period: each week belongs to the month of its Sunday."""
+        sunday = end_of_week(self.start)
+        found = []
+        while sunday <= self.end:
+            found.append((sunday - timedelta(days=6), sunday))
+            sunday += timedelta(days=7)
+        return found
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,9 @@ def compute(
         classes = queries.classes(session, school_id)
     year, term = _term(ctx, period.end)
     start, end = period.start, period.end
+    weeks = period.weeks()
+    # 每年至少回家一次: counted over the school year so far (from 1 September)
+    year_start = date(ctx.rule_set.calendar.school_year(end), 9, 1)
     # The heaviest first, so that the two workers finish together.
     got = _parallel(
         ctx,
@@ -177,6 +190,16 @@ def compute(
             "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
             "children": lambda s: queries.children_per_class(s, school_id),
             "states": lambda s: queries.cases_per_state(s, school_id),
+            # the child's five ones, on the same calendar periods as the duties
+            "five_call_home": lambda s: queries.weekly_per_class(s, school_id, "call_home", weeks, end),
+            "five_letter": lambda s: queries.contacted_per_class(s, school_id, "letter", start, end),
+            "five_class_teacher": lambda s: queries.contacted_by_role_per_class(
+                s, school_id, "talk", "class_teacher", start, end
+            ),
+            "five_subject_teacher": lambda s: queries.contacted_by_role_per_class(
+                s, school_id, "talk", "subject_teacher", start, end
+            ),
+            "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
         },
     )
     start_base, still = got["retained"]
@@ -188,6 +211,7 @@ def compute(
         "talk_coverage": (got["talk"], got["open"]),
         "mentor_coverage": (got["mentored"], got["open"]),
         "feedback_coverage": (got["feedback"], got["open"]),
+        **{name: (got[name], got["open"]) for name in FIVE_ONES},
     }
     report = Report(school_id, name, period)
     for indicator in INDICATORS:

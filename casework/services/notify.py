@@ -43,6 +43,7 @@ from casework.services.notify_settings import CHANNELS, NotifySettings, SchoolCh
 from casework.text import Msg
 
 BATCH = 500
+SMTP_CONNECTIONS = 4  # connections one school's email channel uses at once
 
 
 # -- the text of a digest ------------------------------------------------------------------------
@@ -268,14 +269,16 @@ def send(ctx: Context, limit: int | None = None) -> SendReport:
         if not jobs:
             break
         done += len(jobs)
-        groups: dict[tuple[int, str], list[_Job]] = defaultdict(list)
-        for job in jobs:
-            groups[(job.school_id, job.channel)].append(job)
+        groups: dict[tuple[int, str, int], list[_Job]] = defaultdict(list)
+        for k, job in enumerate(jobs):
+            # email over several connections at once, as mail servers allow; a web hook one at a time
+            lane = k % SMTP_CONNECTIONS if job.channel == "email" else 0
+            groups[(job.school_id, job.channel, lane)].append(job)
         # A failing or hanging channel holds up only its own digests: every group has its own thread.
-        with ThreadPoolExecutor(max_workers=min(8, len(groups))) as pool:
+        with ThreadPoolExecutor(max_workers=min(12, len(groups))) as pool:
             futures = [
                 pool.submit(_deliver, cfg, cfg.for_school(schools.get(sid, "")), channel, group, time.perf_counter)
-                for (sid, channel), group in groups.items()
+                for (sid, channel, _), group in groups.items()
             ]
             outcomes = [o for f in futures for o in f.result()]
         for o in outcomes:

@@ -110,3 +110,44 @@ def test_a_case_follows_its_child_to_another_class(world) -> None:
     moved = rows(indicators.compute(world.ctx, world.leader, month="2026-09"), "mentor_coverage")
     assert moved["4/1班"] == (0, 0) and moved["5/1班"] == (0, 1)
     assert case_id
+
+
+def test_the_five_ones_per_child_and_class_on_calendar_periods(world) -> None:
+    """October 2026's weeks are those ending on its Sundays: 28 Sep–4 Oct, 5–11, 12–18, 19–25 October."""
+    subject = setup.add_staff(world.ctx, world.admin, "科任老师", ["subject_teacher"], "4/1班")
+    a, b = world.case(), world.case()
+    world.clock.advance(55)  # 26 October
+
+    def record(case_id: int, kind: str, day: date, by: str | None = None) -> None:
+        mentoring.contact(
+            world.ctx, world.leader, case_id, kind=kind, occurred_on=day, by=by, summary="记录", follow_up=None
+        )
+
+    for day in (date(2026, 9, 29), date(2026, 10, 6), date(2026, 10, 13), date(2026, 10, 20)):
+        record(a, "call_home", day)  # every week of October
+    for day in (date(2026, 10, 6), date(2026, 10, 13), date(2026, 10, 26)):
+        record(b, "call_home", day)  # not in the first week; the 26th's week ends in November
+    record(a, "letter", date(2026, 10, 15))
+    record(b, "letter", date(2026, 9, 30))  # September's letter
+    record(a, "talk", date(2026, 10, 2), by=world.teacher)
+    record(b, "talk", date(2026, 10, 2), by=str(subject))
+    record(b, "family_visit", date(2026, 9, 10))  # this school year
+    record(a, "family_visit", date(2026, 8, 20))  # last school year's summer
+
+    report = indicators.compute(world.ctx, world.leader, month="2026-10")
+    school = "测试小学"
+    assert rows(report, "five_call_home")[school] == (1, 2)
+    assert rows(report, "five_letter")[school] == (1, 2)
+    assert rows(report, "five_class_teacher")[school] == (1, 2)
+    assert rows(report, "five_subject_teacher")[school] == (1, 2)
+    assert rows(report, "five_visit_home") == {"4/1班": (1, 2), "4": (1, 2), school: (1, 2)}
+    assert indicators.Period.month("2026-10").weeks()[0] == (date(2026, 9, 28), date(2026, 10, 4))
+    # none of them is a reason to stall a case or a duty of the class teacher's
+    stalled = {r.reason for c in report_stalled(world) for r in c.reasons}
+    assert not stalled & {"call_home", "letter_home", "visit_home", "subject_teacher_contact"}
+
+
+def report_stalled(world):
+    from casework.services import review
+
+    return review.stalled(world.ctx, world.leader)
