@@ -328,6 +328,55 @@ def report_indicators(
         click.echo(st.t("report written to {path}", path=path))
 
 
+@report_group.command("five-ones")
+@click.option("--school", metavar="NAME")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--class", "class_ref", metavar="CLASS")
+@actor_option
+@json_option
+def report_five_ones(
+    school: str | None, month: str | None, class_ref: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Each child's five ones in a month: calls, letter, teachers, visit home. 五个一。"""
+    from casework.services import indicators
+
+    st = state()
+    report = indicators.five_ones(st.ctx(), actor, school, month, class_ref)
+    if as_json:
+        echo_json(report.as_data())
+        return
+
+    def mark(done: bool) -> str:
+        return "✓" if done else "✗"
+
+    table(
+        [
+            st.t("case"),
+            st.t("child"),
+            st.t("class"),
+            st.t("weekly call home"),
+            st.t("letter home"),
+            st.t("class teacher"),
+            st.t("subject teacher"),
+            st.t("visit home"),
+        ],
+        [
+            (
+                c.case_id,
+                c.child,
+                c.class_name,
+                f"{c.call_weeks}/{c.weeks}",
+                mark(c.letter),
+                mark(c.class_teacher),
+                mark(c.subject_teacher),
+                mark(c.visit_home),
+            )
+            for c in report.children
+        ],
+        title=st.t("the five ones, {school} {month}", school=report.school, month=report.period.label),
+    )
+
+
 def _state(code: str) -> str:
     from casework.states import STATE_LABELS
 

@@ -465,3 +465,43 @@ def weekly_per_class(
         .where(_open_at(end))
         .group_by(Case.class_id),
     )
+
+
+def open_cases(
+    session: Session, school_id: int, end: date, class_id: int | None = None
+) -> list[tuple[int, int, int | None]]:
+    """(case id, child id, class id) of the cases open at the end of a period."""
+    query = select(Case.id, Case.child_id, Case.class_id).where(Case.school_id == school_id, _open_at(end))
+    if class_id is not None:
+        query = query.where(Case.class_id == class_id)
+    return [(int(c), int(ch), k) for c, ch, k in session.execute(query.order_by(Case.class_id, Case.id))]
+
+
+def contact_days(session: Session, school_id: int, kind: str, start: date, end: date) -> dict[int, set[date]]:
+    """The days of each case's contacts of ``kind`` in the period."""
+    found: dict[int, set[date]] = {}
+    for case_id, day in session.execute(
+        select(ContactEntry.case_id, ContactEntry.occurred_on).where(
+            ContactEntry.school_id == school_id, ContactEntry.kind == kind, ContactEntry.occurred_on.between(start, end)
+        )
+    ):
+        found.setdefault(int(case_id), set()).add(_day(day))
+    return found
+
+
+def contacted_by_role(session: Session, school_id: int, kind: str, role: str, start: date, end: date) -> set[int]:
+    """Cases with a contact of ``kind`` in the period by someone holding ``role`` at the school."""
+    holders = select(Membership.staff_id).where(Membership.school_id == school_id, Membership.role == role)
+    return {
+        int(c)
+        for c in session.scalars(
+            select(ContactEntry.case_id)
+            .where(
+                ContactEntry.school_id == school_id,
+                ContactEntry.kind == kind,
+                ContactEntry.occurred_on.between(start, end),
+                ContactEntry.by_id.in_(holders),
+            )
+            .distinct()
+        )
+    }

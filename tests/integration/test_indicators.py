@@ -142,6 +142,11 @@ def test_the_five_ones_per_child_and_class_on_calendar_periods(world) -> None:
     assert rows(report, "five_subject_teacher")[school] == (1, 2)
     assert rows(report, "five_visit_home") == {"4/1班": (1, 2), "4": (1, 2), school: (1, 2)}
     assert indicators.Period.month("2026-10").weeks()[0] == (date(2026, 9, 28), date(2026, 10, 4))
+    per_child = {c.case_id: c for c in indicators.five_ones(world.ctx, world.leader, month="2026-10").children}
+    assert (per_child[a].call_weeks, per_child[a].weeks, per_child[b].call_weeks) == (4, 4, 2)
+    assert (per_child[a].letter, per_child[a].class_teacher, per_child[a].subject_teacher) == (True, True, False)
+    assert (per_child[b].letter, per_child[b].subject_teacher, per_child[b].visit_home) == (False, True, True)
+    assert per_child[a].child == "王小明" and not per_child[a].visit_home
     # none of them is a reason to stall a case or a duty of the class teacher's
     stalled = {r.reason for c in report_stalled(world) for r in c.reasons}
     assert not stalled & {"call_home", "letter_home", "visit_home", "subject_teacher_contact"}
