@@ -9,7 +9,7 @@ printed for information. Then the daily sweep over every case, with its digests 
 outbox, and ``notify send`` of 5,000 digests to a local SMTP server (STARTTLS and login, on
 127.0.0.1).
 
-    .venv/bin/python bench/review.py [--cases 1000000] [--dir DIR] [--db FILE]
+    .venv/bin/python bench/review.py [--cases 1000000] [--contacts 10] [--dir DIR] [--db FILE]
 
 ``--db FILE`` builds the database there and keeps it (with its key beside it), or, when FILE
 exists already, times that database without building it again.
@@ -49,7 +49,7 @@ def _dt(day: date) -> str:
     return f"{day.isoformat()} 08:00:00.000000"
 
 
-def build(path: Path, n: int, seed: int = 11) -> None:
+def build(path: Path, n: int, seed: int = 11, contacts: int = 10) -> None:
     """Schema through Alembic, rows through sqlite3 executemany in large batches.
 
     The T1/T2 values are sealed as the program seals them (casework.persistence.crypto), under a
@@ -197,7 +197,7 @@ def build(path: Path, n: int, seed: int = 11) -> None:
                 seal("contact_entry", "summary", i * 10 + k, "记录"),
             )
             for i in range(lo, hi)
-            for k in range(10)
+            for k in range(contacts)
         )
         con.executemany(
             "INSERT INTO contact_entry (id, school_id, case_id, kind, occurred_on, by_id, summary, recorded_at, "
@@ -246,6 +246,7 @@ def timed(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=10, help="contact entries per case (the indicators read them)")
     parser.add_argument("--dir")
     parser.add_argument("--db", help="build the database here and keep it, or time this one if it exists")
     args = parser.parse_args(argv)
@@ -254,9 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         if path.exists():
             print(f"review benchmark: the database {path} built earlier (--cases is what built it)")
         else:
-            print(f"review benchmark: {args.cases:,} cases, {10 * args.cases:,} contact entries (SQLite)")
+            print(f"review benchmark: {args.cases:,} cases, {args.contacts * args.cases:,} contact entries (SQLite)")
             start = time.perf_counter()
-            build(path, args.cases)
+            build(path, args.cases, contacts=args.contacts)
             print(f"build (not timed)        {time.perf_counter() - start:8.1f} s")
         ctx = Context(db=Database(str(path)), clock=clock)
         raw = sqlite3.connect(path)
@@ -338,6 +339,7 @@ def sweep(path: Path) -> tuple[float, Any, int]:
 def send(path: Path, folder: str, digests: int = 5000) -> tuple[float, int]:
     """``notify send`` of ``digests`` pending email digests to aiosmtpd on 127.0.0.1 (STARTTLS, login)."""
     import os
+    import subprocess
 
     from sqlalchemy import delete
 
@@ -346,17 +348,28 @@ def send(path: Path, folder: str, digests: int = 5000) -> tuple[float, int]:
     from casework.services.notify_settings import parse
     from casework.services.settings import Settings
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.notify_servers import PASSWORD, USER, smtp_server
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    from tests.notify_servers import PASSWORD, USER
 
-    with smtp_server(Path(folder)) as box:
+    # The SMTP server (aiosmtpd, STARTTLS, login) in a process of its own: in this one it would
+    # compete with the sender for the interpreter.
+    server = subprocess.Popen(
+        [sys.executable, str(root / "tests" / "notify_servers.py"), folder],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    port, cafile = server.stdout.readline().split()
+    try:
         os.environ["CASEWORK_BENCH_SMTP_PASSWORD"] = PASSWORD
         channel = {
             "host": "127.0.0.1",
-            "port": box.port,
+            "port": int(port),
             "username": USER,
             "password_env": "CASEWORK_BENCH_SMTP_PASSWORD",
-            "cafile": box.cafile,
+            "cafile": cafile,
         }
         settings = Settings(notify=parse({"school": {"省级基准学校": {"email": channel}}}))
         ctx = Context(db=Database(str(path)), clock=clock, settings=settings)
@@ -408,7 +421,11 @@ def send(path: Path, folder: str, digests: int = 5000) -> tuple[float, int]:
         report = notify.send(ctx)
         took = time.perf_counter() - start
         ctx.db.dispose()
-        assert len(box.messages) >= report.sent >= digests, (len(box.messages), report)
+    finally:
+        server.stdin.close()
+        received = int(server.stdout.readline() or 0)
+        server.wait(10)
+    assert received >= report.sent >= digests, (received, report)
     return took, report.sent
 
 

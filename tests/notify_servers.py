@@ -160,3 +160,21 @@ def http_server(answers: list[int], hang_seconds: float = 0.0, path: str = "/sen
 def refused_url() -> str:
     """An address on 127.0.0.1 where nothing listens: connecting is refused."""
     return f"http://{HOST}:{free_port()}/send"
+
+
+def main() -> None:
+    """``python tests/notify_servers.py DIR``: the SMTP server in a process of its own (for bench/review.py).
+
+    Prints "PORT CAFILE" once it listens, serves until its standard input closes, then prints how
+    many messages it received.
+    """
+    import sys
+
+    with smtp_server(Path(sys.argv[1])) as box:
+        print(box.port, box.cafile, flush=True)
+        sys.stdin.read()
+    print(len(box.messages), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -258,34 +258,40 @@ def _record(ctx: Context, outcomes: list[_Outcome], now: datetime) -> Counter[st
 
 
 def send(ctx: Context, limit: int | None = None) -> SendReport:
-    """Deliver what is due in the outbox, a batch at a time; each school's channels side by side."""
+    """Deliver what is due in the outbox, a batch at a time; each school's channels side by side.
+
+    While one batch is on its way the next is taken from the outbox, so that the database's work
+    and the channels' overlap.
+    """
     cfg = ctx.settings.notify
     total: Counter[str] = Counter()
     per_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     done = 0
-    while limit is None or done < limit:
-        now = ctx.now()
-        jobs, schools = _claim(ctx, now, min(BATCH, limit - done) if limit is not None else BATCH)
-        if not jobs:
-            break
-        done += len(jobs)
-        groups: dict[tuple[int, str, int], list[_Job]] = defaultdict(list)
-        for k, job in enumerate(jobs):
-            # email over several connections at once, as mail servers allow; a web hook one at a time
-            lane = k % SMTP_CONNECTIONS if job.channel == "email" else 0
-            groups[(job.school_id, job.channel, lane)].append(job)
-        # A failing or hanging channel holds up only its own digests: every group has its own thread.
-        with ThreadPoolExecutor(max_workers=min(12, len(groups))) as pool:
-            futures = [
+    stop = False
+    # A failing or hanging channel holds up only its own digests: every group has its own thread.
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        inflight: list[Future[list[_Outcome]]] = []
+        schools: dict[int, str] = {}
+        while True:
+            jobs: list[_Job] = []
+            if not stop and (limit is None or done < limit):
+                jobs, schools = _claim(ctx, ctx.now(), min(BATCH, limit - done) if limit is not None else BATCH)
+                done += len(jobs)
+            started = [
                 pool.submit(_deliver, cfg, cfg.for_school(schools.get(sid, "")), channel, group, time.perf_counter)
-                for (sid, channel, _), group in groups.items()
+                for (sid, channel, _), group in _groups(jobs).items()
             ]
-            outcomes = [o for f in futures for o in f.result()]
-        for o in outcomes:
-            per_channel[o.job.channel][0 if o.ok else 1] += 1
-        total += _record(ctx, outcomes, ctx.now())
-        if total["deferred"] and all(not o.ok for o in outcomes):
-            break  # nothing gets through: leave the rest for the next run
+            if inflight:
+                outcomes = [o for f in inflight for o in f.result()]
+                for o in outcomes:
+                    per_channel[o.job.channel][0 if o.ok else 1] += 1
+                tally = _record(ctx, outcomes, ctx.now())
+                total += tally
+                if tally["deferred"] and not tally["sent"]:
+                    stop = True  # nothing gets through: leave the rest for the next run
+            if not started:
+                break
+            inflight = started
     return SendReport(
         total["sent"],
         total["retrying"],
@@ -293,6 +299,15 @@ def send(ctx: Context, limit: int | None = None) -> SendReport:
         total["deferred"],
         tuple((c, s, n) for c, (s, n) in sorted(per_channel.items())),
     )
+
+
+def _groups(jobs: list[_Job]) -> dict[tuple[int, str, int], list[_Job]]:
+    """By school and channel; email over several connections at once, as mail servers allow."""
+    groups: dict[tuple[int, str, int], list[_Job]] = defaultdict(list)
+    for k, job in enumerate(jobs):
+        lane = k % SMTP_CONNECTIONS if job.channel == "email" else 0
+        groups[(job.school_id, job.channel, lane)].append(job)
+    return groups
 
 
 class Drainer:
