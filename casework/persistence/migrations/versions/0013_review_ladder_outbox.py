@@ -40,12 +40,13 @@ def upgrade() -> None:
         sa.column("escalates", sa.Boolean),
     )
     # The day after due, in each dialect's own date arithmetic (this is the persistence package).
+    # On SQLite the text date() gives is what the Date type stores; a CAST would make it a number.
     next_day = (
         sa.func.date(duty.c.due_on, "+1 day")
         if bind.dialect.name == "sqlite"
-        else duty.c.due_on + sa.text("INTERVAL '1 day'")
+        else sa.cast(duty.c.due_on + sa.text("INTERVAL '1 day'"), sa.Date)
     )
-    op.execute(duty.update().values(overdue_on=sa.cast(next_day, sa.Date)))
+    op.execute(duty.update().values(overdue_on=next_day))
     op.execute(
         duty.update()
         .where(sa.or_(duty.c.code.like("stage_deadline:%"), duty.c.code == "critical_acknowledgement"))
