@@ -49,7 +49,7 @@ def _dt(day: date) -> str:
     return f"{day.isoformat()} 08:00:00.000000"
 
 
-def build(path: Path, n: int, seed: int = 11, contacts: int = 10) -> None:
+def build(path: Path, n: int, seed: int = 11, per_case: int = 10) -> None:
     """Schema through Alembic, rows through sqlite3 executemany in large batches.
 
     The T1/T2 values are sealed as the program seals them (casework.persistence.crypto), under a
@@ -197,7 +197,7 @@ def build(path: Path, n: int, seed: int = 11, contacts: int = 10) -> None:
                 seal("contact_entry", "summary", i * 10 + k, "记录"),
             )
             for i in range(lo, hi)
-            for k in range(contacts)
+            for k in range(per_case)
         )
         con.executemany(
             "INSERT INTO contact_entry (id, school_id, case_id, kind, occurred_on, by_id, summary, recorded_at, "
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"review benchmark: {args.cases:,} cases, {args.contacts * args.cases:,} contact entries (SQLite)")
             start = time.perf_counter()
-            build(path, args.cases, contacts=args.contacts)
+            build(path, args.cases, per_case=args.contacts)
             print(f"build (not timed)        {time.perf_counter() - start:8.1f} s")
         ctx = Context(db=Database(str(path)), clock=clock)
         raw = sqlite3.connect(path)
