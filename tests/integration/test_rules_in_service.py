@@ -116,14 +116,14 @@ def test_duties_and_deadlines_are_stored_and_follow_records(world) -> None:
     case_id = mentored_case(world)
     due = duties_of(world, case_id)
     assert due["stage_deadline:mentored"] == date(2026, 12, 30)  # 120 days from 1 September
-    assert due["monthly_talk"] == date(2026, 10, 1)  # 30 days from the case's opening
+    assert due["monthly_talk"] == date(2026, 9, 30)  # by the end of the calendar month the stage began in
     with unscoped(world.ctx.db) as session:
         assert session.get(Case, case_id).stage_due_on == date(2026, 12, 30)
     world.clock.advance(20)
     mentoring.contact(
         world.ctx, world.teacher, case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None
     )
-    assert duties_of(world, case_id)["monthly_talk"] == date(2026, 10, 21)
+    assert duties_of(world, case_id)["monthly_talk"] == date(2026, 10, 31)  # talked in September: by October's end
     world.fire(case_id, "close", "父母返乡")
     assert duties_of(world, case_id) == {}
 
