@@ -9,7 +9,7 @@ printed for information. Then the daily sweep over every case, with its digests 
 outbox, and ``notify send`` of 5,000 digests to a local SMTP server (STARTTLS and login, on
 127.0.0.1).
 
-    .venv/bin/python bench/review.py [--cases 1000000] [--contacts 10] [--dir DIR] [--db FILE]
+    .venv/bin/python bench/review.py [--cases 1000000] [--contacts 10] [--digests 5000] [--dir DIR] [--db FILE]
 
 ``--db FILE`` builds the database there and keeps it (with its key beside it), or, when FILE
 exists already, times that database without building it again.
@@ -223,7 +223,6 @@ SELECT r.case_id, 'repeated_refusal:' || r.event, r.at, 'counsellor', COALESCE(c
   LEFT JOIN school_class k ON k.id = ch.class_id
  WHERE r.school_id = 1 AND r.repeated = 1 AND r.case_version = c.version AND c.state <> 'closed'
    AND r.id IN (SELECT MAX(id) FROM refusal GROUP BY case_id)
-ORDER BY 3, 1
 """
 
 
@@ -247,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--contacts", type=int, default=10, help="contact entries per case (the indicators read them)")
+    parser.add_argument("--digests", type=int, default=5000, help="digests notify send delivers")
     parser.add_argument("--dir")
     parser.add_argument("--db", help="build the database here and keep it, or time this one if it exists")
     args = parser.parse_args(argv)
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         raw.close()
         ctx.db.dispose()
         sweep_s, swept, outbox = sweep(path)
-        send_s, sent = send(path, tmp)
+        send_s, sent = send(path, tmp, args.digests)
     # The limit is the hand-written query producing the same list: with each child's name opened,
     # as anything that shows the list must. The bare query (names left sealed) is shown for information.
     ratio = stalled_s / opened_s
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"review stalled                         {stalled_s:8.3f} s  ({len(stalled):,} cases, {reasons:,} reasons)  "
-        f"target < 1 s: {'PASS' if stalled_s < 1 else 'FAIL'}"
+        f"target < 0.5 s: {'PASS' if stalled_s < 0.5 else 'FAIL'}"
     )
     print(f"ratio stalled/limit                    {ratio:8.2f}×  target ≤ 1.5×: {'PASS' if ratio <= 1.5 else 'FAIL'}")
     school = next(r for r in report.rows if r.scope == "school" and r.indicator == "talk_coverage")
@@ -324,6 +324,15 @@ def sweep(path: Path) -> tuple[float, Any, int]:
 
     notify = parse({"school": {"省级基准学校": {"wecom": {"webhook": "http://127.0.0.1:9/robot"}}}})
     ctx = Context(db=Database(str(path)), clock=clock, settings=Settings(notify=notify))
+    with ctx.db.write() as session:  # a kept database: the sweep starts from nothing, as on its first day
+        from sqlalchemy import delete
+
+        from casework.persistence.tables import NotificationAttempt, Stall
+        from casework.services import access
+
+        access.system(session)
+        for table in (NotificationAttempt, Notification, Stall):
+            session.execute(delete(table))
     start = time.perf_counter()
     result = ladder.sweep(ctx)
     took = time.perf_counter() - start
