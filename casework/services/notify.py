@@ -28,7 +28,7 @@ from casework.domain.vocab import ROLES, duty_label
 from casework.errors import InvalidInput
 from casework.persistence.tables import Notification, NotificationAttempt, NotifyAddress, School, Staff
 from casework.services import access, trail
-from casework.services.actors import resolve_staff
+from casework.services.actors import require_member, resolve_staff
 from casework.services.channels import (
     DeliveryFailed,
     Message,
@@ -455,6 +455,7 @@ def set_address(
     with ctx.db.write() as session:
         _, who, school_id = access.at_school(session, actor, now.date(), school, policy.STAFF_MANAGE)
         person = resolve_staff(session, staff)
+        require_member(session, person, school_id, now.date())  # an address at a school they work at
         for channel, address in wanted.items():
             _store_address(session, school_id, person.id, channel, address)
         trail.append(
