@@ -387,7 +387,7 @@ def send(path: Path, folder: str, digests: int = 5000) -> tuple[float, int]:
             "items": [
                 {
                     "case": 1000 + k,
-                    "child": "王**",
+                    "child_id": 1 + k,
                     "reason": reason,
                     "since": "2026-11-15",
                     "step": step,

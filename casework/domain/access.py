@@ -238,9 +238,6 @@ SENSITIVE_COLUMNS: dict[str, dict[str, str]] = {
     "meeting_item": {"decision_reason": T2},
     "document": {"content": T2},
     "consent": {"guardian_name": T1},
-    # A digest names children (as far as the school allows) and a person's email or mobile number.
-    "notification": {"items": T1},
-    "notify_address": {"address": T1},
 }
 
 

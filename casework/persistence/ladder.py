@@ -37,7 +37,7 @@ class Step(NamedTuple):
     role: str | None
     stand_in: bool
     child_id: int
-    child_name: Any  # sealed; opened only for the items a digest lists
+    child_name: Any  # sealed; not opened by the sweep
     risk_level: str | None
 
 

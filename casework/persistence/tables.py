@@ -605,8 +605,9 @@ class CryptoKey(Base):
 class Notification(Base):
     """The outbox: one daily digest for one person through one channel, written in the sweep's transaction.
 
-    ``items`` holds what the digest says (reason codes, case ids, the child's name as far as the
-    school allows); the text is rendered when it is sent. ``status``: pending, sent or failed (after
+    ``items`` holds what the digest says (reason codes, case and child ids, never a name); the text
+    is rendered when it is sent, the child's name read then from the sealed child file, as far as
+    the school allows (a purged child's is gone with the file). ``status``: pending, sent or failed (after
     the last attempt); ``next_attempt_at`` is when a sender may try it (backoff after a failure);
     ``claimed_until`` is the lease of the sender trying it now.
     """

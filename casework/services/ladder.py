@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.domain.names import shown_name
 from casework.persistence import ladder
 from casework.persistence.store import Store
 from casework.persistence.tables import Membership, Notification, NotifyAddress, School
@@ -115,17 +114,15 @@ def leadership(session: Session, school_id: int, today: date) -> list[int]:
     )
 
 
-def _items(store: Store, steps: list[ladder.Step], mode: str) -> list[dict[str, Any]]:
-    """What a digest lists, most urgent first; a child's name as far as the school allows."""
+def _items(steps: list[ladder.Step]) -> list[dict[str, Any]]:
+    """What a digest lists, most urgent first: ids and codes only (names are read when it is sent)."""
     ranked = sorted(steps, key=lambda s: (ladder.STEP_ORDER[s.step], RISK_ORDER.get(s.risk_level or "", 4), s.since))
-    opener = store.ring.opener("child", "name")
     out = []
     for s in ranked[:MAX_ITEMS]:
-        name = opener(s.child_id, s.child_name).decode("utf-8") if mode != "none" else None
         out.append(
             {
                 "case": s.case_id,
-                "child": shown_name(name, mode),
+                "child_id": s.child_id,
                 "reason": s.reason,
                 "since": s.since.isoformat(),
                 "step": s.step,
@@ -194,7 +191,7 @@ def _write_digests(
         if not reach:
             unreachable += 1
             continue
-        items = _items(store, theirs, channels.child_name)
+        items = _items(theirs)
         counts: dict[str, int] = defaultdict(int)
         for s in theirs:
             counts[s.step] += 1

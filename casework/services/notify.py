@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from casework import i18n
 from casework.domain import access as policy
+from casework.domain.names import shown_name
 from casework.domain.validation import require_text
 from casework.domain.vocab import ROLES, duty_label
-from casework.errors import InvalidInput
-from casework.persistence.tables import Notification, NotificationAttempt, NotifyAddress, School, Staff
+from casework.errors import InvalidInput, NotFound
+from casework.persistence.tables import Child, Notification, NotificationAttempt, NotifyAddress, School, Staff
 from casework.services import access, trail
 from casework.services.actors import require_member, resolve_staff
 from casework.services.channels import (
@@ -49,8 +50,14 @@ SMTP_CONNECTIONS = 4  # connections one school's email channel uses at once
 # -- the text of a digest ------------------------------------------------------------------------
 
 
-def render(payload: dict[str, Any], person: str, lang: str) -> tuple[str, str, str]:
-    """Subject, text and the short text (SMS) of a digest: labels, never internal codes; no contact data."""
+def render(
+    payload: dict[str, Any], person: str, lang: str, names: Mapping[int, str | None] | None = None
+) -> tuple[str, str, str]:
+    """Subject, text and the short text (SMS) of a digest: labels, never internal codes; no contact data.
+
+    ``names``: child id -> the name as the school allows it shown (王**), or nothing.
+    """
+    names = names or {}
 
     def t(msgid: str, **params: Any) -> str:
         return i18n.render(Msg(msgid, params) if params else msgid, lang)
@@ -67,7 +74,8 @@ def render(payload: dict[str, Any], person: str, lang: str) -> tuple[str, str, s
     steps = {"due": t("due"), "overdue": t("overdue"), "escalated": t("escalated to the leadership group")}
     lines = [t("{name}, today's reminders:", name=person), summary, ""]
     for item in payload.get("items", []):
-        who = t("case {id}", id=item["case"]) + (f" {item['child']}" if item.get("child") else "")
+        child = names.get(int(item.get("child_id") or 0))
+        who = t("case {id}", id=item["case"]) + (f" {child}" if child else "")
         what = t(duty_label(item["reason"]))
         when = t("due {day}", day=item["since"])
         line = f"· {who}: {what} ({steps[item['step']]}, {when})"
@@ -168,12 +176,60 @@ def _claim(ctx: Context, now: datetime, limit: int) -> tuple[list[_Job], dict[in
                 select(NotifyAddress).where(NotifyAddress.staff_id.in_({r.staff_id for r in rows}))
             )
         }
+        names = _child_names(session, rows, schools, cfg)
         jobs = []
         for r in rows:
-            subject, text, short = render(r.items, people.get(r.staff_id, ""), cfg.lang)
+            subject, text, short = render(r.items, people.get(r.staff_id, ""), cfg.lang, names)
             to = addresses.get((r.school_id, r.staff_id, r.channel))
             jobs.append(_Job(r.id, r.school_id, r.channel, r.attempts, Message(str(r.id), to, subject, text, short)))
         return jobs, schools
+
+
+def _child_names(
+    session: Session, rows: Sequence[Notification], schools: Mapping[int, str], cfg: NotifySettings
+) -> dict[int, str | None]:
+    """The children the digests name, read from their (sealed) files and shown as each school allows."""
+    mode_of = {sid: cfg.for_school(name).child_name for sid, name in schools.items()}
+    wanted: dict[int, str] = {}
+    for r in rows:
+        mode = mode_of.get(r.school_id, "masked")
+        if mode == "none":
+            continue
+        for item in r.items.get("items", []):
+            if item.get("child_id"):
+                wanted[int(item["child_id"])] = mode
+    if not wanted:
+        return {}
+    found = dict(session.execute(select(Child.id, Child.name).where(Child.id.in_(list(wanted)))).all())
+    return {child: shown_name(found.get(child) or None, mode) for child, mode in wanted.items()}
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One digest as its person receives it (for a page showing the outbox, and for tests)."""
+
+    id: int
+    person: str
+    channel: str
+    day: date
+    status: str
+    subject: str
+    text: str
+    short: str
+
+
+def digest(ctx: Context, notification_id: int) -> Digest:
+    """The text of one digest of the outbox, rendered as it is (or was) sent."""
+    with ctx.db.read() as session:
+        access.system(session)
+        row = session.get(Notification, notification_id)
+        if row is None:
+            raise NotFound("no notification with id {id}", id=notification_id)
+        person = session.get(Staff, row.staff_id)
+        schools = dict(session.execute(select(School.id, School.name)).all())
+        names = _child_names(session, [row], schools, ctx.settings.notify)
+        subject, text, short = render(row.items, person.name if person else "", ctx.settings.notify.lang, names)
+        return Digest(row.id, person.name if person else "", row.channel, row.day, row.status, subject, text, short)
 
 
 def _deliver(

@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("staff_id", Id, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("items", sa.LargeBinary(), nullable=False),  # sealed (T1): children's names
+        sa.Column("items", sa.JSON(), nullable=False),  # case and child ids, duty codes: no names
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
@@ -114,7 +114,7 @@ def upgrade() -> None:
         sa.Column("school_id", Id, nullable=False),
         sa.Column("staff_id", Id, nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("address", sa.LargeBinary(), nullable=False),  # sealed (T1)
+        sa.Column("address", sa.String(length=200), nullable=False),  # a staff member's work address
         sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_notify_address_school_id_school")),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_notify_address_staff_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_address")),
