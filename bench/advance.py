@@ -306,6 +306,7 @@ def raw_schema_loop(path: Path, case_ids: list[int], data: str, duties: int, eve
     db = raw_connect(path)
     ts, at = NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
     due = "2026-09-15"
+    overdue = "2026-09-16"  # the stage deadline has no grace: overdue the day after (0013)
     codes = [f"duty{i}" for i in range(duties)]
     seq, prev = db.execute("SELECT seq, hash FROM audit_head WHERE school_id = 1").fetchone()
     try:
@@ -325,10 +326,11 @@ def raw_schema_loop(path: Path, case_ids: list[int], data: str, duties: int, eve
                     (case_id, *codes),
                 )
                 db.executemany(
-                    "INSERT INTO duty (school_id, case_id, code, rule, responsible_role, due_on, computed_at) "
-                    "VALUES (1, ?, ?, 'deadlines', 'counsellor', ?, ?) ON CONFLICT (case_id, code) DO UPDATE "
-                    "SET due_on = excluded.due_on, computed_at = excluded.computed_at",
-                    [(case_id, code, due, at) for code in codes],
+                    "INSERT INTO duty (school_id, case_id, code, rule, responsible_role, due_on, overdue_on, "
+                    "escalates, computed_at) VALUES (1, ?, ?, 'deadlines', 'counsellor', ?, ?, 0, ?) "
+                    "ON CONFLICT (case_id, code) DO UPDATE SET due_on = excluded.due_on, "
+                    "overdue_on = excluded.overdue_on, computed_at = excluded.computed_at",
+                    [(case_id, code, due, overdue, at) for code in codes],
                 )
                 db.execute(
                     "INSERT INTO case_event (school_id, case_id, version, event, from_state, to_state, at, "

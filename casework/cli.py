@@ -111,9 +111,23 @@ def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -
 
 
 def _register() -> None:
-    from casework.commands import audit, case, child, doc, keys, privacy, record, review, roster, rules, serve, setup
+    from casework.commands import (
+        audit,
+        case,
+        child,
+        doc,
+        keys,
+        notify,
+        privacy,
+        record,
+        review,
+        roster,
+        rules,
+        serve,
+        setup,
+    )
 
-    for module in (setup, child, case, record, rules, review, audit, roster, keys, privacy, doc, serve):
+    for module in (setup, child, case, record, rules, review, notify, audit, roster, keys, privacy, doc, serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 

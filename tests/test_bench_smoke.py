@@ -20,7 +20,7 @@ RUNS = {
     "rules.py": (["--cases", "30", "--advances", "10"], "in rules (guards + duties)"),
     "documents.py": (["--cases", "3", "--batch", "2"], "pdf   names with missing glyphs: 0"),
     "import.py": (["--rows", "200"], "200 cards compared, all unchanged"),
-    "review.py": (["--cases", "2000"], "report indicators"),
+    "review.py": (["--cases", "2000", "--digests", "40"], "notify send (SMTP)"),
     "audit.py": (["--events", "2000"], "peak memory, all processes"),
     "codecs.py": (["--rows", "200", "--docs", "2"], "best of 3 runs each"),
     "web.py": (["--cases", "2000", "--users", "2", "--seconds", "3"], "desk HTML"),

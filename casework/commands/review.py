@@ -1,4 +1,4 @@
-"""Commands of the leadership group: stalled cases, the sweep, mentor load, meetings, indicators."""
+"""Commands of the review: due, overdue and stalled lists, the sweep, mentor load, meetings, indicators."""
 
 from __future__ import annotations
 
@@ -15,67 +15,116 @@ def review_group() -> None:
     """The leadership group's review of stalled cases. 领导小组评估。"""
 
 
-def _reasons(st: State, reasons: list[Any]) -> str:
-    from casework.domain.vocab import stall_reason_label
+def _reasons(st: State, reasons: Any, todo: bool = False) -> str:
+    from casework.domain.vocab import duty_label, stall_reason_label
 
-    return "\n".join(
-        f"{st.t(stall_reason_label(r.reason))} ({st.t('{days} days', days=r.days_overdue)})" for r in reasons
-    )
+    label = duty_label if todo else stall_reason_label
+    lines = []
+    for r in reasons:
+        when = st.t("due {day}", day=r.since.isoformat()) if todo else st.t("{days} days", days=r.days_overdue)
+        lines.append(f"{st.t(label(r.reason))} ({when})")
+    return "\n".join(lines)
 
 
-@review_group.command("stalled")
-@click.option("--school", metavar="NAME")
-@click.option("--class", "class_ref", metavar="CLASS")
-@click.option("--responsible", metavar="STAFF")
-@actor_option
-@json_option
-def review_stalled(
-    school: str | None, class_ref: str | None, responsible: str | None, actor: str | None, as_json: bool
-) -> None:
-    """Stalled cases in your record scope, most urgent first, with every reason. 停滞个案。"""
-    from casework.services import review
+def _responsible(st: State, reasons: Any) -> str:
+    """Each person once; one standing in for a role nobody holds says so (郑心怡（代：帮扶教师）)."""
+    shown = set()
+    for r in reasons:
+        name = r.responsible_name or st.t(_role(r.role))
+        if r.stand_in:
+            name = st.t("{name} (standing in for the {role})", name=name, role=st.t(_role(r.role)))
+        shown.add(name)
+    return "、".join(sorted(shown))
 
-    st = state()
-    found = review.stalled(st.ctx(), actor, school, class_ref, responsible)
-    if as_json:
-        echo_json([c.as_data() for c in found])
-        return
-    table(
-        [st.t("case"), st.t("child"), st.t("class"), st.t("stage"), st.t("reasons"), st.t("responsible")],
-        [
-            (
-                c.case_id,
-                c.child_name,
-                c.class_name,
-                st.t(_state(c.state)),
-                _reasons(st, c.reasons),
-                "、".join(sorted({r.responsible_name or st.t(_role(r.role)) for r in c.reasons})),
-            )
-            for c in found
-        ],
-        title=st.t("{n} stalled case(s)", n=len(found)),
-    )
+
+def _list_command(level: str, help_text: str) -> click.Command:
+    @review_group.command(level, help=help_text)
+    @click.option("--school", metavar="NAME")
+    @click.option("--class", "class_ref", metavar="CLASS")
+    @click.option("--responsible", metavar="STAFF")
+    @actor_option
+    @json_option
+    def command(
+        school: str | None, class_ref: str | None, responsible: str | None, actor: str | None, as_json: bool
+    ) -> None:
+        from casework.services import review
+
+        st = state()
+        found = getattr(review, level)(st.ctx(), actor, school, class_ref, responsible)
+        if as_json:
+            echo_json([c.as_data() for c in found])
+            return
+        titles = {
+            "due": st.t("{n} case(s) with duties due", n=len(found)),
+            "overdue": st.t("{n} case(s) with overdue duties", n=len(found)),
+            "stalled": st.t("{n} stalled case(s)", n=len(found)),
+        }
+        table(
+            [
+                st.t("case"),
+                st.t("child"),
+                st.t("class"),
+                st.t("stage"),
+                st.t("risk"),
+                st.t("reasons"),
+                st.t("responsible"),
+            ],
+            [
+                (
+                    c.case_id,
+                    c.child_name,
+                    c.class_name,
+                    st.t(_state(c.state)),
+                    st.t(_risk(c.risk_level)),
+                    _reasons(st, c.reasons, todo=level == "due"),
+                    _responsible(st, c.reasons),
+                )
+                for c in found
+            ],
+            title=titles[level],
+        )
+
+    return command
+
+
+_list_command("due", "Your to-do: duties due soon, not yet overdue. 待办。")
+_list_command("overdue", "Duties past their grace, not yet with the leadership group. 逾期。")
+_list_command(
+    "stalled",
+    "For the leadership group, most urgent first: deadlines passed, duties escalated, critical flags, "
+    "repeated refusals. 停滞个案。",
+)
 
 
 @review_group.command("sweep")
 @json_option
 def review_sweep(as_json: bool) -> None:
-    """Daily: record newly stalled cases, remind, escalate. 每日巡查。"""
-    from casework.services import review
+    """Daily: remind on the due day, again once overdue, escalate; write the digests. 每日巡查。"""
+    from casework.services import ladder
 
     st = state()
-    result = review.sweep(st.ctx())
+    result = ladder.sweep(st.ctx())
     if as_json:
-        echo_json(result.__dict__)
+        echo_json(result.as_data())
         return
     click.echo(
         st.t(
-            "sweep: {new} new, {escalated} escalated to the leadership group, {resolved} resolved",
-            new=result.new,
+            "sweep: {reminded} reminded, {overdue} overdue, {escalated} escalated to the leadership group, "
+            "{resolved} resolved; {digests} digest(s) in the outbox",
+            reminded=result.reminded,
+            overdue=result.overdue,
             escalated=result.escalated,
             resolved=result.resolved,
+            digests=result.digests,
         )
     )
+    if result.unreachable:
+        click.echo(
+            st.t(
+                "{n} person(s) have no channel that reaches them (see [notify] and 'notify address')",
+                n=result.unreachable,
+            )
+        )
 
 
 @review_group.command("load")
@@ -113,17 +162,40 @@ def meeting_group() -> None:
 @click.option("--date", "day", metavar="DATE")
 @click.option("--title")
 @click.option("--school", metavar="NAME")
+@click.option("--case", "cases_by_hand", multiple=True, type=int, metavar="CASE", help="Add a case by hand.")
+@click.option("--another", is_flag=True, help="Open a second meeting on a date that has one. 同日再开一次。")
 @actor_option
 def meeting_new(
-    members: tuple[str, ...], day: str | None, title: str | None, school: str | None, actor: str | None
+    members: tuple[str, ...],
+    day: str | None,
+    title: str | None,
+    school: str | None,
+    cases_by_hand: tuple[int, ...],
+    another: bool,
+    actor: str | None,
 ) -> None:
-    """Open a meeting; its agenda is today's stalled list. 新建会议。"""
+    """Open a meeting; its agenda holds the escalated and critical cases. 新建会议。"""
     from casework.services import meetings
 
     st = state()
-    meeting_id = meetings.new_meeting(st.ctx(), actor, list(members), date_or_none(day, "--date"), title, school)
-    items = len(meetings.show_meeting(st.ctx(), actor, meeting_id)["items"])
+    meeting_id = meetings.new_meeting(
+        st.ctx(), actor, list(members), date_or_none(day, "--date"), title, school, list(cases_by_hand), another
+    )
+    items = len(meetings.show_meeting(st.ctx(), actor, meeting_id).items)
     click.echo(st.t("meeting {id} opened with {n} case(s) on the agenda", id=meeting_id, n=items))
+
+
+@meeting_group.command("add")
+@click.argument("meeting_id", type=int, metavar="MEETING")
+@click.argument("case_id", type=int, metavar="CASE")
+@actor_option
+def meeting_add(meeting_id: int, case_id: int, actor: str | None) -> None:
+    """Put a case on a meeting's agenda by hand. 添加议题。"""
+    from casework.services import meetings
+
+    st = state()
+    meetings.add_item(st.ctx(), actor, meeting_id, case_id)
+    click.echo(st.t("case {case} added to meeting {meeting}", case=case_id, meeting=meeting_id))
 
 
 @meeting_group.command("show")
@@ -138,21 +210,22 @@ def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
     st = state()
     doc = meetings.show_meeting(st.ctx(), actor, meeting_id)
     if as_json:
-        echo_json(doc)
+        echo_json(doc.as_data())
         return
     table(
-        [st.t("case"), st.t("child"), st.t("stage"), st.t("reasons"), st.t("decision")],
+        [st.t("case"), st.t("child"), st.t("stage"), st.t("risk"), st.t("reasons"), st.t("decision")],
         [
             (
-                i["case_id"],
-                i["child"],
-                st.t(_state(i["state"])),
-                "\n".join(st.t(stall_reason_label(r)) for r in i["reasons"]),
-                st.t(DECISION_LABELS[i["decision"]]) if i["decision"] else "",
+                i.case_id,
+                i.child,
+                st.t(_state(i.state)),
+                st.t(_risk(i.risk_level)),
+                "\n".join(st.t(stall_reason_label(r)) for r in i.reasons),
+                st.t(DECISION_LABELS[i.decision]) if i.decision else "",
             )
-            for i in doc["items"]
+            for i in doc.items
         ],
-        title=f"{doc['title']} {doc['held_on']}",
+        title=f"{doc.title} {doc.held_on.isoformat()}",
     )
 
 
@@ -255,10 +328,65 @@ def report_indicators(
         click.echo(st.t("report written to {path}", path=path))
 
 
+@report_group.command("five-ones")
+@click.option("--school", metavar="NAME")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--class", "class_ref", metavar="CLASS")
+@actor_option
+@json_option
+def report_five_ones(
+    school: str | None, month: str | None, class_ref: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Each child's five ones in a month: calls, letter, teachers, visit home. 五个一。"""
+    from casework.services import indicators
+
+    st = state()
+    report = indicators.five_ones(st.ctx(), actor, school, month, class_ref)
+    if as_json:
+        echo_json(report.as_data())
+        return
+
+    def mark(done: bool) -> str:
+        return "✓" if done else "✗"
+
+    table(
+        [
+            st.t("case"),
+            st.t("child"),
+            st.t("class"),
+            st.t("weekly call home"),
+            st.t("letter home"),
+            st.t("class teacher"),
+            st.t("subject teacher"),
+            st.t("visit home"),
+        ],
+        [
+            (
+                c.case_id,
+                c.child,
+                c.class_name,
+                f"{c.call_weeks}/{c.weeks}",
+                mark(c.letter),
+                mark(c.class_teacher),
+                mark(c.subject_teacher),
+                mark(c.visit_home),
+            )
+            for c in report.children
+        ],
+        title=st.t("the five ones, {school} {month}", school=report.school, month=report.period.label),
+    )
+
+
 def _state(code: str) -> str:
     from casework.states import STATE_LABELS
 
     return STATE_LABELS.get(code, code)
+
+
+def _risk(code: str | None) -> str:
+    from casework.domain.vocab import RISK_LABELS
+
+    return RISK_LABELS.get(code or "", "—")
 
 
 def _role(code: str | None) -> str:

@@ -75,8 +75,21 @@ def demo(path: str, children: int, seed: int, then_serve: bool, host: str, port:
         ),
     )
     click.echo(st.t("audit chain: {events} events verified, intact", events=report.audit_events))
-    # The demo's clock walks through the autumn term: the list asked for later, on today's date, is longer.
-    click.echo(st.t("{n} stalled case(s) on the demo's date, {day}; more by today", n=report.stalled, day=report.as_of))
+    # The demo's last day is today: the lists asked for now tell the same story.
+    click.echo(
+        st.t(
+            "{day}: of {open} open cases, {due} have duties due this week, {overdue} overdue, {stalled} stalled",
+            day=report.as_of,
+            open=report.open_cases,
+            due=report.due,
+            overdue=report.overdue,
+            stalled=report.stalled,
+        )
+    )
+    from casework.domain.vocab import stall_reason_label
+
+    for case_id, reasons in report.stalled_reasons:
+        click.echo(f"  ✗ {st.t('case {id}', id=case_id)}: " + "、".join(st.t(stall_reason_label(r)) for r in reasons))
     click.echo(f"  casework --db {path} review stalled --as {report.leader}")
     click.echo(st.t("try: casework --db {db} case list", db=path) + f" --as {report.counsellor}")
     click.echo(st.t("demo sign-ins (one-time passwords, this demo database only):"))

@@ -69,6 +69,11 @@ def end_of_month(day: date) -> date:
     return first_next - timedelta(days=1)
 
 
+def end_of_week(day: date) -> date:
+    """The Sunday of the week (Monday to Sunday) that holds ``day``."""
+    return day + timedelta(days=6 - day.weekday())
+
+
 def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year = day.year + month // 12

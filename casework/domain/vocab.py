@@ -103,6 +103,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "flag.acknowledged": N_("flag acknowledged"),
     "review.swept": N_("stalled cases swept"),
     "meeting.opened": N_("review meeting opened"),
+    "meeting.item_added": N_("case added to a meeting's agenda"),
+    "notify.address_set": N_("notification address set"),
     "meeting.decided": N_("meeting decision"),
     "pairing.ended": N_("pairing ended"),
     "deadline.extended": N_("deadline extended"),
@@ -125,6 +127,8 @@ AUDIT_ACTIONS: dict[str, str] = {
 
 STALL_REASONS: dict[str, str] = {
     "monthly_talk": N_("monthly talk overdue"),
+    "family_phone": N_("weekly family phone call not arranged"),
+    "added_by_hand": N_("added by a leader"),
     "parent_feedback": N_("feedback to the parents overdue"),
     "home_visit": N_("home visit overdue"),
     "counselling_session": N_("counselling session overdue"),
@@ -163,6 +167,32 @@ AID_KINDS: dict[str, str] = {
     "other": N_("other aid"),
 }
 
+# What each list calls a reason (the stalled list's labels say what went wrong; a to-do says what to do).
+DUTY_LABELS: dict[str, str] = {
+    "monthly_talk": N_("talk with the child this month (record card)"),
+    "parent_feedback": N_("feedback to the parents this month"),
+    "home_visit": N_("home visit this term"),
+    "family_phone": N_("arrange the child's family phone call this week"),
+    "counselling_session": N_("counselling session"),
+    "conduct_talk": N_("talk about conduct"),
+    "critical_acknowledgement": N_("acknowledge the critical flag"),
+    "stage_deadline": N_("move the case on from its stage"),
+    "repeated_refusal": N_("the same move refused again with nothing changed"),
+}
+
+CHANNEL_LABELS: dict[str, str] = {
+    "email": N_("email"),
+    "wecom": N_("WeCom group"),
+    "sms": N_("SMS"),
+}
+
+LEVEL_LABELS: dict[str, str] = {
+    "due": N_("due"),
+    "overdue": N_("overdue"),
+    "stalled": N_("stalled"),
+    "escalated": N_("escalated to the leadership group"),
+}
+
 INDICATOR_LABELS: dict[str, str] = {
     "file_rate": N_("file rate"),
     "enrolment_rate": N_("enrolment rate"),
@@ -171,6 +201,11 @@ INDICATOR_LABELS: dict[str, str] = {
     "talk_coverage": N_("monthly-talk coverage"),
     "mentor_coverage": N_("mentor coverage"),
     "feedback_coverage": N_("parent-feedback coverage"),
+    "five_call_home": N_("five ones: a call home every week"),
+    "five_letter": N_("five ones: a letter home this month"),
+    "five_class_teacher": N_("five ones: contact with the class teacher this month"),
+    "five_subject_teacher": N_("five ones: contact with a subject teacher this month"),
+    "five_visit_home": N_("five ones: a visit home this school year"),
 }
 
 
@@ -229,3 +264,9 @@ AID_ALIASES = {
     "现金": "money",
     "其他": "other",
 }
+
+
+def duty_label(reason: str) -> str:
+    """What a to-do list says to do for a duty code or list reason."""
+    head = reason.split(":", 1)[0]
+    return DUTY_LABELS.get(reason, DUTY_LABELS.get(head, stall_reason_label(reason)))

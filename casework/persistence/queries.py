@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -17,6 +17,7 @@ from casework.persistence.tables import (
     Child,
     ContactEntry,
     Enrolment,
+    Membership,
     Pairing,
     SchoolClass,
 )
@@ -24,12 +25,14 @@ from casework.persistence.tables import (
 CLOSED = "closed"
 
 
-def _row(values: tuple[Any, ...]) -> StalledRow:
+def _row(values: tuple[Any, ...]) -> DutyRow:
     # tuple.__new__ directly: thousands of rows, and a NamedTuple's own constructor is Python
-    return tuple.__new__(StalledRow, values)
+    return tuple.__new__(DutyRow, values)
 
 
-class StalledRow(NamedTuple):
+class DutyRow(NamedTuple):
+    """One reason on one of the three lists (due, overdue, stalled), with the case it is about."""
+
     case_id: int
     school_id: int
     state: str
@@ -37,10 +40,25 @@ class StalledRow(NamedTuple):
     child_name: str
     class_id: int | None
     class_label: str | None
-    reason: str  # a duty code, "flag:<code>" or "repeated_refusal:<event>"
-    since: date
+    reason: str  # a duty code, "stage_deadline:<stage>" or "repeated_refusal:<event>"
+    since: date  # the due date (the refusal's day for a repeated refusal)
+    overdue_on: date  # the first day past the grace
     responsible_role: str | None
     responsible_id: int | None
+    stand_in: bool  # the responsible person stands in for a role nobody holds
+    risk_level: str | None
+
+
+# What each list takes of the duty table; ``?`` is today, then (for overdue and stalled) today - N.
+DUE, OVERDUE, STALLED = "due", "overdue", "stalled"
+_LEVEL = {
+    # not yet past the grace, due within the days ahead (the first parameter is the last day looked at)
+    DUE: " AND d.due_on <= ? AND d.overdue_on > ?",
+    # past the grace, climbing the ladder, not yet N days past it
+    OVERDUE: " AND d.overdue_on <= ? AND d.escalates = ? AND d.overdue_on > ?",
+    # a deadline past its grace, or a duty N days past it: for the leadership group
+    STALLED: " AND d.overdue_on <= ? AND (d.escalates = ? OR d.overdue_on <= ?)",
+}
 
 
 def _day(value: Any) -> date:
@@ -55,26 +73,30 @@ def _label(grade: int | None, name: str | None) -> str | None:
     return f"{grade}/{name}" if grade is not None else None
 
 
-_STALLED_FROM = (
+_LIST_FROM = (
     " JOIN case_file c ON c.id = {alias}.case_id JOIN child ch ON ch.id = c.child_id"
     " LEFT JOIN school_class k ON k.id = ch.class_id"
     " WHERE c.state <> 'closed'"
 )
-_STALLED_COLUMNS = "c.school_id, c.state, c.child_id, ch.name, ch.class_id, k.grade, k.name"
+_LIST_COLUMNS = "c.school_id, c.state, c.risk_level, c.child_id, ch.name, ch.class_id, k.grade, k.name"
 
 
-def stalled(
+def duty_list(
     session: Session,
+    level: str,
     today: date,
+    escalate_after: int,
+    ahead: int = 0,
     school_id: int | None = None,
     class_id: int | None = None,
     responsible_id: int | None = None,
-) -> list[StalledRow]:
-    """Every reason every open case is stalled for, from stored due dates, flags and refusals.
+) -> list[DutyRow]:
+    """Every reason of one level (due, overdue or stalled) of every open case, from stored dates.
 
-    Three queries, one per kind of reason, each answered by the database from its indexes:
-    overdue duties (stage deadlines included), critical flags not acknowledged, and the same
-    move refused again with nothing changed since. Plain SQL through the driver: at a
+    Due: not yet overdue, due within ``ahead`` days. Overdue: past the duty's grace, not yet
+    ``escalate_after`` days past it. Stalled: a deadline past its grace, a duty ``escalate_after``
+    days past its grace, and (a query of its own) the same move refused again with nothing
+    changed. Plain SQL through the driver, each query on an index of the duty table: at a
     province's scale the ORM's per-row work would cost more than the queries.
     """
     store = Store.of(session)
@@ -89,7 +111,7 @@ def stalled(
         return name
 
     def scope(alias: str) -> tuple[str, list[Any]]:
-        sql, params = _STALLED_FROM.format(alias=alias), []
+        sql, params = _LIST_FROM.format(alias=alias), []
         if school_id is not None:
             # Only the reason's own school_id: a case_file condition would lead the planner to scan cases.
             sql += f" AND {alias}.school_id = ?"
@@ -101,50 +123,60 @@ def stalled(
 
     where, params = scope("d")
     sql = (
-        f"SELECT d.case_id, d.code, d.due_on, d.responsible_role, d.responsible_id, {_STALLED_COLUMNS} FROM duty d"
-        f"{where} AND d.due_on < ?"
+        "SELECT d.case_id, d.code, d.due_on, d.overdue_on, d.responsible_role, d.responsible_id, d.stand_in, "
+        f"{_LIST_COLUMNS} FROM duty d{where}{_LEVEL[level]}"
     )
-    params.append(store.d_in(today))
+    ladder_day = store.d_in(today - timedelta(days=escalate_after))
+    if level == DUE:
+        params += [store.d_in(today + timedelta(days=ahead)), store.d_in(today)]
+    elif level == OVERDUE:
+        params += [store.d_in(today), store.b_in(True), ladder_day]
+    else:
+        params += [store.d_in(today), store.b_in(False), ladder_day]
     if responsible_id is not None:
         sql += " AND d.responsible_id = ?"
         params.append(responsible_id)
-    # Overdue duties are most of the rows: due dates and class labels repeat, so convert each once.
+    # Due dates and class labels repeat, so convert each once.
     dates: dict[Any, date] = {}
     labels: dict[tuple[Any, Any], str | None] = {}
-    rows: list[StalledRow] = []
-    for case_id, code, due, role, who, sid, state, child, name, cls, grade, cname in store.rows(sql, *params):
+    rows: list[DutyRow] = []
+    for case_id, code, due, over, role, who, stand, sid, state, risk, child, name, cls, grade, cname in store.rows(
+        sql, *params
+    ):
         day = dates.get(due)
         if day is None:
             day = dates[due] = store.d_out(due) or today
+        late = dates.get(over)
+        if late is None:
+            late = dates[over] = store.d_out(over) or today
         label = labels.get((grade, cname), "")
         if label == "":
             label = labels[(grade, cname)] = _label(grade, cname)
-        rows.append(_row((case_id, sid, state, child, opened(child, name), cls, label, code, day, role, who)))
-    if responsible_id is None:
-        where, params = scope("f")
-        sql = (
-            f"SELECT f.case_id, f.code, f.raised_at, {_STALLED_COLUMNS} FROM case_flag f{where}"
-            " AND f.acknowledged_at IS NULL"
-        )
-        rows += [
-            StalledRow(
-                case_id,
-                sid,
-                state,
-                child,
-                opened(child, name),
-                cls,
-                _label(grade, cname),
-                f"flag:{code}",
-                _day(raised),
-                "leader",
-                None,
+        rows.append(
+            _row(
+                (
+                    case_id,
+                    sid,
+                    state,
+                    child,
+                    opened(child, name),
+                    cls,
+                    label,
+                    code,
+                    day,
+                    late,
+                    role,
+                    who,
+                    bool(stand),
+                    risk,
+                )
             )
-            for case_id, code, raised, sid, state, child, name, cls, grade, cname in store.rows(sql, *params)
-        ]
+        )
+    if level != STALLED:
+        return rows
     where, params = scope("r")
     sql = (
-        f"SELECT r.case_id, r.event, r.at, COALESCE(c.counsellor_id, c.opened_by), {_STALLED_COLUMNS}"
+        f"SELECT r.case_id, r.event, r.at, COALESCE(c.counsellor_id, c.opened_by), {_LIST_COLUMNS}"
         f" FROM refusal r{where}"
         " AND r.repeated = ? AND r.case_version = c.version"
         " AND r.id IN (SELECT MAX(id) FROM refusal GROUP BY case_id)"
@@ -153,23 +185,41 @@ def stalled(
     if responsible_id is not None:
         sql += " AND COALESCE(c.counsellor_id, c.opened_by) = ?"
         params.append(responsible_id)
-    rows += [
-        StalledRow(
-            case_id,
-            sid,
-            state,
-            child,
-            opened(child, name),
-            cls,
-            _label(grade, cname),
-            f"repeated_refusal:{event}",
-            _day(at),
-            "counsellor",
-            who,
+    for case_id, event, at, who, sid, state, risk, child, name, cls, grade, cname in store.rows(sql, *params):
+        day = _day(at)
+        rows.append(
+            DutyRow(
+                case_id,
+                sid,
+                state,
+                child,
+                opened(child, name),
+                cls,
+                _label(grade, cname),
+                f"repeated_refusal:{event}",
+                day,
+                day,
+                "counsellor",
+                who,
+                False,
+                risk,
+            )
         )
-        for case_id, event, at, who, sid, state, child, name, cls, grade, cname in store.rows(sql, *params)
-    ]
     return rows
+
+
+def unacknowledged_flags(session: Session, school_id: int, code: str = "critical") -> dict[int, date]:
+    """Open cases with a flag of ``code`` the leadership has not acknowledged: case id -> day raised."""
+    store = Store.of(session)
+    return {
+        int(case_id): _day(raised)
+        for case_id, raised in store.rows(
+            "SELECT f.case_id, f.raised_at FROM case_flag f JOIN case_file c ON c.id = f.case_id "
+            "WHERE f.school_id = ? AND f.code = ? AND f.acknowledged_at IS NULL AND c.state <> 'closed'",
+            school_id,
+            code,
+        )
+    }
 
 
 # -- indicators: counts per class, summed upwards by the caller --------------------------------
@@ -360,3 +410,98 @@ def children_by_number(session: Session, kind: str, value: str) -> list[int]:
     )
     conditions = [getattr(Child, crypto.bidx_column(f)) == ring.blind_index("child", f, value) for f in fields]
     return list(session.scalars(select(Child.id).where(or_(*conditions)).order_by(Child.id)))
+
+
+# -- the child's five ones (五个一), per class: open cases that kept each up in the period ---------
+
+
+def contacted_by_role_per_class(
+    session: Session, school_id: int, kind: str, role: str, start: date, end: date
+) -> dict[int | None, int]:
+    """Open cases with a contact of ``kind`` in the period by someone holding ``role`` at the school."""
+    holders = select(Membership.staff_id).where(Membership.school_id == school_id, Membership.role == role)
+    return _per_class(
+        session,
+        select(Case.class_id, func.count(func.distinct(ContactEntry.case_id)))
+        .select_from(ContactEntry)
+        .join(Case, Case.id == ContactEntry.case_id)
+        .where(
+            ContactEntry.school_id == school_id,
+            ContactEntry.kind == kind,
+            ContactEntry.occurred_on.between(start, end),
+            ContactEntry.by_id.in_(holders),
+            _open_at(end),
+        )
+        .group_by(Case.class_id),
+    )
+
+
+def weekly_per_class(
+    session: Session, school_id: int, kind: str, weeks: Sequence[tuple[date, date]], end: date
+) -> dict[int | None, int]:
+    """Open cases with a contact of ``kind`` in every one of ``weeks`` (Monday to Sunday)."""
+    if not weeks:
+        return {}
+    week = case(
+        *((ContactEntry.occurred_on.between(monday, sunday), i) for i, (monday, sunday) in enumerate(weeks)),
+        else_=None,
+    )
+    kept = (
+        select(ContactEntry.case_id)
+        .where(
+            ContactEntry.school_id == school_id,
+            ContactEntry.kind == kind,
+            ContactEntry.occurred_on.between(weeks[0][0], weeks[-1][1]),
+        )
+        .group_by(ContactEntry.case_id)
+        .having(func.count(func.distinct(week)) == len(weeks))
+        .subquery()
+    )
+    return _per_class(
+        session,
+        select(Case.class_id, func.count())
+        .select_from(kept)
+        .join(Case, Case.id == kept.c.case_id)
+        .where(_open_at(end))
+        .group_by(Case.class_id),
+    )
+
+
+def open_cases(
+    session: Session, school_id: int, end: date, class_id: int | None = None
+) -> list[tuple[int, int, int | None]]:
+    """(case id, child id, class id) of the cases open at the end of a period."""
+    query = select(Case.id, Case.child_id, Case.class_id).where(Case.school_id == school_id, _open_at(end))
+    if class_id is not None:
+        query = query.where(Case.class_id == class_id)
+    return [(int(c), int(ch), k) for c, ch, k in session.execute(query.order_by(Case.class_id, Case.id))]
+
+
+def contact_days(session: Session, school_id: int, kind: str, start: date, end: date) -> dict[int, set[date]]:
+    """The days of each case's contacts of ``kind`` in the period."""
+    found: dict[int, set[date]] = {}
+    for case_id, day in session.execute(
+        select(ContactEntry.case_id, ContactEntry.occurred_on).where(
+            ContactEntry.school_id == school_id, ContactEntry.kind == kind, ContactEntry.occurred_on.between(start, end)
+        )
+    ):
+        found.setdefault(int(case_id), set()).add(_day(day))
+    return found
+
+
+def contacted_by_role(session: Session, school_id: int, kind: str, role: str, start: date, end: date) -> set[int]:
+    """Cases with a contact of ``kind`` in the period by someone holding ``role`` at the school."""
+    holders = select(Membership.staff_id).where(Membership.school_id == school_id, Membership.role == role)
+    return {
+        int(c)
+        for c in session.scalars(
+            select(ContactEntry.case_id)
+            .where(
+                ContactEntry.school_id == school_id,
+                ContactEntry.kind == kind,
+                ContactEntry.occurred_on.between(start, end),
+                ContactEntry.by_id.in_(holders),
+            )
+            .distinct()
+        )
+    }

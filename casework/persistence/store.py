@@ -30,6 +30,22 @@ from casework.persistence.crypto import (
 from casework.text import N_
 
 
+class DutyRow(NamedTuple):
+    """A duty as stored: what the rules said, and who answers for it (``stand_in``: for a role nobody holds)."""
+
+    code: str
+    rule: str
+    role: str
+    responsible_id: int | None
+    rhythm_days: int | None
+    due: date
+    last_done: date | None
+    grace_days: int
+    overdue_on: date
+    escalates: bool
+    stand_in: bool
+
+
 class CaseRow(NamedTuple):
     """A case as the hot path reads it (the ORM's Case has the same attributes); a tuple, made
     in a fraction of a frozen dataclass's time."""
@@ -584,11 +600,11 @@ class Store:
         self,
         school_id: int,
         case_id: int,
-        rows: Sequence[tuple[str, str, str, int | None, int | None, date, date | None]],
+        rows: Sequence[DutyRow],
         at: datetime,
     ) -> None:
-        """Make the case's duties exactly ``rows`` (code, rule, role, responsible, rhythm, due, last done)."""
-        codes = [r[0] for r in rows]
+        """Make the case's duties exactly ``rows``."""
+        codes = [r.code for r in rows]
         if codes:
             marks = ", ".join("?" for _ in codes)
             self.run(f"DELETE FROM duty WHERE case_id = ? AND code NOT IN ({marks})", case_id, *codes)
@@ -597,16 +613,46 @@ class Store:
         stamp = self.dt_in(at)
         self.run_many(
             "INSERT INTO duty (school_id, case_id, code, rule, responsible_role, responsible_id, rhythm_days, "
-            "due_on, last_done_on, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "due_on, last_done_on, computed_at, grace_days, overdue_on, escalates, stand_in) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (case_id, code) DO UPDATE SET rule = excluded.rule, "
             "responsible_role = excluded.responsible_role, responsible_id = excluded.responsible_id, "
             "rhythm_days = excluded.rhythm_days, due_on = excluded.due_on, "
-            "last_done_on = excluded.last_done_on, computed_at = excluded.computed_at",
+            "last_done_on = excluded.last_done_on, computed_at = excluded.computed_at, "
+            "grace_days = excluded.grace_days, overdue_on = excluded.overdue_on, "
+            "escalates = excluded.escalates, stand_in = excluded.stand_in",
             [
-                (school_id, case_id, code, rule, role, who, rhythm, self.d_in(due), self.d_in(last), stamp)
-                for code, rule, role, who, rhythm, due, last in rows
+                (
+                    school_id,
+                    case_id,
+                    r.code,
+                    r.rule,
+                    r.role,
+                    r.responsible_id,
+                    r.rhythm_days,
+                    self.d_in(r.due),
+                    self.d_in(r.last_done),
+                    stamp,
+                    r.grace_days,
+                    self.d_in(r.overdue_on),
+                    self.b_in(r.escalates),
+                    self.b_in(r.stand_in),
+                )
+                for r in rows
             ],
         )
+
+    def school_leader(self, school_id: int, today: date) -> int | None:
+        """The school's leader (组长), else a deputy: who answers for the leadership group's duties."""
+        row = self.one(
+            "SELECT staff_id FROM membership WHERE school_id = ? AND role IN ('leader', 'deputy') "
+            "AND started_on <= ? AND (ended_on IS NULL OR ended_on >= ?) "
+            "ORDER BY CASE role WHEN 'leader' THEN 0 ELSE 1 END, id LIMIT 1",
+            school_id,
+            self.d_in(today),
+            self.d_in(today),
+        )
+        return int(row[0]) if row else None
 
     def set_stage_due(self, case_id: int, due: date | None) -> None:
         self.run("UPDATE case_file SET stage_due_on = ? WHERE id = ?", self.d_in(due), case_id)

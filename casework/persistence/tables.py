@@ -278,8 +278,9 @@ class ContactEntry(Base):
     __tablename__ = "contact_entry"
     __table_args__ = (
         Index("ix_contact_entry_case_kind", "case_id", "kind", "occurred_on"),
-        # covering for coverage counts: the case id comes from the index, not the table
-        Index("ix_contact_entry_school_kind_day", "school_id", "kind", "occurred_on", "case_id"),
+        # covering for coverage counts: the case id (and, for the five ones, who made the contact)
+        # come from the index, not the table
+        Index("ix_contact_entry_school_kind_day", "school_id", "kind", "occurred_on", "case_id", "by_id"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
@@ -422,13 +423,14 @@ class CaseFlag(Base):
 
 
 class Duty(Base):
-    """A recurring duty or stage deadline of a case with its next due date: "stalled" is a query on these."""
+    """A recurring duty or stage deadline of a case with its due date: due, overdue and stalled are queries on these."""
 
     __tablename__ = "duty"
     __table_args__ = (
         UniqueConstraint("case_id", "code"),
         Index("ix_duty_school_due", "school_id", "due_on"),
-        Index("ix_duty_responsible_due", "responsible_id", "due_on"),  # a person's desk
+        Index("ix_duty_school_overdue", "school_id", "overdue_on"),
+        Index("ix_duty_responsible_due", "responsible_id", "due_on"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
@@ -441,6 +443,13 @@ class Duty(Base):
     due_on: Mapped[date] = mapped_column(Date)
     last_done_on: Mapped[date | None] = mapped_column(Date)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The rule module's grace for this duty, and the first day past it (due_on + grace + 1).
+    grace_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    overdue_on: Mapped[date] = mapped_column(Date)
+    # True: the escalation ladder (overdue, then the leadership N days later); False: stalled once overdue.
+    escalates: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Nobody holds the duty's role on this case yet: the case's counsellor answers for it meanwhile.
+    stand_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Enrolment(Base):
@@ -494,7 +503,11 @@ class Refusal(Base):
 
 
 class Stall(Base):
-    """One reason a case is stalled, as the daily sweep found it, and the escalation steps taken."""
+    """One step of the escalation ladder per duty occurrence (case, reason, due date), as the daily sweep took it.
+
+    ``reminded_on``: the reminder on the due day; ``overdue_reminded_on``: the reminder once the grace
+    passed; ``escalated_on``: the day it went to the leadership group; ``resolved_on``: done (or moved on).
+    """
 
     __tablename__ = "stall"
     __table_args__ = (
@@ -511,6 +524,7 @@ class Stall(Base):
     reminded_on: Mapped[date | None] = mapped_column(Date)
     escalated_on: Mapped[date | None] = mapped_column(Date)
     resolved_on: Mapped[date | None] = mapped_column(Date)
+    overdue_reminded_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Extension(Base):
@@ -635,3 +649,58 @@ class SignInAttempt(Base):
     login: Mapped[str] = mapped_column(String(100))
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """The outbox: one daily digest for one person through one channel, written in the sweep's transaction.
+
+    ``items`` holds what the digest says (reason codes, case and child ids, never a name); the text
+    is rendered when it is sent, the child's name read then from the sealed child file, as far as
+    the school allows (a purged child's is gone with the file). ``status``: pending, sent or failed (after
+    the last attempt); ``next_attempt_at`` is when a sender may try it (backoff after a failure);
+    ``claimed_until`` is the lease of the sender trying it now.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("school_id", "staff_id", "day", "channel"),
+        Index("ix_notification_pending", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    items: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationAttempt(Base):
+    """One try at delivering a digest: when, through which channel, whether it worked, and why not."""
+
+    __tablename__ = "notification_attempt"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    elapsed_ms: Mapped[int] = mapped_column(Integer)
+
+
+class NotifyAddress(Base):
+    """Where a staff member receives digests at a school: an email address or a mobile number for SMS."""
+
+    __tablename__ = "notify_address"
+    __table_args__ = (UniqueConstraint("school_id", "staff_id", "channel"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from casework.domain.facts import AssessmentFacts, CaseFacts
@@ -56,7 +56,13 @@ class PlanRequirement:
 
 @dataclass(frozen=True)
 class Obligation:
-    """A recurring duty (or a stage deadline) with its rhythm, responsible role and next due date."""
+    """A recurring duty (or a stage deadline) with its rhythm, responsible role and next due date.
+
+    ``grace_days``: how long past ``due`` the duty may run before it counts as overdue (the module
+    sets it per duty). ``escalates``: True for a duty that climbs the ladder (reminder on the due
+    day, overdue after the grace, to the leadership group ``escalate_after_days`` later); False for a
+    deadline whose passing is itself for the leadership group (a stage deadline, a critical flag).
+    """
 
     code: str
     description: Msg
@@ -65,6 +71,13 @@ class Obligation:
     rhythm_days: int | None = None
     last_done: date | None = None
     rule: str = ""
+    grace_days: int = 0
+    escalates: bool = True
+
+    @property
+    def overdue_on(self) -> date:
+        """The first day the duty counts as overdue: past due by more than its grace."""
+        return self.due + timedelta(days=self.grace_days + 1)
 
 
 RISK_LEVELS = ("low", "medium", "high", "critical")

@@ -15,13 +15,14 @@ CATEGORIES = ("conduct", "personality", "moral")
 
 class Conduct(RuleModule):
     name = "conduct"
-    version = "1"
+    version = "2"
     description = Msg(
         "Conduct problems, unsound personality development, moral deviance: an individual education "
         "management plan with correction targets; a talk at least every 14 days while mentored"
     )
     parameters = (
         Parameter("talk_days", 14, Msg("most days between talks while mentored")),
+        Parameter("grace_days", 3, Msg("days past due before a talk counts as overdue")),
         Parameter("holiday_grace_days", 14, Msg("days into the next term for a duty that falls in a holiday")),
     )
 
@@ -50,4 +51,14 @@ class Conduct(RuleModule):
         due = facts.calendar.shift_out_of_holiday(
             start + timedelta(days=self.params["talk_days"]), self.params["holiday_grace_days"]
         )
-        return [Obligation("conduct_talk", Msg("a talk about conduct"), "mentor", due, self.params["talk_days"], last)]
+        return [
+            Obligation(
+                "conduct_talk",
+                Msg("a talk about conduct"),
+                "mentor",
+                due,
+                self.params["talk_days"],
+                last,
+                grace_days=int(self.params["grace_days"]),
+            )
+        ]

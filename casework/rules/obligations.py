@@ -1,95 +1,114 @@
-"""Recurring duties (每月谈心, 家长反馈, 家访, 五个一): due dates that follow the school calendar."""
+"""The school's recurring duties (每月谈心, 每月反馈, 每学期家访, 每周亲情电话) on the calendar's periods."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
+from casework.domain.calendar import end_of_month, end_of_week
 from casework.domain.facts import CaseFacts
+from casework.errors import InvalidInput
 from casework.rules.base import Obligation, Parameter, RuleModule
 from casework.text import Msg
 
+DUTIES = ("monthly_talk", "parent_feedback", "home_visit", "family_phone")
+DEFAULT_GRACE = {"monthly_talk": 5, "parent_feedback": 5, "home_visit": 7, "family_phone": 2}
+
 
 class Obligations(RuleModule):
+    """每月 is a calendar month, 每学期 a term of the school calendar, 每周 a week from Monday to Sunday.
+
+    A duty is due at the end of the first period, from the one the case entered its stage in, in
+    which it was not done; a due date in a holiday moves into the next term. The child's own five
+    ones (a call home each week, a letter each month, a visit home each year) are not duties of
+    the staff: they are counted per child and class on the indicators report. The school's part,
+    arranging the weekly family phone call (学校设立留守儿童亲情电话), is the class teacher's duty.
+    """
+
     name = "obligations"
-    version = "1"
+    version = "2"
     description = Msg(
-        "Recurring duties: a monthly talk by the class teacher, monthly feedback to the parents, a home "
-        "visit each term and the child's five ones; none falls due in a holiday"
+        "Recurring duties by calendar period: a talk each month by the class teacher, feedback to the "
+        "parents each month, a home visit each term, the weekly family phone call arranged; none falls "
+        "due in a holiday"
     )
     parameters = (
         Parameter("applies_in", ["individual_plan", "mentored", "reviewed"], Msg("stages in which duties run")),
-        Parameter("month_days", 30, Msg("days of a monthly duty")),
         Parameter("holiday_grace_days", 14, Msg("days into the next term for a duty that falls in a holiday")),
-        Parameter("five_ones", True, Msg("track the child's five ones")),
+        Parameter("family_phone", True, Msg("the class teacher arranges the child's weekly call home")),
+        Parameter("grace_days", dict(DEFAULT_GRACE), Msg("days past due before each duty counts as overdue")),
     )
 
-    def _due(self, facts: CaseFacts, start: date, days: int) -> date:
-        return facts.calendar.shift_out_of_holiday(start + timedelta(days=days), self.params["holiday_grace_days"])
+    def __init__(self, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(params)
+        grace = {**DEFAULT_GRACE, **self.params["grace_days"]}
+        for code, days in grace.items():
+            if code not in DUTIES:
+                raise InvalidInput(
+                    "rules.{module}: unknown parameter '{key}'", module=self.name, key=f"grace_days.{code}"
+                )
+            if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+                raise InvalidInput(
+                    "{key}: expected a whole number of days, 0 or more", key=f"rules.obligations.grace_days.{code}"
+                )
+        self.params["grace_days"] = grace
 
-    def _rhythmic(self, facts: CaseFacts, code: str, what: Msg, role: str, key: str, days: int) -> Obligation:
+    def _shift(self, facts: CaseFacts, due: date) -> date:
+        return facts.calendar.shift_out_of_holiday(due, self.params["holiday_grace_days"])
+
+    def _start(self, facts: CaseFacts) -> date:
+        return facts.state_since or facts.opened_on or facts.today
+
+    def _duty(self, code: str, what: Msg, role: str, due: date, rhythm: int | None, last: date | None) -> Obligation:
+        return Obligation(code, what, role, due, rhythm, last, grace_days=int(self.params["grace_days"][code]))
+
+    def _monthly(self, facts: CaseFacts, code: str, what: Msg, role: str, key: str) -> Obligation:
+        """Done in a month: due by the end of the next. Not done since the stage began: by the end of its month."""
         last = facts.last_contacts.get(key)
-        start = last or facts.opened_on or facts.today
-        return Obligation(code, what, role, self._due(facts, start, days), days, last)
+        start = self._start(facts)
+        if last is not None and last >= start.replace(day=1):
+            due = end_of_month(end_of_month(last) + timedelta(days=1))
+        else:
+            due = end_of_month(start)
+        return self._duty(code, what, role, self._shift(facts, due), None, last)
+
+    def _weekly(self, facts: CaseFacts, code: str, what: Msg, role: str, key: str) -> Obligation:
+        last = facts.last_contacts.get(key)
+        start = self._start(facts)
+        if last is not None and last >= start - timedelta(days=start.weekday()):
+            due = end_of_week(last) + timedelta(days=7)
+        else:
+            due = end_of_week(start)
+        return self._duty(code, what, role, self._shift(facts, due), 7, last)
 
     def _termly(self, facts: CaseFacts, code: str, what: Msg, role: str, key: str) -> Obligation:
         last = facts.last_contacts.get(key)
         term = facts.calendar.term_of(facts.today) or facts.calendar.next_term(facts.today)
         done_this_term = last is not None and last >= term.start
         due = facts.calendar.next_term(term.end).end if done_this_term else term.end
-        return Obligation(code, what, role, due, None, last)
+        return self._duty(code, what, role, due, None, last)
 
     def obligations(self, facts: CaseFacts) -> Sequence[Obligation]:
         if facts.state not in self.params["applies_in"]:
             return ()
-        month = self.params["month_days"]
         duties = [
-            self._rhythmic(
+            self._monthly(
                 facts,
                 "monthly_talk",
-                Msg("a monthly talk with its record card"),
+                Msg("a talk this month with its record card"),
                 "class_teacher",
                 "talk@class_teacher",
-                month,
             ),
-            self._rhythmic(
-                facts,
-                "parent_feedback",
-                Msg("monthly feedback to the parents"),
-                "mentor",
-                "parent_feedback",
-                month,
+            self._monthly(
+                facts, "parent_feedback", Msg("feedback to the parents this month"), "mentor", "parent_feedback"
             ),
             self._termly(facts, "home_visit", Msg("a home visit this term"), "class_teacher", "home_visit"),
         ]
-        if self.params["five_ones"]:
-            duties += [
-                self._rhythmic(
-                    facts, "call_home", Msg("the child's weekly call home"), "class_teacher", "call_home", 7
-                ),
-                self._rhythmic(
-                    facts,
-                    "letter_home",
-                    Msg("the child's monthly letter home"),
-                    "class_teacher",
-                    "letter",
-                    month,
-                ),
-                self._rhythmic(
-                    facts,
-                    "subject_teacher_contact",
-                    Msg("monthly contact with a subject teacher"),
-                    "subject_teacher",
-                    "talk@subject_teacher",
-                    month,
-                ),
-                self._rhythmic(
-                    facts,
-                    "visit_home",
-                    Msg("the child's yearly visit home"),
-                    "class_teacher",
-                    "family_visit",
-                    365,
-                ),
-            ]
+        if self.params["family_phone"]:
+            duties.append(
+                self._weekly(
+                    facts, "family_phone", Msg("the child's family phone call this week"), "class_teacher", "call_home"
+                )
+            )
         return duties

@@ -15,7 +15,7 @@ CATEGORY = "psychological"
 
 class Psychological(RuleModule):
     name = "psychological"
-    version = "1"
+    version = "2"
     description = Msg(
         "Psychological needs: screening bands or the counsellor's view; a psychological help plan; "
         "a counselling session at least every 14 days while mentored"
@@ -23,6 +23,7 @@ class Psychological(RuleModule):
     parameters = (
         Parameter("trigger_bands", ["abnormal"], Msg("screening bands of the total or a subscale that classify")),
         Parameter("session_days", 14, Msg("most days between counselling sessions while mentored")),
+        Parameter("grace_days", 3, Msg("days past due before a session counts as overdue")),
         Parameter("holiday_grace_days", 14, Msg("days into the next term for a duty that falls in a holiday")),
     )
 
@@ -68,5 +69,6 @@ class Psychological(RuleModule):
                 due,
                 self.params["session_days"],
                 last,
+                grace_days=int(self.params["grace_days"]),
             )
         ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from casework.domain.facts import AssessmentFacts, CaseFacts
 from casework.domain.vocab import REFERRAL_AGENCIES
@@ -16,7 +15,7 @@ LEADERSHIP = frozenset({"leader", "deputy"})
 
 class SuspectedIllegal(RuleModule):
     name = "suspected_illegal"
-    version = "1"
+    version = "2"
     description = Msg(
         "Suspected illegal behaviour: flagged critical at once; the leadership acknowledges within 2 days; "
         "an external referral before plan; only a leader closes the case"
@@ -76,6 +75,8 @@ class SuspectedIllegal(RuleModule):
                 "critical_acknowledgement",
                 Msg("the leadership group acknowledges the critical flag"),
                 "leader",
-                raised + timedelta(days=self.params["ack_days"]),
+                raised,  # due the day it is raised: the leadership is told at once
+                grace_days=int(self.params["ack_days"]),
+                escalates=False,  # not acknowledged in time: stalled, whatever the ladder says
             )
         ]

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from casework.services import (
     cases,
     children,
     consent,
+    ladder,
     mentoring,
     plans,
     pupil_records,
@@ -47,13 +48,12 @@ from casework.text import Msg
 
 SCHOOL = "白岩镇中心小学"
 GRADES = {4: ("1班", "2班", "3班"), 5: ("1班", "2班", "3班")}
-START = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 CONSENT_LATE = 4  # the child whose guardian's consent form comes back late
 ASSESSMENT_SUMMARY = "父母长期在外务工，由祖辈照料；评估学习与心理需求。"
 
 
 class StepClock:
-    """A clock that walks through the autumn term, a little further at every reading."""
+    """A clock a little further at every reading, that jumps forward to a case's planned day."""
 
     def __init__(self, start: datetime, step: timedelta) -> None:
         self.now, self.step = start, step
@@ -61,6 +61,19 @@ class StepClock:
     def __call__(self) -> datetime:
         self.now += self.step
         return self.now
+
+    def jump(self, day: date) -> None:
+        self.now = max(self.now, datetime.combine(day, time(8, 0), UTC))
+
+
+# The story the leadership group finds on the demo's last day (today): most cases on track, some
+# duties due, a few overdue, three stalled for a reason of their own, one of them critical.
+CRITICAL = 10  # suspected illegal behaviour; the leader is away and the flag waits
+STUCK = 3  # no mentor will take the child: the plan stage's deadline passes, the move refused twice
+SILENT = 12  # the class teacher has not talked with the child since the mentoring began
+SLIPPING = {"psychological": 1, "conduct": 1}  # the first such mentored case: its sessions lapse
+# Days before the last day that each depth's case starts: the deep ones early, the new ones late.
+START_DAYS = {7: 75, 6: 70, 4: 60, 5: 10, 3: 4, 2: 3, 1: 8, 0: 5}
 
 
 @dataclass
@@ -94,7 +107,11 @@ class DemoReport:
     audit_events: int
     refusals: list[Refusal] = field(default_factory=list)
     stalled: int = 0
-    as_of: str = ""  # the demo clock's day when the stalled cases were counted
+    due: int = 0
+    overdue: int = 0
+    open_cases: int = 0
+    stalled_reasons: list[tuple[int, list[str]]] = field(default_factory=list)  # case, reason codes
+    as_of: str = ""  # the demo's last day, today
     leader: str = ""  # names to try the read commands with (--as): they see the whole school
     counsellor: str = ""
     consent_refusal: str | None = None  # the counselling record refused while a consent form was out
@@ -116,18 +133,22 @@ def run(
     seed: int = 2026,
     lang: str = "zh_CN",
     progress: Callable[[str], None] | None = None,
+    today: date | None = None,
 ) -> DemoReport:
+    """The demo school, built so that its last day is ``today`` (the system's date by default): the
+    lists asked for afterwards tell the story the demo was built to tell."""
     from faker import Faker
 
     ring = _fresh(path)
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    clock = StepClock(START, timedelta(minutes=100))
+    end = today or datetime.now(UTC).date()
+    clock = StepClock(datetime.combine(end - timedelta(days=80), time(8, 0), UTC), timedelta(seconds=3))
     ctx = Context(db=Database(path, keyring=ring), clock=clock, lang=lang)
     say = progress or (lambda _text: None)
     try:
-        return _build(ctx, path, children, rng, fake, say)
+        return _build(ctx, path, children, rng, fake, say, clock, end)
     finally:
         ctx.db.dispose()
 
@@ -136,8 +157,21 @@ def _address(fake: Any) -> str:
     return re.sub(r"\s*\d{6}$", "", fake.address())
 
 
+def plan_day(i: int, end: date) -> date:
+    """The day child ``i``'s case starts: by its depth, with the stuck case a week and more late."""
+    days = 12 if i == STUCK else 6 if i == CRITICAL else START_DAYS[i % 8] + (i // 8) % 3
+    return end - timedelta(days=days)
+
+
 def _build(
-    ctx: Context, path: str, n_children: int, rng: random.Random, f: Any, say: Callable[[str], None]
+    ctx: Context,
+    path: str,
+    n_children: int,
+    rng: random.Random,
+    f: Any,
+    say: Callable[[str], None],
+    clock: StepClock,
+    end: date,
 ) -> DemoReport:
     init = setup.init(ctx, admin="赵校务", school=SCHOOL)
     admin = str(init.admin_id)
@@ -227,7 +261,12 @@ def _build(
 
     indications = ["learning", "life", "psychological", "conduct"]
     consent_refusal: str | None = None
-    for i, child_id in enumerate(child_ids):
+    case_ids: dict[int, int] = {}
+    mentor_of: dict[int, str] = {}
+
+    def take(i: int, child_id: int) -> None:
+        """One child's case, taken as far as its depth on its planned day (most end on track)."""
+        nonlocal consent_refusal
         ref = class_refs[i % len(class_refs)]
         teacher = str(class_teachers[ref])
         # Last school year's final exams: some children slid badly, which the rules will find.
@@ -267,23 +306,24 @@ def _build(
                 ),
             )
         case_id = cases.open_case(ctx, counsellor, child_id)
+        case_ids[i] = case_id
         # How far this case gets: a spread over every stage, closed ones included.
         depth = i % 8
         if depth == 0 and i % 11 != 5:
-            continue  # surveyed and filed; the counsellor has not assessed yet
+            return  # surveyed and filed; the counsellor has not assessed yet
         if not attempt(case_id, "assess", counsellor):
             children.edit(ctx, teacher, child_id, {"guardian_phone": f.phone_number(), "home_address": _address(f)})
             if depth == 0:
-                continue
+                return
             attempt(case_id, "assess", counsellor)
         if depth == 0:
-            continue
+            return
         if i % 4 == 1:  # a screening; some children score in the abnormal band
             high = i % 8 == 1
             scores = ",".join(str(rng.choice([1, 2] if high else [0, 0, 1])) for _ in range(25))
             assessments.screening(ctx, counsellor, RecordScreening(case_id=case_id, scores=scores, informant="teacher"))
         cats = rng.sample(indications, rng.randint(1, 2))
-        if i == 10:  # one child whose case the leadership must see at once
+        if i == CRITICAL:  # one child whose case the leadership must see at once
             cats = ["conduct", "suspected_illegal"]
         if i == CONSENT_LATE:
             try:
@@ -300,14 +340,13 @@ def _build(
         assessments.assessment(
             ctx, counsellor, RecordAssessment(case_id=case_id, categories=cats, summary=ASSESSMENT_SUMMARY)
         )
-        if i == 10:
-            assessments.acknowledge(ctx, leader, case_id)
+        if i == CRITICAL:  # the leader is away: nobody acknowledges the flag in time
             attempt(case_id, "plan", counsellor)  # refused: no referral yet
             assessments.referral(
                 ctx, counsellor, RecordReferral(case_id=case_id, agency="police", summary="已与派出所沟通，共同帮教")
             )
         if depth == 1:
-            continue
+            return
         attempt(case_id, "plan", counsellor)
         items = [
             plans.plan_item(
@@ -348,17 +387,19 @@ def _build(
                 )
             )
         if depth == 2:
-            continue
+            return
         if depth == 3:  # shows the guard: no mentor paired yet
             attempt(case_id, "mentor", counsellor)
-            continue
+            if i == STUCK:  # tried again with nothing changed: no mentor will take the child
+                attempt(case_id, "mentor", counsellor)
+            return
         mentoring.pairing(
             ctx,
             counsellor,
             PairPartner(
                 case_id=case_id,
                 kind="mentor",
-                staff=(mentor := str(rng.choice(mentors))),
+                staff=(mentor := mentor_of.setdefault(i, str(rng.choice(mentors)))),
                 partner_name=None,
                 from_on=None,
                 to_on=None,
@@ -387,7 +428,7 @@ def _build(
         attempt(case_id, "mentor", counsellor)
         mentoring.contact(
             ctx,
-            teacher,
+            teacher if i != SILENT else mentor,
             RecordContact(
                 case_id=case_id,
                 kind="talk",
@@ -422,11 +463,11 @@ def _build(
             ),
         )
         if depth == 4:
-            continue
+            return
         attempt(case_id, "review", counsellor)
         if depth == 5:  # shows the guard: review without effects
             attempt(case_id, "continue", leader)
-            continue
+            return
         for item in items:
             plans.review(
                 ctx,
@@ -440,8 +481,16 @@ def _build(
             )
         if depth == 6:
             attempt(case_id, "continue", leader)
-            continue
+            return
         attempt(case_id, "close", leader, rng.choice(["父母返乡，监护到位", "转学", "阶段目标达成"]))
+
+    # Each case starts on its planned day, the deepest first: the clock only moves forward.
+    for i in sorted(range(len(child_ids)), key=lambda k: (plan_day(k, end), k)):
+        clock.jump(plan_day(i, end))
+        take(i, child_ids[i])
+    clock.jump(end)
+    say(i18n.render(Msg("keeping the records up to date"), ctx.lang))
+    _keep_up(ctx, end, case_ids, mentor_of, class_refs, class_teachers, leader, counsellor)
 
     # One sign-in per role for the web application, each with a one-time password.
     first_teacher = class_teachers[class_refs[0]]
@@ -459,8 +508,10 @@ def _build(
         demo_accounts.append(DemoAccount(issued.login, issued.password, issued.name, role))
 
     # The leadership group's daily sweep finds what has stalled meanwhile.
-    review.sweep(ctx)
-    stalled = len(review.stalled(ctx, leader))
+    ladder.sweep(ctx)
+    stalled = review.stalled(ctx, leader)
+    due = review.listing(ctx, leader, "due")  # the whole school's to-do, as the leader sees it
+    overdue = review.overdue(ctx, leader)
     as_of = ctx.now().date().isoformat()
     result = chain.verify(ctx)
     counts = Counter(c.state for c in cases.list_cases(ctx, leader))
@@ -472,7 +523,11 @@ def _build(
         by_state=[(states.STATE_LABELS[s], counts.get(s, 0)) for s in states.STATES],
         audit_events=result.events if result.ok else -1,
         refusals=report_refusals,
-        stalled=stalled,
+        stalled=len(stalled),
+        due=len(due),
+        overdue=len(overdue),
+        open_cases=sum(n for s, n in counts.items() if s != states.CLOSED),
+        stalled_reasons=[(c.case_id, [r.reason for r in c.reasons]) for c in stalled],
         as_of=as_of,
         leader=LEADER,
         counsellor=COUNSELLOR,
@@ -485,3 +540,98 @@ def _consent(ctx: Context, actor: str, child_id: int, guardian: tuple[str, str])
     consent.record(
         ctx, actor, RecordConsent(child_id=child_id, guardian=guardian[0], relation=guardian[1], scope="all")
     )
+
+
+def _weeks(start: date, end: date) -> list[date]:
+    """The Wednesday (or the start, if later) of each week from the week of ``start`` to the one before ``end``'s."""
+    monday = start - timedelta(days=start.weekday())
+    this_week = end - timedelta(days=end.weekday())
+    found = []
+    while monday < this_week:
+        found.append(max(start, monday + timedelta(days=2)))
+        monday += timedelta(days=7)
+    return found
+
+
+def _months(start: date, end: date, day: int) -> list[date]:
+    """``day`` of each month from ``start``'s to ``end``'s, on or after ``start`` and before ``end``."""
+    found, month = [], start.replace(day=1)
+    while month <= end:
+        when = max(start, month.replace(day=min(day, 28)))
+        if when < end and when.month == month.month:
+            found.append(when)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return found
+
+
+def _keep_up(
+    ctx: Context,
+    end: date,
+    case_ids: dict[int, int],
+    mentor_of: dict[int, str],
+    class_refs: list[str],
+    class_teachers: dict[str, int],
+    leader: str,
+    counsellor: str,
+) -> None:
+    """What the staff recorded as the weeks went by: the family phone each week, a talk and the
+    parents' feedback each month, sessions every ten days; the child's letters and visits home.
+
+    Three cases keep their reason to stall (SILENT, STUCK, CRITICAL); two lapse into overdue.
+    """
+    slipping = dict(SLIPPING)
+    child_of = {case_id: i for i, case_id in case_ids.items()}
+    for case in sorted(cases.list_cases(ctx, leader), key=lambda c: c.id):
+        if case.state not in ("individual_plan", "mentored", "reviewed"):
+            continue
+        i = child_of[case.id]
+        teacher = str(class_teachers[class_refs[i % len(class_refs)]])
+        since = date.fromisoformat(str(case.state_since)[:10])
+        mentor = mentor_of.get(i)
+
+        def record(kind: str, day: date, actor: str, summary: str, case_id: int = case.id) -> None:
+            mentoring.contact(
+                ctx,
+                actor,
+                RecordContact(case_id=case_id, kind=kind, occurred_on=day, by=None, summary=summary, follow_up=None),
+            )
+
+        for day in _weeks(since, end):
+            record("call_home", day, teacher, "亲情电话：与在外务工的父母通话")
+        this_monday = end - timedelta(days=end.weekday())
+        if i % 4 != 1 and this_monday < end:
+            record("call_home", this_monday, teacher, "亲情电话：与在外务工的父母通话")
+        categories: set[str] = set()
+        if case.state == "mentored":
+            categories = set(rules_info.explain(ctx, counsellor, case.id)["categories"])
+        lapsed = {c for c in ("psychological", "conduct") if c in categories and slipping.get(c)}
+        for category in lapsed:
+            slipping[category] -= 1
+        lapse_day = end - timedelta(days=19)  # the sessions lapsed: overdue today, not yet escalated
+        talks = [] if i == SILENT else _months(since, end, 10)
+        if "conduct" in lapsed:  # a conduct talk is any talk: the monthly one lapsed with them
+            talks = [day for day in talks if day <= lapse_day]
+        if i % 4 == 1 and talks and talks[-1].month == end.month:
+            talks.pop()  # this month's talk is still to come: a to-do
+        for day in talks:
+            record("talk", day, teacher, "谈心：学习生活情况，填写谈心记录卡")
+        for day in _months(since, end, 12):
+            record("parent_feedback", day, mentor or counsellor, "向在外务工父母反馈学习生活情况")
+        for day in _months(since, end, 20)[-2:]:
+            if i % 3:
+                record("letter", day, teacher, "给父母写信")
+        if i % 4 == 0:
+            record("family_visit", max(since, end - timedelta(days=30)), teacher, "回家探望父母")
+        for category, kind, actor in (
+            ("psychological", "counselling", counsellor),
+            ("conduct", "talk", mentor or teacher),
+        ):
+            if category not in categories:
+                continue
+            last = lapse_day if category in lapsed else end - timedelta(days=3)
+            day = since + timedelta(days=10)
+            while day <= last:
+                record(kind, day, actor, "辅导记录")
+                day += timedelta(days=10)
+            if since < last:
+                record(kind, last, actor, "辅导记录")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from casework import states
 from casework.domain.child import CHILD_FIELDS
 from casework.domain.facts import AssessmentFacts, CaseFacts, PlanItemFacts, TermFacts
-from casework.persistence.store import Store
+from casework.persistence.store import DutyRow, Store
 from casework.persistence.tables import Plan, Review, Screening
 from casework.rules import Obligation, RuleSet, duties
 
@@ -194,9 +194,14 @@ def stage_due(wanted: dict[str, Obligation]) -> date | None:
 
 
 def store_duties(store: Store, case: CaseLike, wanted: dict[str, Obligation], today: date, now: datetime) -> None:
-    """Make the case's duty rows exactly ``wanted``; "stalled" is a query on them."""
+    """Make the case's duty rows exactly ``wanted``, each with a named person; "stalled" is a query on them.
+
+    A duty whose role nobody holds on the case yet (no mentor paired, no class teacher, no leader)
+    falls to the case's counsellor, marked as standing in, so that it is never nobody's.
+    """
     # The counsellor in charge (``case open --counsellor``), or whoever opened a case that has none.
-    who: dict[str, int] = {"counsellor": case.opened_by if case.counsellor_id is None else case.counsellor_id}
+    counsellor = case.opened_by if case.counsellor_id is None else case.counsellor_id
+    who: dict[str, int] = {"counsellor": counsellor}
     roles = {d.responsible_role for d in wanted.values()}
     if "class_teacher" in roles:
         class_id = store.child_fields(case.child_id, ())["class_id"]
@@ -207,11 +212,27 @@ def store_duties(store: Store, case: CaseLike, wanted: dict[str, Obligation], to
         mentor = next((s for k, s in reversed(store.active_pairings(case.id, today)) if k == "mentor"), None)
         if mentor is not None:
             who["mentor"] = mentor
+    if "leader" in roles:
+        leader = store.school_leader(case.school_id, today)
+        if leader is not None:
+            who["leader"] = leader
     store.replace_duties(
         case.school_id,
         case.id,
         [
-            (code, d.rule, d.responsible_role, who.get(d.responsible_role), d.rhythm_days, d.due, d.last_done)
+            DutyRow(
+                code,
+                d.rule,
+                d.responsible_role,
+                who.get(d.responsible_role, counsellor),
+                d.rhythm_days,
+                d.due,
+                d.last_done,
+                d.grace_days,
+                d.overdue_on,
+                d.escalates,
+                d.responsible_role not in who,
+            )
             for code, d in wanted.items()
         ],
         now,

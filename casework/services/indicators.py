@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from casework import i18n, states
 from casework.domain import access as policy
+from casework.domain.calendar import end_of_week
 from casework.domain.child import FILE_REQUIRED
 from casework.domain.vocab import INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput
 from casework.formats.files import write_bytes
 from casework.persistence import queries
 from casework.persistence.tables import School
-from casework.rules.review import INDICATORS
+from casework.rules.review import FIVE_ONES, INDICATORS
 from casework.services import access
 from casework.services.context import Context
 from casework.services.review import review_params, school_filter, stalled_cases
@@ -43,6 +44,15 @@ class Period:
         year, month = int(m[1]), int(m[2])
         last = month_calendar.monthrange(year, month)[1]
         return Period(f"{year}-{month:02d}", date(year, month, 1), date(year, month, last))
+
+    def weeks(self) -> list[tuple[date, date]]:
+        """The weeks (Monday to Sunday) that end in the period: each week belongs to the month of its Sunday."""
+        sunday = end_of_week(self.start)
+        found = []
+        while sunday <= self.end:
+            found.append((sunday - timedelta(days=6), sunday))
+            sunday += timedelta(days=7)
+        return found
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,7 @@ def compute(
     today = ctx.now().date()
     period = Period.month(month) if month else Period.month(f"{today.year}-{today.month}")
     targets = review_params(ctx)["targets"]
+    escalate_after = int(review_params(ctx)["escalate_after_days"])
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
         school_id = school_filter(session, school) or _only_school(session)
@@ -161,6 +172,9 @@ def compute(
         classes = queries.classes(session, school_id)
     year, term = _term(ctx, period.end)
     start, end = period.start, period.end
+    weeks = period.weeks()
+    # 每年至少回家一次: counted over the school year so far (from 1 September)
+    year_start = date(ctx.rule_set.calendar.school_year(end), 9, 1)
     # The heaviest first, so that the two workers finish together.
     got = _parallel(
         ctx,
@@ -170,12 +184,22 @@ def compute(
             "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
             "complete": lambda s: queries.complete_files_per_class(s, school_id, FILE_REQUIRED),
             "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
-            "stalled": lambda s: stalled_cases(s, today, school_id, None, None),
+            "stalled": lambda s: stalled_cases(s, today, school_id, None, None, escalate_after),
             "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
             "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
             "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
             "children": lambda s: queries.children_per_class(s, school_id),
             "states": lambda s: queries.cases_per_state(s, school_id),
+            # the child's five ones, on the same calendar periods as the duties
+            "five_call_home": lambda s: queries.weekly_per_class(s, school_id, "call_home", weeks, end),
+            "five_letter": lambda s: queries.contacted_per_class(s, school_id, "letter", start, end),
+            "five_class_teacher": lambda s: queries.contacted_by_role_per_class(
+                s, school_id, "talk", "class_teacher", start, end
+            ),
+            "five_subject_teacher": lambda s: queries.contacted_by_role_per_class(
+                s, school_id, "talk", "subject_teacher", start, end
+            ),
+            "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
         },
     )
     start_base, still = got["retained"]
@@ -187,6 +211,7 @@ def compute(
         "talk_coverage": (got["talk"], got["open"]),
         "mentor_coverage": (got["mentored"], got["open"]),
         "feedback_coverage": (got["feedback"], got["open"]),
+        **{name: (got[name], got["open"]) for name in FIVE_ONES},
     }
     report = Report(school_id, name, period)
     for indicator in INDICATORS:
@@ -339,3 +364,103 @@ def _xlsx(report: Report, lang: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# -- the five ones per child ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildFiveOnes:
+    """One child's five ones in a month: the weeks with a call home, and each of the other four."""
+
+    case_id: int
+    child_id: int
+    child: str | None  # only for roles that read contact data
+    class_name: str | None
+    call_weeks: int
+    weeks: int
+    letter: bool
+    class_teacher: bool
+    subject_teacher: bool
+    visit_home: bool  # in the school year so far
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "child": {"id": self.child_id, "name": self.child},
+            "class": self.class_name,
+            "call_home_weeks": [self.call_weeks, self.weeks],
+            "letter": self.letter,
+            "class_teacher": self.class_teacher,
+            "subject_teacher": self.subject_teacher,
+            "visit_home": self.visit_home,
+        }
+
+
+@dataclass(frozen=True)
+class FiveOnesReport:
+    school: str
+    period: Period
+    children: tuple[ChildFiveOnes, ...]
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "school": self.school,
+            "period": self.period.label,
+            "children": [c.as_data() for c in self.children],
+        }
+
+
+def five_ones(
+    ctx: Context, actor: str | None, school: str | None = None, month: str | None = None, class_ref: str | None = None
+) -> FiveOnesReport:
+    """Each child's five ones (五个一) in a month, for the open cases at its end; the same periods as the
+    indicators: every Monday-to-Sunday week ending in the month, the month, the school year so far."""
+    from sqlalchemy import select as _select
+
+    from casework.persistence.tables import Child
+    from casework.services.setup import resolve_class
+
+    today = ctx.now().date()
+    period = Period.month(month) if month else Period.month(f"{today.year}-{today.month}")
+    weeks = period.weeks()
+    year_start = date(ctx.rule_set.calendar.school_year(period.end), 9, 1)
+    with ctx.db.read() as session:
+        who = access.enter(session, actor, today)
+        school_id = school_filter(session, school) or _only_school(session)
+        access.require(who, school_id, policy.REPORT_INDICATORS)
+        school_row = session.get(School, school_id)
+        class_id = resolve_class(session, school_id, class_ref).id if class_ref else None
+        labels = {cid: f"{grade}/{name}" for cid, (grade, name) in queries.classes(session, school_id).items()}
+        open_now = queries.open_cases(session, school_id, period.end, class_id)
+        calls = queries.contact_days(
+            session, school_id, "call_home", weeks[0][0] if weeks else period.start, period.end
+        )
+        letters = queries.contact_days(session, school_id, "letter", period.start, period.end)
+        visits = queries.contact_days(session, school_id, "family_visit", year_start, period.end)
+        by_teacher = queries.contacted_by_role(session, school_id, "talk", "class_teacher", period.start, period.end)
+        by_subject = queries.contacted_by_role(session, school_id, "talk", "subject_teacher", period.start, period.end)
+        names: dict[int, str] = {}
+        reads = access.Reads(who)
+        if who.may_read(school_id, policy.T1):
+            child_ids = [child for _, child, _ in open_now]
+            names = dict(session.execute(_select(Child.id, Child.name).where(Child.id.in_(child_ids))).all())
+            reads.add(school_id, list(names), policy.T1)
+        rows = tuple(
+            ChildFiveOnes(
+                case_id=case_id,
+                child_id=child,
+                child=names.get(child),
+                class_name=labels.get(cls) if cls is not None else None,
+                call_weeks=sum(1 for mon, sun in weeks if any(mon <= d <= sun for d in calls.get(case_id, ()))),
+                weeks=len(weeks),
+                letter=case_id in letters,
+                class_teacher=case_id in by_teacher,
+                subject_teacher=case_id in by_subject,
+                visit_home=case_id in visits,
+            )
+            for case_id, child, cls in open_now
+        )
+        report = FiveOnesReport(school_row.name if school_row else str(school_id), period, rows)
+    access.log_reads(ctx, reads, "report.five_ones")
+    return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ from casework import states
 from casework.domain import access as policy
 from casework.domain.inputs import PairPartner
 from casework.domain.validation import require_text
-from casework.errors import InvalidInput, NotFound
+from casework.errors import Conflict, InvalidInput, NotFound
+from casework.persistence import queries
 from casework.persistence.store import Store
 from casework.persistence.tables import (
     Case,
@@ -32,7 +34,9 @@ from casework.services.actors import home_school, require_member, resolve_staff
 from casework.services.context import Context
 from casework.services.review import (
     LEADERSHIP_ROLES,
+    RISK_ORDER,
     leader,
+    review_params,
     staff_names,
     stalled_cases,
 )
@@ -47,6 +51,86 @@ def _acting(session: Session, actor: str | None, today: date) -> Staff:
     return staff
 
 
+@dataclass(frozen=True)
+class AgendaItem:
+    """A case on a meeting's agenda: why it is there, and what the meeting decided."""
+
+    case_id: int
+    child: str | None
+    class_name: str | None
+    state: str
+    risk_level: str | None
+    reasons: tuple[str, ...]
+    decision: str | None
+    decision_reason: str | None
+    new_due: date | None
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "child": self.child,
+            "class": self.class_name,
+            "state": self.state,
+            "risk_level": self.risk_level,
+            "reasons": list(self.reasons),
+            "decision": self.decision,
+            "decision_reason": self.decision_reason,
+            "new_due": self.new_due.isoformat() if self.new_due else None,
+        }
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    name: str | None
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    id: int
+    school: str
+    held_on: date
+    title: str
+    members: tuple[Member, ...]
+    items: tuple[AgendaItem, ...]
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "school": self.school,
+            "held_on": self.held_on.isoformat(),
+            "title": self.title,
+            "members": [{"id": m.id, "name": m.name} for m in self.members],
+            "items": [i.as_data() for i in self.items],
+        }
+
+
+BY_HAND = "added_by_hand"
+CRITICAL = "flag:critical"
+
+
+def proposed_agenda(session: Session, school_id: int, today: date, escalate_after: int) -> list[tuple[int, list[str]]]:
+    """The escalated and critical cases only, riskiest first, then the most days overdue.
+
+    Escalated: every case on the stalled list. Critical: an open case whose critical flag the
+    leadership has not acknowledged yet, however recently raised.
+    """
+    stalled = stalled_cases(session, today, school_id, None, None, escalate_after)
+    agenda = {c.case_id: [r.reason for r in c.reasons] for c in stalled}
+    risk = {c.case_id: c.risk_level for c in stalled}
+    late = {c.case_id: c.days_overdue for c in stalled}
+    flagged = queries.unacknowledged_flags(session, school_id)
+    if flagged:
+        for case_id, level in session.execute(select(Case.id, Case.risk_level).where(Case.id.in_(list(flagged)))):
+            reasons = agenda.setdefault(case_id, [])
+            if CRITICAL not in reasons:
+                reasons.insert(0, CRITICAL)
+            risk[case_id] = level or "critical"
+            late[case_id] = max(late.get(case_id, 0), (today - flagged[case_id]).days)
+    order = sorted(agenda, key=lambda c: (RISK_ORDER.get(risk.get(c) or "", 4), -late.get(c, 0), c))
+    return [(case_id, agenda[case_id]) for case_id in order]
+
+
 def new_meeting(
     ctx: Context,
     actor: str | None,
@@ -54,19 +138,35 @@ def new_meeting(
     held_on: date | None = None,
     title: str | None = None,
     school: str | None = None,
+    cases_by_hand: list[int] | None = None,
+    another: bool = False,
 ) -> int:
-    """A meeting whose agenda is the school's stalled list of the day."""
+    """A meeting whose proposed agenda holds the escalated and critical cases; a leader adds others by hand.
+
+    A second meeting of the school on the same date is refused, naming the first, unless ``another``.
+    """
     now = ctx.now()
     today = now.date()
+    day = held_on or today
     with ctx.db.write() as session:
         who = leader(session, actor, None, today, school)
         school_id = home_school(session, who, today, school)
         present = sorted({who.id, *(resolve_staff(session, m).id for m in members)})
         for member in present:
             require_member(session, session.get(Staff, member), school_id, today)  # type: ignore[arg-type]
+        same_day = session.scalars(
+            select(Meeting.id).where(Meeting.school_id == school_id, Meeting.held_on == day).order_by(Meeting.id)
+        ).first()
+        if same_day is not None and not another:
+            raise Conflict(
+                "meeting {id} is already set for {day}: add cases to it with 'review meeting add {id} CASE', "
+                "or open a second meeting with --another",
+                id=same_day,
+                day=day.isoformat(),
+            )
         meeting = Meeting(
             school_id=school_id,
-            held_on=held_on or today,
+            held_on=day,
             title=require_text(title or "关爱留守儿童领导小组会议", "--title"),
             members=[str(m) for m in present],
             created_at=now,
@@ -74,23 +174,58 @@ def new_meeting(
         )
         session.add(meeting)
         session.flush()
-        agenda = stalled_cases(session, today, school_id, None, None)
-        for item in agenda:
-            session.add(
-                MeetingItem(
-                    school_id=school_id,
-                    meeting_id=meeting.id,
-                    case_id=item.case_id,
-                    reasons=[r.reason for r in item.reasons],
-                )
-            )
+        agenda = proposed_agenda(session, school_id, today, int(review_params(ctx)["escalate_after_days"]))
+        listed = {case_id for case_id, _ in agenda}
+        for case_id in cases_by_hand or []:
+            if case_id not in listed:
+                _case_of_school(session, case_id, school_id)
+                agenda.append((case_id, [BY_HAND]))
+                listed.add(case_id)
+        for case_id, reasons in agenda:
+            session.add(MeetingItem(school_id=school_id, meeting_id=meeting.id, case_id=case_id, reasons=reasons))
         trail.Scribe(session, school_id, now, who.id).write(
-            "meeting.opened", "meeting", meeting.id, data={"members": present, "items": len(agenda)}
+            "meeting.opened",
+            "meeting",
+            meeting.id,
+            data={"members": present, "items": len(agenda), "by_hand": len(cases_by_hand or [])},
         )
         return meeting.id
 
 
-def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, Any]:
+def _case_of_school(session: Session, case_id: int, school_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or case.school_id != school_id:
+        raise NotFound("no case with id {id}", id=case_id)
+    if case.state == states.CLOSED:
+        raise InvalidInput("case {case} is closed", case=case_id)
+    return case
+
+
+def add_item(ctx: Context, actor: str | None, meeting_id: int, case_id: int) -> None:
+    """A leader puts a case on a meeting's agenda by hand."""
+    now = ctx.now()
+    with ctx.db.write() as session:
+        access.enter(session, actor, now.date())
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFound("no meeting with id {id}", id=meeting_id)
+        who = leader(session, actor, meeting.school_id, now.date())
+        _case_of_school(session, case_id, meeting.school_id)
+        there = session.scalars(
+            select(MeetingItem.id).where(MeetingItem.meeting_id == meeting_id, MeetingItem.case_id == case_id)
+        ).first()
+        if there is not None:
+            raise Conflict(
+                "case {case} is already on the agenda of meeting {meeting}", case=case_id, meeting=meeting_id
+            )
+        session.add(MeetingItem(school_id=meeting.school_id, meeting_id=meeting_id, case_id=case_id, reasons=[BY_HAND]))
+        session.flush()
+        trail.Scribe(session, meeting.school_id, now, who.id).write(
+            "meeting.item_added", "meeting", meeting_id, case_id=case_id
+        )
+
+
+def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> MeetingView:
     """A meeting with its agenda and decisions, for the leadership group."""
     today = ctx.now().date()
     with ctx.db.read() as session:
@@ -102,7 +237,9 @@ def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, 
         school = session.get(School, meeting.school_id)
         members = staff_names(session, {int(m) for m in meeting.members})
         rows = session.execute(
-            select(MeetingItem, Case.state, Child.name, SchoolClass.grade, SchoolClass.name, Case.child_id)
+            select(
+                MeetingItem, Case.state, Case.risk_level, Child.name, SchoolClass.grade, SchoolClass.name, Case.child_id
+            )
             .join(Case, Case.id == MeetingItem.case_id)
             .join(Child, Child.id == Case.child_id)
             .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)
@@ -111,28 +248,29 @@ def show_meeting(ctx: Context, actor: str | None, meeting_id: int) -> dict[str, 
         ).all()
         reads = access.Reads(who)
         reads.add(meeting.school_id, [row[-1] for row in rows], policy.T1, policy.T2)
-        doc = {
-            "id": meeting.id,
-            "school": school.name if school else "",
-            "held_on": meeting.held_on.isoformat(),
-            "title": meeting.title,
-            "members": [{"id": int(m), "name": members.get(int(m))} for m in meeting.members],
-            "items": [
-                {
-                    "case_id": item.case_id,
-                    "child": name,
-                    "class": f"{grade}/{cname}" if grade is not None else None,
-                    "state": state,
-                    "reasons": list(item.reasons),
-                    "decision": item.decision,
-                    "decision_reason": item.decision_reason,
-                    "new_due": item.new_due.isoformat() if item.new_due else None,
-                }
-                for item, state, name, grade, cname, _ in rows
-            ],
-        }
+        view = MeetingView(
+            id=meeting.id,
+            school=school.name if school else "",
+            held_on=meeting.held_on,
+            title=meeting.title,
+            members=tuple(Member(int(m), members.get(int(m))) for m in meeting.members),
+            items=tuple(
+                AgendaItem(
+                    case_id=item.case_id,
+                    child=name,
+                    class_name=f"{grade}/{cname}" if grade is not None else None,
+                    state=state,
+                    risk_level=risk,
+                    reasons=tuple(item.reasons),
+                    decision=item.decision,
+                    decision_reason=item.decision_reason,
+                    new_due=item.new_due,
+                )
+                for item, state, risk, name, grade, cname, _ in rows
+            ),
+        )
     access.log_reads(ctx, reads, "meeting.show")
-    return doc
+    return view
 
 
 def decide(
@@ -271,39 +409,40 @@ def minutes(ctx: Context, actor: str | None, meeting_id: int, fmt: str, lang: st
             int(staff): role
             for staff, role in session.execute(
                 select(Membership.staff_id, Membership.role).where(
-                    Membership.staff_id.in_([m["id"] for m in doc["members"]]),
+                    Membership.staff_id.in_([m.id for m in doc.members]),
                     Membership.role.in_(list(LEADERSHIP_ROLES)),
                 )
             )
         }
-        stalled = {c.case_id: c for c in stalled_cases(session, today, None, None, None)}
+        after = int(review_params(ctx)["escalate_after_days"])
+        stalled = {c.case_id: c for c in stalled_cases(session, today, None, None, None, after)}
 
     def t(msgid: str) -> str:
         return i18n.render(msgid, lang)
 
     context = MeetingContext(
-        school_name=doc["school"],
-        meeting_id=doc["id"],
-        held_on=date.fromisoformat(doc["held_on"]),
-        title=doc["title"],
-        members=[Person(m["name"] or "", t(ROLES.get(roles.get(m["id"], ""), "member"))) for m in doc["members"]],
+        school_name=doc.school,
+        meeting_id=doc.id,
+        held_on=doc.held_on,
+        title=doc.title,
+        members=[Person(m.name or "", t(ROLES.get(roles.get(m.id, ""), "member"))) for m in doc.members],
         items=[
             MeetingItemContext(
-                case_id=i["case_id"],
-                child_name=i["child"],
-                class_name=i["class"] or "",
-                stage=t(states.STATE_LABELS[i["state"]]),
-                reasons=[t(stall_reason_label(r)) for r in i["reasons"]],
+                case_id=i.case_id,
+                child_name=i.child or "",
+                class_name=i.class_name or "",
+                stage=t(states.STATE_LABELS[i.state]),
+                reasons=[t(stall_reason_label(r)) for r in i.reasons],
                 responsible="、".join(
-                    sorted({r.responsible_name for r in stalled[i["case_id"]].reasons if r.responsible_name})
+                    sorted({r.responsible_name for r in stalled[i.case_id].reasons if r.responsible_name})
                 )
-                if i["case_id"] in stalled
+                if i.case_id in stalled
                 else None,
-                decision=None if agenda or not i["decision"] else t(DECISION_LABELS[i["decision"]]),
-                decision_reason=None if agenda else i["decision_reason"],
-                new_due=None if agenda or not i["new_due"] else date.fromisoformat(i["new_due"]),
+                decision=None if agenda or not i.decision else t(DECISION_LABELS[i.decision]),
+                decision_reason=None if agenda else i.decision_reason,
+                new_due=None if agenda else i.new_due,
             )
-            for i in doc["items"]
+            for i in doc.items
         ],
     )
     return render("meeting_agenda" if agenda else "meeting_minutes", context, fmt, lang)

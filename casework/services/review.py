@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -20,10 +19,9 @@ from casework.persistence.tables import (
     Pairing,
     School,
     Staff,
-    Stall,
 )
 from casework.rules.review import ReviewRules
-from casework.services import access, trail
+from casework.services import access
 from casework.services.actors import home_school, resolve_staff
 from casework.services.context import Context
 
@@ -36,10 +34,16 @@ def review_params(ctx: Context) -> dict[str, Any]:
 
 
 new_tuple = tuple.__new__
+RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+LEVELS = (queries.DUE, queries.OVERDUE, queries.STALLED)
 
 
 class Reason(NamedTuple):
-    """One reason a case is stalled: what, since when, how late, and who must act."""
+    """One reason a case is on a list: what, due since when, how late, and who must act.
+
+    Immutable, as the web renders it; a named tuple rather than a dataclass because a province's
+    stalled list builds tens of thousands of them.
+    """
 
     reason: str
     since: date
@@ -47,25 +51,37 @@ class Reason(NamedTuple):
     role: str | None
     responsible_id: int | None
     responsible_name: str | None
+    stand_in: bool = False  # the person stands in for a role nobody holds yet (the case's counsellor)
+    overdue_on: date | None = None
 
     def as_data(self) -> dict[str, Any]:
         return {
             "reason": self.reason,
             "since": self.since.isoformat(),
+            "overdue_on": self.overdue_on.isoformat() if self.overdue_on else None,
             "days_overdue": self.days_overdue,
-            "responsible": {"role": self.role, "id": self.responsible_id, "name": self.responsible_name},
+            "responsible": {
+                "role": self.role,
+                "id": self.responsible_id,
+                "name": self.responsible_name,
+                "stand_in": self.stand_in,
+            },
         }
 
 
-@dataclass
-class StalledCase:
+@dataclass(frozen=True)
+class ListedCase:
+    """A case on the due, overdue or stalled list, with every reason of that level, most urgent first."""
+
+    level: str
     case_id: int
     school_id: int
     state: str
     child_id: int
     child_name: str | None
     class_name: str | None
-    reasons: list[Reason] = field(default_factory=list)
+    risk_level: str | None
+    reasons: tuple[Reason, ...]
 
     @property
     def days_overdue(self) -> int:
@@ -73,14 +89,24 @@ class StalledCase:
 
     def as_data(self) -> dict[str, Any]:
         return {
+            "level": self.level,
             "case_id": self.case_id,
             "school_id": self.school_id,
             "state": self.state,
             "child": {"id": self.child_id, "name": self.child_name},
             "class": self.class_name,
+            "risk_level": self.risk_level,
             "days_overdue": self.days_overdue,
             "reasons": [r.as_data() for r in self.reasons],
         }
+
+
+StalledCase = ListedCase  # the stalled list's cases (the name the meetings and indicators use)
+
+
+def urgency(case: ListedCase) -> tuple[int, int, int]:
+    """Riskiest first, then the most days overdue, then the oldest case."""
+    return (RISK_ORDER.get(case.risk_level or "", 4), -case.days_overdue, case.case_id)
 
 
 def staff_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -89,35 +115,64 @@ def staff_names(session: Session, ids: set[int]) -> dict[int, str]:
     return dict(session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all())
 
 
-def stalled_cases(
-    session: Session, today: date, school_id: int | None, class_id: int | None, responsible_id: int | None
-) -> list[StalledCase]:
+def listed_cases(
+    session: Session,
+    level: str,
+    today: date,
+    escalate_after: int,
+    school_id: int | None,
+    class_id: int | None,
+    responsible_id: int | None,
+    ahead: int = 0,
+) -> list[ListedCase]:
+    """One level's list over every school (or one), most urgent first: the query, not yet the actor's view."""
     with without_cyclic_gc():
-        return _stalled_rows(session, today, school_id, class_id, responsible_id)
+        return _listed_rows(session, level, today, escalate_after, school_id, class_id, responsible_id, ahead)
 
 
-def _stalled_rows(
-    session: Session, today: date, school_id: int | None, class_id: int | None, responsible_id: int | None
-) -> list[StalledCase]:
-    # One school at a time: each query then runs on the (school_id, due_on) index, as a shard would.
+def stalled_cases(
+    session: Session,
+    today: date,
+    school_id: int | None,
+    class_id: int | None,
+    responsible_id: int | None,
+    escalate_after: int = 3,
+) -> list[ListedCase]:
+    return listed_cases(session, queries.STALLED, today, escalate_after, school_id, class_id, responsible_id)
+
+
+def _listed_rows(
+    session: Session,
+    level: str,
+    today: date,
+    escalate_after: int,
+    school_id: int | None,
+    class_id: int | None,
+    responsible_id: int | None,
+    ahead: int,
+) -> list[ListedCase]:
+    # One school at a time: each query then runs on the school's index, as a shard would.
     schools = [school_id] if school_id is not None else list(session.scalars(select(School.id).order_by(School.id)))
-    rows = [r for sid in schools for r in queries.stalled(session, today, sid, class_id, responsible_id)]
+    rows = [
+        r
+        for sid in schools
+        for r in queries.duty_list(session, level, today, escalate_after, ahead, sid, class_id, responsible_id)
+    ]
     staff = staff_names(session, {r.responsible_id for r in rows if r.responsible_id is not None})
-    found: dict[int, StalledCase] = {}
-    worst: dict[int, int] = {}
+    found: dict[int, queries.DutyRow] = {}
+    reasons: dict[int, list[Reason]] = {}
     today_ordinal = today.toordinal()
     overdue: dict[date, int] = {}
     for r in rows:
-        entry = found.get(r.case_id)
-        if entry is None:
-            entry = found[r.case_id] = StalledCase(
-                r.case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label
-            )
+        got = reasons.get(r.case_id)
+        if got is None:
+            found[r.case_id] = r
+            got = reasons[r.case_id] = []
         days = overdue.get(r.since, -1)
         if days < 0:
             days = overdue[r.since] = max(0, today_ordinal - r.since.toordinal())
         # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
-        entry.reasons.append(
+        got.append(
             new_tuple(
                 Reason,
                 (
@@ -127,15 +182,23 @@ def _stalled_rows(
                     r.responsible_role,
                     r.responsible_id,
                     staff.get(r.responsible_id) if r.responsible_id else None,
+                    r.stand_in,
+                    r.overdue_on,
                 ),
             )
         )
-        if days >= worst.get(r.case_id, -1):
-            worst[r.case_id] = days
-    for entry in found.values():
-        if len(entry.reasons) > 1:
-            entry.reasons.sort(key=lambda x: (-x.days_overdue, x.reason))
-    return sorted(found.values(), key=lambda c: (-worst[c.case_id], c.case_id))
+    out = []
+    for case_id, r in found.items():
+        mine = reasons[case_id]
+        if len(mine) > 1:
+            mine.sort(key=lambda x: (-x.days_overdue, x.reason))
+        out.append(
+            ListedCase(
+                level, case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label, r.risk_level, tuple(mine)
+            )
+        )
+    out.sort(key=urgency)
+    return out
 
 
 def school_filter(session: Session, school: str | None) -> int | None:
@@ -149,17 +212,25 @@ def school_filter(session: Session, school: str | None) -> int | None:
     return found
 
 
-def stalled(
+def listing(
     ctx: Context,
     actor: str | None,
+    level: str,
     school: str | None = None,
     class_ref: str | None = None,
     responsible: str | None = None,
-) -> list[StalledCase]:
-    """Stalled cases in the actor's record scope, most urgent first, with every reason, days overdue
-    and who is responsible; the children's names only for roles that read contact data."""
+    mine: bool = False,
+) -> list[ListedCase]:
+    """One level's list in the actor's record scope, most urgent first, with every reason and who
+    must act; the children's names only for roles that read contact data.
+
+    ``mine``: only the actor's own duties (a staff member's to-do list).
+    """
     from casework.services.setup import resolve_class
 
+    if level not in LEVELS:
+        raise InvalidInput("'{value}' is not one of {choices}", value=level, choices=", ".join(LEVELS))
+    params = review_params(ctx)
     today = ctx.now().date()
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
@@ -173,86 +244,79 @@ def stalled(
                 school_id = schools[0]
             class_id = resolve_class(session, school_id, class_ref).id
         responsible_id = resolve_staff(session, responsible).id if responsible else None
+        if mine:
+            responsible_id = who.staff_id
         # What the actor may see is decided per school, once, not per case.
         schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
         held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
         narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
-        found = [c for c in stalled_cases(session, today, school_id, class_id, responsible_id) if c.school_id in held]
+        found = [
+            c
+            for c in listed_cases(
+                session,
+                level,
+                today,
+                int(params["escalate_after_days"]),
+                school_id,
+                class_id,
+                responsible_id,
+                int(params["due_ahead_days"]),
+            )
+            if c.school_id in held
+        ]
         if narrow:
-            # The stalled queries are plain SQL per school; where the actor sees only some cases,
-            # keep the ones the session's scope reaches.
+            # The lists are plain SQL per school; where the actor sees only some cases, keep the
+            # ones the session's scope reaches (and, on a to-do list, the actor's own duties).
             ids = {c.case_id for c in found if c.school_id in narrow}
             visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
-            found = [c for c in found if c.school_id not in narrow or c.case_id in visible]
+            found = [c for c in found if c.school_id not in narrow or c.case_id in visible or mine]
         names_read = {sid for sid in held if who.may_read(sid, policy.T1)}
         shown: dict[int, list[int]] = {sid: [] for sid in names_read}
-        for c in found:
+        for i, c in enumerate(found):
             if c.school_id in names_read:
                 shown[c.school_id].append(c.child_id)
             else:
-                c.child_name = None
+                found[i] = replace(c, child_name=None)
         reads = access.Reads(who)
         for sid, child_ids in shown.items():
             reads.add(sid, child_ids, policy.T1)
-    access.log_reads(ctx, reads, "review.stalled")
+    access.log_reads(ctx, reads, f"review.{level}")
     return found
 
 
-@dataclass(frozen=True)
-class SweepResult:
-    new: int
-    reminded: int
-    escalated: int
-    resolved: int
+def stalled(
+    ctx: Context,
+    actor: str | None,
+    school: str | None = None,
+    class_ref: str | None = None,
+    responsible: str | None = None,
+) -> list[ListedCase]:
+    """What the leadership group must look at: stage deadlines passed, duties escalated, a critical
+    flag not acknowledged in time, the same move refused again with nothing changed."""
+    return listing(ctx, actor, queries.STALLED, school, class_ref, responsible)
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.new or self.reminded or self.escalated or self.resolved)
+
+def overdue(
+    ctx: Context,
+    actor: str | None,
+    school: str | None = None,
+    class_ref: str | None = None,
+    responsible: str | None = None,
+) -> list[ListedCase]:
+    """Duties past their grace that have not yet gone to the leadership group."""
+    return listing(ctx, actor, queries.OVERDUE, school, class_ref, responsible)
 
 
-def sweep(ctx: Context) -> SweepResult:
-    """Record newly stalled reasons, remind, escalate after N days, resolve; twice a day changes nothing."""
-    now = ctx.now()
-    today = now.date()
-    after = int(review_params(ctx)["escalate_after_days"])
-    totals = {"new": 0, "reminded": 0, "escalated": 0, "resolved": 0}
-    with ctx.db.write() as session:
-        access.system(session)  # the daily job of the program itself, not of a person
-        current = stalled_cases(session, today, None, None, None)
-        wanted = {(c.case_id, r.reason, r.since): (c.school_id, r.responsible_id) for c in current for r in c.reasons}
-        open_rows = session.scalars(select(Stall).where(Stall.resolved_on.is_(None))).all()
-        known = {(s.case_id, s.reason, s.since): s for s in open_rows}
-        per_school: dict[int, dict[str, int]] = defaultdict(
-            lambda: {"new": 0, "reminded": 0, "escalated": 0, "resolved": 0}
-        )
-        for key, (school_id, who) in wanted.items():
-            row = known.get(key)
-            if row is None:
-                row = Stall(
-                    school_id=school_id,
-                    case_id=key[0],
-                    reason=key[1],
-                    since=key[2],
-                    responsible_id=who,
-                    found_on=today,
-                    reminded_on=today,
-                )
-                session.add(row)
-                per_school[school_id]["new"] += 1
-                per_school[school_id]["reminded"] += 1
-            elif row.escalated_on is None and row.reminded_on is not None and (today - row.reminded_on).days >= after:
-                row.escalated_on = today
-                per_school[row.school_id]["escalated"] += 1
-        for key, row in known.items():
-            if key not in wanted:
-                row.resolved_on = today
-                per_school[row.school_id]["resolved"] += 1
-        session.flush()
-        for school_id, counts in sorted(per_school.items()):
-            for k, v in counts.items():
-                totals[k] += v
-            trail.Scribe(session, school_id, now, None).write("review.swept", "school", school_id, data=dict(counts))
-    return SweepResult(**totals)
+def due(
+    ctx: Context,
+    actor: str | None,
+    school: str | None = None,
+    class_ref: str | None = None,
+    responsible: str | None = None,
+) -> list[ListedCase]:
+    """A staff member's to-do: their duties due within ``due_ahead_days`` and not yet overdue
+    (someone else's with ``responsible``)."""
+    return listing(ctx, actor, queries.DUE, school, class_ref, responsible, mine=responsible is None)
 
 
 def mentor_load(ctx: Context, actor: str | None, school: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Deployment settings from casework.toml (or CASEWORK_SETTINGS): rule modules, parameters, calendar."""
+"""Deployment settings from casework.toml (or CASEWORK_SETTINGS): rule modules, parameters, calendar, notifications."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from casework.domain.calendar import SchoolCalendar, Term
 from casework.domain.consent import DEFAULT_RETENTION_DAYS
 from casework.errors import InvalidInput
 from casework.rules import RuleSet, rule_set
+from casework.services import notify_settings
+from casework.services.notify_settings import NotifySettings
 
 DEFAULT_FILE = "casework.toml"
-TOP_KEYS = {"rules", "calendar", "documents", "privacy", "web"}
+TOP_KEYS = {"rules", "calendar", "documents", "privacy", "web", "notify"}
 DOCUMENT_FORMATS = ("html", "md", "docx", "pdf")
 
 
@@ -60,6 +62,7 @@ class Settings:
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     web: WebSettings = field(default_factory=WebSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def rule_set(self) -> RuleSet:
         return rule_set(self.enabled, self.params, self.calendar)
@@ -188,6 +191,7 @@ def parse(data: dict[str, Any], source: str | None = None) -> Settings:
         documents,
         _privacy(data.get("privacy", {})),
         _web(data.get("web", {})),
+        notify_settings.parse(data.get("notify", {})),
     )
     settings.rule_set()  # unknown modules, parameters and wrong types stop here
     return settings

@@ -26,14 +26,21 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
 
     for child, status in ((a, "enrolled"), (b, "辍学"), (c, "在读"), (d, "enrolled")):
         pupil_records.enrolment(
-            world.ctx, world.admin, RecordEnrolment(child_id=child, school_year=2026, term=1, status=status)
+            world.ctx,
+            world.admin,
+            RecordEnrolment(child_id=child, school_year=2026, term=1, status=status),
         )
     world.clock.advance(20)  # 21 September
     mentoring.contact(
         world.ctx,
         world.counsellor,
         RecordContact(
-            case_id=case["c"], kind="talk", occurred_on=date(2026, 9, 20), by=None, summary="九月谈心", follow_up=None
+            case_id=case["c"],
+            kind="talk",
+            occurred_on=date(2026, 9, 20),
+            by=None,
+            summary="九月谈心",
+            follow_up=None,
         ),
     )
     world.drive(case["a"], "mentored")  # a mentor paired from 21 September
@@ -42,7 +49,12 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
         world.ctx,
         world.teacher,
         RecordContact(
-            case_id=case["a"], kind="talk", occurred_on=date(2026, 10, 8), by=None, summary="十月谈心", follow_up=None
+            case_id=case["a"],
+            kind="talk",
+            occurred_on=date(2026, 10, 8),
+            by=None,
+            summary="十月谈心",
+            follow_up=None,
         ),
     )
     mentoring.contact(
@@ -58,10 +70,14 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
         ),
     )
     pupil_records.aid(
-        world.ctx, world.leader, RecordAid(child_id=a, kind="衣物", description="冬衣一套", given_on=date(2026, 10, 10))
+        world.ctx,
+        world.leader,
+        RecordAid(child_id=a, kind="衣物", description="冬衣一套", given_on=date(2026, 10, 10)),
     )
     pupil_records.aid(
-        world.ctx, world.leader, RecordAid(child_id=a, kind="文具", description="文具", given_on=date(2026, 10, 10))
+        world.ctx,
+        world.leader,
+        RecordAid(child_id=a, kind="文具", description="文具", given_on=date(2026, 10, 10)),
     )
 
     report = indicators.compute(world.ctx, world.leader, month="2026-10")
@@ -85,13 +101,19 @@ def test_indicators_hand_counted(world, tmp_path) -> None:
     # spring: 丙 transferred
     world.clock.advance(150)
     pupil_records.enrolment(
-        world.ctx, world.admin, RecordEnrolment(child_id=a, school_year=2026, term=2, status="enrolled")
+        world.ctx,
+        world.admin,
+        RecordEnrolment(child_id=a, school_year=2026, term=2, status="enrolled"),
     )
     pupil_records.enrolment(
-        world.ctx, world.admin, RecordEnrolment(child_id=c, school_year=2026, term=2, status="transferred")
+        world.ctx,
+        world.admin,
+        RecordEnrolment(child_id=c, school_year=2026, term=2, status="transferred"),
     )
     pupil_records.enrolment(
-        world.ctx, world.admin, RecordEnrolment(child_id=d, school_year=2026, term=2, status="enrolled")
+        world.ctx,
+        world.admin,
+        RecordEnrolment(child_id=d, school_year=2026, term=2, status="enrolled"),
     )
     spring = indicators.compute(world.ctx, world.leader, month="2027-03")
     assert rows(spring, "retention_rate")[school] == (2, 3)
@@ -119,3 +141,51 @@ def test_a_case_follows_its_child_to_another_class(world) -> None:
     moved = rows(indicators.compute(world.ctx, world.leader, month="2026-09"), "mentor_coverage")
     assert moved["4/1班"] == (0, 0) and moved["5/1班"] == (0, 1)
     assert case_id
+
+
+def test_the_five_ones_per_child_and_class_on_calendar_periods(world) -> None:
+    """October 2026's weeks are those ending on its Sundays: 28 Sep–4 Oct, 5–11, 12–18, 19–25 October."""
+    subject = setup.add_staff(world.ctx, world.admin, "科任老师", ["subject_teacher"], "4/1班")
+    a, b = world.case(), world.case()
+    world.clock.advance(55)  # 26 October
+
+    def record(case_id: int, kind: str, day: date, by: str | None = None) -> None:
+        mentoring.contact(
+            world.ctx,
+            world.leader,
+            RecordContact(case_id=case_id, kind=kind, occurred_on=day, by=by, summary="记录", follow_up=None),
+        )
+
+    for day in (date(2026, 9, 29), date(2026, 10, 6), date(2026, 10, 13), date(2026, 10, 20)):
+        record(a, "call_home", day)  # every week of October
+    for day in (date(2026, 10, 6), date(2026, 10, 13), date(2026, 10, 26)):
+        record(b, "call_home", day)  # not in the first week; the 26th's week ends in November
+    record(a, "letter", date(2026, 10, 15))
+    record(b, "letter", date(2026, 9, 30))  # September's letter
+    record(a, "talk", date(2026, 10, 2), by=world.teacher)
+    record(b, "talk", date(2026, 10, 2), by=str(subject))
+    record(b, "family_visit", date(2026, 9, 10))  # this school year
+    record(a, "family_visit", date(2026, 8, 20))  # last school year's summer
+
+    report = indicators.compute(world.ctx, world.leader, month="2026-10")
+    school = "测试小学"
+    assert rows(report, "five_call_home")[school] == (1, 2)
+    assert rows(report, "five_letter")[school] == (1, 2)
+    assert rows(report, "five_class_teacher")[school] == (1, 2)
+    assert rows(report, "five_subject_teacher")[school] == (1, 2)
+    assert rows(report, "five_visit_home") == {"4/1班": (1, 2), "4": (1, 2), school: (1, 2)}
+    assert indicators.Period.month("2026-10").weeks()[0] == (date(2026, 9, 28), date(2026, 10, 4))
+    per_child = {c.case_id: c for c in indicators.five_ones(world.ctx, world.leader, month="2026-10").children}
+    assert (per_child[a].call_weeks, per_child[a].weeks, per_child[b].call_weeks) == (4, 4, 2)
+    assert (per_child[a].letter, per_child[a].class_teacher, per_child[a].subject_teacher) == (True, True, False)
+    assert (per_child[b].letter, per_child[b].subject_teacher, per_child[b].visit_home) == (False, True, True)
+    assert per_child[a].child == "王小明" and not per_child[a].visit_home
+    # none of them is a reason to stall a case or a duty of the class teacher's
+    stalled = {r.reason for c in report_stalled(world) for r in c.reasons}
+    assert not stalled & {"call_home", "letter_home", "visit_home", "subject_teacher_contact"}
+
+
+def report_stalled(world):
+    from casework.services import review
+
+    return review.stalled(world.ctx, world.leader)

@@ -52,6 +52,9 @@ def test_duties_of_a_case_opened_for_someone_else_come_to_its_counsellor(world) 
     case_id = cases.open_case(world.ctx, world.leader, world.child(), counsellor=world.counsellor)
     other = world.case()
     engine = world.ctx.db.engine
+    from alembic import command
+
+    command.downgrade(migrate.config(engine), "0011")  # the later revisions change the schema: undo them first
     with engine.begin() as conn:  # as the code before 0011 stored them: the opener's name
         conn.execute(
             sa.text(
@@ -68,3 +71,29 @@ def test_duties_of_a_case_opened_for_someone_else_come_to_its_counsellor(world) 
     assert {case for case, _ in rows} == {case_id, other}
     assert {who for _, who in rows} == {int(world.counsellor)}
     assert migrate.current_revision(engine) == "0011"
+
+
+def test_0013_gives_existing_duties_their_overdue_day_and_ladder(world) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    case_id = world.case()
+    world.drive(case_id, "mentored")
+    engine = world.ctx.db.engine
+    command.downgrade(migrate.config(engine), "0011")  # duties as an older release stored them
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT code, due_on, overdue_on, grace_days, escalates, stand_in FROM duty WHERE case_id = :c"),
+            {"c": case_id},
+        ).all()
+    from casework.persistence.store import Store
+
+    by_code = {
+        code: (Store.d_out(due), Store.d_out(over), grace, bool(up), bool(stand))
+        for code, due, over, grace, up, stand in rows
+    }
+    from datetime import timedelta
+
+    assert all(over == due + timedelta(days=1) and grace == 0 for due, over, grace, _, _ in by_code.values())
+    assert by_code["stage_deadline:mentored"][3] is False and by_code["monthly_talk"][3] is True

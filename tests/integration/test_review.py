@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from casework.domain.inputs import PairPartner, RecordAssessment, RecordContact
-from casework.errors import PermissionDenied, TransitionRefused
+from casework.errors import Conflict, PermissionDenied, TransitionRefused
 from casework.persistence.tables import AuditEvent, Duty, Stall
-from casework.services import assessments, cases, meetings, mentoring, review, setup
+from casework.services import assessments, cases, ladder, meetings, mentoring, review, setup
 from tests.helpers import unscoped
 
 
@@ -38,20 +38,48 @@ def test_a_passed_stage_deadline_stalls_the_case(world) -> None:
     assert reasons(world, case_id) == {}
 
 
-def test_an_overdue_duty_stalls_the_case(world) -> None:
-    case_id = mentored(world)
-    world.clock.advance(31)  # the monthly talk and parent feedback were due 30 days after opening
-    found = reasons(world, case_id)
-    assert found["monthly_talk"] == 1 and found["parent_feedback"] == 1
+def listed(world, level: str, case_id: int, actor: str | None = None) -> dict[str, int]:
+    """The reasons (and days past due) a case has on one of the three lists."""
+    found = {c.case_id: c for c in getattr(review, level)(world.ctx, actor or world.leader)}
+    return {r.reason: r.days_overdue for r in found[case_id].reasons} if case_id in found else {}
+
+
+def talk(world, case_id: int) -> None:
     mentoring.contact(
         world.ctx,
         world.teacher,
         RecordContact(case_id=case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None),
     )
-    assert "monthly_talk" not in reasons(world, case_id)
 
 
-def test_a_critical_flag_not_acknowledged_stalls_at_once(world) -> None:
+def test_a_monthly_duty_climbs_the_three_levels(world) -> None:
+    case_id = mentored(world)  # Tuesday 1 September: a talk is due by the end of September
+    world.clock.advance(26)  # 27 September: within the week the to-do list looks ahead
+    assert "monthly_talk" in listed(world, "due", case_id, world.teacher)
+    assert "monthly_talk" not in listed(world, "due", case_id, world.mentor)  # the class teacher's, not theirs
+    world.clock.advance(6)  # 3 October: past due, within its five days' grace: still a to-do
+    assert listed(world, "due", case_id, world.teacher)["monthly_talk"] == 3
+    assert "monthly_talk" not in listed(world, "overdue", case_id)
+    world.clock.advance(3)  # 6 October: past the grace
+    assert listed(world, "overdue", case_id)["monthly_talk"] == 6
+    assert "monthly_talk" not in listed(world, "due", case_id, world.teacher)
+    assert "monthly_talk" not in listed(world, "stalled", case_id)
+    world.clock.advance(3)  # 9 October: escalate_after_days past the grace: for the leadership group
+    assert listed(world, "stalled", case_id)["monthly_talk"] == 9
+    assert "monthly_talk" not in listed(world, "overdue", case_id)
+    talk(world, case_id)
+    assert all("monthly_talk" not in listed(world, level, case_id, world.teacher) for level in review.LEVELS)
+
+
+def test_the_childs_five_ones_are_no_staff_duty(world) -> None:
+    case_id = mentored(world)
+    world.clock.advance(200)
+    every = {r for level in review.LEVELS for r in listed(world, level, case_id)}
+    assert not every & {"call_home", "letter_home", "subject_teacher_contact", "visit_home"}
+    assert "family_phone" in every  # the school's part: arranging the weekly call
+
+
+def test_a_critical_flag_is_the_leaders_at_once_and_stalled_when_late(world) -> None:
     case_id = world.case()
     world.fire(case_id, "assess")
     assessments.assessment(
@@ -59,11 +87,35 @@ def test_a_critical_flag_not_acknowledged_stalls_at_once(world) -> None:
         world.counsellor,
         RecordAssessment(case_id=case_id, categories=["suspected_illegal"], summary="疑似违法"),
     )
-    assert reasons(world, case_id) == {"flag:critical": 0}
-    world.clock.advance(3)
-    assert reasons(world, case_id) == {"flag:critical": 3, "critical_acknowledgement": 1}
+    assert listed(world, "due", case_id) == {"critical_acknowledgement": 0}  # the leader's to-do, today
+    assert listed(world, "stalled", case_id) == {}
+    world.clock.advance(3)  # ack_days (2) passed
+    assert listed(world, "stalled", case_id) == {"critical_acknowledgement": 3}
+    (found,) = [c for c in review.stalled(world.ctx, world.leader) if c.case_id == case_id]
+    assert found.risk_level == "critical" and found.reasons[0].responsible_id == int(world.leader)
     assessments.acknowledge(world.ctx, world.leader, case_id)
-    assert reasons(world, case_id) == {}
+    assert listed(world, "stalled", case_id) == {}
+
+
+def test_a_duty_whose_role_nobody_holds_falls_to_the_counsellor_and_says_so(world) -> None:
+    case_id = world.case()
+    world.drive(case_id, "individual_plan")  # no mentor paired yet: who gives the parents feedback?
+    world.clock.advance(31)
+    (found,) = [c for c in review.due(world.ctx, world.counsellor) if c.case_id == case_id]
+    (feedback,) = [r for r in found.reasons if r.reason == "parent_feedback"]
+    assert (feedback.role, feedback.responsible_id, feedback.stand_in) == ("mentor", int(world.counsellor), True)
+    with unscoped(world.ctx.db) as session:
+        assert session.scalar(select(func.count()).select_from(Duty).where(Duty.responsible_id.is_(None))) == 0
+
+
+def test_the_reviewed_stage_deadline_names_the_leader(world) -> None:
+    case_id = mentored(world)
+    world.fire(case_id, "review")
+    with unscoped(world.ctx.db) as session:
+        who = session.scalars(
+            select(Duty.responsible_id).where(Duty.case_id == case_id, Duty.code == "stage_deadline:reviewed")
+        ).one()
+    assert who == int(world.leader)
 
 
 def test_the_same_move_refused_again_with_nothing_changed(world) -> None:
@@ -79,7 +131,9 @@ def test_the_same_move_refused_again_with_nothing_changed(world) -> None:
     world.clock.advance(2)
     assert reasons(world, case_id) == {"repeated_refusal:plan": 2}
     assessments.assessment(
-        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=["learning"], summary="评估")
+        world.ctx,
+        world.counsellor,
+        RecordAssessment(case_id=case_id, categories=["learning"], summary="评估"),
     )
     world.fire(case_id, "plan")
     assert reasons(world, case_id) == {}
@@ -111,41 +165,69 @@ def test_most_urgent_first_and_filters(world) -> None:
     assert review.stalled(world.ctx, world.leader, responsible=world.mentor) == []
 
 
-def test_sweep_records_reminds_escalates_resolves_and_is_idempotent(world) -> None:
-    case_id = world.case()
-    world.clock.advance(16)
-    first = review.sweep(world.ctx)
-    assert (first.new, first.reminded, first.escalated) == (1, 1, 0)
+def test_sweep_reminds_on_the_due_day_escalates_a_passed_deadline_resolves_and_is_idempotent(world) -> None:
+    case_id = world.case()  # identified on 1 September: due to move on by 15 September
+    world.clock.advance(14)
+    first = ladder.sweep(world.ctx)
+    assert (first.reminded, first.overdue, first.escalated) == (1, 0, 0)
+    assert first.unreachable == 1 and first.digests == 0  # no channel set: the counsellor cannot be told
     with unscoped(world.ctx.db) as session:
         events = session.scalar(select(func.count()).select_from(AuditEvent))
-    again = review.sweep(world.ctx)
-    assert not again.changed
+    assert not ladder.sweep(world.ctx).changed
     with unscoped(world.ctx.db) as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
         assert session.scalar(select(func.count()).select_from(Stall)) == 1
-    world.clock.advance(3)  # escalate_after_days
-    assert review.sweep(world.ctx).escalated == 1
-    assert not review.sweep(world.ctx).changed
+    world.clock.advance(1)  # a stage deadline passed goes to the leadership group at once
+    assert ladder.sweep(world.ctx).escalated == 1
+    assert not ladder.sweep(world.ctx).changed
     world.fire(case_id, "assess")
-    assert review.sweep(world.ctx).resolved == 1
+    assert ladder.sweep(world.ctx).resolved == 1
     with unscoped(world.ctx.db) as session:
-        (stall,) = session.scalars(select(Stall)).all()
-    assert (stall.reminded_on, stall.escalated_on, stall.resolved_on) == (
-        date(2026, 9, 17),
-        date(2026, 9, 20),
-        date(2026, 9, 20),
+        (stall,) = session.scalars(select(Stall).where(Stall.reason == "stage_deadline:identified")).all()
+    assert (stall.reminded_on, stall.overdue_reminded_on, stall.escalated_on, stall.resolved_on) == (
+        date(2026, 9, 15),
+        None,
+        date(2026, 9, 16),
+        date(2026, 9, 16),
     )
 
 
-def test_meeting_agenda_and_every_decision(world) -> None:
+def test_meeting_agenda_holds_escalated_and_critical_cases_only(world) -> None:
+    stalled_case = world.case()
+    world.clock.advance(16)  # its stage deadline passed: stalled
+    on_track = world.case()
+    critical = world.case()
+    world.fire(critical, "assess")
+    assessments.assessment(
+        world.ctx,
+        world.counsellor,
+        RecordAssessment(case_id=critical, categories=["suspected_illegal"], summary="疑似违法"),
+    )
+    meeting = meetings.new_meeting(world.ctx, world.leader, [])
+    agenda = meetings.show_meeting(world.ctx, world.leader, meeting)
+    assert [i.case_id for i in agenda.items] == [critical, stalled_case]  # riskiest first
+    assert agenda.items[0].reasons == ("flag:critical",)
+    with pytest.raises(Conflict) as same_day:
+        meetings.new_meeting(world.ctx, world.leader, [])
+    assert same_day.value.msg.params["id"] == meeting  # the existing meeting, named
+    meetings.add_item(world.ctx, world.leader, meeting, on_track)
+    with pytest.raises(Conflict):
+        meetings.add_item(world.ctx, world.leader, meeting, on_track)
+    assert [i.reasons for i in meetings.show_meeting(world.ctx, world.leader, meeting).items][-1] == ("added_by_hand",)
+    second = meetings.new_meeting(world.ctx, world.leader, [], another=True, cases_by_hand=[on_track])
+    assert second != meeting
+    assert on_track in {i.case_id for i in meetings.show_meeting(world.ctx, world.leader, second).items}
+
+
+def test_meeting_decisions(world) -> None:
     keep, revise, extend, close, reassign = (mentored(world) for _ in range(5))
-    world.clock.advance(31)
+    world.clock.advance(40)  # the monthly duties escalated
     with pytest.raises(PermissionDenied):
         meetings.new_meeting(world.ctx, world.counsellor, [])
     meeting = meetings.new_meeting(world.ctx, world.leader, [world.counsellor])
     agenda = meetings.show_meeting(world.ctx, world.leader, meeting)
-    assert {i["case_id"] for i in agenda["items"]} == {keep, revise, extend, close, reassign}
-    assert {m["name"] for m in agenda["members"]} == {"周建国", "郑心怡"}
+    assert {i.case_id for i in agenda.items} == {keep, revise, extend, close, reassign}
+    assert {m.name for m in agenda.members} == {"周建国", "郑心怡"}
 
     # an event decision goes through the engine: the review must be recorded first
     for case_id in (keep, revise, close):
@@ -176,7 +258,7 @@ def test_meeting_agenda_and_every_decision(world) -> None:
     assert due == date(2026, 12, 20)
     assert "monthly_talk" not in reasons(world, extend)
     shown = meetings.show_meeting(world.ctx, world.leader, meeting)
-    assert {i["case_id"]: i["decision"] for i in shown["items"]} == {
+    assert {i.case_id: i.decision for i in shown.items} == {
         keep: "continue",
         revise: "revise",
         extend: "extend",
@@ -199,7 +281,9 @@ def test_mentor_load_and_key_children(world) -> None:
     key = world.case()
     world.fire(key, "assess")
     assessments.assessment(
-        world.ctx, world.counsellor, RecordAssessment(case_id=key, categories=["suspected_illegal"], summary="疑似违法")
+        world.ctx,
+        world.counsellor,
+        RecordAssessment(case_id=key, categories=["suspected_illegal"], summary="疑似违法"),
     )
     keys = review.mentor_load(world.ctx, world.leader)["key_children_without_caring_parent"]
     assert [k["case_id"] for k in keys] == [key]

@@ -27,7 +27,9 @@ def mentored_case(world, categories=("learning",)) -> int:
     case_id = world.case()
     world.fire(case_id, "assess")
     assessments.assessment(
-        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=list(categories), summary="评估")
+        world.ctx,
+        world.counsellor,
+        RecordAssessment(case_id=case_id, categories=list(categories), summary="评估"),
     )
     world.fire(case_id, "plan")
     world.plan_item(case_id)
@@ -62,10 +64,14 @@ def test_exam_results_and_screening_classify_at_assessment(world) -> None:
     )
     world.fire(case_id, "assess")
     assessments.screening(
-        world.ctx, world.counsellor, RecordScreening(case_id=case_id, scores=",".join(["2"] * 25), informant="teacher")
+        world.ctx,
+        world.counsellor,
+        RecordScreening(case_id=case_id, scores=",".join(["2"] * 25), informant="teacher"),
     )
     assessments.assessment(
-        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=[], summary="名次下滑，情绪低落")
+        world.ctx,
+        world.counsellor,
+        RecordAssessment(case_id=case_id, categories=[], summary="名次下滑，情绪低落"),
     )
     explained = rules_info.explain(world.ctx, world.leader, case_id)
     assert explained["categories"] == ["academic_slide", "life", "psychological"]
@@ -99,7 +105,9 @@ def test_suspected_illegal_is_critical_acknowledged_referred_and_closed_by_a_lea
     case_id = world.case()
     world.fire(case_id, "assess")
     assessments.assessment(
-        world.ctx, world.counsellor, RecordAssessment(case_id=case_id, categories=["涉嫌违法"], summary="疑似参与盗窃")
+        world.ctx,
+        world.counsellor,
+        RecordAssessment(case_id=case_id, categories=["涉嫌违法"], summary="疑似参与盗窃"),
     )
     assert "critical_acknowledgement" in duties_of(world, case_id)
     with pytest.raises(PermissionDenied):
@@ -110,7 +118,9 @@ def test_suspected_illegal_is_critical_acknowledged_referred_and_closed_by_a_lea
         world.fire(case_id, "plan")
     assert [v.code for v in refused.value.verdicts] == ["referral_missing"]
     assessments.referral(
-        world.ctx, world.counsellor, RecordReferral(case_id=case_id, agency="派出所", summary="与派出所共同帮教")
+        world.ctx,
+        world.counsellor,
+        RecordReferral(case_id=case_id, agency="派出所", summary="与派出所共同帮教"),
     )
     world.fire(case_id, "plan")
     with pytest.raises(TransitionRefused) as refused:
@@ -123,7 +133,7 @@ def test_duties_and_deadlines_are_stored_and_follow_records(world) -> None:
     case_id = mentored_case(world)
     due = duties_of(world, case_id)
     assert due["stage_deadline:mentored"] == date(2026, 12, 30)  # 120 days from 1 September
-    assert due["monthly_talk"] == date(2026, 10, 1)  # 30 days from the case's opening
+    assert due["monthly_talk"] == date(2026, 9, 30)  # by the end of the calendar month the stage began in
     with unscoped(world.ctx.db) as session:
         assert session.get(Case, case_id).stage_due_on == date(2026, 12, 30)
     world.clock.advance(20)
@@ -132,7 +142,7 @@ def test_duties_and_deadlines_are_stored_and_follow_records(world) -> None:
         world.teacher,
         RecordContact(case_id=case_id, kind="talk", occurred_on=None, by=None, summary="谈心", follow_up=None),
     )
-    assert duties_of(world, case_id)["monthly_talk"] == date(2026, 10, 21)
+    assert duties_of(world, case_id)["monthly_talk"] == date(2026, 10, 31)  # talked in September: by October's end
     world.fire(case_id, "close", "父母返乡")
     assert duties_of(world, case_id) == {}
 
@@ -143,7 +153,9 @@ def test_each_decision_keeps_its_rule_set_and_new_parameters_do_not_rewrite_it(w
     first = world.ctx.rule_set.version
     lenient = Context(db=world.ctx.db, clock=world.clock, settings=Settings(params={"deadlines": {"assessed": 30}}))
     assessments.assessment(
-        lenient, world.counsellor, RecordAssessment(case_id=case_id, categories=["learning"], summary="评估")
+        lenient,
+        world.counsellor,
+        RecordAssessment(case_id=case_id, categories=["learning"], summary="评估"),
     )
     cases.advance(lenient, world.counsellor, case_id, "plan")
     with unscoped(world.ctx.db) as session:
@@ -170,11 +182,18 @@ def test_evaluation_from_recorded_results(world) -> None:
         world.ctx,
         world.counsellor,
         PairPartner(
-            case_id=case_id, kind="mentor", staff=world.mentor, partner_name=None, from_on=date(2025, 9, 1), to_on=None
+            case_id=case_id,
+            kind="mentor",
+            staff=world.mentor,
+            partner_name=None,
+            from_on=date(2025, 9, 1),
+            to_on=None,
         ),
     )
     pupil_records.term_result(
-        world.ctx, world.teacher, RecordTermResult(child_id=child_id, school_year=2025, term=1, total=400, rank=12)
+        world.ctx,
+        world.teacher,
+        RecordTermResult(child_id=child_id, school_year=2025, term=1, total=400, rank=12),
     )
     pupil_records.term_result(
         world.ctx,
@@ -183,7 +202,9 @@ def test_evaluation_from_recorded_results(world) -> None:
     )
     other = world.child()
     pupil_records.term_result(
-        world.ctx, world.teacher, RecordTermResult(child_id=other, school_year=2025, term=1, total=500, rank=1)
+        world.ctx,
+        world.teacher,
+        RecordTermResult(child_id=other, school_year=2025, term=1, total=500, rank=1),
     )
     table = rules_info.evaluation(world.ctx, world.leader, 2025)
     (child,) = table["children"]

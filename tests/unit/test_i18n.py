@@ -59,7 +59,10 @@ def test_compiled_catalogue_matches_po(lang: str) -> None:
     fresh = gettext.GNUTranslations(buffer)
     with open(folder / "casework.mo", "rb") as f:
         shipped = gettext.GNUTranslations(f)
-    assert fresh._catalog == shipped._catalog, "casework.mo is stale: run 'make i18n'"  # type: ignore[attr-defined]
+    # The header ('') holds the creation time babel stamps on a catalogue without one: not a message.
+    fresh_messages = {k: v for k, v in fresh._catalog.items() if k != ""}  # type: ignore[attr-defined]
+    shipped_messages = {k: v for k, v in shipped._catalog.items() if k != ""}  # type: ignore[attr-defined]
+    assert fresh_messages == shipped_messages, "casework.mo is stale: run 'make i18n'"
 
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -177,34 +177,30 @@ def test_suspected_illegal_flag_referral_and_leaders_close() -> None:
     assert not refusals(evaluate([module], "close", by_deputy))
 
 
-def test_suspected_illegal_acknowledgement_due_in_two_days() -> None:
+def test_suspected_illegal_acknowledgement_due_at_once_late_after_two_days() -> None:
     module = SuspectedIllegal()
     raised = case(flags={"critical": None}, flags_raised={"critical": date(2026, 10, 9)})
     (duty,) = module.obligations(raised)
-    assert (duty.due, duty.responsible_role) == (date(2026, 10, 11), "leader")
+    assert (duty.due, duty.responsible_role) == (date(2026, 10, 9), "leader")  # the leadership is told at once
+    assert (duty.grace_days, duty.overdue_on, duty.escalates) == (2, date(2026, 10, 12), False)
     acked = case(flags={"critical": date(2026, 10, 10)}, flags_raised={"critical": date(2026, 10, 9)})
     assert module.obligations(acked) == ()
 
 
-def test_obligations_monthly_termly_and_five_ones() -> None:
+def test_obligations_by_calendar_month_term_and_week() -> None:
     module = Obligations()
+    # in mentored since Sunday 20 September; a talk on 1 October, a home visit on 20 September
     facts = case(last_contacts={"talk@class_teacher": date(2026, 10, 1), "home_visit": date(2026, 9, 20)})
     by_code = {d.code: d for d in module.obligations(facts)}
-    assert by_code["monthly_talk"].due == date(2026, 10, 31)
-    assert by_code["parent_feedback"].due == date(2026, 10, 2)  # 30 days after the case opened
+    assert by_code["monthly_talk"].due == date(2026, 11, 30)  # talked in October: due by the end of November
+    assert by_code["parent_feedback"].due == date(2026, 9, 30)  # never: by the end of the stage's first month
     assert by_code["home_visit"].due == date(2027, 7, 5)  # done this term: due by the end of the next
-    assert by_code["call_home"].due == date(2026, 9, 9)
-    assert by_code["visit_home"].rhythm_days == 365
-    assert set(by_code) == {
-        "monthly_talk",
-        "parent_feedback",
-        "home_visit",
-        "call_home",
-        "letter_home",
-        "subject_teacher_contact",
-        "visit_home",
-    }
-    assert {d.code for d in Obligations({"five_ones": False}).obligations(facts)} == {
+    assert by_code["family_phone"].due == date(2026, 9, 20)  # the Sunday of the week the stage began
+    assert set(by_code) == {"monthly_talk", "parent_feedback", "home_visit", "family_phone"}
+    grace = {code: d.grace_days for code, d in by_code.items()}
+    assert grace == {"monthly_talk": 5, "parent_feedback": 5, "home_visit": 7, "family_phone": 2}
+    assert by_code["monthly_talk"].overdue_on == date(2026, 12, 6) and by_code["monthly_talk"].escalates
+    assert {d.code for d in Obligations({"family_phone": False}).obligations(facts)} == {
         "monthly_talk",
         "parent_feedback",
         "home_visit",
@@ -212,17 +208,50 @@ def test_obligations_monthly_termly_and_five_ones() -> None:
     assert Obligations().obligations(case("identified")) == ()
 
 
-def test_no_monthly_duty_falls_due_in_a_holiday() -> None:
-    facts = case(last_contacts={"talk@class_teacher": date(2027, 1, 5)})
+@pytest.mark.parametrize(
+    ("talked", "due"),
+    [
+        (date(2026, 9, 30), date(2026, 10, 31)),  # the last day of September counts for September
+        (date(2026, 10, 1), date(2026, 11, 30)),  # a rolling 30 days would say 31 October
+        (date(2026, 10, 31), date(2026, 11, 30)),
+        (date(2026, 11, 30), date(2026, 12, 31)),
+    ],
+)
+def test_a_monthly_duty_is_due_by_the_end_of_the_next_calendar_month(talked: date, due: date) -> None:
+    facts = case(today=talked, last_contacts={"talk@class_teacher": talked})
     (talk,) = [d for d in Obligations().obligations(facts) if d.code == "monthly_talk"]
-    assert talk.due == date(2027, 3, 1)  # 4 February is in the winter holiday: 15 February + 14 days
+    assert talk.due == due
+
+
+def test_the_weekly_family_phone_runs_monday_to_sunday() -> None:
+    called = case(today=date(2026, 10, 7), last_contacts={"call_home": date(2026, 10, 7)})  # a Wednesday
+    (phone,) = [d for d in Obligations().obligations(called) if d.code == "family_phone"]
+    assert phone.due == date(2026, 10, 18) and phone.overdue_on == date(2026, 10, 21)  # next week's Sunday + 2
+
+
+def test_grace_per_duty_from_the_settings() -> None:
+    from casework.errors import InvalidInput
+
+    module = Obligations({"grace_days": {"family_phone": 0}})
+    (phone,) = [d for d in module.obligations(case()) if d.code == "family_phone"]
+    assert phone.grace_days == 0 and module.params["grace_days"]["monthly_talk"] == 5
+    with pytest.raises(InvalidInput):
+        Obligations({"grace_days": {"call_home": 3}})
+    with pytest.raises(InvalidInput):
+        Obligations({"grace_days": {"family_phone": -1}})
+
+
+def test_no_monthly_duty_falls_due_in_a_holiday() -> None:
+    facts = case(last_contacts={"talk@class_teacher": date(2026, 12, 20)})
+    (talk,) = [d for d in Obligations().obligations(facts) if d.code == "monthly_talk"]
+    assert talk.due == date(2027, 3, 1)  # 31 January is in the winter holiday: 15 February + 14 days
     calendar = SchoolCalendar(
         (Term("秋", date(2026, 9, 1), date(2027, 1, 20)), Term("春", date(2027, 2, 20), date(2027, 7, 1)))
     )
     (talk,) = [
         d
         for d in Obligations().obligations(
-            case(last_contacts={"talk@class_teacher": date(2027, 1, 5)}, calendar=calendar)
+            case(last_contacts={"talk@class_teacher": date(2026, 12, 20)}, calendar=calendar)
         )
         if d.code == "monthly_talk"
     ]
@@ -244,6 +273,8 @@ def test_no_monthly_duty_falls_due_in_a_holiday() -> None:
 def test_stage_deadlines(state: str, since: date, due: date | None) -> None:
     deadline = Deadlines().deadline(case(state, state_since=since))
     assert (deadline.due if deadline else None) == due
+    if deadline is not None:  # a passed stage deadline is for the leadership at once, not the ladder
+        assert not deadline.escalates and deadline.overdue_on == due + timedelta(days=1)
 
 
 def test_duties_name_their_rule_and_a_failing_module_refuses() -> None:
