@@ -113,6 +113,7 @@ def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -
 def _register() -> None:
     from casework.commands import (
         audit,
+        care,
         case,
         child,
         doc,
@@ -125,9 +126,26 @@ def _register() -> None:
         rules,
         serve,
         setup,
+        transfer,
     )
 
-    for module in (setup, child, case, record, rules, review, notify, audit, roster, keys, privacy, doc, serve):
+    for module in (
+        setup,
+        child,
+        case,
+        record,
+        care,
+        rules,
+        review,
+        notify,
+        audit,
+        roster,
+        transfer,
+        keys,
+        privacy,
+        doc,
+        serve,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -116,6 +116,12 @@ def case_list(state_filter: str | None, actor: str | None, as_json: bool) -> Non
 @click.argument("event")
 @click.option("--reason", help="Required for close and reopen. 结案、重开须填写原因。")
 @click.option("--expect-version", type=int, help="Refuse with a conflict unless the case is at this version.")
+@click.option(
+    "--closure",
+    metavar="CODE",
+    help="Why a case closes: transferred 转学, parents_returned 父母返乡, graduated 毕业, turned_18 年满18岁, "
+    "other 其他 (with --reason). 结案原因。",
+)
 @actor_option
 @json_option
 def case_advance(
@@ -123,6 +129,7 @@ def case_advance(
     event: str,
     reason: str | None,
     expect_version: int | None,
+    closure: str | None,
     actor: str | None,
     as_json: bool,
 ) -> None:
@@ -130,7 +137,7 @@ def case_advance(
     from casework.services import cases
 
     st = state()
-    moved = cases.advance(st.ctx(), actor, case_id, event, reason, expect_version)
+    moved = cases.advance(st.ctx(), actor, case_id, event, reason, expect_version, closure)
     if as_json:
         echo_json(
             {

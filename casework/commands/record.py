@@ -154,6 +154,9 @@ _contact_command("letter", "letter", "the child's letter home", "The child wrote
 _contact_command(
     "family-visit", "family_visit", "the child's visit home", "The child visited the parents (five ones). 与父母团聚。"
 )
+_contact_command(
+    "diary", "growth_diary", "growth diary entry", "An entry of the child's growth diary. 关爱留守儿童成长日记。"
+)
 
 
 @record_group.command("review")
@@ -257,6 +260,40 @@ def record_result(
     )
     row = pupil_records.term_result(st.ctx(), actor, given)
     click.echo(st.t("child {id}: exam result recorded (id {row})", id=child_id, row=row))
+
+
+@record_group.command("enrolment")
+@click.argument("child_id", type=int, metavar="CHILD")
+@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
+@click.option("--term", type=int, required=True, help="1 autumn, 2 spring")
+@click.option("--status", required=True, help="enrolled 在读, dropped_out 辍学, transferred 转学, suspended 休学")
+@actor_option
+def record_enrolment(child_id: int, school_year: int, term: int, status: str, actor: str | None) -> None:
+    """Record whether a child is enrolled in a term (入学率, 巩固率). 在读状态。"""
+    from casework.domain.inputs import RecordEnrolment
+    from casework.services import pupil_records
+
+    st = state()
+    given = RecordEnrolment.parse(child_id=child_id, school_year=school_year, term=term, status=status)
+    row = pupil_records.enrolment(st.ctx(), actor, given)
+    click.echo(st.t("child {id}: enrolment recorded (id {row})", id=child_id, row=row))
+
+
+@record_group.command("aid")
+@click.argument("child_id", type=int, metavar="CHILD")
+@click.option("--kind", required=True, help="clothing 衣物, stationery 学习用品, meals 餐食, money 助学金, other 其他")
+@click.option("--description", required=True, help="What was given. 帮助内容。")
+@click.option("--date", "day", metavar="DATE", help="Defaults to today.")
+@actor_option
+def record_aid(child_id: int, kind: str, description: str, day: str | None, actor: str | None) -> None:
+    """Record material help given to a child (物质帮助率). 物质帮助。"""
+    from casework.domain.inputs import RecordAid
+    from casework.services import pupil_records
+
+    st = state()
+    given = RecordAid.parse(child_id=child_id, kind=kind, description=description, given_on=day)
+    row = pupil_records.aid(st.ctx(), actor, given)
+    click.echo(st.t("child {id}: material aid recorded (id {row})", id=child_id, row=row))
 
 
 @record_group.command("consent")

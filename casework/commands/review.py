@@ -323,6 +323,7 @@ def report_indicators(
             ],
             title=f"{report.school} {report.period.label}",
         )
+        _breakdowns(st, report)
     if path:
         indicators.write(st.ctx(), report, fmt, path, st.lang)
         click.echo(st.t("report written to {path}", path=path))
@@ -374,6 +375,61 @@ def report_five_ones(
             for c in report.children
         ],
         title=st.t("the five ones, {school} {month}", school=report.school, month=report.period.label),
+    )
+
+
+@report_group.command("term")
+@click.option("--term", metavar="YEAR-TERM", help="e.g. 2026-1 (default: this term). 学期。")
+@click.option("--school", metavar="NAME")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "html", "md", "docx", "pdf"]), default="text", show_default=True
+)
+@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for every format but text.")
+@actor_option
+@json_option
+def report_term(
+    term: str | None, school: str | None, fmt: str, path: str | None, actor: str | None, as_json: bool
+) -> None:
+    """The term summary: all care counted, the indicators, cases by stage. 学期工作总结。"""
+    from casework.domain.inputs import parse_term
+    from casework.services import term_summary
+
+    st = state()
+    if fmt != "text" and not path:
+        raise click.UsageError(st.t("--format {fmt} needs --out FILE", fmt=fmt))
+    summary = term_summary.compute(st.ctx(), actor, parse_term(term) if term else None, school)
+    if as_json:
+        echo_json(summary)
+    elif fmt == "text":
+        context = term_summary.report_context(summary, st.lang, st.ctx().now().date())
+        for section in context.sections:
+            table([st.t("item"), st.t("count")], section.rows, title=section.title)
+        table(
+            [st.t("indicator"), st.t("numerator"), st.t("denominator"), st.t("rate")],
+            [
+                (r.indicator, r.numerator, r.denominator, "—" if r.rate is None else f"{r.rate:.1%}")
+                for r in context.indicators
+            ],
+            title=f"{summary.school.name} {context.term}",
+        )
+    if path:
+        term_summary.write(st.ctx(), summary, fmt, path, st.lang)
+        click.echo(st.t("report written to {path}", path=path))
+
+
+def _breakdowns(st: State, report: Any) -> None:
+    """What the file rate counts against, closures by reason and children by family situation."""
+    from casework.services import indicators
+
+    click.echo(indicators.survey_text(report, st.lang))
+    table(
+        [st.t("closure reason"), st.t("cases")],
+        [(indicators.closure_label(code, st.lang), n) for code, n in report.closures.items()],
+        title=st.t("cases closed in the period"),
+    )
+    table(
+        [st.t("family situation"), st.t("children")],
+        [(indicators.family_label(code, st.lang), n) for code, n in report.family_situations.items()],
     )
 
 

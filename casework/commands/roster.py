@@ -1,4 +1,4 @@
-"""Commands on registers: import children, export children and cases, the school year's rollover."""
+"""Commands on registers: import children and the survey, export children and cases, the school year's rollover."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ def import_group() -> None:
 @click.option("--mapping", "mapping_path", metavar="FILE", help="Lines 'HEADER = FIELD' for other headers.")
 @click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing. 试导入。")
 @click.option("--errors-out", metavar="FILE", help="Write the problems to FILE (.xlsx or .csv). 错误清单。")
+@click.option(
+    "--term",
+    metavar="YEAR-TERM",
+    help="Term of a 在读状态 column, e.g. 2026-1 (default: this term). 在读状态所属学期。",
+)
 @school_option
 @actor_option
 def import_children(
@@ -48,6 +53,7 @@ def import_children(
     mapping_path: str | None,
     dry_run: bool,
     errors_out: str | None,
+    term: str | None,
     school: str | None,
     actor: str | None,
 ) -> None:
@@ -57,6 +63,7 @@ def import_children(
     recognised (docs/import.md). A child already on file (same 学籍号 or 身份证号) is updated,
     keeping history; any problem imports nothing and is listed by row and column.
     """
+    from casework.domain.inputs import parse_term
     from casework.domain.roster import RosterRejected
     from casework.services import roster
 
@@ -72,6 +79,54 @@ def import_children(
                 dry_run=dry_run,
                 school=school,
                 progress=progress,
+                term=parse_term(term) if term else None,
+            )
+    except RosterRejected as exc:
+        _print_problems(st, exc, errors_out)
+        raise
+    _print_import(st, report)
+
+
+@import_group.command("survey")
+@click.argument("path", metavar="FILE")
+@click.option("--year", "school_year", type=int, help="School year surveyed (default: this one). 摸底学年。")
+@click.option("--sheet", metavar="NAME", help="Worksheet of an XLSX file (default: the first visible one). 工作表。")
+@click.option("--mapping", "mapping_path", metavar="FILE", help="Lines 'HEADER = FIELD' for other headers.")
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing. 试导入。")
+@click.option("--errors-out", metavar="FILE", help="Write the problems to FILE (.xlsx or .csv). 错误清单。")
+@school_option
+@actor_option
+def import_survey(
+    path: str,
+    school_year: int | None,
+    sheet: str | None,
+    mapping_path: str | None,
+    dry_run: bool,
+    errors_out: str | None,
+    school: str | None,
+    actor: str | None,
+) -> None:
+    """Import the survey: every pupil, with 是否留守儿童 (建档率's denominator). 导入摸底名册。
+
+    The children flagged 是 have their files opened or updated and count as identified; of the other
+    pupils only their number per class is kept.
+    """
+    from casework.domain.roster import RosterRejected
+    from casework.services import roster
+
+    st = state()
+    try:
+        with _progress(st) as progress:
+            report = roster.import_survey(
+                st.ctx(),
+                actor,
+                path,
+                sheet=sheet,
+                mapping_path=mapping_path,
+                dry_run=dry_run,
+                school=school,
+                progress=progress,
+                school_year=school_year,
             )
     except RosterRejected as exc:
         _print_problems(st, exc, errors_out)
@@ -220,6 +275,16 @@ def _print_import(st: State, report: ImportReport) -> None:
         (st.t(changed), len(report.updated)),
         (st.t("unchanged"), report.unchanged),
     ]
+    if report.enrolments:
+        rows.append((st.t("enrolment statuses"), report.enrolments))
+    if report.aids:
+        rows.append((st.t("material aid"), report.aids))
+    if report.survey is not None:
+        survey = report.survey
+        rows += [(st.t("pupils surveyed"), survey.pupils), (st.t("left-behind children identified"), survey.identified)]
+        if survey.not_flagged_on_file:
+            ids = ", ".join(map(str, survey.not_flagged_on_file))
+            click.echo(st.t("children on file the survey does not flag as left behind: {ids}", ids=ids))
     title = N_("dry run of {path}: nothing was written") if report.dry_run else N_("imported {path}")
     table([st.t("import"), st.t("count")], rows, title=st.t(title, path=report.path))
 

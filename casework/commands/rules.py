@@ -1,4 +1,4 @@
-"""Commands on the rules: the modules in force, one case explained, the yearly evaluation."""
+"""Commands on the rules: the modules in force, one case explained, the yearly evaluation and its table."""
 
 from __future__ import annotations
 
@@ -80,31 +80,68 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
 
 @click.command("evaluate")
 @click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
+@click.option("--school", metavar="NAME")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "xlsx", "pdf", "html", "md", "docx"]),
+    default="text",
+    show_default=True,
+    help="xlsx for the finance office; pdf with signature lines. xlsx供财务室使用，pdf含签字栏。",
+)
+@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for every format but text.")
 @actor_option
 @json_option
-def evaluate_cmd(school_year: int, actor: str | None, as_json: bool) -> None:
+def evaluate_cmd(
+    school_year: int, school: str | None, fmt: str, path: str | None, actor: str | None, as_json: bool
+) -> None:
     """Score mentors and class teachers, and the pupils' awards. 考核及奖励。"""
-    from casework.services import rules_info
+    from casework.services import evaluation
 
     st = state()
-    doc = rules_info.evaluation(st.ctx(), actor, school_year)
+    if fmt != "text" and not path:
+        raise click.UsageError(st.t("--format {fmt} needs --out FILE", fmt=fmt))
+    result = evaluation.compute(st.ctx(), actor, school_year, school)
     if as_json:
-        echo_json(doc)
-        return
+        echo_json(result)
+    elif fmt == "text":
+        _evaluation_text(st, result)
+    if path:
+        evaluation.write(st.ctx(), result, fmt, path, st.lang)
+        click.echo(st.t("report written to {path}", path=path))
+
+
+def _evaluation_text(st: State, result: Any) -> None:
+    from casework.services.evaluation import BASELINE_LABELS, EXCLUSION_LABELS
+
     table(
-        [st.t("child"), st.t("ranks risen"), st.t("points"), st.t("award (yuan)"), st.t("next baseline")],
+        [st.t("child"), st.t("class"), st.t("baseline"), st.t("second-term rank"), st.t("points"), st.t("yuan")],
         [
-            (c["name"], c["ranks_risen"], c["total_points"], c["total_yuan"], c["next_baseline_rank"])
-            for c in doc["children"]
+            (
+                p.child.name,
+                p.class_,
+                f"{st.t(BASELINE_LABELS[p.baseline])} {p.baseline_rank or ''}".strip(),
+                p.rank_term2,
+                p.total_points,
+                p.total_yuan,
+            )
+            for p in result.children
         ],
-        title=st.t("school year {year}", year=school_year),
+        title=st.t("school year {start}–{end}", start=result.school_year, end=result.school_year + 1),
     )
-    table(["id", st.t("points (yuan)")], [(m["staff_id"], m["points"]) for m in doc["mentors"]], title=st.t("mentors"))
     table(
-        [st.t("class"), st.t("points (yuan)")],
-        [(c["class_id"], c["points"]) for c in doc["class_teachers"]],
-        title=st.t("class teachers"),
+        [st.t("mentor"), st.t("children scored"), st.t("yuan")],
+        [(m.staff.name, m.children, m.yuan) for m in result.mentors],
     )
+    table(
+        [st.t("class teacher"), st.t("class"), st.t("children scored"), st.t("yuan")],
+        [
+            (c.staff.name if c.staff else st.t("no class teacher recorded"), c.class_, c.children, f"{c.yuan:.2f}")
+            for c in result.class_teachers
+        ],
+    )
+    for e in result.excluded:
+        click.echo(st.t("not scored: {name} ({reason})", name=e.child.name, reason=st.t(EXCLUSION_LABELS[e.reason])))
 
 
 COMMANDS = [rules_group, evaluate_cmd]

@@ -152,14 +152,31 @@ def staff_group() -> None:
 )
 @click.option("--class", "class_ref", metavar="CLASS", help="Class of a class teacher (id or GRADE/NAME).")
 @click.option("--school", metavar="NAME")
+@click.option("--phone", metavar="NUMBER", help="Given to the children's guardians; on the contact card. 联系电话。")
 @actor_option
-def staff_add(name: str, roles: tuple[str, ...], class_ref: str | None, school: str | None, actor: str | None) -> None:
+def staff_add(
+    name: str, roles: tuple[str, ...], class_ref: str | None, school: str | None, phone: str | None, actor: str | None
+) -> None:
     """Add a staff member. 添加教职工。"""
     from casework.services import setup
 
     st = state()
-    staff_id = setup.add_staff(st.ctx(), actor, name, list(roles), class_ref, school)
+    staff_id = setup.add_staff(st.ctx(), actor, name, list(roles), class_ref, school, phone)
     click.echo(st.t("staff member {name} added (id {id})", name=name, id=staff_id))
+
+
+@staff_group.command("edit")
+@click.argument("staff")
+@click.option("--phone", metavar="NUMBER", required=True, help="The number; empty clears it. 联系电话，留空即清除。")
+@actor_option
+def staff_edit(staff: str, phone: str, actor: str | None) -> None:
+    """Set a staff member's phone number (yourself, or as the administrator). 修改教职工联系电话。"""
+    from casework.domain.inputs import SetStaffPhone
+    from casework.services import setup
+
+    st = state()
+    setup.set_staff_phone(st.ctx(), actor, SetStaffPhone.parse(staff=staff, phone=phone))
+    click.echo(st.t("staff member {staff}: phone number recorded", staff=staff))
 
 
 @staff_group.command("list")

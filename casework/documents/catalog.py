@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from casework.documents import contexts as c
 
 FORMATS: tuple[str, ...] = ("html", "md", "docx", "pdf")
-EXTENSIONS: dict[str, str] = {"html": "html", "md": "md", "docx": "docx", "pdf": "pdf"}
+# json: a transfer package kept as a document of the case it opened (services.transfers), never rendered.
+EXTENSIONS: dict[str, str] = {"html": "html", "md": "md", "docx": "docx", "pdf": "pdf", "json": "json"}
 MEDIA_TYPES: dict[str, str] = {
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
+    "json": "application/json",
 }
 
 
@@ -37,6 +39,8 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec("meeting_agenda", c.MeetingContext, None),
         TemplateSpec("meeting_minutes", c.MeetingContext, None),
         TemplateSpec("indicator_report", c.IndicatorReportContext, None),
+        TemplateSpec("evaluation_report", c.EvaluationReportContext, None),
+        TemplateSpec("term_summary", c.TermSummaryContext, None),
     )
 }
 

@@ -135,6 +135,15 @@ class GuardianCard:
 
 
 @dataclass(frozen=True)
+class TeacherContact:
+    """A teacher the child and the guardian may call (篇3: 「把自己的电话号码告诉学生及其监护人」)."""
+
+    role: str  # translated
+    name: str
+    phone: str | None
+
+
+@dataclass(frozen=True)
 class ChildCardContext:
     header: CaseHeader
     sex: str | None
@@ -149,6 +158,7 @@ class ChildCardContext:
     parents: list[ParentCard]
     guardian: GuardianCard
     opened_on: date
+    teachers: list[TeacherContact]
 
 
 # ---- assessed: 评估分类表 ---------------------------------------------------------------------
@@ -364,3 +374,68 @@ class IndicatorReportContext:
     charts: list[Chart] = field(default_factory=list)
     stalled_by_stage: list[tuple[str, int]] = field(default_factory=list)
     stalled_by_responsible: list[tuple[str, int]] = field(default_factory=list)
+    survey: str | None = None  # translated: the survey the file rate is measured against, or that none was
+    closures: list[tuple[str, int]] = field(default_factory=list)  # (translated reason, cases closed)
+    family_situations: list[tuple[str, int]] = field(default_factory=list)  # (translated situation, children)
+
+
+# ---- the yearly evaluation (考核及奖励表), for the finance office ----------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationPupilRow:
+    name: str
+    class_name: str
+    baseline: str  # translated: where the baseline rank comes from
+    baseline_rank: int | None
+    rank_term2: int
+    ranks_risen: int
+    points: int
+    awards: str  # translated award names, or "—"
+    yuan: int
+
+
+@dataclass(frozen=True)
+class EvaluationStaffRow:
+    name: str  # the staff member, or a translated "no class teacher recorded"
+    role: str  # translated
+    class_name: str | None
+    children: int
+    points: str  # printed as the finance office pays it: whole points, or an average to the fen
+    yuan: str
+
+
+@dataclass(frozen=True)
+class EvaluationReportContext:
+    school_name: str
+    school_year: str  # 2026—2027学年
+    scope: str  # translated sentence: which children the scheme covers
+    generated_on: date
+    pupils: list[EvaluationPupilRow]
+    staff: list[EvaluationStaffRow]
+    excluded: list[tuple[str, str, str]]  # (name, class, translated reason)
+    pupils_yuan: int
+    staff_yuan: str
+    total_yuan: str
+    signatures: list[Signatory]
+
+
+# ---- the term summary (学期工作总结), for the leadership group ---------------------------------
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    title: str
+    rows: list[tuple[str, str]]  # (translated label, printed value)
+
+
+@dataclass(frozen=True)
+class TermSummaryContext:
+    school_name: str
+    term: str  # translated: 2026—2027学年第1学期
+    start: date
+    end: date
+    generated_on: date
+    sections: list[SummarySection]
+    indicators: list[IndicatorRow]
+    signatures: list[Signatory]

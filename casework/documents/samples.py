@@ -63,6 +63,10 @@ def child_card(lang: str) -> c.ChildCardContext:
             p("是", "yes"),
         ),
         opened_on=date(2026, 9, 1),
+        teachers=[
+            c.TeacherContact(p("班主任", "class teacher"), "陈老师", "13698765432"),
+            c.TeacherContact(p("帮扶教师", "mentor"), "李帮扶", None),
+        ],
     )
 
 
@@ -321,6 +325,79 @@ def indicator_report(lang: str) -> c.IndicatorReportContext:
         charts=[c.Chart(p("各项指标完成率", "Indicator rates"), _SVG)],
         stalled_by_stage=[(p("结对帮扶", "mentored"), 3), (p("评估分类", "assessed"), 1)],
         stalled_by_responsible=[("陈老师", 2), ("郑心怡", 2)],
+        survey=p(
+            "建档率以2026-09-10的摸底为准：612名学生中留守儿童64名",
+            "file rate against the survey of 2026-09-10: 64 left-behind children among 612 pupils",
+        ),
+        closures=[(p("父母返乡", "parents returned home"), 2), (p("转学", "transferred to another school"), 1)],
+        family_situations=[
+            (p("父母均外出", "both parents away"), 30),
+            (p("一方外出", "one parent away"), 22),
+            (p("离异单亲", "divorced single parent"), 8),
+            (p("隔代监护", "grandparent care"), 4),
+        ],
+    )
+
+
+def evaluation_report(lang: str) -> c.EvaluationReportContext:
+    p = _picker(lang)
+    return c.EvaluationReportContext(
+        school_name=p("白岩镇中学", "Baiyan Town Middle School"),
+        school_year=p("2026—2027学年", "2026–2027"),
+        scope=p("七年级起、未满18岁的留守儿童", "left-behind children from grade 7 until they turn 18"),
+        generated_on=date(2027, 7, 10),
+        pupils=[
+            c.EvaluationPupilRow(
+                "王䶮",
+                p("7年级1班", "7/1"),
+                p("第一学期期末", "first term"),
+                12,
+                4,
+                8,
+                110,
+                p("优秀奖、进步奖", "excellence, progress"),
+                45,
+            ),
+            c.EvaluationPupilRow(
+                "李想", p("7年级1班", "7/1"), p("无", "none"), None, 1, 0, 20, p("第一名", "first place"), 100
+            ),
+        ],
+        staff=[
+            c.EvaluationStaffRow("李帮扶", p("帮扶教师", "mentor"), None, 2, "130", "130"),
+            c.EvaluationStaffRow("陈老师", p("班主任", "class teacher"), p("7年级1班", "7/1"), 2, "65.00", "65.00"),
+        ],
+        excluded=[("赵小兵", p("6年级2班", "6/2"), p("未到七年级", "below grade 7"))],
+        pupils_yuan=145,
+        staff_yuan="195.00",
+        total_yuan="340.00",
+        signatures=[
+            c.Signatory(p("制表人", "Prepared by"), "周建国"),
+            c.Signatory(p("领导小组组长", "Leader"), None),
+            c.Signatory(p("财务室", "Finance office"), None),
+        ],
+    )
+
+
+def term_summary(lang: str) -> c.TermSummaryContext:
+    p = _picker(lang)
+    return c.TermSummaryContext(
+        school_name=p("白岩镇中心小学", "Baiyan Town Central Primary School"),
+        term=p("2026—2027学年第1学期", "school year 2026–2027, term 1"),
+        start=date(2026, 9, 1),
+        end=date(2027, 1, 15),
+        generated_on=date(2027, 1, 16),
+        sections=[
+            c.SummarySection(p("档案", "files"), [(p("已建档儿童", "children on file"), "64")]),
+            c.SummarySection(
+                p("学校关爱活动", "school-wide care"),
+                [
+                    (p("帮扶教师、留守儿童、监护人座谈会", "seminars"), p("1（计划要求1）", "1 (the plans ask 1)")),
+                    (p("留守少儿之星评选", "selections of stars"), p("2（计划要求2）", "2 (the plans ask 2)")),
+                ],
+            ),
+        ],
+        indicators=[c.IndicatorRow(p("全校", "school"), p("建档率", "file rate"), 60, 64, 60 / 64, 1.0)],
+        signatures=[c.Signatory(p("领导小组组长", "Leader"), None), c.Signatory(p("制表人", "Prepared by"), None)],
     )
 
 
@@ -338,5 +415,7 @@ def sample(template: str, lang: str) -> object:
         "meeting_agenda": meeting,
         "meeting_minutes": lambda lang: meeting(lang, minutes=True),
         "indicator_report": indicator_report,
+        "evaluation_report": evaluation_report,
+        "term_summary": term_summary,
     }
     return builders[template](lang)

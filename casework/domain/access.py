@@ -238,6 +238,13 @@ SENSITIVE_COLUMNS: dict[str, dict[str, str]] = {
     "meeting_item": {"decision_reason": T2},
     "document": {"content": T2},
     "consent": {"guardian_name": T1},
+    # A staff member's own number: not a child's data, so the retention purge leaves it.
+    "staff": {"phone": T1},
+    # School-wide care (issue 21): who came to a seminar and what was said, why a child is a star,
+    # the ordinary pupils of a 3+2+1+1 group.
+    "care_event": {"guardians": T1, "minutes": T2},
+    "star": {"reason": T2},
+    "care_group_member": {"pupil_name": T1},
 }
 
 

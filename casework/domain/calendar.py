@@ -57,6 +57,23 @@ class SchoolCalendar:
         """2026 for any day from September 2026 to August 2027."""
         return day.year if day.month >= 9 else day.year - 1
 
+    def term_number(self, day: date) -> tuple[int, int]:
+        """The school year and term number (1 autumn, 2 spring) of the term ``day`` falls in, or of the
+        next one in a holiday."""
+        current = self.term_of(day) or self.next_term(day)
+        year = current.start.year if current.start.month >= 7 else current.start.year - 1
+        return year, 1 if self.term(year, 1).start == current.start else 2
+
+    def term(self, school_year: int, number: int) -> Term:
+        """Term ``number`` (1 autumn, 2 spring) of ``school_year``: as listed in the settings, else the default."""
+        # An autumn term may start in late August: a term starting from July on opens its school year.
+        listed = sorted(
+            (t for t in self.terms if (t.start.year if t.start.month >= 7 else t.start.year - 1) == school_year),
+            key=lambda t: t.start,
+        )
+        both = [*listed[:2], *default_terms(school_year)[len(listed[:2]) :]]
+        return both[number - 1]
+
     def shift_out_of_holiday(self, due: date, grace_days: int) -> date:
         """A due date that falls in a holiday moves to ``grace_days`` after the next term starts."""
         if not self.in_holiday(due):

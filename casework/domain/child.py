@@ -75,6 +75,13 @@ def _age(text: str, field: Any) -> int:
     return v.parse_int(text, field, 10, 120)
 
 
+LITERACY_WORDS = {"识字": "是", "能": "是", "会": "是", "不识字": "否", "文盲": "否", "不能": "否", "不会": "否"}
+
+
+def _literate(text: str, field: Any) -> bool:
+    return v.parse_bool(LITERACY_WORDS.get(text.strip(), text), field)
+
+
 CHILD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", N_("name"), _text),
     FieldSpec("sex", N_("sex"), _sex),
@@ -104,6 +111,9 @@ CHILD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("guardian_phone", N_("guardian phone"), v.parse_phone),
     FieldSpec("guardian_health", N_("guardian health"), _text),
     FieldSpec("guardian_age", N_("guardian age"), _age),
+    # The family_situation module raises the risk when the guardian cannot read (篇5: 「文化水平较低，
+    # 无法担负起教育辅导孩子的责任」).
+    FieldSpec("guardian_literate", N_("guardian can read"), _literate),
 )
 FIELDS_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in CHILD_FIELDS}
 CONTACT_CARD_FIELDS: tuple[str, ...] = tuple(f.name for f in CHILD_FIELDS if f.name != "name")
@@ -183,3 +193,14 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def check_on_file(child_id: int, transferred_out_on: date | None) -> None:
+    """Refuse a change to the file of a child who moved to another school: the school that wrote it
+    keeps it, read-only, as it was on the day of the move."""
+    if transferred_out_on is not None:
+        raise InvalidInput(
+            "child {child} moved to another school on {day}: this school keeps the file read-only",
+            child=child_id,
+            day=transferred_out_on.isoformat(),
+        )

@@ -137,3 +137,9 @@ def plan_rollover(classes: Iterable[ClassRow], top_grade: int, year: int) -> Rol
 def school_year(year: int, month: int) -> int:
     """The school year a rollover on this date prepares: from July on, the one starting this autumn."""
     return year if month >= 7 else year - 1
+
+
+def grade_in(grade_now: int, moved_in: Iterable[int], year: int) -> int:
+    """The grade a class had in school year ``year``: its grade now, less one for every rollover after
+    ``year`` that moved it up (``moved_in``: the school years those rollovers prepared)."""
+    return grade_now - sum(1 for target in moved_in if target > year)

@@ -71,6 +71,7 @@ class CaseFacts:
     today: date
     filled_fields: frozenset[str] = frozenset()
     in_class: bool = False
+    boarding: bool | None = None  # 是否寄宿: boarders get frequent talks, day pupils regular home visits
     assessments: int = 0
     categories: tuple[str, ...] = ()
     plan_items: tuple[PlanItemFacts, ...] = ()

@@ -18,12 +18,16 @@ from typing import Any, ClassVar, TypeVar, get_args, get_type_hints
 
 from casework.domain import sdq
 from casework.domain.consent import CONSENT_SCOPES, SCOPE_ALIASES
-from casework.domain.validation import parse_bool, parse_choice, parse_date, parse_int, require_text
+from casework.domain.validation import parse_bool, parse_choice, parse_date, parse_int, parse_phone, require_text
 from casework.domain.vocab import (
     AGENCY_ALIASES,
     AID_ALIASES,
     AID_KINDS,
+    CARE_EVENT_ALIASES,
+    CARE_EVENT_KINDS,
     CATEGORY_ALIASES,
+    CLOSURE_ALIASES,
+    CLOSURE_REASONS,
     CONTACT_KINDS,
     ENROLMENT_ALIASES,
     ENROLMENT_STATUSES,
@@ -299,6 +303,16 @@ class RecordContact(Input):
             _set(self, "follow_up", optional_text(self.follow_up, "--follow-up"))
 
 
+def parse_term(text: str) -> tuple[int, int]:
+    """2026-1 (autumn) or 2026-2 (spring): a school year and its term."""
+    year, _, number = text.strip().partition("-")
+    with field("term"):
+        if not year.isdigit() or number not in ("1", "2"):
+            raise InvalidInput("--term: '{value}' is not a term such as 2026-1 (autumn) or 2026-2 (spring)", value=text)
+    check_term(int(year), int(number))
+    return int(year), int(number)
+
+
 def check_term(school_year: int, term: int) -> None:
     with field("school_year"):
         parse_int(str(school_year), "--year", 2000, 2100)
@@ -384,6 +398,106 @@ class RecordConsent(Input):
             _set(self, "relation", require_text(self.relation, "--relation", 50))
         with field("scope"):
             _set(self, "scope", parse_choice(self.scope, "--scope", CONSENT_SCOPES, SCOPE_ALIASES))
+
+
+@dataclasses.dataclass(frozen=True)
+class SetStaffPhone(Input):
+    """A staff member's phone number, the one given to the children and their guardians (篇3); none clears it."""
+
+    staff: str
+    phone: str | None = None
+
+    def __post_init__(self) -> None:
+        with field("phone"):
+            _set(self, "phone", parse_phone(self.phone, "--phone") if self.phone and self.phone.strip() else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordCareEvent(Input):
+    """A seminar (座谈会) or an activity for the children in care: when, what, who led or came, which
+    children in care came; for a seminar the guardians who came and the minutes."""
+
+    kind: str
+    title: str
+    held_on: date | None = None
+    class_ref: str | None = None
+    staff: Sequence[str] = ()
+    children: Sequence[int] = ()
+    guardians: str | None = None
+    minutes: str | None = None
+    OPTIONS: ClassVar[Mapping[str, str]] = {"held_on": "--date", "class_ref": "--class", "children": "--child"}
+
+    def __post_init__(self) -> None:
+        with field("kind"):
+            _set(self, "kind", parse_choice(self.kind, "--kind", CARE_EVENT_KINDS, CARE_EVENT_ALIASES))
+        with field("title"):
+            _set(self, "title", require_text(self.title, "--title", 200))
+        with field("staff"):
+            _set(self, "staff", tuple(dict.fromkeys(require_text(s, "--staff", NAME) for s in self.staff)))
+        _set(self, "children", tuple(dict.fromkeys(self.children)))
+        with field("guardians"):
+            _set(self, "guardians", optional_text(self.guardians, "--guardians", 2000))
+        with field("minutes"):
+            _set(self, "minutes", optional_text(self.minutes, "--minutes"))
+            if self.kind == "seminar" and self.minutes is None:
+                raise InvalidInput("a seminar needs --minutes: what was said and decided")
+        if self.kind == "seminar" and not self.staff:
+            with field("staff"):
+                raise InvalidInput("a seminar needs the mentors or teachers who came (--staff)")
+
+
+@dataclasses.dataclass(frozen=True)
+class ChooseStar(Input):
+    """A child chosen 留守少儿之星 in one of the term's selections, with the reason."""
+
+    child_id: int
+    round: int
+    reason: str
+    chosen_on: date | None = None
+    OPTIONS: ClassVar[Mapping[str, str]] = {"chosen_on": "--date"}
+
+    def __post_init__(self) -> None:
+        with field("round"):
+            if self.round < 1:
+                raise InvalidInput("--round: {round} is not a selection of the term (1, 2…)", round=self.round)
+        with field("reason"):
+            _set(self, "reason", require_text(self.reason, "--reason", LONG_TEXT))
+
+
+@dataclasses.dataclass(frozen=True)
+class FormGroup(Input):
+    """A 3+2+1+1 group (篇6): ordinary pupils by name, left-behind children on file, a caring parent, a teacher."""
+
+    name: str
+    teacher: str
+    parent: str
+    children: Sequence[int] = ()
+    pupils: Sequence[str] = ()
+    formed_on: date | None = None
+    OPTIONS: ClassVar[Mapping[str, str]] = {"children": "--child", "pupils": "--pupil", "formed_on": "--date"}
+
+    def __post_init__(self) -> None:
+        with field("name"):
+            _set(self, "name", require_text(self.name, "NAME", NAME))
+        with field("teacher"):
+            _set(self, "teacher", require_text(self.teacher, "--teacher", NAME))
+        with field("parent"):
+            _set(self, "parent", require_text(self.parent, "--parent", NAME))
+        with field("children"):
+            if len(set(self.children)) != len(self.children):
+                raise InvalidInput("--child: a child is named twice")
+            _set(self, "children", tuple(self.children))
+        with field("pupils"):
+            _set(self, "pupils", tuple(require_text(p, "--pupil", NAME) for p in self.pupils))
+
+
+def closure_reason(code: str | None, reason: str | None) -> str:
+    """The code a close is counted under: as given (``--closure``), else what the reason's words say
+    (父母返乡, 转学, 毕业, 年满18岁), else ``other`` (whose text the workflow's reason requirement asks for)."""
+    if code is not None and code.strip():
+        with field("closure"):
+            return parse_choice(code, "--closure", CLOSURE_REASONS, CLOSURE_ALIASES)
+    return CLOSURE_ALIASES.get((reason or "").strip(), "other")
 
 
 def texts(values: Sequence[str] | str | None) -> tuple[str, ...]:

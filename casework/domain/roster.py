@@ -13,11 +13,15 @@ from casework.domain import validation as v
 from casework.domain.child import FIELDS_BY_NAME
 from casework.domain.classes import chinese_number, parse_grade, split_grade_and_class
 from casework.domain.idcard import IdNumber, parse_id_number
-from casework.domain.vocab import SEXES
+from casework.domain.vocab import AID_ALIASES, AID_KINDS, ENROLMENT_ALIASES, ENROLMENT_STATUSES, SEXES
 from casework.errors import InvalidInput
 from casework.text import N_, Msg
 
 GRADE, CLASS, IGNORE = "grade", "class", "ignore"
+# Columns that are not on the card but record something of the child: the survey's left-behind flag
+# (摸底, for 建档率), the enrolment status of the term (入学率, 巩固率) and material aid (物质帮助率).
+LEFT_BEHIND, ENROLMENT, AID, AID_DATE = "left_behind", "enrolment", "aid", "aid_date"
+RECORD_TARGETS = (LEFT_BEHIND, ENROLMENT, AID, AID_DATE)
 # One column holding both the place of work and its address (父亲务工单位/地址).
 FATHER_WORK, MOTHER_WORK = "father_workplace+address", "mother_workplace+address"
 WORK_PAIRS = {
@@ -95,6 +99,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "guardian_phone": ("监护人电话", "监护人联系电话", "监护人手机", "监护人手机号"),
     "guardian_health": ("监护人身体状况", "监护人健康状况"),
     "guardian_age": ("监护人年龄",),
+    "guardian_literate": ("监护人是否识字", "监护人识字", "监护人识字情况", "监护人能否读写"),
+    LEFT_BEHIND: ("是否留守儿童", "留守儿童", "是否留守", "是否为留守儿童"),
+    ENROLMENT: ("在读状态", "就读状态", "学籍状态", "在校状态"),
+    AID: ("物质帮助", "受助情况", "资助情况", "物质帮助情况"),
+    AID_DATE: ("受助日期", "资助日期", "帮助日期"),
     IGNORE: ("序号", "序", "no.", "#"),
 }
 # What a column may be mapped to besides a field, in a mapping file.
@@ -104,6 +113,10 @@ IGNORE_WORDS = ("ignore", "忽略")
 TARGET_LABELS = {
     GRADE: N_("grade"),
     CLASS: N_("class"),
+    LEFT_BEHIND: N_("left-behind child"),
+    ENROLMENT: N_("enrolment status"),
+    AID: N_("material aid"),
+    AID_DATE: N_("date of the aid"),
     FATHER_WORK: N_("father workplace and address"),
     MOTHER_WORK: N_("mother workplace and address"),
 }
@@ -260,7 +273,7 @@ def resolve_target(text: str) -> str | None:
     word = text.strip()
     if word.lower() in IGNORE_WORDS:
         return IGNORE
-    if word in FIELDS_BY_NAME or word in (GRADE, CLASS):
+    if word in FIELDS_BY_NAME or word in (GRADE, CLASS, *RECORD_TARGETS):
         return word
     return ALIASES.get(normalise_header(word))
 
@@ -315,6 +328,8 @@ class ColumnPlan:
         """The contact-card fields the file holds, for the audit event."""
         names: set[str] = set()
         for column in self.columns:
+            if column.target in RECORD_TARGETS:
+                continue
             target = "class" if column.target == GRADE else column.target
             names.update(WORK_PAIRS.get(target, (target,)))
         return sorted(names)
@@ -520,6 +535,32 @@ def _boolean(text: str, label: str) -> bool:
     return bool(FIELDS_BY_NAME["boarding"].parse(_BOOL_EXTRA.get(text, text), label))
 
 
+def _literate(text: str, label: str) -> bool:
+    return bool(FIELDS_BY_NAME["guardian_literate"].parse(_BOOL_EXTRA.get(text, text), label))
+
+
+def _flag(text: str, label: str) -> bool:
+    return v.parse_bool(_BOOL_EXTRA.get(text, text), label)
+
+
+def _enrolment(text: str, label: str) -> str:
+    return v.parse_choice(text, label, ENROLMENT_STATUSES, ENROLMENT_ALIASES)
+
+
+_AID_SPLIT = re.compile(r"\s*[:：、/／]\s*")
+
+
+def _aid(text: str, label: str) -> tuple[str, str]:
+    """衣物：冬季棉衣一件 -> (clothing, 衣物：冬季棉衣一件); a kind alone (助学金) is its own description;
+    text that names no kind is "other aid"."""
+    head = _AID_SPLIT.split(text, maxsplit=1)[0]
+    try:
+        kind = v.parse_choice(head, label, AID_KINDS, AID_ALIASES)
+    except InvalidInput:
+        kind = "other"
+    return kind, v.require_text(text, label, 2000)
+
+
 def _age(text: str, label: str) -> int:
     if text.isdigit() and len(text) <= 3:
         number = int(text)
@@ -568,7 +609,7 @@ def _memo(handler: Handler, size: int = 4096) -> Handler:
     return parse
 
 
-_SPECIAL = frozenset({GRADE, CLASS, *WORK_PAIRS})
+_SPECIAL = frozenset({GRADE, CLASS, *WORK_PAIRS, *RECORD_TARGETS})
 FORMATTED = frozenset(
     {
         "sex",
@@ -578,6 +619,10 @@ FORMATTED = frozenset(
         "boarding",
         "family_situation",
         "guardian_age",
+        "guardian_literate",
+        LEFT_BEHIND,
+        ENROLMENT,
+        AID_DATE,
         GRADE,
         CLASS,
         *(name for name in FIELDS_BY_NAME if name.endswith("_phone")),
@@ -597,6 +642,11 @@ def handler_for(target: str) -> Handler:
         "family_situation": _memo(_family),
         "boarding": _memo(_boolean),
         "guardian_age": _memo(_age),
+        "guardian_literate": _memo(_literate),
+        LEFT_BEHIND: _memo(_flag),
+        ENROLMENT: _memo(_enrolment),
+        AID: _aid,
+        AID_DATE: _date,
         "guardian_relation": _memo(_text("guardian_relation")),
         GRADE: _memo(_grade),
         CLASS: _memo(_class),
@@ -617,6 +667,8 @@ class ParsedRow:
     grade: int | None = None
     class_name: str | None = None
     problems: list[RowError] = field(default_factory=list)
+    # What the row records besides the card (RECORD_TARGETS), by target.
+    records: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -722,7 +774,9 @@ class RowParser:
     def _special(
         self, parsed: ParsedRow, index: int, header: str, value: object, text: str, target: str, result: Any
     ) -> None:
-        if target == GRADE:
+        if target in RECORD_TARGETS:
+            parsed.records[target] = result
+        elif target == GRADE:
             parsed.grade = result
         elif target == CLASS:
             grade, name = result
@@ -818,7 +872,7 @@ def export_value(target: str, value: Any, lang: str) -> Any:
         return SEX_WORDS.get(lang, {}).get(value, value)
     if target == "family_situation":
         return FAMILY_WORDS.get(lang, {}).get(value, value)
-    if target == "boarding":
+    if target in ("boarding", "guardian_literate"):
         yes, no = BOOL_WORDS.get(lang, BOOL_WORDS["en"])
         return yes if value else no
     return value
@@ -826,7 +880,7 @@ def export_value(target: str, value: Any, lang: str) -> Any:
 
 def export_targets() -> list[str]:
     """The columns of an export, in the register's usual order."""
-    order = [t for t in HEADERS if t not in (IGNORE, FATHER_WORK, MOTHER_WORK)]
+    order = [t for t in HEADERS if t not in (IGNORE, FATHER_WORK, MOTHER_WORK, *RECORD_TARGETS)]
     return order
 
 

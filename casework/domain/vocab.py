@@ -36,6 +36,7 @@ CONTACT_KINDS: dict[str, str] = {
     "call_home": N_("the child's call home"),
     "letter": N_("the child's letter home"),
     "family_visit": N_("the child's visit home"),
+    "growth_diary": N_("growth diary entry"),
 }
 
 PLAN_ITEM_KINDS: dict[str, str] = {
@@ -85,6 +86,7 @@ SEXES: dict[str, str] = {"male": N_("male"), "female": N_("female")}
 AUDIT_ACTIONS: dict[str, str] = {
     "school.created": N_("school created"),
     "staff.added": N_("staff member added"),
+    "staff.changed": N_("staff record changed"),
     "class.added": N_("class added"),
     "child.added": N_("child file opened"),
     "child.changed": N_("contact card changed"),
@@ -110,6 +112,12 @@ AUDIT_ACTIONS: dict[str, str] = {
     "deadline.extended": N_("deadline extended"),
     "enrolment.recorded": N_("enrolment recorded"),
     "aid.recorded": N_("material aid recorded"),
+    "survey.recorded": N_("survey recorded"),
+    "care_event.recorded": N_("care activity recorded"),
+    "star.chosen": N_("star of left-behind children chosen"),
+    "care_group.formed": N_("3+2+1+1 group formed"),
+    "child.transferred_out": N_("child moved to another school"),
+    "child.transferred_in": N_("child came from another school"),
     "roster.imported": N_("register imported"),
     "roster.exported": N_("register exported"),
     "year.rolled_over": N_("school year rolled over"),
@@ -131,12 +139,15 @@ STALL_REASONS: dict[str, str] = {
     "added_by_hand": N_("added by a leader"),
     "parent_feedback": N_("feedback to the parents overdue"),
     "home_visit": N_("home visit overdue"),
+    "boarder_talk": N_("talk with the boarding child overdue"),
+    "guardian_visit": N_("visit to the day pupil's guardian overdue"),
     "counselling_session": N_("counselling session overdue"),
     "conduct_talk": N_("conduct talk overdue"),
     "call_home": N_("weekly call home overdue"),
     "letter_home": N_("monthly letter home overdue"),
     "subject_teacher_contact": N_("contact with a subject teacher overdue"),
     "visit_home": N_("yearly visit home overdue"),
+    "study_helper": N_("no study helper paired"),
     "critical_acknowledgement": N_("critical flag not acknowledged in time"),
     "stage_deadline": N_("stage deadline passed"),
     "flag": N_("critical flag not acknowledged"),
@@ -170,6 +181,8 @@ AID_KINDS: dict[str, str] = {
 # What each list calls a reason (the stalled list's labels say what went wrong; a to-do says what to do).
 DUTY_LABELS: dict[str, str] = {
     "monthly_talk": N_("talk with the child this month (record card)"),
+    "boarder_talk": N_("talk with the boarding child"),
+    "guardian_visit": N_("visit the day pupil's guardian"),
     "parent_feedback": N_("feedback to the parents this month"),
     "home_visit": N_("home visit this term"),
     "family_phone": N_("arrange the child's family phone call this week"),
@@ -191,6 +204,53 @@ LEVEL_LABELS: dict[str, str] = {
     "overdue": N_("overdue"),
     "stalled": N_("stalled"),
     "escalated": N_("escalated to the leadership group"),
+}
+
+# School-wide care (篇2, 篇6): seminars and the activities the children in care are invited to.
+CARE_EVENT_KINDS: dict[str, str] = {
+    "seminar": N_("seminar of mentors, children and guardians"),
+    "class_meeting": N_("theme class meeting"),
+    "interest_group": N_("interest group"),
+    "birthday_party": N_("birthday party"),
+    "family_phone": N_("family-phone session"),
+    "cultural": N_("exhibition, speech contest or performance"),
+    "other": N_("other activity"),
+}
+CARE_EVENT_ALIASES = {
+    "座谈会": "seminar",
+    "主题班会": "class_meeting",
+    "班会": "class_meeting",
+    "团队活动": "class_meeting",
+    "兴趣小组": "interest_group",
+    "生日会": "birthday_party",
+    "生日聚会": "birthday_party",
+    "亲情电话": "family_phone",
+    "亲情对对碰": "family_phone",
+    "书画展": "cultural",
+    "演讲比赛": "cultural",
+    "文艺演出": "cultural",
+    "其他": "other",
+}
+
+# Why a case was closed (DOMAIN: "closed with a reason (parents returned, graduated, transferred…)").
+CLOSURE_REASONS: dict[str, str] = {
+    "transferred": N_("transferred to another school"),
+    "parents_returned": N_("parents returned home"),
+    "graduated": N_("graduated"),
+    "turned_18": N_("turned 18"),
+    "other": N_("other reason"),
+}
+CLOSURE_ALIASES = {
+    "转学": "transferred",
+    "转校": "transferred",
+    "父母返乡": "parents_returned",
+    "父母回家": "parents_returned",
+    "返乡": "parents_returned",
+    "毕业": "graduated",
+    "年满18岁": "turned_18",
+    "满18岁": "turned_18",
+    "成年": "turned_18",
+    "其他": "other",
 }
 
 INDICATOR_LABELS: dict[str, str] = {

@@ -449,17 +449,48 @@ def _write_csv(path: str, headers: Sequence[str], rows: Iterable[Sequence[object
     return count
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its name (31 characters at most), headers, rows and column widths."""
+
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    widths: Sequence[int] = ()
+
+
+def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """An XLSX workbook of several sheets, every text cell guarded as ``write_table`` guards it."""
+    import io
+
+    openpyxl = _openpyxl()
+    book = openpyxl.Workbook(write_only=True)
+    for sheet in sheets:
+        _append_sheet(book, sheet.headers, sheet.rows, sheet.widths, sheet.title[:31])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _write_xlsx(
     path: str, headers: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[int] | None
 ) -> int:
     openpyxl = _openpyxl()
+    book = openpyxl.Workbook(write_only=True)
+    count = _append_sheet(book, headers, rows, widths or (), None)
+    book.save(path)
+    return count
+
+
+def _append_sheet(
+    book: Any, headers: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[int], title: str | None
+) -> int:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = openpyxl.Workbook(write_only=True)
-    ws = book.create_sheet()
-    for index, width in enumerate(widths or [], start=1):
+    ws = book.create_sheet(title)
+    for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
 
@@ -482,5 +513,4 @@ def _write_xlsx(
     for row in rows:
         ws.append([cell(v) for v in row])
         count += 1
-    book.save(path)
     return count

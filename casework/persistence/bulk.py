@@ -33,8 +33,11 @@ def large_page_cache(session: Session) -> Iterator[None]:
         driver.execute(f"PRAGMA cache_size={int(before)}")
 
 
-def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Insert tuples (one value per column, in order) in the session's transaction.
+def insert_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> list[int] | None:
+    """Insert tuples (one value per column, in order) in the session's transaction; the rows' ids, in
+    order, for a table with sealed columns (allocated before the INSERT), else None.
 
     ``session.execute(insert(table), dicts)`` builds and type-processes a parameter dictionary per
     row, which is most of an import's database time; here the statement is compiled once and each
@@ -43,6 +46,7 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
     """
     connection = session.connection()
     dialect = connection.dialect
+    ids: list[int] | None = None
     if crypto.sealed_columns(table.name):
         # Sealed values are bound to their row id, so the ids are allocated before the INSERT.
         rows = list(rows)
@@ -75,6 +79,7 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: It
     batch = [params(row) for row in rows]
     if batch:
         connection.exec_driver_sql(compiled.string, batch)
+    return ids
 
 
 def seal_dicts(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

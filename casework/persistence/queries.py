@@ -231,17 +231,21 @@ def _per_class(session: Session, query: Any) -> dict[int | None, int]:
 
 
 def children_per_class(session: Session, school_id: int) -> dict[int | None, int]:
+    """The children on file (not those who moved to another school: their files are the history kept)."""
     return _per_class(
-        session, select(Child.class_id, func.count()).where(Child.school_id == school_id).group_by(Child.class_id)
+        session,
+        select(Child.class_id, func.count())
+        .where(Child.school_id == school_id, Child.transferred_out_on.is_(None))
+        .group_by(Child.class_id),
     )
 
 
 def complete_files_per_class(session: Session, school_id: int, required: Sequence[str]) -> dict[int | None, int]:
-    """Children whose file has every required field and a class, counted in the same pass."""
+    """Children on file whose file has every required field and a class, counted in the same pass."""
     complete = and_(Child.class_id.is_not(None), *(getattr(Child, name).is_not(None) for name in required))
     rows = session.execute(
         select(Child.class_id, func.sum(case((complete, 1), else_=0)))
-        .where(Child.school_id == school_id)
+        .where(Child.school_id == school_id, Child.transferred_out_on.is_(None))
         .group_by(Child.class_id)
     )
     return {cls: int(n or 0) for cls, n in rows}
@@ -436,6 +440,88 @@ def contacted_by_role_per_class(
     )
 
 
+# -- the survey, closures and family situations (issue 21) -------------------------------------------
+
+
+def latest_survey(session: Session, school_id: int, school_year: int, on: date) -> tuple[int, date, int, int] | None:
+    """The school's last survey of ``school_year`` held by ``on``: (id, held on, pupils, identified)."""
+    from casework.persistence.tables import Survey
+
+    row = session.execute(
+        select(Survey.id, Survey.held_on, Survey.pupils, Survey.identified)
+        .where(Survey.school_id == school_id, Survey.school_year == school_year, Survey.held_on <= on)
+        .order_by(Survey.held_on.desc(), Survey.id.desc())
+        .limit(1)
+    ).first()
+    return (int(row[0]), row[1], int(row[2]), int(row[3])) if row else None
+
+
+def surveyed_files_per_class(
+    session: Session, survey_id: int, required: Sequence[str]
+) -> tuple[dict[int | None, int], dict[int | None, int]]:
+    """Of the children a survey identified, by the class it found them in: those whose file is complete
+    (every required field and a class), and all of them (建档率's numerator and denominator)."""
+    from casework.persistence.tables import SurveyChild
+
+    complete = and_(Child.class_id.is_not(None), *(getattr(Child, name).is_not(None) for name in required))
+    rows = session.execute(
+        select(SurveyChild.class_id, func.sum(case((complete, 1), else_=0)), func.count())
+        .join(Child, Child.id == SurveyChild.child_id)
+        .where(SurveyChild.survey_id == survey_id)
+        .group_by(SurveyChild.class_id)
+    )
+    num: dict[int | None, int] = {}
+    den: dict[int | None, int] = {}
+    for cls, done, total in rows:
+        num[cls], den[cls] = int(done or 0), int(total)
+    return num, den
+
+
+def closures_by_reason(session: Session, school_id: int, start: date, end: date) -> dict[str | None, int]:
+    """Cases closed from ``start`` to ``end`` by reason code (None: closed before codes were kept)."""
+    from casework.persistence.tables import CaseEvent
+
+    rows = session.execute(
+        select(CaseEvent.reason_code, func.count())
+        .where(
+            CaseEvent.school_id == school_id,
+            CaseEvent.event == "close",
+            CaseEvent.at >= datetime.combine(start, datetime.min.time()),
+            CaseEvent.at < datetime.combine(end, datetime.min.time()) + timedelta(days=1),
+        )
+        .group_by(CaseEvent.reason_code)
+    )
+    return {code: int(n) for code, n in rows}
+
+
+def children_by_family_situation(session: Session, school_id: int) -> dict[str | None, int]:
+    """The children on file by family situation (篇3: both parents away, one away, divorced…)."""
+    rows = session.execute(
+        select(Child.family_situation, func.count())
+        .where(Child.school_id == school_id, Child.transferred_out_on.is_(None))
+        .group_by(Child.family_situation)
+    )
+    return {situation: int(n) for situation, n in rows}
+
+
+def paired_per_class(session: Session, school_id: int, end: date, kind: str) -> dict[int | None, int]:
+    """Open cases at the end of the period with a partner of ``kind`` paired then (study helpers, say)."""
+    return _per_class(
+        session,
+        select(Case.class_id, func.count(func.distinct(Pairing.case_id)))
+        .select_from(Pairing)
+        .join(Case, Case.id == Pairing.case_id)
+        .where(
+            Pairing.school_id == school_id,
+            Pairing.kind == kind,
+            Pairing.from_on <= end,
+            or_(Pairing.to_on.is_(None), Pairing.to_on >= end),
+            _open_at(end),
+        )
+        .group_by(Case.class_id),
+    )
+
+
 def weekly_per_class(
     session: Session, school_id: int, kind: str, weeks: Sequence[tuple[date, date]], end: date
 ) -> dict[int | None, int]:
@@ -505,3 +591,26 @@ def contacted_by_role(session: Session, school_id: int, kind: str, role: str, st
             .distinct()
         )
     }
+
+
+def contacts_by_kind(session: Session, school_id: int, start: date, end: date) -> dict[str, int]:
+    """Talks, visits, feedback, growth-diary entries… recorded with a day in the period, by kind."""
+    rows = session.execute(
+        select(ContactEntry.kind, func.count())
+        .where(ContactEntry.school_id == school_id, ContactEntry.occurred_on >= start, ContactEntry.occurred_on <= end)
+        .group_by(ContactEntry.kind)
+    )
+    return {kind: int(n) for kind, n in rows}
+
+
+def cases_opened(session: Session, school_id: int, start: date, end: date) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Case.school_id == school_id,
+                Case.opened_at >= datetime.combine(start, datetime.min.time()),
+                Case.opened_at <= datetime.combine(end, datetime.max.time()),
+            )
+        )
+        or 0
+    )

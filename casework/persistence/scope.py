@@ -143,13 +143,13 @@ _BY_CASE = (
     t.MeetingItem,
     t.Document,
 )
-_BY_CHILD = (t.ChildChange, t.TermResult, t.Enrolment, t.Aid, t.Consent)
+_BY_CHILD = (t.ChildChange, t.TermResult, t.Enrolment, t.Aid, t.Consent, t.SurveyChild, t.Star, t.CareAttendance)
 # The audit chain holds ids and field names, never personal values: reading it is a capability
 # (AUDIT_READ), checked by the audit services, not a record scope.
-_BY_SCHOOL = (t.Meeting,)
+_BY_SCHOOL = (t.Meeting, t.Survey, t.SurveyClass, t.CareEvent, t.CareGroup, t.Transfer)
 CASE_DATA = frozenset(
     m.__table__.name  # type: ignore[attr-defined]
-    for m in (t.Case, t.Child, t.PlanItem, t.ReviewEffect, *_BY_CASE, *_BY_CHILD, *_BY_SCHOOL)
+    for m in (t.Case, t.Child, t.PlanItem, t.ReviewEffect, t.CareGroupMember, *_BY_CASE, *_BY_CHILD, *_BY_SCHOOL)
 )
 
 
@@ -167,6 +167,14 @@ def criteria(scope: Scope) -> list[Any]:
     options += [with_loader_criteria(m, m.case_id.in_(case_ids)) for m in _BY_CASE]
     options += [with_loader_criteria(m, m.child_id.in_(child_ids)) for m in _BY_CHILD]
     options += [with_loader_criteria(m, m.school_id.in_(schools)) for m in _BY_SCHOOL]
+    # A group's ordinary pupils are no child on file: reached through the school, its children as children.
+    member = t.CareGroupMember
+    options.append(
+        with_loader_criteria(
+            member,
+            or_(member.child_id.in_(child_ids), and_(member.child_id.is_(None), member.school_id.in_(schools))),
+        )
+    )
     return options
 
 

@@ -63,6 +63,14 @@ class CaseRow(NamedTuple):
     stage_due_on: date | None
 
 
+class CardFill(NamedTuple):
+    """What the facts read of a child's card: the class, which fields are filled, whether the child boards."""
+
+    class_id: int | None
+    filled: frozenset[str]
+    boarding: bool | None
+
+
 _SEALED_CHILD = frozenset(sealed_columns("child"))
 _CASE_EVENT = "school_id, case_id, version, event, from_state, to_state, at, actor_id, rule_set"
 
@@ -83,8 +91,8 @@ _PRESENT = "SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {where})" for where in 
 
 @cache
 def _filled_query(names: tuple[str, ...]) -> str:
-    """The child's class and two bit masks over ``names`` (bit i for names[i]): the fields that
-    hold a value, and the sealed ones whose length says they may hold an empty one.
+    """The child's class, whether they board, and two bit masks over ``names`` (bit i for names[i]):
+    the fields that hold a value, and the sealed ones whose length says they may hold an empty one.
 
     Filled as ``domain.child.filled`` says: neither null nor empty text (a date, a number or a
     flag is never empty text); a sealed value longer than crypto.LONGEST_MAYBE_EMPTY cannot be empty.
@@ -97,7 +105,8 @@ def _filled_query(names: tuple[str, ...]) -> str:
         else:
             filled_terms.append(f"CASE WHEN CAST({name} AS TEXT) <> '' THEN {1 << i} ELSE 0 END")
     return (
-        f"SELECT class_id, {' + '.join(filled_terms) or '0'}, {' + '.join(maybe_terms) or '0'} FROM child WHERE id = ?"
+        f"SELECT class_id, boarding, {' + '.join(filled_terms) or '0'}, {' + '.join(maybe_terms) or '0'} "
+        "FROM child WHERE id = ?"
     )
 
 
@@ -323,11 +332,12 @@ class Store:
             },
         }
 
-    def child_filled(self, child_id: int, names: Sequence[str]) -> tuple[int | None, frozenset[str]]:
-        """The child's class and which of the fields ``names`` hold a value (``domain.child.filled``
-        of the values opened, for values that open), without reading the sealed values that cannot
-        be empty: a sealed value that would not open (altered, moved, under an unknown key) counts
-        as filled here unless it is that short, and is refused when read.
+    def child_filled(self, child_id: int, names: Sequence[str]) -> CardFill:
+        """The child's class, whether they board (the duties follow it), and which of the fields ``names``
+        hold a value (``domain.child.filled`` of the values opened, for values that open), without
+        reading the sealed values that cannot be empty: a sealed value that would not open (altered,
+        moved, under an unknown key) counts as filled here unless it is that short, and is refused
+        when read.
 
         Rules see which fields are filled, never their values, so the query answers with bit masks
         (``_filled_query``): of a sealed column only its length counts, and the value itself is read
@@ -337,12 +347,12 @@ class Store:
         names = tuple(names)
         row = self.one(_filled_query(names), child_id)
         assert row is not None  # a case's child always exists (foreign key)
-        class_id, present, maybe_empty = row
+        class_id, boarding, present, maybe_empty = row
         for i, name in enumerate(names):
             if maybe_empty >> i & 1:
                 opened = self.child_fields(child_id, (name,))[name]
                 present |= (1 << i) if filled({name: opened}) else 0
-        return class_id, _named(names, present)
+        return CardFill(class_id, _named(names, present), None if boarding is None else bool(boarding))
 
     def records_present(self, case_id: int, child_id: int) -> frozenset[str]:
         """Which kinds of record (``RECORD_KINDS``) the case, or its child's term results, has at all.
@@ -532,6 +542,7 @@ class Store:
         actor_id: int,
         reason: str | None,
         rule_set: str,
+        reason_code: str | None = None,
     ) -> None:
         values = (school_id, case_id, version, event, from_state, to_state, self.dt_in(at), actor_id, rule_set)
         if reason is None:  # nothing to seal, so no id to seal it under first: the table numbers the row
@@ -540,9 +551,11 @@ class Store:
         row_id = self.next_id("case_event")
         sealed = seal_value(self.ring, "case_event", "reason", row_id, reason)
         self.run(
-            f"INSERT INTO case_event (id, reason, {_CASE_EVENT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO case_event (id, reason, reason_code, {_CASE_EVENT}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             row_id,
             sealed.blob if sealed is not None else None,
+            reason_code,
             *values,
         )
 

@@ -69,6 +69,8 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The number a teacher gives the child and the guardian (篇3), printed on the contact card; sealed.
+    phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class Membership(Base):
@@ -137,6 +139,8 @@ class Child(Base):
     guardian_phone_bidx: Mapped[str | None] = mapped_column(String(32))
     # When the retention purge erased the child's contact data and counselling content.
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the child moved to another school: this school keeps the file read-only from then.
+    transferred_out_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Consent(Base):
@@ -211,6 +215,9 @@ class CaseEvent(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     rule_set: Mapped[str | None] = mapped_column(String(32))
+    # Why a case was closed, as a code the indicators count (domain.vocab.CLOSURE_REASONS); the
+    # reason's text stays sealed beside it.
+    reason_code: Mapped[str | None] = mapped_column(String(30))
 
 
 class Assessment(Base):
@@ -376,6 +383,10 @@ class TermResult(Base):
     serious_violation: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # The class and its grade in that school year: the rollover moves a class up a grade in place,
+    # and the yearly evaluation's scope (from grade 7) and class averages are of that year.
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
+    grade: Mapped[int | None] = mapped_column(Integer)
 
 
 class Screening(Base):
@@ -704,3 +715,147 @@ class NotifyAddress(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(200))
+
+
+class Survey(Base):
+    """A survey (摸底) of every pupil with a left-behind flag: when, how many pupils, how many identified.
+
+    The children it identified are linked in SurveyChild (their files open or update with it); the
+    other pupils are only counted, per class, in SurveyClass: no file is kept of a child not left behind.
+    """
+
+    __tablename__ = "survey"
+    __table_args__ = (Index("ix_survey_school_year", "school_id", "school_year", "held_on"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    school_year: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[date] = mapped_column(Date)
+    pupils: Mapped[int] = mapped_column(Integer)
+    identified: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the file, as the import's audit event keeps it
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class SurveyClass(Base):
+    """A survey's counts in one class: pupils listed, children identified as left behind."""
+
+    __tablename__ = "survey_class"
+    __table_args__ = (UniqueConstraint("survey_id", "class_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
+    pupils: Mapped[int] = mapped_column(Integer)
+    identified: Mapped[int] = mapped_column(Integer)
+
+
+class SurveyChild(Base):
+    """A child a survey identified as left behind, in the class the survey found them in (建档率's denominator)."""
+
+    __tablename__ = "survey_child"
+    __table_args__ = (UniqueConstraint("survey_id", "child_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
+
+
+class CareEvent(Base):
+    """A school-wide care activity: a seminar (座谈会) of mentors, children and guardians, a class meeting,
+    an interest group, a birthday party, a family-phone session…, with who led it and, for a seminar,
+    which guardians came and the minutes. The children in care who came are in CareAttendance."""
+
+    __tablename__ = "care_event"
+    __table_args__ = (Index("ix_care_event_school_day", "school_id", "held_on"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    held_on: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"))
+    staff_ids: Mapped[list[str]] = mapped_column()  # who led or came, as staff ids
+    guardians: Mapped[str | None] = mapped_column(Text)  # the guardians who came (T1, sealed)
+    minutes: Mapped[str | None] = mapped_column(Text)  # what was said and decided (T2, sealed)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class CareAttendance(Base):
+    """A child in care who came to a care event."""
+
+    __tablename__ = "care_attendance"
+    __table_args__ = (UniqueConstraint("event_id", "child_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("care_event.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+
+
+class Star(Base):
+    """A child chosen 留守少儿之星 in one of the term's selections, with the reason (篇6: twice a term)."""
+
+    __tablename__ = "star"
+    __table_args__ = (UniqueConstraint("child_id", "school_year", "term", "round"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
+    school_year: Mapped[int] = mapped_column(Integer)
+    term: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    chosen_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)  # sealed (T2)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class CareGroup(Base):
+    """A 3+2+1+1 group (篇6): three pupils, two left-behind children, a caring parent and a teacher."""
+
+    __tablename__ = "care_group"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    parent_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))  # the caring parent (爱心家长)
+    formed_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class CareGroupMember(Base):
+    """A child of a group: a left-behind child on file, or a pupil by name (T1, sealed)."""
+
+    __tablename__ = "care_group_member"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("care_group.id"), index=True)
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id"), index=True)
+    pupil_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class Transfer(Base):
+    """One side of a child's move between schools: the sending school's row (out) or the receiving one's (in).
+
+    Each school keeps its own row about its own child and case; the other school's ids are plain
+    numbers (no foreign key across schools), and a school elsewhere is known by name and by the
+    hash of the signed package that carried the child.
+    """
+
+    __tablename__ = "transfer"
+    __table_args__ = (Index("ix_transfer_school_child", "school_id", "child_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # out, in
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"))
+    other_school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))  # in this database
+    other_school: Mapped[str] = mapped_column(String(200))
+    other_child_id: Mapped[int | None] = mapped_column(BigInteger)
+    other_case_id: Mapped[int | None] = mapped_column(BigInteger)
+    package_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    moved_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))

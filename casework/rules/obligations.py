@@ -1,4 +1,4 @@
-"""The school's recurring duties (每月谈心, 每月反馈, 每学期家访, 每周亲情电话) on the calendar's periods."""
+"""The school's recurring duties (每月谈心, 每月反馈, 家访, 每周亲情电话) by the calendar's periods and boarding."""
 
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ from casework.errors import InvalidInput
 from casework.rules.base import Obligation, Parameter, RuleModule
 from casework.text import Msg
 
-DUTIES = ("monthly_talk", "parent_feedback", "home_visit", "family_phone")
-DEFAULT_GRACE = {"monthly_talk": 5, "parent_feedback": 5, "home_visit": 7, "family_phone": 2}
+DUTIES = ("monthly_talk", "boarder_talk", "parent_feedback", "home_visit", "guardian_visit", "family_phone")
+DEFAULT_GRACE = {
+    "monthly_talk": 5,
+    "boarder_talk": 3,
+    "parent_feedback": 5,
+    "home_visit": 7,
+    "guardian_visit": 7,
+    "family_phone": 2,
+}
 
 
 class Obligations(RuleModule):
@@ -24,20 +31,26 @@ class Obligations(RuleModule):
     ones (a call home each week, a letter each month, a visit home each year) are not duties of
     the staff: they are counted per child and class on the indicators report. The school's part,
     arranging the weekly family phone call (学校设立留守儿童亲情电话), is the class teacher's duty.
+
+    Boarding changes two of them (篇4): a boarder is talked with every ``boarder_talk_days``
+    instead of monthly, and a day pupil's guardian is visited every ``day_pupil_visit_days``
+    instead of once a term; a child whose card does not say is treated as neither.
     """
 
     name = "obligations"
-    version = "2"
+    version = "3"
     description = Msg(
-        "Recurring duties by calendar period: a talk each month by the class teacher, feedback to the "
-        "parents each month, a home visit each term, the weekly family phone call arranged; none falls "
-        "due in a holiday"
+        "Recurring duties by calendar period: a talk each month by the class teacher (frequent for a "
+        "boarder), feedback to the parents each month, a home visit each term (regular for a day pupil), "
+        "the weekly family phone call arranged; none falls due in a holiday"
     )
     parameters = (
         Parameter("applies_in", ["individual_plan", "mentored", "reviewed"], Msg("stages in which duties run")),
         Parameter("holiday_grace_days", 14, Msg("days into the next term for a duty that falls in a holiday")),
         Parameter("family_phone", True, Msg("the class teacher arranges the child's weekly call home")),
         Parameter("grace_days", dict(DEFAULT_GRACE), Msg("days past due before each duty counts as overdue")),
+        Parameter("boarder_talk_days", 14, Msg("days between the class teacher's talks with a boarding child")),
+        Parameter("day_pupil_visit_days", 60, Msg("days between visits to the guardian of a day pupil")),
     )
 
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
@@ -82,6 +95,30 @@ class Obligations(RuleModule):
             due = end_of_week(start)
         return self._duty(code, what, role, self._shift(facts, due), 7, last)
 
+    def _every(self, facts: CaseFacts, code: str, what: Msg, role: str, key: str, days: int) -> Obligation:
+        """Every ``days`` days from the last time, or from the stage's start."""
+        last = facts.last_contacts.get(key)
+        due = (last or self._start(facts)) + timedelta(days=days)
+        return self._duty(code, what, role, self._shift(facts, due), days, last)
+
+    def _talk(self, facts: CaseFacts) -> Obligation:
+        """篇4: 「凡寄宿在校的留守儿童，教师要不时与留守儿童互相交流、沟通」: a boarder is talked with more often."""
+        if facts.boarding:
+            days = int(self.params["boarder_talk_days"])
+            what = Msg("a talk with the boarding child every {days} days", {"days": days})
+            return self._every(facts, "boarder_talk", what, "class_teacher", "talk@class_teacher", days)
+        what = Msg("a talk this month with its record card")
+        return self._monthly(facts, "monthly_talk", what, "class_teacher", "talk@class_teacher")
+
+    def _visit(self, facts: CaseFacts) -> Obligation:
+        """篇4: 「非寄宿的儿童，教师要定期走访与临时监护人交流」: a day pupil's guardian is visited regularly;
+        a boarder (or a child whose card does not say) gets the home visit each term."""
+        if facts.boarding is False:
+            days = int(self.params["day_pupil_visit_days"])
+            what = Msg("a visit to the day pupil's guardian every {days} days", {"days": days})
+            return self._every(facts, "guardian_visit", what, "class_teacher", "home_visit", days)
+        return self._termly(facts, "home_visit", Msg("a home visit this term"), "class_teacher", "home_visit")
+
     def _termly(self, facts: CaseFacts, code: str, what: Msg, role: str, key: str) -> Obligation:
         last = facts.last_contacts.get(key)
         term = facts.calendar.term_of(facts.today) or facts.calendar.next_term(facts.today)
@@ -93,17 +130,11 @@ class Obligations(RuleModule):
         if facts.state not in self.params["applies_in"]:
             return ()
         duties = [
-            self._monthly(
-                facts,
-                "monthly_talk",
-                Msg("a talk this month with its record card"),
-                "class_teacher",
-                "talk@class_teacher",
-            ),
+            self._talk(facts),
             self._monthly(
                 facts, "parent_feedback", Msg("feedback to the parents this month"), "mentor", "parent_feedback"
             ),
-            self._termly(facts, "home_visit", Msg("a home visit this term"), "class_teacher", "home_visit"),
+            self._visit(facts),
         ]
         if self.params["family_phone"]:
             duties.append(

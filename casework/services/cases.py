@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session
 
 from casework import audit, i18n, states
 from casework.domain import access as policy
+from casework.domain.child import check_on_file
+from casework.domain.inputs import closure_reason
 from casework.domain.results import Named, omitted_when_none
+from casework.domain.vocab import CLOSURE_REASONS
 from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from casework.memo import Kept
 from casework.persistence.store import CaseRow, Store
@@ -80,6 +83,7 @@ def open_case(ctx: Context, actor: str | None, child_id: int, counsellor: str | 
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
         child = access.child_to_open(session, who, child_id)
+        check_on_file(child.id, child.transferred_out_on)
         access.require_tier(who, child.school_id, policy.WRITE, policy.T0)
         in_charge = _counsellor(session, who, child.school_id, counsellor)
         already = session.scalars(select(Case.id).where(Case.child_id == child.id, Case.state != states.CLOSED)).first()
@@ -248,17 +252,19 @@ def write_move(
     reason: str | None,
     rule_set: str,
     wanted: dict[str, Obligation],
+    reason_code: str | None = None,
 ) -> None:
     """The rows of one move: compare-and-set the case, its duties and stage deadline, its history row.
 
-    The audit event is the caller's, appended after these so that the audit head is locked last.
+    ``reason_code``: why a case closes, as the indicators count it. The audit event is the caller's,
+    appended after these so that the audit head is locked last.
     """
     if not store.move_case(case.id, case.state, case.version, dest, now, case_facts.stage_due(wanted)):
         raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
     moved = case._replace(state=dest, version=case.version + 1, state_since=now)
     case_facts.store_duties(store, moved, wanted, now.date(), now)
     store.insert_case_event(
-        case.school_id, case.id, case.version + 1, event, case.state, dest, now, actor_id, reason, rule_set
+        case.school_id, case.id, case.version + 1, event, case.state, dest, now, actor_id, reason, rule_set, reason_code
     )
 
 
@@ -281,16 +287,26 @@ def advance(
     event: str,
     reason: str | None = None,
     expected_version: int | None = None,
+    closure: str | None = None,
 ) -> Moved:
     """Fire ``event`` in one transaction: re-read, judge, compare-and-set, duties, audit, commit.
 
     A refusal is itself audited (and committed) before TransitionRefused is raised with
     every failing verdict. A case changed by someone else meanwhile raises Conflict.
+    A close is counted under a reason code (``closure``, else what ``reason`` says: 父母返乡…);
+    given a code other than ``other`` and no reason, the code's label is the reason.
     This is the hot path: it reads and writes through the store's plain SQL.
     """
     now = ctx.now()
     today = now.date()
     reason = reason.strip() if reason and reason.strip() else None
+    reason_code = None
+    if event == "close":
+        reason_code = closure_reason(closure, reason)
+        if reason is None and reason_code != "other":  # another reason needs its words: the workflow asks
+            reason = i18n.render(CLOSURE_REASONS[reason_code], "zh_CN")
+    elif closure is not None:
+        raise InvalidInput("--closure is for close, not {event}", event=event)
     refused: TransitionRefused | None = None
     dest: str | None = None
     with ctx.db.raw_write() as store:
@@ -301,6 +317,9 @@ def advance(
         roles = store.roles(actor_id, case.school_id, today)
         definition = _check_event(case.definition_version, event)
         _may_move(store, case, event, actor_id, actor_name, roles, today)
+        if event == "reopen":  # a case closed by the child's move stays with the school it moved from
+            moved = store.one("SELECT transferred_out_on FROM child WHERE id = ?", case.child_id)
+            check_on_file(case.child_id, store.d_out(moved[0]) if moved else None)
         if expected_version is not None and case.version != expected_version:
             raise Conflict(
                 "case {case} changed meanwhile: version {expected} expected, {actual} found (now {state})",
@@ -341,7 +360,10 @@ def advance(
             )
         else:
             assert dest is not None
-            write_move(store, case, event, dest, now, actor_id, reason, rule_set, wanted)
+            write_move(store, case, event, dest, now, actor_id, reason, rule_set, wanted, reason_code)
+            shell = {"event": event, "version": version + 1, "reason_given": reason is not None, "rule_set": rule_set}
+            if reason_code is not None:
+                shell["closure_reason"] = reason_code
             scribe.write(
                 "case.moved",
                 "case",
@@ -349,10 +371,7 @@ def advance(
                 case_id=case.id,
                 from_state=from_state,
                 to_state=dest,
-                body=verdicts_body(
-                    {"event": event, "version": version + 1, "reason_given": reason is not None, "rule_set": rule_set},
-                    verdicts,
-                ),
+                body=verdicts_body(shell, verdicts),
             )
     if refused is not None:
         raise refused

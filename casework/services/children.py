@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
-from casework.domain.child import CHILD_FIELDS, as_text, check_id_number_agrees, field_label, parse_fields
+from casework.domain.child import (
+    CHILD_FIELDS,
+    as_text,
+    check_id_number_agrees,
+    check_on_file,
+    field_label,
+    parse_fields,
+)
 from casework.domain.results import Named, key
-from casework.errors import Conflict, InvalidInput, NotFound
+from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from casework.persistence import queries
 from casework.persistence.tables import Case, Child, ChildChange, SchoolClass, Staff
+from casework.rules.engine import ModuleFailed
 from casework.services import access, consent, trail
+from casework.services import facts as case_facts
 from casework.services.actors import home_school
 from casework.services.consent import ConsentStatus
 from casework.services.context import Context
@@ -95,6 +105,7 @@ def edit(
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
         child = access.child_in_scope(session, who, child_id)
+        check_on_file(child.id, child.transferred_out_on)
         access.require_tier(who, child.school_id, policy.WRITE, _tier_of(values))
         _check_unique(session, child.school_id, values, child.id)
         if values.keys() & _ID_FIELDS:  # the card as it would be: its ID number agrees with it
@@ -126,7 +137,26 @@ def edit(
             trail.Scribe(session, child.school_id, now, who.staff_id).write(
                 "child.changed", "child", child.id, data={"fields": sorted(changed)}
             )
+        if DUTY_FIELDS & set(changed):
+            follow_duties(ctx, session, [child.id], now)
         return changed
+
+
+# Fields of the card the duties follow (the obligations module: boarders and day pupils).
+DUTY_FIELDS = frozenset({"boarding"})
+
+
+def follow_duties(ctx: Context, session: Session, child_ids: list[int], now: datetime) -> None:
+    """Recompute the duties of the children's open cases in the caller's transaction; a rule module
+    that fails refuses the whole change."""
+    try:
+        case_facts.refresh_children(session, child_ids, ctx.rule_set, now)
+    except ModuleFailed as failed:
+        raise TransitionRefused(
+            "the rules could not be applied to the cases of child {child}; nothing was changed",
+            [failed.verdict],
+            child=child_ids[0],
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
+from casework.domain.child import check_on_file
 from casework.domain.consent import CONSENT_SCOPES, SCOPE_ALIASES, covers_records, in_force
 from casework.domain.inputs import RecordConsent, field
 from casework.domain.validation import parse_choice
@@ -35,6 +36,7 @@ def record(ctx: Context, actor: str | None, given: RecordConsent) -> int:
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
         child = access.child_to_open(session, who, child_id)
+        check_on_file(child.id, child.transferred_out_on)
         access.require(who, child.school_id, policy.CONSENT_RECORD)
         if child.purged_at is not None:
             raise InvalidInput("the data of child {child} were purged; a consent is not recorded", child=child.id)
@@ -71,6 +73,7 @@ def withdraw(
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
         child = access.child_to_open(session, who, child_id)
+        check_on_file(child.id, child.transferred_out_on)
         access.require(who, child.school_id, policy.CONSENT_RECORD)
         found = [
             c
@@ -122,6 +125,18 @@ def require_for_records(session: Session, child_id: int, day: date, who: access.
         child=child_id,
         day=day.isoformat(),
     )
+
+
+def records_allowed(session: Session, child_ids: list[int], day: date) -> set[int]:
+    """Which of the children have a consent in force on ``day`` covering counselling records (and were
+    not purged): ``require_for_records`` for many at once, without refusing."""
+    ids = sorted(set(child_ids))
+    purged = set(session.scalars(select(Child.id).where(Child.id.in_(ids), Child.purged_at.is_not(None))))
+    return {
+        c.child_id
+        for c in session.scalars(select(Consent).where(Consent.child_id.in_(ids)))
+        if c.child_id not in purged and in_force(c.given_on, c.withdrawn_on, day) and covers_records(c.scope)
+    }
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,11 @@ from casework.services.context import Context
 # The record a duty asks for, so the desk can offer it in one tap.
 DUTY_CONTACT: dict[str, str] = {
     "monthly_talk": "talk",
+    "boarder_talk": "talk",
     "parent_feedback": "parent_feedback",
     "home_visit": "home_visit",
-    "call_home": "call_home",
-    "letter_home": "letter",
-    "subject_teacher_contact": "talk",
-    "visit_home": "family_visit",
+    "guardian_visit": "home_visit",
+    "family_phone": "call_home",
     "counselling_session": "counselling",
     "conduct_talk": "talk",
 }

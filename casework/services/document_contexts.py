@@ -205,8 +205,35 @@ class ContextReader:
                     literate=yes_no[k.guardian_literate],
                 ),
                 opened_on=self.case.opened_at.date(),
+                teachers=self._teachers(),
             )
         )
+
+    def _teachers(self) -> list[c.TeacherContact]:
+        """The class teacher and the mentors whose pairing has not ended, with the numbers they gave the family."""
+        found: list[tuple[str, int]] = []
+        if self.child is not None and self.child.class_id is not None:
+            teacher = self.session.scalars(
+                select(Membership.staff_id)
+                .where(Membership.class_id == self.child.class_id, Membership.role == "class_teacher")
+                .order_by(Membership.ended_on.is_not(None), Membership.id)
+                .limit(1)
+            ).first()
+            if teacher is not None:
+                found.append(("class_teacher", teacher))
+        for staff_id in self.session.scalars(
+            select(Pairing.staff_id)
+            .where(Pairing.case_id == self.case.id, Pairing.kind == "mentor", Pairing.to_on.is_(None))
+            .order_by(Pairing.id)
+        ):
+            if staff_id is not None and ("mentor", staff_id) not in found:
+                found.append(("mentor", staff_id))
+        people = {s.id: s for s in self.session.scalars(select(Staff).where(Staff.id.in_([i for _, i in found])))}
+        return [
+            c.TeacherContact(self.label(ROLES, role) or role, people[i].name, people[i].phone)
+            for role, i in found
+            if i in people
+        ]
 
     def _assessment(self) -> Assessment:
         row = self.session.scalars(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -14,7 +15,7 @@ from casework import states
 from casework.domain.child import CHILD_FIELDS
 from casework.domain.facts import AssessmentFacts, CaseFacts, PlanItemFacts, TermFacts
 from casework.persistence.store import DutyRow, Store
-from casework.persistence.tables import Plan, Review, Screening
+from casework.persistence.tables import Case, Plan, Review, Screening
 from casework.rules import Obligation, RuleSet, duties
 
 # A new round of each record starts with these events: after them, older records no longer count.
@@ -118,7 +119,7 @@ def load(
     reason_given: bool = False,
     actor_roles: frozenset[str] = frozenset(),
 ) -> CaseFacts:
-    class_id, filled_fields = store.child_filled(case.child_id, _FIELD_NAMES)
+    class_id, filled_fields, boarding = store.child_filled(case.child_id, _FIELD_NAMES)
     has = store.records_present(case.id, case.child_id)  # the kinds of record not there are not read
     r = rounds(store, case) if "case_event" in has else Rounds(0, 0)
     assessments = store.assessment_categories(case.id, r.assessment) if "assessment" in has else []
@@ -134,6 +135,7 @@ def load(
         today=today,
         filled_fields=filled_fields,
         in_class=class_id is not None,
+        boarding=boarding,
         assessments=len(assessments),
         categories=tuple(sorted({c for cats in assessments for c in cats})),
         plan_items=tuple(
@@ -237,6 +239,18 @@ def store_duties(store: Store, case: CaseLike, wanted: dict[str, Obligation], to
         ],
         now,
     )
+
+
+def refresh_children(session: Session, child_ids: Iterable[int], rule_set: RuleSet, now: datetime) -> None:
+    """After a change of the card that duties follow (whether the child boards): recompute the duties of
+    the children's open cases. A rule module that raises propagates (ModuleFailed), as in ``plan_duties``."""
+    ids = sorted(set(child_ids))
+    if not ids:
+        return
+    session.flush()
+    store = Store.of(session)
+    for case in session.scalars(select(Case).where(Case.child_id.in_(ids), Case.state != states.CLOSED)):
+        refresh_duties(session, case, load(store, case, now.date(), rule_set), rule_set, now)
 
 
 def refresh_duties(session: Session, case: CaseLike, facts: CaseFacts, rule_set: RuleSet, now: datetime) -> None:

@@ -18,7 +18,7 @@ from casework import i18n, states
 from casework.domain import access as policy
 from casework.domain.calendar import end_of_week
 from casework.domain.child import FILE_REQUIRED
-from casework.domain.vocab import INDICATOR_LABELS, ROLES
+from casework.domain.vocab import CLOSURE_REASONS, FAMILY_SITUATIONS, INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput
 from casework.formats.files import write_bytes
 from casework.persistence import queries
@@ -27,7 +27,7 @@ from casework.rules.review import FIVE_ONES, INDICATORS
 from casework.services import access
 from casework.services.context import Context
 from casework.services.review import review_params, school_filter, stalled_cases
-from casework.text import Msg
+from casework.text import N_, Msg
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,10 @@ class Report:
     stalled_by_stage: dict[str, int] = field(default_factory=dict)
     stalled_by_responsible: dict[str, int] = field(default_factory=dict)
     trends: dict[str, list[tuple[str, float | None]]] = field(default_factory=dict)
+    # 建档率's denominator: the children the survey identified (SurveyBase), else the children on file.
+    survey: SurveyBase | None = None
+    closures: dict[str, int] = field(default_factory=dict)  # cases closed in the period, by reason code
+    family_situations: dict[str, int] = field(default_factory=dict)  # children on file
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -105,7 +109,39 @@ class Report:
             "stalled_by_stage": self.stalled_by_stage,
             "stalled_by_responsible": self.stalled_by_responsible,
             "trends": {k: [[m, v] for m, v in series] for k, series in self.trends.items()},
+            "survey": None if self.survey is None else self.survey.as_data(),
+            "closures": self.closures,
+            "family_situations": self.family_situations,
         }
+
+
+@dataclass(frozen=True)
+class SurveyBase:
+    """The survey (摸底) the file rate is measured against: when, pupils listed, children identified."""
+
+    id: int
+    held_on: date
+    pupils: int
+    identified: int
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "held_on": self.held_on.isoformat(),
+            "pupils": self.pupils,
+            "identified": self.identified,
+        }
+
+
+NOT_CODED = "not_coded"  # closed before closure reasons were kept as codes
+UNKNOWN = "unknown"  # a card that does not say
+
+
+def _surveyed(session: Session, school_id: int, school_year: int, end: date) -> Any:
+    found = queries.latest_survey(session, school_id, school_year, end)
+    if found is None:
+        return None
+    return SurveyBase(*found), queries.surveyed_files_per_class(session, found[0], FILE_REQUIRED)
 
 
 PerClass = dict[int | None, int]
@@ -200,11 +236,15 @@ def compute(
                 s, school_id, "talk", "subject_teacher", start, end
             ),
             "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
+            "survey": lambda s: _surveyed(s, school_id, year, end),
+            "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
+            "families": lambda s: queries.children_by_family_situation(s, school_id),
         },
     )
     start_base, still = got["retained"]
+    surveyed = got["survey"]
     measures: dict[str, tuple[PerClass, PerClass]] = {
-        "file_rate": (got["complete"], got["children"]),
+        "file_rate": surveyed[1] if surveyed else (got["complete"], got["children"]),
         "enrolment_rate": (got["enrolled"], got["children"]),
         "retention_rate": (still, start_base),
         "aid_rate": (got["aided"], got["children"]),
@@ -214,6 +254,9 @@ def compute(
         **{name: (got[name], got["open"]) for name in FIVE_ONES},
     }
     report = Report(school_id, name, period)
+    report.survey = surveyed[0] if surveyed else None
+    report.closures = {code or NOT_CODED: n for code, n in sorted(got["closures"].items(), key=lambda kv: kv[0] or "")}
+    report.family_situations = {k or UNKNOWN: n for k, n in sorted(got["families"].items(), key=lambda kv: kv[0] or "")}
     for indicator in INDICATORS:
         num, den = measures[indicator]
         report.rows += _rows(indicator, num, den, float(targets.get(indicator, 1.0)), classes, name)
@@ -314,7 +357,39 @@ def _report_context(report: Report, lang: str, today: date) -> Any:
             (responsible_label(who, lang), n)
             for who, n in sorted(report.stalled_by_responsible.items(), key=lambda kv: -kv[1])
         ],
+        survey=survey_text(report, lang),
+        closures=[(closure_label(code, lang), n) for code, n in report.closures.items()],
+        family_situations=[(family_label(code, lang), n) for code, n in report.family_situations.items()],
     )
+
+
+def survey_text(report: Report, lang: str) -> str:
+    """What the file rate is measured against, in words."""
+    if report.survey is None:
+        return i18n.render(Msg("no survey recorded this school year: the file rate counts the children on file"), lang)
+    return i18n.render(
+        Msg(
+            "file rate against the survey of {day}: {identified} left-behind children among {pupils} pupils",
+            {
+                "day": report.survey.held_on.isoformat(),
+                "identified": report.survey.identified,
+                "pupils": report.survey.pupils,
+            },
+        ),
+        lang,
+    )
+
+
+def closure_label(code: str, lang: str) -> str:
+    if code == NOT_CODED:
+        return i18n.render(N_("reason not coded"), lang)
+    return i18n.render(CLOSURE_REASONS.get(code, code), lang)
+
+
+def family_label(code: str, lang: str) -> str:
+    if code == UNKNOWN:
+        return i18n.render(N_("not on the card"), lang)
+    return i18n.render(FAMILY_SITUATIONS.get(code, code), lang)
 
 
 def write(ctx: Context, report: Report, fmt: str, path: str, lang: str) -> None:
@@ -361,6 +436,16 @@ def _xlsx(report: Report, lang: str) -> bytes:
     stalled.append([t("responsible"), t("cases")])
     for who, n in sorted(report.stalled_by_responsible.items(), key=lambda kv: -kv[1]):
         stalled.append([responsible_label(who, lang), n])
+    closed = book.create_sheet(t("closures")[:31])
+    closed.append([t("reason"), t("cases")])
+    for code, n in report.closures.items():
+        closed.append([closure_label(code, lang), n])
+    families = book.create_sheet(t("family situations")[:31])
+    families.append([t("family situation"), t("children")])
+    for code, n in report.family_situations.items():
+        families.append([family_label(code, lang), n])
+    families.append([])
+    families.append([survey_text(report, lang)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from casework import states
@@ -22,6 +22,9 @@ from casework.services.context import Context
 # How a table holding personal data hangs off a child: through the child itself, a child_id,
 # a case_id, or a parent row of the case (plan items through their plan, effects through their
 # review). A sensitive table missing here stops the purge (tests enumerate SENSITIVE_COLUMNS).
+# Tables whose sealed values are no one child's: a staff member's phone, a seminar's minutes and the
+# guardians who came (many children's). The purge of a child leaves them.
+SHARED_TABLES = frozenset({"staff", "care_event"})
 _VIA_PARENT: dict[str, tuple[str, type[Any]]] = {
     "plan_item": ("plan_id", Plan),
     "review_effect": ("review_id", Review),
@@ -36,6 +39,8 @@ def _link(table: str, model: type[Any], child_ids: list[int], case_ids: list[int
     """The WHERE clause selecting the rows of ``table`` that belong to the children or their cases."""
     if table == "child":
         return model.id.in_(child_ids)
+    if table in SHARED_TABLES:
+        return false()
     columns = model.__table__.c
     if "child_id" in columns:
         return model.child_id.in_(child_ids)

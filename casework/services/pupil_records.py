@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
+from casework.domain.child import check_on_file
+from casework.domain.classes import grade_in
 from casework.domain.inputs import RecordAid, RecordEnrolment, RecordTermResult, field
 from casework.errors import InvalidInput
-from casework.persistence.tables import (
-    Staff,
-    TermResult,
-)
+from casework.persistence.tables import SchoolClass, Staff, TermResult
 from casework.services import access, consent, trail
 from casework.services.context import Context
+from casework.services.rollover import class_moves
 
 
 @contextmanager
@@ -30,6 +30,7 @@ def _child_write(
     with ctx.db.write() as session:
         principal = access.enter(session, actor, now.date())
         child = access.child_in_scope(session, principal, child_id)
+        check_on_file(child.id, child.transferred_out_on)
         access.require_tier(principal, child.school_id, policy.WRITE, tier)
         if tier == policy.T2:
             consent.require_for_records(session, child.id, now.date(), principal, child.school_id)
@@ -50,14 +51,32 @@ def _per_term(session: Session, model: Any, child: Any, school_year: int, term: 
 
 
 def term_result(ctx: Context, actor: str | None, given: RecordTermResult) -> int:
-    """A child's final exam of one term; recording the same term again replaces it (audited)."""
+    """A child's final exam of one term; recording the same term again replaces it (audited).
+
+    A term that has not begun has no final exam yet: refused. The result keeps the child's class
+    and that class's grade in the result's school year (the rollover moves a class up in place).
+    """
     school_year, term = given.school_year, given.term
+    calendar = ctx.rule_set.calendar
+    starts = calendar.term(school_year, term).start
+    if ctx.now().date() < starts:
+        with field("term"):
+            raise InvalidInput(
+                "term {term} of {year} has not begun (it starts on {start}): no final exam to record",
+                term=term,
+                year=school_year,
+                start=starts.isoformat(),
+            )
     with _child_write(ctx, actor, given.child_id, policy.T0) as (session, who, child, now):
         row, replaced = _per_term(session, TermResult, child, school_year, term)
         row.total_score, row.class_rank, row.class_size = given.total, given.rank, given.class_size
         row.subjects, row.three_good = dict(given.subjects), given.three_good
         row.serious_violation = given.serious_violation
         row.recorded_at, row.recorded_by = now, who.id
+        row.class_id = child.class_id
+        cls = session.get(SchoolClass, child.class_id) if child.class_id is not None else None
+        if cls is not None:
+            row.grade = grade_in(cls.grade, class_moves(session, child.school_id).get(cls.id, []), school_year)
         session.flush()
         trail.Scribe(session, child.school_id, now, who.id).write(
             "term_result.recorded",

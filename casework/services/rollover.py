@@ -49,6 +49,15 @@ def _previous(session: Session, school_id: int) -> list[dict[str, object]]:
     return [{"seq": seq, "ts": ts, **json.loads(data)} for seq, ts, data in rows]
 
 
+def class_moves(session: Session, school_id: int) -> dict[int, list[int]]:
+    """For each class of the school that a rollover moved up, the school years those rollovers prepared."""
+    moves: dict[int, list[int]] = {}
+    for event in _previous(session, school_id):
+        for class_id in event.get("moved_classes", []):  # type: ignore[attr-defined]
+            moves.setdefault(int(class_id), []).append(int(event["school_year"]))  # type: ignore[call-overload]
+    return moves
+
+
 def rollover(
     ctx: Context,
     actor: str | None,
@@ -186,7 +195,7 @@ def _close_cases(
         dest = states.fire(case.definition_version, case.state, "close")
         if dest is None:
             raise InvalidInput("case {case} cannot be closed from {state}", case=case_id, state=case.state)
-        write_move(store, case, "close", dest, now, actor_id, GRADUATED_REASON, rule_set, {})
+        write_move(store, case, "close", dest, now, actor_id, GRADUATED_REASON, rule_set, {}, "graduated")
         closed.append((_Closed(case_id, case.version + 1), case.state))
         report.closed_cases.append(case_id)
     return closed

@@ -17,7 +17,12 @@ from casework.domain import access as policy
 from casework.domain.child import CHILD_FIELDS, as_text
 from casework.domain.classes import class_name, is_graduated
 from casework.domain.roster import (
+    AID,
+    CLASS,
+    ENROLMENT,
+    GRADE,
     HEADER_SEARCH_ROWS,
+    LEFT_BEHIND,
     ColumnPlan,
     ParsedRow,
     RosterRejected,
@@ -34,9 +39,16 @@ from casework.formats import spreadsheets
 from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
 from casework.persistence.bulk import insert_rows, large_page_cache, seal_dicts
-from casework.persistence.tables import Child, ChildChange, SchoolClass
+from casework.persistence.tables import (
+    Child,
+    ChildChange,
+    SchoolClass,
+)
 from casework.services import access, trail
+from casework.services import roster_records as records
+from casework.services.children import DUTY_FIELDS, follow_duties
 from casework.services.context import Context
+from casework.services.roster_records import SurveyCount
 from casework.text import N_, Msg
 
 BATCH = 1000
@@ -81,6 +93,9 @@ class ImportReport:
     updated: list[Updated] = field(default_factory=list)
     new_rows: list[Created] = field(default_factory=list)  # kept in a dry run only
     classes_created: list[str] = field(default_factory=list)
+    enrolments: int = 0  # the term's enrolment status recorded (column 在读状态)
+    aids: int = 0  # material aid recorded (column 物质帮助)
+    survey: SurveyCount | None = None  # an import of the survey (摸底): its counts
 
 
 class _DryRun(Exception):
@@ -137,10 +152,22 @@ class _Importer:
     """
 
     def __init__(
-        self, session: Session, school_id: int, actor_id: int, now: datetime, report: ImportReport, plan: ColumnPlan
+        self,
+        session: Session,
+        school_id: int,
+        actor_id: int,
+        now: datetime,
+        report: ImportReport,
+        plan: ColumnPlan,
+        term: tuple[int, int],
     ) -> None:
         self.session, self.school_id, self.actor_id, self.now = session, school_id, actor_id, now
-        self.report, self.plan = report, plan
+        self.report, self.plan, self.term = report, plan, term
+        # What rows record besides the card, written once every row is in (RECORD_TARGETS).
+        self.enrolments: list[tuple[int, int | None, str]] = []  # child, class, status
+        self.aids: list[tuple[ParsedRow, int]] = []  # row, child
+        self.identified: list[tuple[int, int | None]] = []  # child, class: the survey's
+        self.pupils: Counter[int | None] = Counter()  # the survey's pupils per class
         self.headers = {c.target: c.header for c in plan.columns}
         self.columns = {c.target: c for c in plan.columns}
         self.problems: list[RowError] = []
@@ -148,11 +175,14 @@ class _Importer:
         self.by_id_number: dict[str, int] = {}
         self.unnumbered: dict[tuple[str, Any], list[int]] = {}
         rows = session.execute(
-            select(Child.id, Child.student_no, Child.id_number, Child.name, Child.birth_date).where(
-                Child.school_id == school_id
-            )
+            select(
+                Child.id, Child.student_no, Child.id_number, Child.name, Child.birth_date, Child.transferred_out_on
+            ).where(Child.school_id == school_id)
         )
-        for cid, student_no, id_number, name, born in rows:
+        self.moved: dict[int, Any] = {}  # children who moved to another school: their files are read-only
+        for cid, student_no, id_number, name, born, moved in rows:
+            if moved is not None:
+                self.moved[cid] = moved
             if student_no:
                 self.by_student_no[student_no] = cid
             if id_number:
@@ -170,24 +200,29 @@ class _Importer:
         self.seen_id_number: dict[str, int] = {}
         self.matched: dict[int, int] = {}
         self.changed_fields: Counter[str] = Counter()
+        self.duty_children: list[int] = []  # children whose change the duties of their cases follow
 
     def problem(self, row: ParsedRow, target: str, msg: Msg) -> None:
         column = self.columns.get(target)
+        value = row.values.get(target, row.records.get(target))
         self.problems.append(
             RowError(
                 row.row,
                 column.header if column else "",
                 column.index if column else None,
-                shown(row.values.get(target)),
+                shown(value[1] if isinstance(value, tuple) else value),  # aid: (kind, the cell's text)
                 msg,
             )
         )
 
     def add(self, batch: Sequence[ParsedRow]) -> None:
         inserts: list[tuple[Any, ...]] = []
+        fresh: list[tuple[ParsedRow, int | None]] = []
         updates: list[tuple[ParsedRow, int, int | None]] = []
         for row in batch:
             self.report.rows += 1
+            if self.report.survey is not None and not self._flagged(row):
+                continue
             if not row.ok:
                 self.problems.extend(row.problems)
             child_id = self._match(row)
@@ -196,15 +231,61 @@ class _Importer:
             class_id = self._class(row)
             if child_id is None:
                 inserts.append(self._new(row, class_id))
+                fresh.append((row, class_id))
             else:
                 updates.append((row, child_id, class_id))
+                self._records(row, child_id, class_id)
         if self.problems:
             return
         if inserts:
-            insert_rows(self.session, Child.metadata.tables[Child.__tablename__], INSERT_COLUMNS, inserts)
+            ids = insert_rows(self.session, Child.metadata.tables[Child.__tablename__], INSERT_COLUMNS, inserts)
+            assert ids is not None  # the child table has sealed columns: its ids are allocated first
+            for (row, class_id), child_id in zip(fresh, ids, strict=True):
+                self._records(row, child_id, class_id)
             self.report.created += len(inserts)
         if updates:
             self._update(updates)
+
+    def _flagged(self, row: ParsedRow) -> bool:
+        """In a survey: whether the row is a left-behind child, whose file opens or updates. Any other
+        pupil is only counted in their class: nothing else of the row is read, checked or kept."""
+        survey = self.report.survey
+        assert survey is not None
+        flag = row.records.get(LEFT_BEHIND)
+        column = self.columns[LEFT_BEHIND]
+        if flag is None and not any(p.col == column.index for p in row.problems):
+            self.problem(
+                row,
+                LEFT_BEHIND,
+                Msg("{field}: say whether the pupil is left behind (是 or 否)", {"field": column.header}),
+            )
+        if flag is not False:
+            return True
+        survey.pupils += 1
+        placed = {self.columns[t].index for t in (GRADE, CLASS) if t in self.columns}
+        problems = [p for p in row.problems if p.col in placed]
+        self.problems.extend(problems)
+        if not problems and not self.problems:
+            self.pupils[self._class(row)] += 1
+        values = row.values
+        for key, known in (("student_no", self.by_student_no), ("id_number", self.by_id_number)):
+            found = known.get(values.get(key))  # type: ignore[arg-type]
+            if found is not None and found not in survey.not_flagged_on_file:
+                survey.not_flagged_on_file.append(found)
+        return False
+
+    def _records(self, row: ParsedRow, child_id: int, class_id: int | None) -> None:
+        """Keep what the row records of the child besides the card, to write once every row is in."""
+        if self.report.survey is not None:
+            self.report.survey.pupils += 1
+            self.report.survey.identified += 1
+            self.pupils[class_id] += 1
+            self.identified.append((child_id, class_id))
+        status = row.records.get(ENROLMENT)
+        if status is not None:
+            self.enrolments.append((child_id, class_id, status))
+        if AID in row.records:
+            self.aids.append((row, child_id))
 
     def _match(self, row: ParsedRow) -> int | None:
         """The existing child a row updates, or None for a new child; duplicates are problems."""
@@ -256,6 +337,15 @@ class _Importer:
                 )
             elif candidates:
                 child_id = candidates[0]
+        if child_id is not None and child_id in self.moved:
+            self.problem(
+                row,
+                "name",
+                Msg(
+                    "child {child} moved to another school on {day}: this school keeps the file read-only",
+                    {"child": child_id, "day": self.moved[child_id].isoformat()},
+                ),
+            )
         if child_id is not None:
             if child_id in self.matched:
                 self.problem(
@@ -321,6 +411,8 @@ class _Importer:
                     }
                 )
             self.changed_fields.update(changed.keys())  # names only: never values in the audit
+            if DUTY_FIELDS & changed.keys():
+                self.duty_children.append(child_id)
             rows.append({"id": child_id, **changed})
             self.report.updated.append(Updated(row.row, child_id, row.values.get("name") or old.name, sorted(changed)))
         if rows:
@@ -331,6 +423,8 @@ class _Importer:
 
     def finish(self, path: str, table: spreadsheets.Table) -> None:
         plan = self.plan
+        if not self.problems:
+            self._write_records()
         if self.problems:
             raise RosterRejected(path, self.problems)
         if not self.report.rows:
@@ -353,7 +447,30 @@ class _Importer:
                 "fields": plan.fields,
                 "changed_fields": dict(sorted(self.changed_fields.items())),
                 "classes_created": self.new_class_ids,
+                "enrolments": self.report.enrolments,
+                "aids": self.report.aids,
             },
+        )
+        if self.report.survey is not None:
+            self._survey(table)
+
+    def _write_records(self) -> None:
+        """The term's enrolment statuses and the aid given; aid only for children whose guardian's consent
+        covers records (aid is counselling content), else the row has a problem and nothing is written."""
+        at = (self.session, self.school_id, self.actor_id, self.now)
+        if self.enrolments:
+            self.report.enrolments = records.write_enrolments(*at, self.term, self.enrolments)
+        if self.aids:
+            for row, child in records.without_consent(self.session, self.aids, self.now.date()):
+                self.problem(row, AID, records.no_consent(child))
+            if not self.problems:
+                self.report.aids = records.write_aids(*at, self.aids)
+
+    def _survey(self, table: spreadsheets.Table) -> None:
+        survey = self.report.survey
+        assert survey is not None
+        records.write_survey(
+            self.session, self.school_id, self.actor_id, self.now, survey, table.sha256, self.identified, self.pupils
         )
 
 
@@ -372,17 +489,62 @@ def import_children(
     dry_run: bool = False,
     school: str | None = None,
     progress: Progress | None = None,
+    term: tuple[int, int] | None = None,
 ) -> ImportReport:
     """Import a register all or nothing, in one transaction and one audit event.
 
     New children are added; a child already at the school (same student number or ID number)
     has their card updated, every changed field keeping its old value in history. Empty cells
-    change nothing. Any problem anywhere raises RosterRejected listing every problem.
+    change nothing. Any problem anywhere raises RosterRejected listing every problem. A 在读状态
+    column records the enrolment status of ``term`` (school year, 1 or 2; default: the term of
+    today, or the next one), a 物质帮助 column material aid.
     """
+    return _import(ctx, actor, path, sheet, mapping_path, dry_run, school, progress, term, None)
+
+
+def import_survey(
+    ctx: Context,
+    actor: str | None,
+    path: str,
+    *,
+    sheet: str | None = None,
+    mapping_path: str | None = None,
+    dry_run: bool = False,
+    school: str | None = None,
+    progress: Progress | None = None,
+    school_year: int | None = None,
+) -> ImportReport:
+    """Import the survey (摸底): a register of every pupil with a left-behind flag (是否留守儿童).
+
+    The flagged children's files open or update as ``import_children`` does and are recorded as
+    identified: 建档率's denominator. The other pupils are counted per class and nothing else of them
+    is kept. Children on file the survey does not flag are listed. All or nothing, audited.
+    """
+    now = ctx.now()
+    year = school_year if school_year is not None else ctx.rule_set.calendar.school_year(now.date())
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("--year: {year} is not a school year such as 2026", year=year)
+    return _import(ctx, actor, path, sheet, mapping_path, dry_run, school, progress, None, year)
+
+
+def _import(
+    ctx: Context,
+    actor: str | None,
+    path: str,
+    sheet: str | None,
+    mapping_path: str | None,
+    dry_run: bool,
+    school: str | None,
+    progress: Progress | None,
+    term: tuple[int, int] | None,
+    survey_year: int | None,
+) -> ImportReport:
     mapping = read_mapping(mapping_path) if mapping_path else {}
     now = ctx.now()
+    term = term or ctx.rule_set.calendar.term_number(now.date())
     with without_cyclic_gc(), spreadsheets.open_table(path, sheet) as table:
         plan, rows = _header(table, mapping)
+        records.check_flag_column(table.path, plan, survey_year is not None)
         parser = RowParser(plan)
         report = ImportReport(
             path=path,
@@ -394,11 +556,12 @@ def import_children(
             fields=plan.fields,
             ignored_columns=plan.ignored,
             dry_run=dry_run,
+            survey=SurveyCount(survey_year) if survey_year is not None else None,
         )
         try:
             with ctx.db.write() as session:
                 _, who, school_id = access.at_school(session, actor, now.date(), school, policy.ROSTER_IMPORT)
-                importer = _Importer(session, school_id, who.id, now, report, plan)
+                importer = _Importer(session, school_id, who.id, now, report, plan, term)
                 done = 0
                 with large_page_cache(session):
                     for batch in _batches(rows, BATCH):
@@ -408,6 +571,7 @@ def import_children(
                         if progress is not None:
                             progress(done + plan.header_row, table.estimated_rows)
                     importer.finish(path, table)
+                follow_duties(ctx, session, importer.duty_children, now)
                 if dry_run:
                     raise _DryRun(report)
         except _DryRun:

@@ -9,13 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
+from casework.domain.inputs import SetStaffPhone, field
 from casework.domain.validation import parse_int, require_text
 from casework.domain.vocab import ROLES
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import migrate
 from casework.persistence.tables import Membership, School, SchoolClass, Staff
 from casework.services import access, keys, trail
+from casework.services.actors import active_memberships
 from casework.services.context import Context
+from casework.text import N_
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,13 @@ def add_staff(
     roles: list[str],
     class_ref: str | None = None,
     school: str | None = None,
+    phone: str | None = None,
 ) -> int:
+    """A staff member with their roles at the school; ``phone``: the number given to the children's
+    guardians (sealed)."""
     name = require_text(name, "name", 100)
     roles = parse_roles(roles)
+    number = SetStaffPhone(staff=name, phone=phone).phone
     now = ctx.now()
     with ctx.db.write() as session:
         _, who, school_id = access.at_school(session, actor, now.date(), school, policy.STAFF_MANAGE)
@@ -111,8 +118,38 @@ def add_staff(
         if "class_teacher" in roles and class_id is None:
             raise InvalidInput("a class teacher needs --class")
         staff = _new_staff(session, school_id, name, roles, class_id, now)
-        trail.Scribe(session, school_id, now, who.id).write("staff.added", "staff", staff.id, data={"roles": roles})
+        staff.phone = number
+        data: dict[str, Any] = {"roles": roles, **({"fields": ["phone"]} if number else {})}
+        trail.Scribe(session, school_id, now, who.id).write("staff.added", "staff", staff.id, data=data)
         return staff.id
+
+
+def set_staff_phone(ctx: Context, actor: str | None, given: SetStaffPhone) -> None:
+    """Set (or, with no number, clear) a staff member's phone: by themselves, or by whoever manages the
+    staff of a school they work at. Audited in that school's chain, without the number."""
+    now = ctx.now()
+    with ctx.db.write() as session:
+        who = access.enter(session, actor, now.date())
+        with field("staff"):
+            staff = access.resolve_staff(session, given.staff)
+        schools = sorted({m.school_id for m in active_memberships(session, staff.id, now.date())})
+        managed = [s for s in schools if policy.may(who.roles_at(s), policy.STAFF_MANAGE)]
+        school_id: int | None = schools[0] if staff.id == who.staff_id and schools else next(iter(managed), None)
+        if school_id is None:
+            raise who.denied(
+                schools[0] if schools else None,
+                f"staff:{staff.id}",
+                N_("{name} (staff {id}) may not change the record of staff {other}"),
+                name=who.name,
+                id=who.staff_id,
+                other=staff.id,
+            )
+        if staff.phone == given.phone:
+            return
+        staff.phone = given.phone
+        trail.Scribe(session, school_id, now, who.staff_id).write(
+            "staff.changed", "staff", staff.id, data={"fields": ["phone"]}
+        )
 
 
 @dataclass(frozen=True)

@@ -16,21 +16,9 @@ from casework.domain.vocab import (
     ROLES,
     SEXES,
     STALL_REASONS,
+    duty_label,
 )
 from casework.text import N_
-
-DUTY_LABELS: dict[str, str] = {
-    "monthly_talk": N_("monthly talk"),
-    "parent_feedback": N_("monthly feedback to the parents"),
-    "home_visit": N_("home visit this term"),
-    "call_home": N_("the child's weekly call home"),
-    "letter_home": N_("the child's monthly letter home"),
-    "subject_teacher_contact": N_("monthly contact with a subject teacher"),
-    "visit_home": N_("the child's yearly visit home"),
-    "counselling_session": N_("counselling session"),
-    "conduct_talk": N_("talk about conduct"),
-    "critical_acknowledgement": N_("acknowledge the critical flag"),
-}
 
 DOCUMENT_LABELS: dict[str, str] = {
     "child_card": N_("child file and contact card"),
@@ -82,8 +70,7 @@ class Labels:
         if code.startswith("stage_deadline:"):
             state = code.split(":", 1)[1]
             return i18n.render(N_("leave the stage {state}"), self.lang).format(state=self.of("state", state))
-        known = DUTY_LABELS.get(code)
-        return i18n.render(known, self.lang) if known else code
+        return i18n.render(duty_label(code), self.lang)
 
     def field(self, name: str) -> str:
         return i18n.render(field_label(name), self.lang)

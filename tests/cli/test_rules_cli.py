@@ -90,7 +90,7 @@ def test_referral_and_acknowledgement(run) -> None:
     run("case", "advance", "1", "plan", "--as", "2")
 
 
-def test_evaluate(run) -> None:
+def test_evaluate(run, tmp_path) -> None:
     for term, rank in ((1, 9), (2, 3)):
         run(
             "record",
@@ -107,10 +107,35 @@ def test_evaluate(run) -> None:
             "--as",
             "1",
         )
+    # the seed's scheme starts in grade 7 (篇5): this grade-4 child is not scored
     doc = json.loads(run("evaluate", "--as", "周建国", "--year", "2025", "--json").output)
+    assert doc["children"] == [] and doc["excluded"][0]["reason"] == "below_grade"
+    settings = tmp_path / "casework.toml"
+    settings.write_text("[rules.evaluation]\nfrom_grade = 4\n", encoding="utf-8")
+    own = ("--settings", str(settings))
+    doc = json.loads(run(*own, "evaluate", "--as", "周建国", "--year", "2025", "--json").output)
     (child,) = doc["children"]
     assert (child["total_points"], child["total_yuan"]) == (80, 45)  # 6 ranks 60 + 20; 30 + 15 yuan
-    assert "王小红" in run("evaluate", "--as", "周建国", "--year", "2025").output
+    assert child["child"] == {"id": 1, "name": "王小红"} and child["baseline"] == "term1"
+    text = run(*own, "evaluate", "--as", "周建国", "--year", "2025").output
+    assert "王小红" in text and "第一学期期末 9" in text
+    book = tmp_path / "考核.xlsx"
+    run(*own, "evaluate", "--as", "周建国", "--year", "2025", "--format", "xlsx", "--out", str(book))
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(book)["学生奖励"].iter_rows(values_only=True))
+    assert rows[1][:2] == ("王小红", "4/1班") and rows[1][-1] == 45
+    page = tmp_path / "考核.md"
+    run(*own, "evaluate", "--as", "周建国", "--year", "2025", "--format", "md", "--out", str(page))
+    assert "财务室" in page.read_text(encoding="utf-8")
+    result = run("evaluate", "--as", "周建国", "--year", "2025", "--format", "xlsx", code=2)
+    assert "--out" in result.output
+
+
+def test_a_result_of_a_term_not_begun_is_refused(run) -> None:
+    args = ("--total", "450", "--rank", "3", "--as", "1")
+    result = run("record", "result", "1", "--year", "2099", "--term", "1", *args, code=1)
+    assert "尚未开始" in result.output
 
 
 def test_bad_settings_stop_every_command(run, tmp_path) -> None:

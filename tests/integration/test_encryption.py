@@ -301,7 +301,7 @@ def test_which_fields_are_filled_is_known_without_opening_values_that_cannot_be_
 
     monkeypatch.setattr(Store, "open", counting_open)
     with db.raw_write() as store:
-        class_id, present = store.child_filled(child, names)
+        class_id, present, _ = store.child_filled(child, names)
         assert opened == ["home_address"]
         values = store.child_fields(child, names)
     assert class_id == values.pop("class_id") is not None

@@ -175,45 +175,6 @@ def test_a_module_switched_off_no_longer_guards(world) -> None:
     cases.advance(loose, world.counsellor, case_id, "assess")
 
 
-def test_evaluation_from_recorded_results(world) -> None:
-    case_id = world.case()
-    child_id = cases.show(world.ctx, world.leader, case_id).child.id
-    mentoring.pairing(
-        world.ctx,
-        world.counsellor,
-        PairPartner(
-            case_id=case_id,
-            kind="mentor",
-            staff=world.mentor,
-            partner_name=None,
-            from_on=date(2025, 9, 1),
-            to_on=None,
-        ),
-    )
-    pupil_records.term_result(
-        world.ctx,
-        world.teacher,
-        RecordTermResult(child_id=child_id, school_year=2025, term=1, total=400, rank=12),
-    )
-    pupil_records.term_result(
-        world.ctx,
-        world.teacher,
-        RecordTermResult(child_id=child_id, school_year=2025, term=2, total=450, rank=4, three_good=True),
-    )
-    other = world.child()
-    pupil_records.term_result(
-        world.ctx,
-        world.teacher,
-        RecordTermResult(child_id=other, school_year=2025, term=1, total=500, rank=1),
-    )
-    table = rules_info.evaluation(world.ctx, world.leader, 2025)
-    (child,) = table["children"]
-    # 8 ranks risen 80, +20 no violation, +10 three-good; excellence 30 + progress 15
-    assert (child["total_points"], child["total_yuan"], child["next_baseline_rank"]) == (110, 45, 4)
-    assert table["mentors"] == [{"staff_id": int(world.mentor), "points": 110, "yuan": 110}]
-    assert table["skipped_children"] == [other]
-
-
 def test_facts_skip_only_the_kinds_of_record_a_case_has_none_of(world, monkeypatch) -> None:
     from casework.persistence.store import RECORD_KINDS, Store
     from casework.services import facts as case_facts

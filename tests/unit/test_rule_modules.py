@@ -208,6 +208,21 @@ def test_obligations_by_calendar_month_term_and_week() -> None:
     assert Obligations().obligations(case("identified")) == ()
 
 
+def test_the_duties_follow_whether_the_child_boards() -> None:
+    """篇4: boarders are talked with often, a day pupil's guardian is visited regularly."""
+    seen = {"talk@class_teacher": date(2026, 10, 1), "home_visit": date(2026, 9, 20)}
+    boarder = {d.code: d for d in Obligations().obligations(case(boarding=True, last_contacts=seen))}
+    assert boarder["boarder_talk"].due == date(2026, 10, 15) and "monthly_talk" not in boarder
+    assert boarder["home_visit"].due == date(2027, 7, 5)  # the termly visit stays
+    day = {d.code: d for d in Obligations().obligations(case(boarding=False, last_contacts=seen))}
+    assert day["monthly_talk"].due == date(2026, 10, 31) and "home_visit" not in day
+    assert (day["guardian_visit"].due, day["guardian_visit"].rhythm_days) == (date(2026, 11, 19), 60)
+    unknown = {d.code for d in Obligations().obligations(case(last_contacts=seen))}
+    assert {"monthly_talk", "home_visit"} <= unknown and not {"boarder_talk", "guardian_visit"} & unknown
+    own = {d.code: d for d in Obligations({"boarder_talk_days": 7}).obligations(case(boarding=True))}
+    assert own["boarder_talk"].rhythm_days == 7
+
+
 @pytest.mark.parametrize(
     ("talked", "due"),
     [

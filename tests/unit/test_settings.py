@@ -23,6 +23,7 @@ def test_defaults_put_every_built_in_module_in_force() -> None:
             "obligations",
             "psychological",
             "review",
+            "school_care",
             "suspected_illegal",
         ]
     )
