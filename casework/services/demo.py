@@ -201,6 +201,7 @@ def _build(
     situations = ["both_away", "both_away", "one_away", "grandparent_care", "divorced_single"]
     child_ids = []
     guardians: dict[int, tuple[str, str]] = {}
+    boarders: set[int] = set()
     for i in range(n_children):
         ref = class_refs[i % len(class_refs)]
         grade = int(ref.split("/")[0])
@@ -238,6 +239,8 @@ def _build(
         if i != CONSENT_LATE:
             _consent(ctx, str(class_teachers[ref]), child_id, guardians[child_id])
         child_ids.append(child_id)
+        if card["boarding"] == "是":
+            boarders.add(i)
 
     say(i18n.render(Msg("taking cases through the stages"), ctx.lang))
     report_refusals: list[Refusal] = []
@@ -490,7 +493,7 @@ def _build(
         take(i, child_ids[i])
     clock.jump(end)
     say(i18n.render(Msg("keeping the records up to date"), ctx.lang))
-    _keep_up(ctx, end, case_ids, mentor_of, class_refs, class_teachers, leader, counsellor)
+    _keep_up(ctx, end, case_ids, mentor_of, class_refs, class_teachers, leader, counsellor, boarders)
 
     # One sign-in per role for the web application, each with a one-time password.
     first_teacher = class_teachers[class_refs[0]]
@@ -553,6 +556,11 @@ def _weeks(start: date, end: date) -> list[date]:
     return found
 
 
+def _every(start: date, end: date, days: int) -> list[date]:
+    """Every ``days`` days from ``start``, before ``end``."""
+    return [start + timedelta(days=n) for n in range(0, max(0, (end - start).days), days)]
+
+
 def _months(start: date, end: date, day: int) -> list[date]:
     """``day`` of each month from ``start``'s to ``end``'s, on or after ``start`` and before ``end``."""
     found, month = [], start.replace(day=1)
@@ -573,9 +581,11 @@ def _keep_up(
     class_teachers: dict[str, int],
     leader: str,
     counsellor: str,
+    boarders: set[int],
 ) -> None:
-    """What the staff recorded as the weeks went by: the family phone each week, a talk and the
-    parents' feedback each month, sessions every ten days; the child's letters and visits home.
+    """What the staff recorded as the weeks went by: the family phone each week, a talk each month
+    (every twelve days with a boarder, 篇4) and the parents' feedback each month, sessions every ten
+    days, a visit to the guardian every forty; the child's letters and visits home.
 
     Three cases keep their reason to stall (SILENT, STUCK, CRITICAL); two lapse into overdue.
     """
@@ -608,10 +618,16 @@ def _keep_up(
         for category in lapsed:
             slipping[category] -= 1
         lapse_day = end - timedelta(days=19)  # the sessions lapsed: overdue today, not yet escalated
-        talks = [] if i == SILENT else _months(since, end, 10)
+        talks = (
+            []
+            if i == SILENT
+            else _every(since + timedelta(days=3), end, 12)
+            if i in boarders
+            else _months(since, end, 10)
+        )
         if "conduct" in lapsed:  # a conduct talk is any talk: the monthly one lapsed with them
             talks = [day for day in talks if day <= lapse_day]
-        if i % 4 == 1 and talks and talks[-1].month == end.month:
+        if i % 4 == 1 and i not in boarders and talks and talks[-1].month == end.month:
             talks.pop()  # this month's talk is still to come: a to-do
         for day in talks:
             record("talk", day, teacher, "谈心：学习生活情况，填写谈心记录卡")
@@ -620,6 +636,10 @@ def _keep_up(
         for day in _months(since, end, 20)[-2:]:
             if i % 3:
                 record("letter", day, teacher, "给父母写信")
+        visit = since + timedelta(days=20)  # the class teacher calls on the guardian (篇4: regularly, a day pupil's)
+        while visit <= end:
+            record("home_visit", visit, teacher, "家访：与临时监护人交流监护情况")
+            visit += timedelta(days=40)
         if i % 4 == 0:
             record("family_visit", max(since, end - timedelta(days=30)), teacher, "回家探望父母")
         for category, kind, actor in (
