@@ -66,13 +66,22 @@ def test_the_sweep_writes_one_digest_per_person_and_channel_in_its_transaction(w
 
     first = ladder.sweep(ctx)
     rows = outbox(world)
-    # the class teacher (the talk; the family phone, weeks late), the mentor (the feedback), and the
-    # leader: the family phone nobody recorded since 6 September went up to the leadership group
+    # the class teacher (the talk; the family phone, weeks late; no study helper paired yet), the
+    # mentor (the feedback), and the
+    # leader: the family phone nobody recorded since 6 September and the study helper nobody paired went up to
+    # the leadership group
     assert first.digests == len(rows) == 3
     by_person = {r.staff_id: r.items for r in rows}
-    assert {i["reason"] for i in by_person[int(world.teacher)]["items"]} == {"monthly_talk", "family_phone"}
+    assert {i["reason"] for i in by_person[int(world.teacher)]["items"]} == {
+        "monthly_talk",
+        "family_phone",
+        "study_helper",
+    }
     assert {i["reason"] for i in by_person[int(world.mentor)]["items"]} == {"parent_feedback"}
-    assert {(i["reason"], i["step"]) for i in by_person[int(world.leader)]["items"]} == {("family_phone", "escalated")}
+    assert {(i["reason"], i["step"]) for i in by_person[int(world.leader)]["items"]} == {
+        ("family_phone", "escalated"),
+        ("study_helper", "escalated"),
+    }
     (teachers,) = [r for r in rows if r.staff_id == int(world.teacher)]
     text = notify.digest(ctx, teachers.id).text
     assert "王**" in text and "王小明" not in text  # surname and a mask, read when it is rendered

@@ -98,7 +98,7 @@ def test_the_desk_lists_overdue_duties_and_records_the_usual_talk_in_one_tap(wor
     world.clock.advance(40)  # the monthly talk is overdue now
     browser = sign_in(world, world.teacher, "chen")
     desk = browser.get("/desk")
-    assert "每月谈心" in desk.text and "已逾期" in desk.text
+    assert "本月与儿童谈心" in desk.text and "已逾期" in desk.text
     before = _contacts(world)
     done = browser.post(f"/cases/{case_id}/record/talk", {"summary": "每月谈心", "back": "/desk"})
     assert done.status_code == 303 and done.headers["location"].startswith("/desk")
