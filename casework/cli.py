@@ -14,6 +14,7 @@ from casework.text import Msg
 # One exit code per error class, here and nowhere else.
 EXIT_CODES: dict[type[errors.CaseworkError], int] = {
     errors.TransitionRefused: 3,
+    errors.ConsentMissing: 3,
     errors.Conflict: 4,
     errors.PermissionDenied: 5,
     errors.InvalidInput: 1,

@@ -47,6 +47,14 @@ class PermissionDenied(CaseworkError):
     reported = False  # set once the service layer has logged the denial
 
 
+class ConsentMissing(PermissionDenied):
+    """A counselling record refused because no guardian's consent in force covers it.
+
+    Not a matter of the person's role (anyone would be refused): the CLI reports it as a refusal
+    (exit 3, as a refused move), while the attempt is still logged as a denial in the access log.
+    """
+
+
 class TransitionRefused(CaseworkError):
     """A move refused by the workflow table or by rules; carries every failing verdict.
 

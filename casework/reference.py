@@ -36,7 +36,8 @@ def render() -> str:
         "",
         "Generated from the click application by `make docs` (`python -m casework.reference`);",
         "a test fails when this file is stale. Exit codes: 0 done; 1 error (bad input, unknown id);",
-        "2 usage; 3 move refused by rules; 4 conflict (the case changed meanwhile); 5 permission denied.",
+        "2 usage; 3 refused (a move the rules refuse, a counselling record without the guardian's consent);",
+        "4 conflict (the case changed meanwhile); 5 permission denied (role or record scope).",
         "",
     ]
     for path, command in _walk(root, ["casework"]):

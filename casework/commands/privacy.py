@@ -77,11 +77,13 @@ _VACUUM_NEEDED = N_("note: PostgreSQL keeps older encrypted copies of the erased
 
 
 @privacy_group.command("report")
-@click.option("--year", type=int, required=True, help="Calendar year, e.g. 2026. 年度。")
+@click.option(
+    "--year", type=int, help="Calendar year, e.g. 2026 (default: the current school year). 年度（默认本学年）。"
+)
 @school_option
 @actor_option
 @json_option
-def privacy_report(year: int, school: str | None, actor: str | None, as_json: bool) -> None:
+def privacy_report(year: int | None, school: str | None, actor: str | None, as_json: bool) -> None:
     """The yearly compliance summary from the audit chain. 年度个人信息保护合规报告。"""
     from casework.services import privacy
 
@@ -102,7 +104,11 @@ def _print_report(doc: dict[str, Any]) -> None:
     def roles(text: str) -> str:
         return "、".join(st.t(ROLES.get(r, r)) for r in text.split("+"))
 
-    click.echo(st.t("privacy report {year}, school {school}", year=doc["year"], school=doc["school_id"]))
+    if doc["year"] is None:
+        period = st.t("school year {start}–{end}", start=doc["school_year"], end=doc["school_year"] + 1)
+    else:
+        period = str(doc["year"])
+    click.echo(st.t("privacy report {year}, school {school}", year=period, school=doc["school_id"]))
     table(
         [st.t("roles"), st.t("tier"), st.t("reads"), st.t("children")],
         [

@@ -36,20 +36,21 @@ def init(admin: str | None, school: str | None) -> None:
 @click.option(
     "--out",
     "path",
-    default="casework-demo.db",
-    show_default=True,
-    help="SQLite file to (re)create.",
+    metavar="FILE",
+    help="SQLite file to (re)create: default the --db given on the command line, else casework-demo.db. "
+    "演示数据库文件。",
 )
 @click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--serve", "then_serve", is_flag=True, help="Then start the web application on it. 然后启动网页服务。")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def demo(path: str, children: int, seed: int, then_serve: bool, host: str, port: int) -> None:
+def demo(path: str | None, children: int, seed: int, then_serve: bool, host: str, port: int) -> None:
     """Build a demonstration school and take cases through every stage. 演示。"""
     from casework.services import demo as demo_service
 
     st = state()
+    path = path or _demo_path(st.db_url)
     report = demo_service.run(path, children=children, seed=seed, lang=st.lang, progress=click.echo)
     for refusal in report.refusals:
         click.echo(
@@ -225,3 +226,18 @@ def _role(code: str) -> str:
 
 
 COMMANDS = [init, demo, class_group, staff_group]
+
+
+def _demo_path(db_url: str) -> str:
+    """The file the demo builds when --out is not given: the root's --db when it was typed on the
+    command line (an exported CASEWORK_DB may name a real database: it is never wiped for a demo)."""
+    from casework.errors import InvalidInput
+
+    root = click.get_current_context().find_root()
+    if root.get_parameter_source("db_url") is not click.core.ParameterSource.COMMANDLINE:
+        return "casework-demo.db"
+    if "://" not in db_url:
+        return db_url
+    if db_url.startswith("sqlite:///") and len(db_url) > len("sqlite:///"):
+        return db_url[len("sqlite:///") :]
+    raise InvalidInput("the demo builds a SQLite file: give --db FILE or --out FILE, not {db}", db=db_url)

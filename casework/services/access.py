@@ -65,10 +65,16 @@ class Principal:
 
 
 def denied(
-    school_id: int | None, staff_id: int, held: Iterable[str], what: str, msgid: str, **params: Any
+    school_id: int | None,
+    staff_id: int,
+    held: Iterable[str],
+    what: str,
+    msgid: str,
+    kind: type[PermissionDenied] = PermissionDenied,
+    **params: Any,
 ) -> PermissionDenied:
     """A PermissionDenied carrying what the access log records of it (``held``: the actor's roles)."""
-    exc = PermissionDenied(msgid, **params)
+    exc = kind(msgid, **params)
     exc.denial = Denial(school_id, staff_id, tuple(sorted(held)), what)
     return exc
 
@@ -174,6 +180,28 @@ def require_tier(who: Principal, school_id: int, action: str, tier: str) -> froz
             tier=tier,
         )
     return roles
+
+
+def searchable_schools(who: Principal, tier: str, what: str) -> frozenset[int]:
+    """The schools where the actor reads ``tier``: a search over fields of that tier looks only
+    there. None at all is a refusal (logged as ``access.denied``): a substring or exact-match
+    search over sealed fields would otherwise rebuild or confirm what the role may not read."""
+    schools = frozenset(s for s in who.roles if who.may_read(s, tier))
+    if not schools:
+        roles = who.all_roles()
+        single = next(iter(who.roles)) if len(who.roles) == 1 else None
+        raise denied(
+            single,
+            who.staff_id,
+            roles,
+            f"search:{what}:{tier}",
+            N_("{name} (staff {id}, {roles}) may not search {tier} data"),
+            name=who.name,
+            id=who.staff_id,
+            roles=", ".join(sorted(roles)),
+            tier=tier,
+        )
+    return schools
 
 
 def require_event(who: Principal, school_id: int, event: str, source: str) -> frozenset[str]:

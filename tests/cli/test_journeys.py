@@ -77,7 +77,7 @@ def run(request: pytest.FixtureRequest, cli: Any) -> Run:
 def counsellor_takes_her_case_to_review(run: Run) -> None:
     """Consent first (a counselling record without one is refused), then every stage."""
     as_me = ("--as", COUNSELLOR)
-    run("record", "assessment", "1", "--category", "psychological", "--summary", "想念父母", *as_me, code=5)
+    run("record", "assessment", "1", "--category", "psychological", "--summary", "想念父母", *as_me, code=3)
     run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", *as_me)
     run("case", "advance", "1", "assess", *as_me)
     run("record", "assessment", "1", "--category", "psychological", "--summary", "想念父母", *as_me)
