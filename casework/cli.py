@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
 
 from casework import errors, i18n
-from casework.commands.common import DEFAULT_DB, State
+from casework.commands.common import DEFAULT_DB, State, accept_actor
 from casework.text import Msg
 
 # One exit code per error class, here and nowhere else.
@@ -41,6 +42,12 @@ def _database_problem(exc: Exception, st: State | None) -> str:
 
 
 class App(click.Group):
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        from casework.commands import toolkit
+
+        toolkit.localise(self, toolkit.language(sys.argv[1:] if args is None else list(args)))
+        return super().main(args, *rest, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return self._invoke(ctx)
@@ -57,17 +64,20 @@ class App(click.Group):
             lang = st.lang if st else i18n.DEFAULT
             click.echo(i18n.render(exc.msg, lang), err=True)
             if isinstance(exc, errors.TransitionRefused):
-                for verdict in exc.verdicts:
-                    click.echo(
-                        f"  - [{verdict.rule}.{verdict.code}] {i18n.render(verdict.message, lang)}",
-                        err=True,
-                    )
+                for verdict in exc.verdicts:  # the rule codes are in --json and the audit trail
+                    click.echo(f"  - {i18n.render(verdict.message, lang)}", err=True)
             ctx.exit(exit_code(exc))
         except Exception as exc:
             if type(exc).__module__.startswith("sqlalchemy"):
                 click.echo(_database_problem(exc, ctx.find_object(State)), err=True)
                 ctx.exit(1)
             raise
+
+
+def _default_language() -> str:
+    from casework.commands.toolkit import default_language
+
+    return default_language()
 
 
 def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
@@ -77,7 +87,7 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group(cls=App, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("casework", cls=App, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_url",
@@ -89,10 +99,10 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
 @click.option(
     "--lang",
     envvar="CASEWORK_LANG",
-    default="zh_CN",
-    show_default=True,
+    default=_default_language,
+    show_default="zh_CN",
     callback=_lang_callback,
-    help="zh_CN or en. 语言。",
+    help="zh_CN or en (en also when LANG is en*). 语言：zh_CN 或 en（LANG 为 en* 时默认 en）。",
 )
 @click.option(
     "--settings",
@@ -101,14 +111,21 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
     metavar="FILE",
     help="Settings file (default ./casework.toml if present). 配置文件。",
 )
+@click.option(
+    "--as",
+    "actor",
+    envvar="CASEWORK_ACTOR",
+    metavar="STAFF",
+    help="Acting staff member (id or name), for every command; or CASEWORK_ACTOR. 操作人。",
+)
 @click.version_option(package_name="casework")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -> None:
+def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None, actor: str | None) -> None:
     """casework: case management for left-behind and at-risk children.
 
     留守儿童关爱个案管理：摸底建档 → 评估分类 → 个别帮扶计划 → 结对帮扶 → 阶段性评估。
     """
-    ctx.obj = State(db_url=db_url, lang=lang, settings_path=settings_path)
+    ctx.obj = State(db_url=db_url, lang=lang, settings_path=settings_path, actor=actor)
 
 
 def _register() -> None:
@@ -149,6 +166,15 @@ def _register() -> None:
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
+    _every_command(cli, accept_actor)
+
+
+def _every_command(group: click.Group, give: Callable[[click.Command], None]) -> None:
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _every_command(command, give)
+        else:
+            give(command)
 
 
 def main() -> None:

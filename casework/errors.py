@@ -17,7 +17,15 @@ class CaseworkError(Exception):
 
 
 def _plain(params: Any) -> dict[str, Any]:
-    return {k: (v.msgid if isinstance(v, Msg) else v) for k, v in dict(params).items()}
+    return {k: _plain_value(v) for k, v in dict(params).items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, Msg):
+        return value.msgid
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_plain_value(v)) for v in value)
+    return value
 
 
 class InvalidInput(CaseworkError):

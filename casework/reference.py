@@ -30,7 +30,10 @@ def _options(command: click.Command, ctx: click.Context) -> list[str]:
 
 
 def render() -> str:
+    from casework.commands.toolkit import restore
+
     root = app()
+    restore(root)  # the texts as written, whichever language an earlier run in this process chose
     out = [
         "# CLI reference",
         "",

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import State, Vocab, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -67,6 +67,7 @@ def care_seminar(
 @click.option(
     "--kind",
     required=True,
+    type=Vocab("casework.domain.vocab:CARE_EVENT_KINDS", "casework.domain.vocab:CARE_EVENT_ALIASES"),
     help="class_meeting 主题班会, interest_group 兴趣小组, birthday_party 生日聚会, family_phone 亲情电话, "
     "cultural 书画展/演讲比赛/文艺演出, other 其他",
 )
@@ -161,7 +162,7 @@ def care_list(term: str | None, school: str | None, actor: str | None, as_json: 
 
 
 def _names(people: Any) -> str:
-    return "、".join(p.name or f"#{p.id}" for p in people) or "—"
+    return state().join(p.name or f"#{p.id}" for p in people) or "—"
 
 
 def _print_care(st: State, found: Any) -> None:
@@ -182,7 +183,7 @@ def _print_care(st: State, found: Any) -> None:
     )
     table(
         [st.t("group"), st.t("teacher"), st.t("caring parent"), st.t("left-behind children"), st.t("pupils")],
-        [(g.name, g.teacher.name, g.parent.name, _names(g.children), "、".join(g.pupils)) for g in found.groups],
+        [(g.name, g.teacher.name, g.parent.name, _names(g.children), st.join(g.pupils)) for g in found.groups],
         title=st.t("3+2+1+1 groups"),
     )
 

@@ -18,7 +18,18 @@ def echo_json(document: Any) -> None:
     click.echo(json.dumps(as_data(document), ensure_ascii=False, indent=2, sort_keys=True, default=str))
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None, empty: str | None = None
+) -> None:
+    """Rows under their headers; no rows is said in words (未找到: what was looked for), never an
+    empty frame. ``empty`` says what was searched (default: the title)."""
+    if not rows:
+        from casework.commands.common import state
+
+        st = state()
+        what = empty or title
+        click.echo(st.t("nothing found: {what}", what=what) if what else st.t("nothing found"))
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -43,3 +54,48 @@ def pairs(values: Sequence[str], option: str) -> dict[str, str]:
         key, value = item.split("=", 1)
         result[key.strip()] = value
     return result
+
+
+def shown_value(st: Any, value: Any) -> str:
+    """A setting or field value as a person reads it: yes/no, codes of a vocabulary as their
+    labels, lists with the language's separator, mappings as "key: value"."""
+    if isinstance(value, bool):
+        return str(st.t("yes") if value else st.t("no"))
+    if isinstance(value, str):
+        label = _vocabulary_labels().get(value)
+        return str(st.t(label)) if label else value
+    if isinstance(value, list | tuple | set | frozenset):
+        return str(st.join(shown_value(st, v) for v in value)) or "—"
+    if isinstance(value, dict):
+        return str(st.join(f"{shown_value(st, k)}: {shown_value(st, v)}" for k, v in value.items())) or "—"
+    return str(value)
+
+
+def _vocabulary_labels() -> dict[str, str]:
+    """Every code of the closed vocabularies with its label (a code means one thing wherever it is)."""
+    from casework import states
+    from casework.domain import sdq, vocab
+    from casework.domain.child import FIELDS_BY_NAME
+
+    merged: dict[str, str] = {name: spec.label for name, spec in FIELDS_BY_NAME.items()}
+    for labels in (
+        vocab.ROLES,
+        vocab.NEED_CATEGORIES,
+        vocab.CONTACT_KINDS,
+        vocab.PLAN_ITEM_KINDS,
+        vocab.REFERRAL_AGENCIES,
+        vocab.RISK_LABELS,
+        vocab.PAIRING_KINDS,
+        vocab.FAMILY_SITUATIONS,
+        vocab.SEXES,
+        vocab.INDICATOR_LABELS,
+        vocab.AID_KINDS,
+        vocab.ENROLMENT_STATUSES,
+        vocab.DUTY_LABELS,
+        vocab.STALL_REASONS,
+        sdq.LABELS,
+        states.STATE_LABELS,
+    ):
+        for code, label in labels.items():
+            merged.setdefault(code, label)
+    return merged

@@ -102,7 +102,7 @@ def _print_report(doc: dict[str, Any]) -> None:
     st = state()
 
     def roles(text: str) -> str:
-        return "、".join(st.t(ROLES.get(r, r)) for r in text.split("+"))
+        return st.join(st.t(ROLES.get(r, r)) for r in text.split("+"))
 
     if doc["year"] is None:
         period = st.t("school year {start}–{end}", start=doc["school_year"], end=doc["school_year"] + 1)
@@ -112,14 +112,14 @@ def _print_report(doc: dict[str, Any]) -> None:
     table(
         [st.t("roles"), st.t("tier"), st.t("reads"), st.t("children")],
         [
-            (roles(a["roles"]), f"{a['tier']} {st.t(TIER_LABELS.get(a['tier'], ''))}", a["reads"], a["children"])
+            (roles(a["roles"]), st.t(TIER_LABELS.get(a["tier"], a["tier"])), a["reads"], a["children"])
             for a in doc["access"]
         ],
         title=st.t("access to personal data"),
     )
     table(
         [st.t("roles"), st.t("attempted"), st.t("attempts")],
-        [(roles(d["roles"]), d["what"], d["attempts"]) for d in doc["denied"]],
+        [(roles(d["roles"]), _attempt(st, d["what"]), d["attempts"]) for d in doc["denied"]],
         title=st.t("out-of-scope attempts"),
     )
     exports = ", ".join(f"{k}: {v}" for k, v in doc["exports"].items()) or "0"
@@ -141,3 +141,33 @@ def _print_report(doc: dict[str, Any]) -> None:
 
 
 COMMANDS = [privacy_group]
+
+
+_ATTEMPTS = {
+    "consent": N_("a counselling record without the guardian's consent"),
+    "case": N_("a case outside the record scope"),
+    "child": N_("a child outside the record scope"),
+    "document": N_("a document outside the record scope"),
+    "school": N_("a school where they hold no role"),
+}
+
+
+def _attempt(st: Any, what: str) -> str:
+    """What a refused attempt tried, as the access log records it ("write:T2", "event:close",
+    "audit.read"), in words."""
+    from casework.domain.access import ACTION_LABELS, CAPABILITY_LABELS, TIER_LABELS
+    from casework.states import EVENT_LABELS
+
+    head, _, rest = what.partition(":")
+    if what in CAPABILITY_LABELS:
+        return str(st.t(CAPABILITY_LABELS[what]))
+    if what in _ATTEMPTS:
+        return str(st.t(_ATTEMPTS[what]))
+    if head in ACTION_LABELS and rest:
+        tier = rest.rpartition(":")[2]
+        return f"{st.t(ACTION_LABELS[head])}{'' if st.lang == 'zh_CN' else ' '}{st.t(TIER_LABELS.get(tier, tier))}"
+    if head == "event":
+        return str(st.t(EVENT_LABELS.get(rest, rest)))
+    if head == "page":
+        return str(st.t("the page {page}", page=rest))
+    return what

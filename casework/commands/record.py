@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import State, actor_option, state
+from casework.commands.common import State, Vocab, actor_option, state
 from casework.commands.output import date_or_none, pairs
 
 
@@ -27,6 +27,7 @@ def _recorded(st: State, case_id: int, what: str, row: int) -> None:
     "categories",
     multiple=True,
     metavar="CATEGORY",
+    type=Vocab("casework.domain.vocab:NEED_CATEGORIES", "casework.domain.vocab:CATEGORY_ALIASES"),
     help="learning, life, psychological, conduct, academic_slide, personality, moral, suspected_illegal",
 )
 @click.option("--summary", required=True)
@@ -47,7 +48,12 @@ def record_assessment(
 
 @record_group.command("plan")
 @case_argument
-@click.option("--category", required=True, metavar="CATEGORY")
+@click.option(
+    "--category",
+    required=True,
+    metavar="CATEGORY",
+    type=Vocab("casework.domain.vocab:NEED_CATEGORIES", "casework.domain.vocab:CATEGORY_ALIASES"),
+)
 @click.option("--measures", required=True)
 @click.option("--responsible", metavar="STAFF", help="Defaults to the acting staff member.")
 @click.option("--start", metavar="DATE")
@@ -55,7 +61,11 @@ def record_assessment(
 @click.option("--content")
 @click.option("--target", help="Stage target. 阶段性目标。")
 @click.option(
-    "--kind", default="general", show_default=True, help="general, tutoring, progress_record, psych_help, correction"
+    "--kind",
+    default="general",
+    show_default=True,
+    type=Vocab("casework.domain.vocab:PLAN_ITEM_KINDS", "casework.domain.vocab:PLAN_KIND_ALIASES"),
+    help="general, tutoring, progress_record, psych_help, correction",
 )
 @click.option("--subject", help="Subject of a tutoring item. 辅导科目。")
 @actor_option
@@ -95,7 +105,12 @@ def record_plan(
 
 @record_group.command("pairing")
 @case_argument
-@click.option("--kind", required=True, help="mentor, caring_parent or study_helper")
+@click.option(
+    "--kind",
+    required=True,
+    type=Vocab("casework.domain.vocab:PAIRING_KINDS", "casework.domain.vocab:PAIRING_ALIASES"),
+    help="mentor, caring_parent or study_helper",
+)
 @click.option("--staff", metavar="STAFF", help="The mentor or caring parent.")
 @click.option("--pupil", metavar="NAME", help="The study helper (a pupil).")
 @click.option("--from", "from_on", metavar="DATE")
@@ -162,7 +177,12 @@ _contact_command(
 @record_group.command("review")
 @case_argument
 @click.option("--item", "item_id", type=int, required=True, help="Plan item id.")
-@click.option("--result", required=True, help="met, partly_met or not_met")
+@click.option(
+    "--result",
+    required=True,
+    type=Vocab("casework.domain.vocab:REVIEW_RESULTS", "casework.domain.vocab:REVIEW_RESULT_ALIASES"),
+    help="met, partly_met or not_met",
+)
 @click.option("--effect", required=True, help="Stage effect against the item's target. 阶段性效果。")
 @click.option("--summary")
 @click.option("--date", "day", metavar="DATE")
@@ -204,7 +224,12 @@ def record_screening(case_id: int, scores: str, informant: str, day: str | None,
 
 @record_group.command("referral")
 @case_argument
-@click.option("--agency", required=True, help="police, civil_affairs, womens_federation, procuratorate_minors")
+@click.option(
+    "--agency",
+    required=True,
+    type=Vocab("casework.domain.vocab:REFERRAL_AGENCIES", "casework.domain.vocab:AGENCY_ALIASES"),
+    help="police, civil_affairs, womens_federation, procuratorate_minors",
+)
 @click.option("--summary", required=True)
 @click.option("--date", "day", metavar="DATE")
 @actor_option
@@ -266,7 +291,12 @@ def record_result(
 @click.argument("child_id", type=int, metavar="CHILD")
 @click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
 @click.option("--term", type=int, required=True, help="1 autumn, 2 spring")
-@click.option("--status", required=True, help="enrolled 在读, dropped_out 辍学, transferred 转学, suspended 休学")
+@click.option(
+    "--status",
+    required=True,
+    type=Vocab("casework.domain.vocab:ENROLMENT_STATUSES", "casework.domain.vocab:ENROLMENT_ALIASES"),
+    help="enrolled 在读, dropped_out 辍学, transferred 转学, suspended 休学",
+)
 @actor_option
 def record_enrolment(child_id: int, school_year: int, term: int, status: str, actor: str | None) -> None:
     """Record whether a child is enrolled in a term (入学率, 巩固率). 在读状态。"""
@@ -281,7 +311,12 @@ def record_enrolment(child_id: int, school_year: int, term: int, status: str, ac
 
 @record_group.command("aid")
 @click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--kind", required=True, help="clothing 衣物, stationery 学习用品, meals 餐食, money 助学金, other 其他")
+@click.option(
+    "--kind",
+    required=True,
+    type=Vocab("casework.domain.vocab:AID_KINDS", "casework.domain.vocab:AID_ALIASES"),
+    help="clothing 衣物, stationery 学习用品, meals 餐食, money 助学金, other 其他",
+)
 @click.option("--description", required=True, help="What was given. 帮助内容。")
 @click.option("--date", "day", metavar="DATE", help="Defaults to today.")
 @actor_option

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import State, Vocab, actor_option, json_option, state
 from casework.commands.output import date_or_none, echo_json, table
 
 
@@ -26,15 +26,19 @@ def _reasons(st: State, reasons: Any, todo: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _responsible(st: State, reasons: Any) -> str:
-    """Each person once; one standing in for a role nobody holds says so (郑心怡（代：帮扶教师）)."""
-    shown = set()
+def _responsible(st: State, reasons: Any) -> tuple[str, str]:
+    """The people responsible, each once (one standing in for a role nobody holds says so), and
+    apart from them the roles responsible where nobody holds the role."""
+    people, roles = set(), set()
     for r in reasons:
-        name = r.responsible_name or st.t(_role(r.role))
-        if r.stand_in:
-            name = st.t("{name} (standing in for the {role})", name=name, role=st.t(_role(r.role)))
-        shown.add(name)
-    return "、".join(sorted(shown))
+        if r.responsible_name:
+            name = r.responsible_name
+            if r.stand_in:
+                name = st.t("{name} (standing in for the {role})", name=name, role=st.t(_role(r.role)))
+            people.add(name)
+        elif r.role:
+            roles.add(st.t(_role(r.role)))
+    return st.join(sorted(people)) or "—", st.join(sorted(roles))
 
 
 def _list_command(level: str, help_text: str) -> click.Command:
@@ -59,30 +63,19 @@ def _list_command(level: str, help_text: str) -> click.Command:
             "overdue": st.t("{n} case(s) with overdue duties", n=len(found)),
             "stalled": st.t("{n} stalled case(s)", n=len(found)),
         }
-        table(
-            [
-                st.t("case"),
-                st.t("child"),
-                st.t("class"),
-                st.t("stage"),
-                st.t("risk"),
-                st.t("reasons"),
-                st.t("responsible"),
-            ],
-            [
-                (
-                    c.case_id,
-                    c.child_name,
-                    c.class_name,
-                    st.t(_state(c.state)),
-                    st.t(_risk(c.risk_level)),
-                    _reasons(st, c.reasons, todo=level == "due"),
-                    _responsible(st, c.reasons),
-                )
-                for c in found
-            ],
-            title=titles[level],
-        )
+        # One block per case: the reasons and the people wrap at any width (80 columns included).
+        click.echo(titles[level] if found else st.t("nothing found: {what}", what=titles[level]))
+        for c in found:
+            head = [st.t("case {id}", id=c.case_id), c.child_name or "", c.class_name or "", st.t(_state(c.state))]
+            if c.risk_level:
+                head.append(st.t("risk: {level}", level=st.t(_risk(c.risk_level))))
+            click.echo("\n" + " · ".join(h for h in head if h))
+            for line in _reasons(st, c.reasons, todo=level == "due").splitlines():
+                click.echo(f"  - {line}")
+            people, roles = _responsible(st, c.reasons)
+            click.echo("  " + st.t("responsible") + ": " + people)
+            if roles:
+                click.echo("  " + st.t("responsible role (nobody holds it)") + ": " + roles)
 
     return command
 
@@ -147,7 +140,7 @@ def review_load(school: str | None, actor: str | None, as_json: bool) -> None:
     )
     table(
         [st.t("case"), st.t("child"), st.t("risk")],
-        [(k["case_id"], k["child"], k["risk_level"]) for k in doc["key_children_without_caring_parent"]],
+        [(k["case_id"], k["child"], st.t(_risk(k["risk_level"]))) for k in doc["key_children_without_caring_parent"]],
         title=st.t("key children without a caring parent"),
     )
 
@@ -232,7 +225,12 @@ def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
 @meeting_group.command("decide")
 @click.argument("meeting_id", type=int, metavar="MEETING")
 @click.argument("case_id", type=int, metavar="CASE")
-@click.option("--decision", required=True, help="continue, revise, reassess, close, reassign, extend")
+@click.option(
+    "--decision",
+    required=True,
+    type=Vocab("casework.domain.vocab:DECISION_LABELS"),
+    help="continue, revise, reassess, close, reassign, extend",
+)
 @click.option("--reason")
 @click.option("--mentor", metavar="STAFF", help="The new mentor (reassign).")
 @click.option("--until", metavar="DATE", help="The new due date (extend).")

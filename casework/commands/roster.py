@@ -243,7 +243,7 @@ def _print_import(st: State, report: ImportReport) -> None:
             )
         _more(st, len(report.new_rows))
     for updated in report.updated[:LISTED]:
-        labels = "、".join(st.t(field_label(f)) for f in updated.fields)
+        labels = st.join(st.t(field_label(f)) for f in updated.fields)
         key = (
             N_("row {row}: {name} (child {id}) would change {fields}")
             if report.dry_run
@@ -253,15 +253,15 @@ def _print_import(st: State, report: ImportReport) -> None:
     _more(st, len(report.updated))
     if report.classes_created:
         key = N_("classes that would be added: {classes}") if report.dry_run else N_("classes added: {classes}")
-        click.echo(st.t(key, classes="、".join(report.classes_created)))
+        click.echo(st.t(key, classes=st.join(report.classes_created)))
     if report.ignored_columns:
-        click.echo(st.t("columns ignored: {columns}", columns="、".join(report.ignored_columns)))
+        click.echo(st.t("columns ignored: {columns}", columns=st.join(report.ignored_columns)))
     if report.other_sheets:
         click.echo(
             st.t(
                 "only sheet {sheet} was read; others: {others} (use --sheet)",
                 sheet=report.sheet,
-                others="、".join(report.other_sheets),
+                others=st.join(report.other_sheets),
             )
         )
     added, changed = (

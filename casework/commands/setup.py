@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import actor_option, json_option, state
+from casework.commands.common import Vocab, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 
 
@@ -90,7 +90,7 @@ def demo(path: str | None, children: int, seed: int, then_serve: bool, host: str
     from casework.domain.vocab import stall_reason_label
 
     for case_id, reasons in report.stalled_reasons:
-        click.echo(f"  ✗ {st.t('case {id}', id=case_id)}: " + "、".join(st.t(stall_reason_label(r)) for r in reasons))
+        click.echo(f"  ✗ {st.t('case {id}', id=case_id)}: " + st.join(st.t(stall_reason_label(r)) for r in reasons))
     click.echo(f"  casework --db {path} review stalled --as {report.leader}")
     click.echo(st.t("try: casework --db {db} case list", db=path) + f" --as {report.counsellor}")
     click.echo(st.t("demo sign-ins (one-time passwords, this demo database only):"))
@@ -133,7 +133,7 @@ def class_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table(["id", st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows])
+    table([st.t("id"), st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows])
 
 
 @click.group("staff")
@@ -149,6 +149,7 @@ def staff_group() -> None:
     multiple=True,
     required=True,
     metavar="ROLE",
+    type=Vocab("casework.domain.vocab:ROLES"),
     help="leader, deputy, class_teacher, subject_teacher, counsellor, mentor, caring_parent, auditor, admin",
 )
 @click.option("--class", "class_ref", metavar="CLASS", help="Class of a class teacher (id or GRADE/NAME).")
@@ -193,8 +194,8 @@ def staff_list(school: str | None, as_json: bool) -> None:
         echo_json(rows)
         return
     table(
-        ["id", st.t("name"), st.t("school"), st.t("roles")],
-        [(r.id, r.name, r.school, "、".join(st.t(_role(x)) for x in r.roles)) for r in rows],
+        [st.t("id"), st.t("name"), st.t("school"), st.t("roles")],
+        [(r.id, r.name, r.school, st.join(st.t(_role(x)) for x in r.roles)) for r in rows],
     )
 
 

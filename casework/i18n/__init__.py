@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -48,12 +48,35 @@ def gettext_(text: str, lang: str = DEFAULT) -> str:
     return translations(lang).gettext(text)
 
 
+def code_for(text: str, labels: Mapping[str, str], aliases: Mapping[str, str] | None = None) -> str | None:
+    """The code a person means by ``text``: the code itself, its label (the msgid, in any case) or
+    the label in any catalogue (制定帮扶计划 for ``plan``), or one of ``aliases``; None if none."""
+    value = text.strip()
+    if value in labels:
+        return value
+    folded = value.casefold()
+    for code, msgid in labels.items():
+        if folded == msgid.casefold() or any(value == gettext_(msgid, lang) for lang in LANGUAGES):
+            return code
+    if aliases and value in aliases:
+        return aliases[value]
+    return None
+
+
+def separator(lang: str) -> str:
+    """Between the items of a list: 、 in Chinese, a comma in English."""
+    return "、" if lang == "zh_CN" else ", "
+
+
+def join(items: Iterable[Any], lang: str) -> str:
+    return separator(lang).join(str(_render_value(v, lang)) for v in items)
+
+
 def _render_value(value: Any, lang: str) -> Any:
     if isinstance(value, Msg):
         return render(value, lang)
-    if isinstance(value, list | tuple):
-        sep = "、" if lang == "zh_CN" else ", "
-        return sep.join(str(_render_value(v, lang)) for v in value)
+    if isinstance(value, list | tuple | frozenset | set):
+        return join(value, lang)
     return value
 
 

@@ -159,7 +159,8 @@ def new_meeting(
         ).first()
         if same_day is not None and not another:
             raise Conflict(
-                "meeting {id} is already set for {day}: add cases to it with 'review meeting add {id} CASE', "
+                "meeting {id} is already set for {day}: add cases to it with "
+                "'casework review meeting add {id} CASE', "
                 "or open a second meeting with --another",
                 id=same_day,
                 day=day.isoformat(),
