@@ -25,10 +25,8 @@ def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | No
     from casework.services.audit import checkpoint as checkpoints
 
     st = state()
-    if checkpoint:
-        result = checkpoints.verify(st.ctx(), actor, checkpoint, public_key)
-    else:
-        result = chain.verify_as(st.ctx(), actor)
+    checked = checkpoints.check(st.ctx(), actor, checkpoint, public_key) if checkpoint else None
+    result = checked.result if checked else chain.verify_as(st.ctx(), actor)
     problem = result.problem
     if as_json:
         echo_json(
@@ -37,6 +35,14 @@ def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | No
                 "events": result.events,
                 "schools": result.schools,
                 "problem": None if problem is None else problem.__dict__,
+                "checkpoint": None
+                if checked is None
+                else {
+                    "path": checkpoint,
+                    "created": checked.created,
+                    "key_id": checked.key_id,
+                    "pinned": checked.pinned,
+                },
             }
         )
     elif problem is None:
@@ -47,6 +53,22 @@ def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | No
                 schools=result.schools,
             )
         )
+        if checked is not None:
+            key = (
+                st.t("the key in {path}, key id {key}", path=public_key, key=checked.key_id)
+                if checked.pinned
+                else st.t(
+                    "the key embedded in the checkpoint, key id {key} (pin it with --public-key)", key=checked.key_id
+                )
+            )
+            click.echo(
+                st.t(
+                    "checkpoint {path} of {created} checked: every event it saw is unchanged; signed with {key}",
+                    path=checkpoint,
+                    created=checked.created[:19].replace("T", " "),
+                    key=key,
+                )
+            )
     else:
         click.echo(
             st.t(

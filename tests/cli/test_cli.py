@@ -251,7 +251,14 @@ def test_checkpoint_from_the_command_line(run, tmp_path) -> None:
     run("audit", "keygen", "--out", key, code=1)
     cp = str(tmp_path / "cp.json")
     assert "检查点" in run("audit", "checkpoint", "--out", cp, "--key", key, "--as", "1").output
-    assert "审计链完整" in run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub", "--as", "1").output
+    verified = run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub", "--as", "1").output
+    assert "审计链完整" in verified and f"已对照检查点 {cp}" in verified and f"{key}.pub 中的密钥" in verified
+    unpinned = run("--lang", "en", "audit", "verify", "--checkpoint", cp, "--as", "1").output
+    assert f"checkpoint {cp} of " in unpinned and "the key embedded in the checkpoint, key id" in unpinned
+    document = json.loads(run("audit", "verify", "--checkpoint", cp, "--json", "--as", "1").output)
+    assert document["checkpoint"]["path"] == cp and len(document["checkpoint"]["key_id"]) == 16
+    plain = run("audit", "verify", "--as", "1").output
+    assert "检查点" not in plain
     run("audit", "checkpoint", "--out", cp, "--key", str(tmp_path / "missing.key"), "--as", "1", code=1)
 
 
