@@ -41,12 +41,64 @@ def _database_problem(exc: Exception, st: State | None) -> str:
     return i18n.render(Msg("database error ({db}): {error}", {"db": url, "error": text}), lang)
 
 
+# Which module of casework.commands defines each top-level command: a command's module is imported
+# when that command runs (or help lists it), so that `casework case list` imports no other group.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "setup",
+    "demo": "setup",
+    "class": "setup",
+    "staff": "setup",
+    "child": "child",
+    "case": "case",
+    "record": "record",
+    "care": "care",
+    "rules": "rules",
+    "evaluate": "rules",
+    "review": "review",
+    "report": "review",
+    "notify": "notify",
+    "audit": "audit",
+    "import": "roster",
+    "export": "roster",
+    "year": "roster",
+    "transfer": "transfer",
+    "keys": "keys",
+    "privacy": "privacy",
+    "doc": "doc",
+    "serve": "serve",
+}
+
+
 class App(click.Group):
+    lang: str | None = None
+
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
         from casework.commands import toolkit
 
-        toolkit.localise(self, toolkit.language(sys.argv[1:] if args is None else list(args)))
+        self.lang = toolkit.language(sys.argv[1:] if args is None else list(args))
+        toolkit.localise(self, self.lang)
         return super().main(args, *rest, **kwargs)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self.load(COMMAND_MODULES[cmd_name])
+        return self.commands.get(cmd_name)
+
+    def load(self, module_name: str) -> None:
+        """Add the commands of one module of casework.commands, each taking --as, in this run's language."""
+        import importlib
+
+        from casework.commands import toolkit
+
+        module = importlib.import_module(f"casework.commands.{module_name}")
+        for command in module.COMMANDS:
+            self.add_command(command)
+            _every_command(command, accept_actor)
+            if self.lang is not None:
+                toolkit.localise_command(command, self.lang)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -129,56 +181,20 @@ def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None, a
 
 
 def _register() -> None:
-    from casework.commands import (
-        audit,
-        care,
-        case,
-        child,
-        doc,
-        keys,
-        notify,
-        privacy,
-        record,
-        review,
-        roster,
-        rules,
-        serve,
-        setup,
-        transfer,
-    )
-
-    for module in (
-        setup,
-        child,
-        case,
-        record,
-        care,
-        rules,
-        review,
-        notify,
-        audit,
-        roster,
-        transfer,
-        keys,
-        privacy,
-        doc,
-        serve,
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-    _every_command(cli, accept_actor)
+    for module_name in dict.fromkeys(COMMAND_MODULES.values()):
+        if not all(name in cli.commands for name, m in COMMAND_MODULES.items() if m == module_name):
+            cli.load(module_name)
 
 
-def _every_command(group: click.Group, give: Callable[[click.Command], None]) -> None:
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            _every_command(command, give)
-        else:
-            give(command)
+def _every_command(command: click.Command, give: Callable[[click.Command], None]) -> None:
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _every_command(sub, give)
+    else:
+        give(command)
 
 
 def main() -> None:
-    _register()
     cli.main(
         prog_name="casework",
         args=sys.argv[1:],
@@ -190,6 +206,5 @@ def main() -> None:
 
 def app() -> click.Group:
     """The fully assembled command group (tests and the docs generator use this)."""
-    if not cli.commands:
-        _register()
+    _register()
     return cli

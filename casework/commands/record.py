@@ -6,6 +6,7 @@ import click
 
 from casework.commands.common import State, Vocab, actor_option, state
 from casework.commands.output import date_or_none, pairs
+from casework.text import N_
 
 
 @click.group("record")
@@ -43,7 +44,7 @@ def record_assessment(
     st = state()
     given = RecordAssessment.parse(case_id=case_id, categories=categories, summary=summary, assessed_on=day)
     row = assessments.assessment(st.ctx(), actor, given)
-    _recorded(st, case_id, "assessment", row)
+    _recorded(st, case_id, N_("assessment"), row)
 
 
 @record_group.command("plan")
@@ -100,7 +101,7 @@ def record_plan(
         subject=subject,
     )
     row = plans.plan_item(st.ctx(), actor, given)
-    _recorded(st, case_id, "plan item", row)
+    _recorded(st, case_id, N_("plan item"), row)
 
 
 @record_group.command("pairing")
@@ -132,7 +133,7 @@ def record_pairing(
     st = state()
     given = PairPartner.parse(case_id=case_id, kind=kind, staff=staff, partner_name=pupil, from_on=from_on, to_on=to_on)
     row = mentoring.pairing(st.ctx(), actor, given)
-    _recorded(st, case_id, "pairing", row)
+    _recorded(st, case_id, N_("pairing"), row)
 
 
 def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.Command:
@@ -199,7 +200,7 @@ def record_review(
         case_id=case_id, item_id=item_id, result=result, effect=effect, reviewed_on=day, summary=summary
     )
     row = plans.review(st.ctx(), actor, given)
-    _recorded(st, case_id, "review", row)
+    _recorded(st, case_id, N_("review"), row)
 
 
 @record_group.command("screening")
@@ -217,7 +218,7 @@ def record_screening(case_id: int, scores: str, informant: str, day: str | None,
     st = state()
     given = RecordScreening.parse(case_id=case_id, scores=scores, informant=informant, screened_on=day)
     row, result = assessments.screening(st.ctx(), actor, given)
-    _recorded(st, case_id, "screening", row)
+    _recorded(st, case_id, N_("screening"), row)
     for scale, value in result.scores.items():
         click.echo(f"  {st.t(sdq.LABELS[scale])}: {value} ({st.t(sdq.LABELS[result.bands[scale]])})")
 
@@ -241,7 +242,7 @@ def record_referral(case_id: int, agency: str, summary: str, day: str | None, ac
     st = state()
     given = RecordReferral.parse(case_id=case_id, agency=agency, summary=summary, referred_on=day)
     row = assessments.referral(st.ctx(), actor, given)
-    _recorded(st, case_id, "referral", row)
+    _recorded(st, case_id, N_("referral"), row)
 
 
 @record_group.command("result")

@@ -300,7 +300,7 @@ def report_indicators(
 
     st = state()
     if fmt != "text" and not path:
-        raise click.UsageError("--format html or xlsx needs --out PATH")
+        raise click.UsageError(st.t("--format {fmt} needs --out FILE", fmt=fmt))
     report = indicators.compute(st.ctx(), actor, school, month, trends=fmt == "html")
     if as_json:
         echo_json(report.as_data())
@@ -309,15 +309,14 @@ def report_indicators(
             [st.t("scope"), st.t("indicator"), st.t("numerator"), st.t("denominator"), st.t("rate"), st.t("target")],
             [
                 (
-                    r.scope_label,
+                    indicators.scope_text(r, st.lang),
                     indicators.indicator_label(r.indicator, st.lang),
                     r.numerator,
                     r.denominator,
                     "—" if r.rate is None else f"{r.rate:.1%}",
                     f"{r.target:.0%}",
                 )
-                for r in report.rows
-                if r.scope != "class"
+                for r in report.rows  # the school, each grade and each class, as the HTML shows them
             ],
             title=f"{report.school} {report.period.label}",
         )

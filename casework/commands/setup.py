@@ -6,6 +6,7 @@ import click
 
 from casework.commands.common import Vocab, actor_option, json_option, state
 from casework.commands.output import echo_json, table
+from casework.text import N_
 
 
 @click.command()
@@ -25,9 +26,9 @@ def init(admin: str | None, school: str | None) -> None:
     click.echo(st.t("database {db} is at schema {revision}", db=st.db_url, revision=result.revision))
     if result.admin_id is not None:
         key = (
-            "administrator {name} created (staff {id})"
+            N_("administrator {name} created (staff {id})")
             if result.created
-            else "administrator {name} exists (staff {id})"
+            else N_("administrator {name} exists (staff {id})")
         )
         click.echo(st.t(key, name=admin, id=result.admin_id))
 

@@ -142,6 +142,11 @@ def localise(group: click.Group, lang: str) -> None:
     _localise(group, lang)
 
 
+def localise_command(command: click.Command, lang: str) -> None:
+    """One command (and its subcommands) in ``lang``: for a command loaded after ``localise``."""
+    _localise(command, lang)
+
+
 def _localise(command: click.Command, lang: str) -> None:
     if command.help is not None:
         command.help = _text(_keep(command, "help"), lang)

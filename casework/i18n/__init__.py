@@ -41,7 +41,14 @@ def normalise(lang: str | None) -> str:
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The compiled catalogue of ``lang``; English falls back to the msgids themselves."""
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=lang == "en")
+    # Opened by path: gettext.translation() would import locale to expand the name, for nothing.
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not path.is_file():
+        if lang == "en":
+            return gettext.NullTranslations()
+        raise FileNotFoundError(f"no compiled catalogue {path}")
+    with path.open("rb") as fp:
+        return gettext.GNUTranslations(fp)
 
 
 def gettext_(text: str, lang: str = DEFAULT) -> str:

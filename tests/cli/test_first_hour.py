@@ -152,3 +152,15 @@ def test_english_with_lang_en_or_an_english_locale_and_its_list_separator(run: A
     run("staff", "list", "--as", ADMIN)
     run("review", "sweep", "--as", LEADER)
     run("class", "list", env={"CASEWORK_ACTOR": ADMIN})
+
+
+def test_the_table_of_lazily_loaded_commands_names_each_command_once() -> None:
+    import importlib
+
+    from casework.cli import COMMAND_MODULES, app
+
+    for module_name in set(COMMAND_MODULES.values()):
+        module = importlib.import_module(f"casework.commands.{module_name}")
+        for command in module.COMMANDS:
+            assert COMMAND_MODULES.get(command.name or "") == module_name, command.name
+    assert sorted(app().commands) == sorted(COMMAND_MODULES)
