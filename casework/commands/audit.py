@@ -15,7 +15,9 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--checkpoint", metavar="FILE", help="Also check against a signed checkpoint. 对照签名检查点。")
-@click.option("--public-key", metavar="FILE", help="The checkpoint must be signed with this key.")
+@click.option(
+    "--public-key", metavar="FILE", help="The checkpoint must be signed with this key. 检查点须由此密钥签名。"
+)
 @actor_option
 @json_option
 def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | None, as_json: bool) -> None:
@@ -101,7 +103,13 @@ def audit_export(fmt: str, path: str, actor: str | None) -> None:
 
 
 @audit_group.command("keygen")
-@click.option("--out", "path", required=True, metavar="FILE", help="Private key file; the public key goes to FILE.pub.")
+@click.option(
+    "--out",
+    "path",
+    required=True,
+    metavar="FILE",
+    help="Private key file; the public key goes to FILE.pub. 私钥文件；公钥写入 文件.pub。",
+)
 def audit_keygen(path: str) -> None:
     """Make an Ed25519 key pair for signing checkpoints. 生成签名密钥。"""
     from casework.services.audit import checkpoint
@@ -112,8 +120,21 @@ def audit_keygen(path: str) -> None:
 
 
 @audit_group.command("checkpoint")
-@click.option("--out", "path", required=True, metavar="FILE", help="Where to write it: keep it outside the database.")
-@click.option("--key", "key", required=True, metavar="FILE", envvar="CASEWORK_AUDIT_KEY", help="Ed25519 private key.")
+@click.option(
+    "--out",
+    "path",
+    required=True,
+    metavar="FILE",
+    help="Where to write it: keep it outside the database. 写入位置：请与数据库分开保管。",
+)
+@click.option(
+    "--key",
+    "key",
+    required=True,
+    metavar="FILE",
+    envvar="CASEWORK_AUDIT_KEY",
+    help="Ed25519 private key. Ed25519 私钥。",
+)
 @actor_option
 def audit_checkpoint(path: str, key: str, actor: str | None) -> None:
     """Write a signed digest of your schools' chains. 写入签名检查点。"""

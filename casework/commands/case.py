@@ -125,7 +125,11 @@ def case_list(state_filter: str | None, actor: str | None, as_json: bool) -> Non
 @click.argument("case_id", type=int, metavar="CASE")
 @click.argument("event", type=Vocab("casework.states:EVENT_LABELS"))
 @click.option("--reason", help="Required for close and reopen. 结案、重开须填写原因。")
-@click.option("--expect-version", type=int, help="Refuse with a conflict unless the case is at this version.")
+@click.option(
+    "--expect-version",
+    type=int,
+    help="Refuse with a conflict unless the case is at this version. 个案不是此版本时按冲突拒绝。",
+)
 @click.option(
     "--closure",
     metavar="CODE",

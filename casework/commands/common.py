@@ -102,6 +102,12 @@ class Vocab(click.ParamType[str]):
         found: Mapping[str, str] = getattr(importlib.import_module(module), name)
         return found
 
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str | None:
+        return "VALUE"
+
+    def labels(self) -> Mapping[str, str]:
+        return self._load(self._labels)
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         labels = self._load(self._labels)
         aliases = self._load(self._aliases) if self._aliases else None

@@ -16,7 +16,9 @@ STATUS = {"ok": N_("ok"), "failed": N_("failed"), "retried": N_("retried")}
 FORMAT_CHOICE = click.Choice(["html", "md", "docx", "pdf"])
 lang_option = click.option("--lang", help="zh_CN or en (default: the global --lang). 语言。")
 format_option = click.option("--format", "fmt", type=FORMAT_CHOICE, default="html", show_default=True)
-month_option = click.option("--month", metavar="YYYY-MM", help="Month of a talk record card or parent feedback.")
+month_option = click.option(
+    "--month", metavar="YYYY-MM", help="Month of a talk record card or parent feedback. 谈心记录卡或家长反馈的月份。"
+)
 redact_option = click.option("--redact", is_flag=True, help="Mask phones, ID numbers, addresses, workplaces. 脱敏。")
 
 
@@ -45,7 +47,9 @@ def _write(st: State, out: Path | None, name: str, data: bytes, several: bool) -
 @click.option("--stage", help="Stage whose documents to render (default: the current stage). 阶段。")
 @click.option("--template", help="One document of the stage, e.g. education_plan. 模板。")
 @format_option
-@click.option("--out", type=click.Path(path_type=Path), help="File, or folder for several documents.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="File, or folder for several documents. 文件；多份文书时为文件夹。"
+)
 @lang_option
 @month_option
 @redact_option
@@ -112,7 +116,11 @@ def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
 
 @doc_group.command("batch")
 @click.argument("template")
-@click.option("--state", "state_filter", help="Cases in this stage (default: the template's stage).")
+@click.option(
+    "--state",
+    "state_filter",
+    help="Cases in this stage (default: the template's stage). 此阶段的个案（默认：模板对应阶段）。",
+)
 @format_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True)
 @lang_option
@@ -158,7 +166,11 @@ def doc_batch(
 
 @doc_group.command("get")
 @click.argument("document_id", type=int, metavar="DOCUMENT")
-@click.option("--out", type=click.Path(path_type=Path), help="File or folder (default: the registered name).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File or folder (default: the registered name). 文件或文件夹（默认：登记的文件名）。",
+)
 @actor_option
 def doc_get(document_id: int, out: Path | None, actor: str | None) -> None:
     """Write a registered document's stored bytes (checked against its hash). 取出文书。"""
@@ -172,7 +184,11 @@ def doc_get(document_id: int, out: Path | None, actor: str | None) -> None:
 @doc_group.command("sample")
 @click.argument("template")
 @format_option
-@click.option("--out", type=click.Path(path_type=Path), help="File to write (Markdown is printed without it).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File to write (Markdown is printed without it). 输出文件（不指定则打印 Markdown）。",
+)
 @lang_option
 def doc_sample(template: str, fmt: str, out: Path | None, lang: str | None) -> None:
     """Render a template with made-up data, to check an override. 模板预览。"""

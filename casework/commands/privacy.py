@@ -16,7 +16,9 @@ def privacy_group() -> None:
     """Retention purge and the yearly compliance report. 数据保留与合规。"""
 
 
-school_option = click.option("--school", metavar="NAME", help="Needed if you work at more than one school.")
+school_option = click.option(
+    "--school", metavar="NAME", help="Needed if you work at more than one school. 在多所学校任职时须指定。"
+)
 
 
 @privacy_group.command("purge")
@@ -24,7 +26,8 @@ school_option = click.option("--school", metavar="NAME", help="Needed if you wor
     "--retention-days",
     type=int,
     metavar="N",
-    help="Keep data this many days after a child's last case closed (default: settings, 1095).",
+    help="Keep data this many days after a child's last case closed (default: settings, 1095). "
+    "儿童最后一个个案结案后保留数据的天数（默认见配置，1095）。",
 )
 @click.option("--dry-run", is_flag=True, help="Report what would be erased; change nothing. 仅预览。")
 @school_option

@@ -56,7 +56,7 @@ def record_assessment(
     type=Vocab("casework.domain.vocab:NEED_CATEGORIES", "casework.domain.vocab:CATEGORY_ALIASES"),
 )
 @click.option("--measures", required=True)
-@click.option("--responsible", metavar="STAFF", help="Defaults to the acting staff member.")
+@click.option("--responsible", metavar="STAFF", help="Defaults to the acting staff member. 默认为操作人。")
 @click.option("--start", metavar="DATE")
 @click.option("--end", metavar="DATE")
 @click.option("--content")
@@ -112,8 +112,8 @@ def record_plan(
     type=Vocab("casework.domain.vocab:PAIRING_KINDS", "casework.domain.vocab:PAIRING_ALIASES"),
     help="mentor, caring_parent or study_helper",
 )
-@click.option("--staff", metavar="STAFF", help="The mentor or caring parent.")
-@click.option("--pupil", metavar="NAME", help="The study helper (a pupil).")
+@click.option("--staff", metavar="STAFF", help="The mentor or caring parent. 帮扶教师或爱心家长。")
+@click.option("--pupil", metavar="NAME", help="The study helper (a pupil). 学习帮手（学生）。")
 @click.option("--from", "from_on", metavar="DATE")
 @click.option("--to", "to_on", metavar="DATE")
 @actor_option
@@ -140,8 +140,10 @@ def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.
     @record_group.command(name, help=help_text)
     @case_argument
     @click.option("--summary", required=True)
-    @click.option("--date", "day", metavar="DATE", help="Defaults to today.")
-    @click.option("--by", metavar="STAFF", help="Who did it; defaults to the acting staff member.")
+    @click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
+    @click.option(
+        "--by", metavar="STAFF", help="Who did it; defaults to the acting staff member. 由谁完成，默认为操作人。"
+    )
     @click.option("--follow-up", help="What happens next. 后续跟进。")
     @actor_option
     def command(
@@ -177,7 +179,7 @@ _contact_command(
 
 @record_group.command("review")
 @case_argument
-@click.option("--item", "item_id", type=int, required=True, help="Plan item id.")
+@click.option("--item", "item_id", type=int, required=True, help="Plan item id. 帮扶计划条目编号。")
 @click.option(
     "--result",
     required=True,
@@ -206,7 +208,9 @@ def record_review(
 @record_group.command("screening")
 @case_argument
 @click.option("--scores", required=True, help="25 item scores 0–2, e.g. 0,1,2,… 25项得分。")
-@click.option("--informant", default="parent", show_default=True, help="parent, teacher or self")
+@click.option(
+    "--informant", default="parent", show_default=True, help="parent, teacher or self 填表人：家长、教师或本人。"
+)
 @click.option("--date", "day", metavar="DATE")
 @actor_option
 def record_screening(case_id: int, scores: str, informant: str, day: str | None, actor: str | None) -> None:
@@ -247,8 +251,14 @@ def record_referral(case_id: int, agency: str, summary: str, day: str | None, ac
 
 @record_group.command("result")
 @click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
-@click.option("--term", type=int, required=True, help="1 autumn, 2 spring")
+@click.option(
+    "--year",
+    "school_year",
+    type=int,
+    required=True,
+    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
+)
+@click.option("--term", type=int, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
 @click.option("--total", type=float, required=True, help="Final exam total. 期末总分。")
 @click.option("--rank", type=int, required=True, help="Class rank. 班级名次。")
 @click.option("--class-size", type=int)
@@ -290,8 +300,14 @@ def record_result(
 
 @record_group.command("enrolment")
 @click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
-@click.option("--term", type=int, required=True, help="1 autumn, 2 spring")
+@click.option(
+    "--year",
+    "school_year",
+    type=int,
+    required=True,
+    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
+)
+@click.option("--term", type=int, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
 @click.option(
     "--status",
     required=True,
@@ -319,7 +335,7 @@ def record_enrolment(child_id: int, school_year: int, term: int, status: str, ac
     help="clothing 衣物, stationery 学习用品, meals 餐食, money 助学金, other 其他",
 )
 @click.option("--description", required=True, help="What was given. 帮助内容。")
-@click.option("--date", "day", metavar="DATE", help="Defaults to today.")
+@click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
 @actor_option
 def record_aid(child_id: int, kind: str, description: str, day: str | None, actor: str | None) -> None:
     """Record material help given to a child (物质帮助率). 物质帮助。"""
@@ -337,7 +353,12 @@ def record_aid(child_id: int, kind: str, description: str, day: str | None, acto
 @click.option("--guardian", metavar="NAME", help="Who consents (contact data). 监护人姓名。")
 @click.option("--relation", metavar="RELATION", help="e.g. 祖父, 母亲. 与儿童关系。")
 @click.option("--scope", help="all (default), counselling or contact. 同意范围。")
-@click.option("--on", "day", metavar="DATE", help="When it was given (or withdrawn); defaults to today.")
+@click.option(
+    "--on",
+    "day",
+    metavar="DATE",
+    help="When it was given (or withdrawn); defaults to today. 同意（或撤回）的日期，默认今天。",
+)
 @click.option("--withdraw", is_flag=True, help="Withdraw the consents in force instead. 撤回同意。")
 @actor_option
 def record_consent(

@@ -151,11 +151,15 @@ def meeting_group() -> None:
 
 
 @meeting_group.command("new")
-@click.option("--member", "members", multiple=True, metavar="STAFF", help="Members present besides you.")
+@click.option(
+    "--member", "members", multiple=True, metavar="STAFF", help="Members present besides you. 除您之外的与会成员。"
+)
 @click.option("--date", "day", metavar="DATE")
 @click.option("--title")
 @click.option("--school", metavar="NAME")
-@click.option("--case", "cases_by_hand", multiple=True, type=int, metavar="CASE", help="Add a case by hand.")
+@click.option(
+    "--case", "cases_by_hand", multiple=True, type=int, metavar="CASE", help="Add a case by hand. 手动加入个案。"
+)
 @click.option("--another", is_flag=True, help="Open a second meeting on a date that has one. 同日再开一次。")
 @actor_option
 def meeting_new(
@@ -232,9 +236,13 @@ def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
     help="continue, revise, reassess, close, reassign, extend",
 )
 @click.option("--reason")
-@click.option("--mentor", metavar="STAFF", help="The new mentor (reassign).")
-@click.option("--until", metavar="DATE", help="The new due date (extend).")
-@click.option("--duty", metavar="CODE", help="Which duty to extend (default: the stage deadline).")
+@click.option("--mentor", metavar="STAFF", help="The new mentor (reassign). 新的帮扶教师（更换时）。")
+@click.option("--until", metavar="DATE", help="The new due date (extend). 新的期限（延期时）。")
+@click.option(
+    "--duty",
+    metavar="CODE",
+    help="Which duty to extend (default: the stage deadline). 要延期的职责（默认：阶段期限）。",
+)
 @actor_option
 def meeting_decide(
     meeting_id: int,
@@ -287,9 +295,9 @@ def report_group() -> None:
 
 @report_group.command("indicators")
 @click.option("--school", metavar="NAME")
-@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month. 默认本月。")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx"]), default="text", show_default=True)
-@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for html or xlsx.")
+@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for html or xlsx. html 或 xlsx 的输出文件。")
 @actor_option
 @json_option
 def report_indicators(
@@ -328,7 +336,7 @@ def report_indicators(
 
 @report_group.command("five-ones")
 @click.option("--school", metavar="NAME")
-@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month. 默认本月。")
 @click.option("--class", "class_ref", metavar="CLASS")
 @actor_option
 @json_option
@@ -381,7 +389,9 @@ def report_five_ones(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "html", "md", "docx", "pdf"]), default="text", show_default=True
 )
-@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for every format but text.")
+@click.option(
+    "--out", "path", type=click.Path(dir_okay=False), help="File for every format but text. 输出文件（文本格式以外）。"
+)
 @actor_option
 @json_option
 def report_term(

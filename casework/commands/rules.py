@@ -97,7 +97,13 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
 
 
 @click.command("evaluate")
-@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
+@click.option(
+    "--year",
+    "school_year",
+    type=int,
+    required=True,
+    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
+)
 @click.option("--school", metavar="NAME")
 @click.option(
     "--format",
@@ -107,7 +113,9 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
     show_default=True,
     help="xlsx for the finance office; pdf with signature lines. xlsx供财务室使用，pdf含签字栏。",
 )
-@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for every format but text.")
+@click.option(
+    "--out", "path", type=click.Path(dir_okay=False), help="File for every format but text. 输出文件（文本格式以外）。"
+)
 @actor_option
 @json_option
 def evaluate_cmd(

@@ -153,7 +153,12 @@ def staff_group() -> None:
     type=Vocab("casework.domain.vocab:ROLES"),
     help="leader, deputy, class_teacher, subject_teacher, counsellor, mentor, caring_parent, auditor, admin",
 )
-@click.option("--class", "class_ref", metavar="CLASS", help="Class of a class teacher (id or GRADE/NAME).")
+@click.option(
+    "--class",
+    "class_ref",
+    metavar="CLASS",
+    help="Class of a class teacher (id or GRADE/NAME). 班主任所带班级（编号或 年级/班名）。",
+)
 @click.option("--school", metavar="NAME")
 @click.option("--phone", metavar="NUMBER", help="Given to the children's guardians; on the contact card. 联系电话。")
 @actor_option

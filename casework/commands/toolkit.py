@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import click
 
 from casework import i18n
-from casework.text import N_
+from casework.commands.common import Vocab
+from casework.text import N_, Msg
 
 # The messages of click a person meets, as click writes them (its msgids), for the extractor.
 MESSAGES = (
@@ -126,6 +127,7 @@ METAVARS = {
     "ROLE": N_("ROLE"),
     "CODE": N_("CODE"),
     "STATE": N_("STATE"),
+    "VALUE": N_("VALUE"),
     "EVENT": N_("EVENT"),
     "MEETING": N_("MEETING"),
     "FIELD=VALUE": N_("FIELD=VALUE"),
@@ -158,12 +160,26 @@ def _localise(command: click.Command, lang: str) -> None:
         for sub in command.commands.values():
             _localise(sub, lang)
     for param in command.params:
-        if isinstance(param, click.Option) and param.help is not None:
+        if isinstance(param, click.Option) and isinstance(param.type, Vocab):
+            for attribute in ("help", "metavar", "show_default"):
+                _keep(param, attribute)
+            param.help = _choices(param.type, lang)
+            param.metavar = _metavar("VALUE", lang)
+            if isinstance(param.default, str) and param.default in param.type.labels():
+                param.show_default = i18n.gettext_(param.type.labels()[param.default], lang)
+            continue
+        elif isinstance(param, click.Option) and param.help is not None:
             param.help = _text(_keep(param, "help"), lang)
         if param.metavar is not None:
             param.metavar = _metavar(_keep(param, "metavar"), lang)
         elif isinstance(param, click.Argument) and param.name:
             param.metavar = _metavar(param.name.upper(), lang)
+
+
+def _choices(vocabulary: Vocab, lang: str) -> str:
+    """What a vocabulary option takes, as its labels in ``lang`` (each label or code is accepted)."""
+    labels = [Msg(label) for label in vocabulary.labels().values()]
+    return i18n.render(Msg(N_("One of: {choices}."), {"choices": labels}), lang)
 
 
 def _keep(owner: object, attribute: str) -> str:

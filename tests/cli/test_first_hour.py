@@ -22,7 +22,7 @@ ALLOWED = [
     r"'casework[^']*'",  # a command quoted in a hint
     r"casework(?: [a-z][a-z-]*)*",  # the program and a command path (用法： casework case show)
     r"--[a-z][a-z-]*",  # option names
-    r"\b(?:PDF|DOCX|XLSX|CSV|HTML|SDQ|JSON)\b",
+    r"(?<![A-Za-z])(?:PDF|DOCX|XLSX|CSV|HTML|SDQ|JSON)(?![A-Za-z])",
     r"\b[0-9a-f]*\d[0-9a-f]*\b",  # hexadecimal versions (rule set, workflow), ids
     r"'[a-z][a-z-]*'",  # a command name quoted in a hint (没有命令 'lists'，您是否想输入 'list')
 ]
@@ -134,6 +134,9 @@ def test_a_first_hour_in_chinese_shows_no_english(run: Any, tmp_path: Any) -> No
     step("case", "show", "--as", COUNSELLOR, code=2)
     step("case", "show", "1", "--as", "不存在的人", code=1)
     step("case", "--help")
+    step("case", "advance", "--help")
+    step("record", "plan", "--help")
+    step("staff", "add", "--help")
     step("--help")
     assert not wrong, "\n".join(wrong)
     assert len(seen) == 0, "\n".join(f"{' '.join(args)}: {', '.join(words)}" for args, words in seen)
