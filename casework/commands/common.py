@@ -103,7 +103,7 @@ class Vocab(click.ParamType[str]):
         return found
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str | None:
-        return "VALUE"
+        return (param.name or "value").upper() if isinstance(param, click.Argument) else "VALUE"
 
     def labels(self) -> Mapping[str, str]:
         return self._load(self._labels)

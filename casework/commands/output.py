@@ -30,15 +30,48 @@ def table(
         what = empty or title
         click.echo(st.t("nothing found: {what}", what=what) if what else st.t("nothing found"))
         return
-    from rich.console import Console
-    from rich.table import Table
+    lines = _box(list(headers), [["" if v is None else str(v) for v in row] for row in rows])
+    if title:
+        width = _width(lines[0])
+        click.echo(" " * max(0, (width - _width(title)) // 2) + title)
+    click.echo("\n".join(lines))
 
-    t = Table(title=title, show_lines=False, header_style="bold")
-    for header in headers:
-        t.add_column(header)
-    for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
-    Console(soft_wrap=True).print(t)
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: CJK and fullwidth characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _box(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """The table drawn as rich draws one (heavy head, light body), without importing rich: a quick
+    command spends more on rich's import and layout than on its query. Cells keep their line breaks
+    and are never cut: a long text makes its column wide, not shortened with "…"."""
+    cells = [[cell.split("\n") for cell in row] for row in rows]
+    widths = [_width(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], *(_width(line) for line in cell))
+
+    def rule(left: str, fill: str, middle: str, right: str) -> str:
+        return left + middle.join(fill * (w + 2) for w in widths) + right
+
+    out = [
+        rule("┏", "━", "┳", "┓"),
+        "┃" + "┃".join(f" {_pad(h, w)} " for h, w in zip(headers, widths, strict=True)) + "┃",
+    ]
+    out.append(rule("┡", "━", "╇", "┩"))
+    for row in cells:
+        for n in range(max(len(cell) for cell in row)):
+            parts = (cell[n] if n < len(cell) else "" for cell in row)
+            out.append("│" + "│".join(f" {_pad(part, w)} " for part, w in zip(parts, widths, strict=True)) + "│")
+    out.append(rule("└", "─", "┴", "┘"))
+    return out
 
 
 def date_or_none(text: str | None, field: str) -> Any:

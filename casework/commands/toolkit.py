@@ -150,6 +150,8 @@ def localise_command(command: click.Command, lang: str) -> None:
 
 
 def _localise(command: click.Command, lang: str) -> None:
+    # click makes the --help option once per command, in the language of the first run: anew
+    command._help_option = None
     if command.help is not None:
         command.help = _text(_keep(command, "help"), lang)
     if command.short_help is not None:
@@ -170,8 +172,9 @@ def _localise(command: click.Command, lang: str) -> None:
             continue
         elif isinstance(param, click.Option) and param.help is not None:
             param.help = _text(_keep(param, "help"), lang)
-        if param.metavar is not None:
-            param.metavar = _metavar(_keep(param, "metavar"), lang)
+        original = _keep(param, "metavar")
+        if original is not None:
+            param.metavar = _metavar(original, lang)
         elif isinstance(param, click.Argument) and param.name:
             param.metavar = _metavar(param.name.upper(), lang)
 
@@ -226,6 +229,8 @@ def _chinese(text: str) -> bool:
 
 def restore(command: click.Command) -> None:
     """Put back the texts as the code wrote them (the CLI reference is generated from those)."""
+    install("en")
+    command._help_option = None
     for owner in (command, *command.params):
         for attribute, text in owner.__dict__.get(_ORIGINAL, {}).items():
             setattr(owner, attribute, text)

@@ -191,6 +191,7 @@ def test_the_four_roles_journeys(run: Run, tmp_path: Path) -> None:
         ("counsellor", "consent"): 1,
         ("counsellor", "event:continue"): 1,
         ("auditor", "write:T2"): 1,
+        ("auditor", "search:child.find:T1"): 3,  # name, phone and ID number: a search is a read
     }
     assert report["exports"] == {"audit.exported": 3}
     assert report["consents"] == {"recorded": 1, "withdrawn": 0}
