@@ -434,8 +434,8 @@ def minutes(ctx: Context, actor: str | None, meeting_id: int, fmt: str, lang: st
                 class_name=i.class_name or "",
                 stage=t(states.STATE_LABELS[i.state]),
                 reasons=[t(stall_reason_label(r)) for r in i.reasons],
-                responsible="、".join(
-                    sorted({r.responsible_name for r in stalled[i.case_id].reasons if r.responsible_name})
+                responsible=i18n.join(
+                    sorted({r.responsible_name for r in stalled[i.case_id].reasons if r.responsible_name}), lang
                 )
                 if i.case_id in stalled
                 else None,
