@@ -30,10 +30,13 @@ def _options(command: click.Command, ctx: click.Context) -> list[str]:
 
 
 def render() -> str:
+    from casework.cli import App
     from casework.commands.toolkit import restore
 
     root = app()
     restore(root)  # the texts as written, whichever language an earlier run in this process chose
+    if isinstance(root, App):
+        root.lang = None
     out = [
         "# CLI reference",
         "",

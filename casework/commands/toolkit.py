@@ -185,6 +185,16 @@ def _choices(vocabulary: Vocab, lang: str) -> str:
     return i18n.render(Msg(N_("One of: {choices}."), {"choices": labels}), lang)
 
 
+def help_text(text: str, lang: str) -> str:
+    """A help text written "English. 中文。", in ``lang``."""
+    return _text(text, lang)
+
+
+def word(msgid: str, lang: str) -> str:
+    """One of click's words (MESSAGES) in ``lang``."""
+    return i18n.gettext_(msgid, lang)
+
+
 def _keep(owner: object, attribute: str) -> str:
     """The text as the code wrote it (kept on first use: a test process switches languages)."""
     kept: dict[str, str] = owner.__dict__.setdefault(_ORIGINAL, {})

@@ -160,10 +160,14 @@ def test_english_with_lang_en_or_an_english_locale_and_its_list_separator(run: A
 def test_the_table_of_lazily_loaded_commands_names_each_command_once() -> None:
     import importlib
 
-    from casework.cli import COMMAND_MODULES, app
+    from casework.cli import COMMAND_MODULES, SUMMARIES, app
 
     for module_name in set(COMMAND_MODULES.values()):
         module = importlib.import_module(f"casework.commands.{module_name}")
         for command in module.COMMANDS:
             assert COMMAND_MODULES.get(command.name or "") == module_name, command.name
-    assert sorted(app().commands) == sorted(COMMAND_MODULES)
+    assert sorted(app().commands) == sorted(COMMAND_MODULES) == sorted(SUMMARIES)
+    for name, command in app().commands.items():
+        # what `casework --help` lists without importing the command is the command's own first line
+        written = command.__dict__.get("casework_original", {}).get("help", command.help)
+        assert SUMMARIES[name] == (written or "").strip().splitlines()[0], name
