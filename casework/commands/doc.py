@@ -13,6 +13,23 @@ from casework.commands.output import echo_json, table
 from casework.text import N_
 
 STATUS = {"ok": N_("ok"), "failed": N_("failed"), "retried": N_("retried")}
+# What each template is called in a list (its name is what `doc render` and `doc get` take).
+DOCUMENT_LABELS = {
+    "child_card": N_("contact card"),
+    "assessment": N_("assessment"),
+    "individual_plan": N_("individual help plan"),
+    "education_plan": N_("individual education management plan"),
+    "talk_record": N_("talk record card"),
+    "parent_feedback": N_("feedback to the parents"),
+    "stage_review": N_("stage review"),
+    "closing_report": N_("closing report"),
+    "meeting_agenda": N_("meeting agenda"),
+    "meeting_minutes": N_("meeting minutes"),
+    "indicator_report": N_("indicator report"),
+    "evaluation_report": N_("evaluation report"),
+    "term_summary": N_("term summary"),
+}
+LANGUAGE_LABELS = {"zh_CN": N_("Chinese"), "en": N_("English")}
 FORMAT_CHOICE = click.Choice(["html", "md", "docx", "pdf"])
 lang_option = click.option("--lang", help="zh_CN or en (default: the global --lang). 语言。")
 format_option = click.option("--format", "fmt", type=FORMAT_CHOICE, default="html", show_default=True)
@@ -100,12 +117,12 @@ def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
         echo_json(rows)
         return
     table(
-        ["#", st.t("document"), st.t("format"), st.t("status"), "sha256"],
+        ["#", st.t("document"), st.t("format"), st.t("status"), st.t("checksum")],
         [
             (
                 r.id,
-                f"{r.template} {r.period or ''}".strip(),
-                f"{r.format} {r.lang}",
+                f"{st.t(DOCUMENT_LABELS.get(r.template, r.template))} {r.period or ''}".strip(),
+                f"{r.format.upper()} {st.t(LANGUAGE_LABELS.get(r.lang, r.lang))}",
                 st.t(STATUS.get(r.status, r.status)) + (f": {r.error}" if r.status == "failed" else ""),
                 (r.sha256 or "")[:12],
             )

@@ -102,6 +102,7 @@ def test_a_first_hour_in_chinese_shows_no_english(run: Any, tmp_path: Any) -> No
     step("child", "find", "--name", "不存在", "--as", COUNSELLOR)
     step("case", "show", "99", "--as", COUNSELLOR, code=1)
     step("rules", "explain", "1", "--as", COUNSELLOR)
+    step("doc", "list", "1", "--as", COUNSELLOR)
     step("audit", "verify", "--as", COUNSELLOR, code=5)
     # the class teacher writes the monthly talk; the mentor is refused a case not theirs
     step("record", "talk", "1", "--summary", "谈心", "--as", TEACHER)
