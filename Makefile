@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/codecs.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/cli.py
 
 docs: $(STAMP)
 	$(BIN)/python -m casework.reference > docs/cli.md

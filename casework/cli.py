@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
 
 from casework import errors, i18n
-from casework.commands.common import DEFAULT_DB, State
+from casework.commands.common import DEFAULT_DB, State, accept_actor
 from casework.text import Msg
 
 # One exit code per error class, here and nowhere else.
 EXIT_CODES: dict[type[errors.CaseworkError], int] = {
     errors.TransitionRefused: 3,
+    errors.ConsentMissing: 3,
     errors.Conflict: 4,
     errors.PermissionDenied: 5,
     errors.InvalidInput: 1,
@@ -39,7 +41,106 @@ def _database_problem(exc: Exception, st: State | None) -> str:
     return i18n.render(Msg("database error ({db}): {error}", {"db": url, "error": text}), lang)
 
 
+# What `casework --help` says of each command, so that listing them imports none of their modules
+# (a test keeps each equal to the first line of the command's own help).
+SUMMARIES: dict[str, str] = {
+    "init": "Create or upgrade the database. 初始化或升级数据库。",
+    "demo": "Build a demonstration school and take cases through every stage. 演示。",
+    "class": "Classes of a school. 班级。",
+    "staff": "Staff members and their roles. 教职工。",
+    "child": "Children, their file and contact card. 儿童档案与联络卡。",
+    "case": "Cases and their moves through the stages. 个案。",
+    "record": "Record what a stage needs. 记录各阶段材料。",
+    "care": "School-wide care: seminars, activities, stars, groups. 学校关爱活动。",
+    "rules": "Rule modules in force. 规则模块。",
+    "evaluate": "Score mentors and class teachers, and the pupils' awards. 考核及奖励。",
+    "review": "The leadership group's review of stalled cases. 领导小组评估。",
+    "report": "Reports for the leadership group. 报表。",
+    "notify": "Reminders: the daily digests the sweep writes to the outbox. 提醒通知。",
+    "audit": "The audit trail. 审计记录。",
+    "import": "Bring a school's registers in. 导入花名册。",
+    "export": "Write children or cases to a spreadsheet. 导出。",
+    "year": "The school year. 学年。",
+    "transfer": "A child moves to another school: the file and the case follow. 转学。",
+    "keys": "The encryption-at-rest key. 数据加密密钥。",
+    "privacy": "Retention purge and the yearly compliance report. 数据保留与合规。",
+    "doc": "Stage documents: plans, record cards, reports. 个案文书。",
+    "serve": "Start the web application. 启动网页服务。",
+}
+
+# Which module of casework.commands defines each top-level command: a command's module is imported
+# when that command runs, so that `casework case list` imports no other group.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "setup",
+    "demo": "setup",
+    "class": "setup",
+    "staff": "setup",
+    "child": "child",
+    "case": "case",
+    "record": "record",
+    "care": "care",
+    "rules": "rules",
+    "evaluate": "rules",
+    "review": "review",
+    "report": "review",
+    "notify": "notify",
+    "audit": "audit",
+    "import": "roster",
+    "export": "roster",
+    "year": "roster",
+    "transfer": "transfer",
+    "keys": "keys",
+    "privacy": "privacy",
+    "doc": "doc",
+    "serve": "serve",
+}
+
+
 class App(click.Group):
+    lang: str | None = None
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        from casework.commands import toolkit
+
+        self.lang = toolkit.language(sys.argv[1:] if args is None else list(args))
+        toolkit.localise(self, self.lang)
+        return super().main(args, *rest, **kwargs)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from SUMMARIES, in this run's language, without importing the commands."""
+        from casework.commands import toolkit
+
+        lang = self.lang
+        names = self.list_commands(ctx)
+        if lang is None:  # not run through main(): the texts as written (the CLI reference)
+            rows, heading = [(name, SUMMARIES[name]) for name in names], "Commands"
+        else:
+            rows = [(name, toolkit.help_text(SUMMARIES[name], lang)) for name in names]
+            heading = toolkit.word("Commands", lang)
+        with formatter.section(heading):
+            formatter.write_dl(rows)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self.load(COMMAND_MODULES[cmd_name])
+        return self.commands.get(cmd_name)
+
+    def load(self, module_name: str) -> None:
+        """Add the commands of one module of casework.commands, each taking --as, in this run's language."""
+        import importlib
+
+        from casework.commands import toolkit
+
+        module = importlib.import_module(f"casework.commands.{module_name}")
+        for command in module.COMMANDS:
+            self.add_command(command)
+            _every_command(command, accept_actor)
+            if self.lang is not None:
+                toolkit.localise_command(command, self.lang)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return self._invoke(ctx)
@@ -56,17 +157,20 @@ class App(click.Group):
             lang = st.lang if st else i18n.DEFAULT
             click.echo(i18n.render(exc.msg, lang), err=True)
             if isinstance(exc, errors.TransitionRefused):
-                for verdict in exc.verdicts:
-                    click.echo(
-                        f"  - [{verdict.rule}.{verdict.code}] {i18n.render(verdict.message, lang)}",
-                        err=True,
-                    )
+                for verdict in exc.verdicts:  # the rule codes are in --json and the audit trail
+                    click.echo(f"  - {i18n.render(verdict.message, lang)}", err=True)
             ctx.exit(exit_code(exc))
         except Exception as exc:
             if type(exc).__module__.startswith("sqlalchemy"):
                 click.echo(_database_problem(exc, ctx.find_object(State)), err=True)
                 ctx.exit(1)
             raise
+
+
+def _default_language() -> str:
+    from casework.commands.toolkit import default_language
+
+    return default_language()
 
 
 def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
@@ -76,7 +180,7 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
         raise click.BadParameter(str(exc)) from None
 
 
-@click.group(cls=App, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("casework", cls=App, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_url",
@@ -88,10 +192,10 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
 @click.option(
     "--lang",
     envvar="CASEWORK_LANG",
-    default="zh_CN",
-    show_default=True,
+    default=_default_language,
+    show_default="zh_CN",
     callback=_lang_callback,
-    help="zh_CN or en. 语言。",
+    help="zh_CN or en (en also when LANG is en*). 语言：zh_CN 或 en（LANG 为 en* 时默认 en）。",
 )
 @click.option(
     "--settings",
@@ -100,58 +204,38 @@ def _lang_callback(_ctx: click.Context, _param: click.Parameter, value: str | No
     metavar="FILE",
     help="Settings file (default ./casework.toml if present). 配置文件。",
 )
+@click.option(
+    "--as",
+    "actor",
+    envvar="CASEWORK_ACTOR",
+    metavar="STAFF",
+    help="Acting staff member (id or name), for every command; or CASEWORK_ACTOR. 操作人。",
+)
 @click.version_option(package_name="casework")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -> None:
+def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None, actor: str | None) -> None:
     """casework: case management for left-behind and at-risk children.
 
     留守儿童关爱个案管理：摸底建档 → 评估分类 → 个别帮扶计划 → 结对帮扶 → 阶段性评估。
     """
-    ctx.obj = State(db_url=db_url, lang=lang, settings_path=settings_path)
+    ctx.obj = State(db_url=db_url, lang=lang, settings_path=settings_path, actor=actor)
 
 
 def _register() -> None:
-    from casework.commands import (
-        audit,
-        care,
-        case,
-        child,
-        doc,
-        keys,
-        notify,
-        privacy,
-        record,
-        review,
-        roster,
-        rules,
-        serve,
-        setup,
-        transfer,
-    )
+    for module_name in dict.fromkeys(COMMAND_MODULES.values()):
+        if not all(name in cli.commands for name, m in COMMAND_MODULES.items() if m == module_name):
+            cli.load(module_name)
 
-    for module in (
-        setup,
-        child,
-        case,
-        record,
-        care,
-        rules,
-        review,
-        notify,
-        audit,
-        roster,
-        transfer,
-        keys,
-        privacy,
-        doc,
-        serve,
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
+
+def _every_command(command: click.Command, give: Callable[[click.Command], None]) -> None:
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _every_command(sub, give)
+    else:
+        give(command)
 
 
 def main() -> None:
-    _register()
     cli.main(
         prog_name="casework",
         args=sys.argv[1:],
@@ -163,6 +247,5 @@ def main() -> None:
 
 def app() -> click.Group:
     """The fully assembled command group (tests and the docs generator use this)."""
-    if not cli.commands:
-        _register()
+    _register()
     return cli

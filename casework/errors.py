@@ -17,7 +17,15 @@ class CaseworkError(Exception):
 
 
 def _plain(params: Any) -> dict[str, Any]:
-    return {k: (v.msgid if isinstance(v, Msg) else v) for k, v in dict(params).items()}
+    return {k: _plain_value(v) for k, v in dict(params).items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, Msg):
+        return value.msgid
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_plain_value(v)) for v in value)
+    return value
 
 
 class InvalidInput(CaseworkError):
@@ -45,6 +53,14 @@ class PermissionDenied(CaseworkError):
 
     denial: Any = None
     reported = False  # set once the service layer has logged the denial
+
+
+class ConsentMissing(PermissionDenied):
+    """A counselling record refused because no guardian's consent in force covers it.
+
+    Not a matter of the person's role (anyone would be refused): the CLI reports it as a refusal
+    (exit 3, as a refused move), while the attempt is still logged as a denial in the access log.
+    """
 
 
 class TransitionRefused(CaseworkError):

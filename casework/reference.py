@@ -30,13 +30,20 @@ def _options(command: click.Command, ctx: click.Context) -> list[str]:
 
 
 def render() -> str:
+    from casework.cli import App
+    from casework.commands.toolkit import restore
+
     root = app()
+    restore(root)  # the texts as written, whichever language an earlier run in this process chose
+    if isinstance(root, App):
+        root.lang = None
     out = [
         "# CLI reference",
         "",
         "Generated from the click application by `make docs` (`python -m casework.reference`);",
         "a test fails when this file is stale. Exit codes: 0 done; 1 error (bad input, unknown id);",
-        "2 usage; 3 move refused by rules; 4 conflict (the case changed meanwhile); 5 permission denied.",
+        "2 usage; 3 refused (a move the rules refuse, a counselling record without the guardian's consent);",
+        "4 conflict (the case changed meanwhile); 5 permission denied (role or record scope).",
         "",
     ]
     for path, command in _walk(root, ["casework"]):

@@ -17,6 +17,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("CASEWORK_") and key != "CASEWORK_TEST_PG_URL":
             monkeypatch.delenv(key, raising=False)
+    for key in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):  # English locales choose English
+        monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("CASEWORK_KEY", TEST_KEY)
 
 

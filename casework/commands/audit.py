@@ -15,7 +15,9 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--checkpoint", metavar="FILE", help="Also check against a signed checkpoint. 对照签名检查点。")
-@click.option("--public-key", metavar="FILE", help="The checkpoint must be signed with this key.")
+@click.option(
+    "--public-key", metavar="FILE", help="The checkpoint must be signed with this key. 检查点须由此密钥签名。"
+)
 @actor_option
 @json_option
 def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | None, as_json: bool) -> None:
@@ -25,10 +27,8 @@ def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | No
     from casework.services.audit import checkpoint as checkpoints
 
     st = state()
-    if checkpoint:
-        result = checkpoints.verify(st.ctx(), actor, checkpoint, public_key)
-    else:
-        result = chain.verify_as(st.ctx(), actor)
+    checked = checkpoints.check(st.ctx(), actor, checkpoint, public_key) if checkpoint else None
+    result = checked.result if checked else chain.verify_as(st.ctx(), actor)
     problem = result.problem
     if as_json:
         echo_json(
@@ -37,6 +37,14 @@ def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | No
                 "events": result.events,
                 "schools": result.schools,
                 "problem": None if problem is None else problem.__dict__,
+                "checkpoint": None
+                if checked is None
+                else {
+                    "path": checkpoint,
+                    "created": checked.created,
+                    "key_id": checked.key_id,
+                    "pinned": checked.pinned,
+                },
             }
         )
     elif problem is None:
@@ -47,6 +55,22 @@ def audit_verify(checkpoint: str | None, public_key: str | None, actor: str | No
                 schools=result.schools,
             )
         )
+        if checked is not None:
+            key = (
+                st.t("the key in {path}, key id {key}", path=public_key, key=checked.key_id)
+                if checked.pinned
+                else st.t(
+                    "the key embedded in the checkpoint, key id {key} (pin it with --public-key)", key=checked.key_id
+                )
+            )
+            click.echo(
+                st.t(
+                    "checkpoint {path} of {created} checked: every event it saw is unchanged; signed with {key}",
+                    path=checkpoint,
+                    created=checked.created[:19].replace("T", " "),
+                    key=key,
+                )
+            )
     else:
         click.echo(
             st.t(
@@ -79,7 +103,13 @@ def audit_export(fmt: str, path: str, actor: str | None) -> None:
 
 
 @audit_group.command("keygen")
-@click.option("--out", "path", required=True, metavar="FILE", help="Private key file; the public key goes to FILE.pub.")
+@click.option(
+    "--out",
+    "path",
+    required=True,
+    metavar="FILE",
+    help="Private key file; the public key goes to FILE.pub. 私钥文件；公钥写入 文件.pub。",
+)
 def audit_keygen(path: str) -> None:
     """Make an Ed25519 key pair for signing checkpoints. 生成签名密钥。"""
     from casework.services.audit import checkpoint
@@ -90,8 +120,21 @@ def audit_keygen(path: str) -> None:
 
 
 @audit_group.command("checkpoint")
-@click.option("--out", "path", required=True, metavar="FILE", help="Where to write it: keep it outside the database.")
-@click.option("--key", "key", required=True, metavar="FILE", envvar="CASEWORK_AUDIT_KEY", help="Ed25519 private key.")
+@click.option(
+    "--out",
+    "path",
+    required=True,
+    metavar="FILE",
+    help="Where to write it: keep it outside the database. 写入位置：请与数据库分开保管。",
+)
+@click.option(
+    "--key",
+    "key",
+    required=True,
+    metavar="FILE",
+    envvar="CASEWORK_AUDIT_KEY",
+    help="Ed25519 private key. Ed25519 私钥。",
+)
 @actor_option
 def audit_checkpoint(path: str, key: str, actor: str | None) -> None:
     """Write a signed digest of your schools' chains. 写入签名检查点。"""

@@ -6,11 +6,13 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import State, Vocab, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
-school_option = click.option("--school", metavar="NAME", help="School, when the actor works at several.")
+school_option = click.option(
+    "--school", metavar="NAME", help="School, when the actor works at several. 操作人在多所学校任职时指定学校。"
+)
 staff_option = click.option(
     "--staff", "staff", multiple=True, metavar="STAFF", help="Who led or came (repeat). 参加的教师。"
 )
@@ -35,7 +37,7 @@ def _recorded(st: State, what: str, row: int) -> None:
 
 @care_group.command("seminar")
 @click.option("--title", required=True, help="Topic. 主题。")
-@click.option("--date", "day", metavar="DATE", help="Defaults to today.")
+@click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
 @staff_option
 @child_option
 @click.option("--guardians", help="The guardians who came, e.g. 王大山（祖父）、李芳. 参加的监护人。")
@@ -67,11 +69,12 @@ def care_seminar(
 @click.option(
     "--kind",
     required=True,
+    type=Vocab("casework.domain.vocab:CARE_EVENT_KINDS", "casework.domain.vocab:CARE_EVENT_ALIASES"),
     help="class_meeting 主题班会, interest_group 兴趣小组, birthday_party 生日聚会, family_phone 亲情电话, "
     "cultural 书画展/演讲比赛/文艺演出, other 其他",
 )
 @click.option("--title", required=True, help="What it was. 活动名称。")
-@click.option("--date", "day", metavar="DATE", help="Defaults to today.")
+@click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
 @click.option("--class", "class_ref", metavar="CLASS", help="The class, for a class activity. 班级。")
 @staff_option
 @child_option
@@ -104,7 +107,7 @@ def care_activity(
 @click.argument("child_id", type=int, metavar="CHILD")
 @click.option("--round", "selection", type=int, required=True, help="The term's selection: 1 or 2. 第几次评选。")
 @click.option("--reason", required=True, help="Why: what the child did. 评选理由。")
-@click.option("--date", "day", metavar="DATE", help="Defaults to today.")
+@click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
 @actor_option
 def care_star(child_id: int, selection: int, reason: str, day: str | None, actor: str | None) -> None:
     """Choose a star of left-behind children (twice a term). 评选留守少儿之星。"""
@@ -122,7 +125,7 @@ def care_star(child_id: int, selection: int, reason: str, day: str | None, actor
 @click.option("--parent", required=True, metavar="STAFF", help="The caring parent. 爱心家长。")
 @child_option
 @click.option("--pupil", "pupils", multiple=True, metavar="NAME", help="An ordinary pupil (repeat). 普通学生。")
-@click.option("--date", "day", metavar="DATE", help="Defaults to today.")
+@click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
 @actor_option
 def care_form_group(
     name: str,
@@ -161,7 +164,7 @@ def care_list(term: str | None, school: str | None, actor: str | None, as_json: 
 
 
 def _names(people: Any) -> str:
-    return "、".join(p.name or f"#{p.id}" for p in people) or "—"
+    return state().join(p.name or f"#{p.id}" for p in people) or "—"
 
 
 def _print_care(st: State, found: Any) -> None:
@@ -182,7 +185,7 @@ def _print_care(st: State, found: Any) -> None:
     )
     table(
         [st.t("group"), st.t("teacher"), st.t("caring parent"), st.t("left-behind children"), st.t("pupils")],
-        [(g.name, g.teacher.name, g.parent.name, _names(g.children), "、".join(g.pupils)) for g in found.groups],
+        [(g.name, g.teacher.name, g.parent.name, _names(g.children), st.join(g.pupils)) for g in found.groups],
         title=st.t("3+2+1+1 groups"),
     )
 

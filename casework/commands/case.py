@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
-from casework.commands.output import echo_json, table
+from casework.commands.common import State, Vocab, actor_option, json_option, state
+from casework.commands.output import echo_json, shown_value, table
 
 if TYPE_CHECKING:
     from casework.services.cases import CaseSummary, HistoryEntry
@@ -22,6 +22,12 @@ def _label(st: State, code: str | None) -> str:
     from casework.states import STATE_LABELS
 
     return st.t(STATE_LABELS.get(code, code)) if code else ""
+
+
+def _event(code: str) -> str:
+    from casework.states import EVENT_LABELS
+
+    return EVENT_LABELS.get(code, code)
 
 
 def _child(case: CaseSummary) -> str:
@@ -71,8 +77,8 @@ def case_show(case_id: int, actor: str | None, as_json: bool) -> None:
             (st.t("child"), _child(doc)),
             (st.t("stage"), _label(st, doc.state)),
             (st.t("version"), doc.version),
-            (st.t("in stage since"), doc.state_since[:19]),
-            (st.t("possible events"), ", ".join(doc.events)),
+            (st.t("in stage since"), doc.state_since[:19].replace("T", " ")),
+            (st.t("possible events"), st.join(st.t(_event(e)) for e in doc.events) or "—"),
             (st.t("workflow version"), doc.definition_version),
         ],
     )
@@ -83,6 +89,7 @@ def case_show(case_id: int, actor: str | None, as_json: bool) -> None:
     "--state",
     "state_filter",
     metavar="STATE",
+    type=Vocab("casework.states:STATE_LABELS"),
     help="identified, assessed, individual_plan, mentored, reviewed, closed",
 )
 @actor_option
@@ -108,17 +115,25 @@ def case_list(state_filter: str | None, actor: str | None, as_json: bool) -> Non
             )
             for r in rows
         ],
+        empty=st.t("cases in your record scope")
+        if state_filter is None
+        else st.t("cases at the stage {stage} in your record scope", stage=_label(st, state_filter)),
     )
 
 
 @case_group.command("advance")
 @click.argument("case_id", type=int, metavar="CASE")
-@click.argument("event")
+@click.argument("event", type=Vocab("casework.states:EVENT_LABELS"))
 @click.option("--reason", help="Required for close and reopen. 结案、重开须填写原因。")
-@click.option("--expect-version", type=int, help="Refuse with a conflict unless the case is at this version.")
+@click.option(
+    "--expect-version",
+    type=int,
+    help="Refuse with a conflict unless the case is at this version. 个案不是此版本时按冲突拒绝。",
+)
 @click.option(
     "--closure",
     metavar="CODE",
+    type=Vocab("casework.domain.vocab:CLOSURE_REASONS", "casework.domain.vocab:CLOSURE_ALIASES"),
     help="Why a case closes: transferred 转学, parents_returned 父母返乡, graduated 毕业, turned_18 年满18岁, "
     "other 其他 (with --reason). 结案原因。",
 )
@@ -163,7 +178,7 @@ def case_advance(
 
 @case_group.command("why")
 @click.argument("case_id", type=int, metavar="CASE")
-@click.argument("event")
+@click.argument("event", type=Vocab("casework.states:EVENT_LABELS"))
 @actor_option
 @json_option
 def case_why(case_id: int, event: str, actor: str | None, as_json: bool) -> None:
@@ -194,7 +209,7 @@ def case_why(case_id: int, event: str, actor: str | None, as_json: bool) -> None
         click.echo(st.t("case {case}: {event} would be refused", case=case_id, event=label))
     for v in why.verdicts:
         mark = "✓" if v.passed else "✗"
-        click.echo(f"  {mark} [{v.rule}.{v.code}] {render(v.message, st.lang)}")
+        click.echo(f"  {mark} {render(v.message, st.lang)}")
 
 
 @case_group.command("history")
@@ -232,7 +247,7 @@ def _describe(st: State, row: HistoryEntry) -> str:
 
     action = st.t(AUDIT_ACTIONS.get(row.action, row.action))
     if row.event:
-        action += f" {row.event}"
+        action += f" {st.t(_event(row.event))}"
     if row.reason:
         action += f" — {row.reason}"
     for refusal in row.refusals or ():
@@ -250,7 +265,7 @@ def case_ack(case_id: int, flag: str, actor: str | None) -> None:
 
     st = state()
     assessments.acknowledge(st.ctx(), actor, case_id, flag)
-    click.echo(st.t("case {case}: {flag} flag acknowledged", case=case_id, flag=flag))
+    click.echo(st.t("case {case}: {flag} flag acknowledged", case=case_id, flag=shown_value(st, flag)))
 
 
 COMMANDS = [case_group]

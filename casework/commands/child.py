@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from casework.commands.common import actor_option, json_option, state
-from casework.commands.output import echo_json, pairs, table
+from casework.commands.output import echo_json, pairs, shown_value, table
 
 if TYPE_CHECKING:
     from casework.services.consent import ConsentStatus
@@ -27,6 +27,23 @@ set_option = click.option(
 )
 
 
+def card_pairs(sets: tuple[str, ...]) -> dict[str, str]:
+    """--set FIELD=VALUE, the field named by its code or its label (性别=男, sex=male), and a value
+    of a closed vocabulary by its code or label in either language (家庭情况=隔代监护)."""
+    from casework import i18n
+    from casework.domain.child import FIELDS_BY_NAME
+    from casework.domain.vocab import FAMILY_SITUATIONS, SEXES
+
+    labels = {name: spec.label for name, spec in FIELDS_BY_NAME.items()}
+    vocabularies = {"sex": SEXES, "family_situation": FAMILY_SITUATIONS}
+    card: dict[str, str] = {}
+    for key, value in pairs(sets, "--set").items():
+        name = i18n.code_for(key, labels) or key  # an unknown name is refused by the service, listing the fields
+        vocabulary = vocabularies.get(name)
+        card[name] = (i18n.code_for(value, vocabulary) or value) if vocabulary and value.strip() else value
+    return card
+
+
 @child_group.command("add")
 @click.argument("name")
 @click.option("--class", "class_ref", metavar="CLASS", help="Class id or GRADE/NAME, e.g. 3/1班.")
@@ -38,7 +55,7 @@ def child_add(name: str, class_ref: str | None, school: str | None, sets: tuple[
     from casework.services import children
 
     st = state()
-    raw = {"name": name, **pairs(sets, "--set")}
+    raw = {"name": name, **card_pairs(sets)}
     child_id = children.add(st.ctx(), actor, raw, class_ref, school)
     click.echo(st.t("child {name} added (id {id})", name=name, id=child_id))
 
@@ -54,9 +71,9 @@ def child_edit(child_id: int, class_ref: str | None, sets: tuple[str, ...], acto
     from casework.services import children
 
     st = state()
-    changed = children.edit(st.ctx(), actor, child_id, pairs(sets, "--set"), class_ref)
+    changed = children.edit(st.ctx(), actor, child_id, card_pairs(sets), class_ref)
     if changed:
-        labels = "、".join(st.t(field_label(f)) for f in changed)
+        labels = st.join(st.t(field_label(f)) for f in changed)
         click.echo(st.t("child {id}: changed {fields}", id=child_id, fields=labels))
     else:
         click.echo(st.t("child {id}: nothing changed", id=child_id))
@@ -79,7 +96,7 @@ def child_show(child_id: int, actor: str | None, as_json: bool) -> None:
     cls = doc.class_
     rows = [(st.t("class"), f"{cls.grade}/{cls.name}" if cls else None)]
     hidden = st.t("(not for your role)")
-    rows += [(st.t(field_label(k)), hidden if k in doc.hidden else v) for k, v in doc.fields.items()]
+    rows += [(st.t(field_label(k)), hidden if k in doc.hidden else _value(k, v)) for k, v in doc.fields.items()]
     table([st.t("field"), st.t("value")], rows, title=st.t("child {id}", id=doc.id))
     if doc.cases:
         click.echo(st.t("cases") + ": " + ", ".join(f"{c.id} ({st.t(_state(c.state))})" for c in doc.cases))
@@ -90,16 +107,25 @@ def child_show(child_id: int, actor: str | None, as_json: bool) -> None:
             [st.t("when"), st.t("field"), st.t("old"), st.t("new"), st.t("by")],
             [
                 (
-                    h.changed_at[:19],
+                    h.changed_at[:19].replace("T", " "),
                     st.t(field_label(h.field)),
-                    h.old,
-                    h.new,
+                    _value(h.field, h.old),
+                    _value(h.field, h.new),
                     h.changed_by.name,
                 )
                 for h in doc.history
             ],
             title=st.t("history"),
         )
+
+
+def _value(field: str, value: Any) -> str | None:
+    """A card value as a person reads it: a vocabulary's label, yes or no for a flag (是否寄宿)."""
+    if value is None or value == "":
+        return None
+    if field in {"boarding", "guardian_literate"}:
+        return shown_value(state(), bool(int(value)) if isinstance(value, str) and value.isdigit() else bool(value))
+    return shown_value(state(), value) if field in {"sex", "family_situation"} else str(value)
 
 
 @child_group.command("list")
@@ -114,7 +140,11 @@ def child_list(actor: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table(["id", st.t("name"), st.t("class")], [(r.id, r.name, r.class_) for r in rows])
+    table(
+        [st.t("id"), st.t("name"), st.t("class")],
+        [(r.id, r.name, r.class_) for r in rows],
+        empty=st.t("children in your record scope"),
+    )
 
 
 @child_group.command("find")
@@ -132,7 +162,13 @@ def child_find(phone: str | None, id_number: str | None, name: str | None, actor
     if as_json:
         echo_json(rows)
         return
-    table(["id", st.t("name"), st.t("class")], [(r.id, r.name, r.class_) for r in rows])
+    if name is not None:
+        searched = st.t("children whose name contains '{text}'", text=name)
+    elif phone is not None:
+        searched = st.t("children with the phone number {number}", number=phone)
+    else:
+        searched = st.t("children with the ID number {number}", number=id_number)
+    table([st.t("id"), st.t("name"), st.t("class")], [(r.id, r.name, r.class_) for r in rows], empty=searched)
 
 
 @child_group.command("fields")
@@ -141,7 +177,10 @@ def child_fields() -> None:
     from casework.domain.child import CHILD_FIELDS
 
     st = state()
-    table([st.t("field"), st.t("label")], [(f.name, st.t(f.label)) for f in CHILD_FIELDS])
+    if st.lang == "en":
+        table([st.t("field"), st.t("label")], [(f.name, st.t(f.label)) for f in CHILD_FIELDS])
+    else:  # --set takes the label (性别=男) as well as the code
+        table([st.t("field")], [(st.t(f.label),) for f in CHILD_FIELDS])
 
 
 def _consent(status: ConsentStatus) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from casework import i18n
+from casework.errors import InvalidInput
 from casework.text import Msg
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ class State:
     db_url: str
     lang: str
     settings_path: str | None = None
+    actor: str | None = None  # the root's --as (or CASEWORK_ACTOR); a command's own --as wins
     check_schema: bool = True
     _ctx: Context | None = field(default=None, repr=False)
 
@@ -32,6 +35,10 @@ class State:
 
             self._ctx = runtime.open_context(self.db_url, self.lang, self.settings_path, self.check_schema)
         return self._ctx
+
+    def join(self, items: Iterable[Any]) -> str:
+        """Items (texts or Msg labels) as a list in the chosen language (、 or ", ")."""
+        return i18n.join(items, self.lang)
 
     def t(self, msg: Msg | str, **params: Any) -> str:
         if params:
@@ -45,11 +52,74 @@ def state() -> State:
     return obj
 
 
-actor_option = click.option(
-    "--as",
-    "actor",
-    envvar="CASEWORK_ACTOR",
-    metavar="STAFF",
-    help="Acting staff member (id or name); or CASEWORK_ACTOR. 操作人。",
-)
+ACTOR_HELP = "Acting staff member (id or name), before or after the command; or CASEWORK_ACTOR. 操作人。"
+
+
+def _actor(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A command's --as, else the root's (given before the command, or CASEWORK_ACTOR)."""
+    st = ctx.find_object(State)
+    if value is not None:
+        if st is not None:
+            st.actor = value
+        return value
+    return st.actor if st is not None else None
+
+
+# One option, accepted by every command (casework.cli adds it where a command does not take it).
+actor_option = click.option("--as", "actor", metavar="STAFF", callback=_actor, help=ACTOR_HELP)
+
+
+def accept_actor(command: click.Command) -> None:
+    """Give a command that acts as nobody in particular the --as every other command takes, so the
+    option (or CASEWORK_ACTOR) is never refused as unknown."""
+    if any(p.name == "actor" for p in command.params):
+        return
+    command.params.append(
+        click.Option(["--as", "actor"], metavar="STAFF", callback=_actor, expose_value=False, help=ACTOR_HELP)
+    )
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document. 输出JSON。")
+
+
+class Vocab(click.ParamType[str]):
+    """A value of a closed vocabulary given as its code or as its label in either language
+    (制定帮扶计划 or ``plan``); the command receives the code. Anything else is bad input (exit 1)
+    naming the labels in the chosen language."""
+
+    name = "vocab"
+
+    def __init__(self, labels: str, aliases: str | None = None) -> None:
+        # "module:NAME", imported when a value is converted: naming the vocabulary costs no import
+        self._labels = labels
+        self._aliases = aliases
+
+    @staticmethod
+    def _load(where: str) -> Mapping[str, str]:
+        import importlib
+
+        module, _, name = where.partition(":")
+        found: Mapping[str, str] = getattr(importlib.import_module(module), name)
+        return found
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str | None:
+        return (param.name or "value").upper() if isinstance(param, click.Argument) else "VALUE"
+
+    def labels(self) -> Mapping[str, str]:
+        return self._load(self._labels)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        labels = self._load(self._labels)
+        aliases = self._load(self._aliases) if self._aliases else None
+        code = i18n.code_for(str(value), labels, aliases)
+        if code is None:
+            choices = [Msg(label) for label in labels.values()]
+            if isinstance(param, click.Option):
+                raise InvalidInput(
+                    "{option}: '{value}' is not one of {choices}",
+                    option=max(param.opts, key=len),
+                    value=value,
+                    choices=choices,
+                )
+            raise InvalidInput("'{value}' is not one of {choices}", value=value, choices=choices)
+        return code

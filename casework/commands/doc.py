@@ -13,10 +13,29 @@ from casework.commands.output import echo_json, table
 from casework.text import N_
 
 STATUS = {"ok": N_("ok"), "failed": N_("failed"), "retried": N_("retried")}
+# What each template is called in a list (its name is what `doc render` and `doc get` take).
+DOCUMENT_LABELS = {
+    "child_card": N_("contact card"),
+    "assessment": N_("assessment"),
+    "individual_plan": N_("individual help plan"),
+    "education_plan": N_("individual education management plan"),
+    "talk_record": N_("talk record card"),
+    "parent_feedback": N_("feedback to the parents"),
+    "stage_review": N_("stage review"),
+    "closing_report": N_("closing report"),
+    "meeting_agenda": N_("meeting agenda"),
+    "meeting_minutes": N_("meeting minutes"),
+    "indicator_report": N_("indicator report"),
+    "evaluation_report": N_("evaluation report"),
+    "term_summary": N_("term summary"),
+}
+LANGUAGE_LABELS = {"zh_CN": N_("Chinese"), "en": N_("English")}
 FORMAT_CHOICE = click.Choice(["html", "md", "docx", "pdf"])
 lang_option = click.option("--lang", help="zh_CN or en (default: the global --lang). 语言。")
 format_option = click.option("--format", "fmt", type=FORMAT_CHOICE, default="html", show_default=True)
-month_option = click.option("--month", metavar="YYYY-MM", help="Month of a talk record card or parent feedback.")
+month_option = click.option(
+    "--month", metavar="YYYY-MM", help="Month of a talk record card or parent feedback. 谈心记录卡或家长反馈的月份。"
+)
 redact_option = click.option("--redact", is_flag=True, help="Mask phones, ID numbers, addresses, workplaces. 脱敏。")
 
 
@@ -45,7 +64,9 @@ def _write(st: State, out: Path | None, name: str, data: bytes, several: bool) -
 @click.option("--stage", help="Stage whose documents to render (default: the current stage). 阶段。")
 @click.option("--template", help="One document of the stage, e.g. education_plan. 模板。")
 @format_option
-@click.option("--out", type=click.Path(path_type=Path), help="File, or folder for several documents.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="File, or folder for several documents. 文件；多份文书时为文件夹。"
+)
 @lang_option
 @month_option
 @redact_option
@@ -96,12 +117,12 @@ def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
         echo_json(rows)
         return
     table(
-        ["#", st.t("document"), st.t("format"), st.t("status"), "sha256"],
+        ["#", st.t("document"), st.t("format"), st.t("status"), st.t("checksum")],
         [
             (
                 r.id,
-                f"{r.template} {r.period or ''}".strip(),
-                f"{r.format} {r.lang}",
+                f"{st.t(DOCUMENT_LABELS.get(r.template, r.template))} {r.period or ''}".strip(),
+                f"{r.format.upper()} {st.t(LANGUAGE_LABELS.get(r.lang, r.lang))}",
                 st.t(STATUS.get(r.status, r.status)) + (f": {r.error}" if r.status == "failed" else ""),
                 (r.sha256 or "")[:12],
             )
@@ -112,7 +133,11 @@ def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
 
 @doc_group.command("batch")
 @click.argument("template")
-@click.option("--state", "state_filter", help="Cases in this stage (default: the template's stage).")
+@click.option(
+    "--state",
+    "state_filter",
+    help="Cases in this stage (default: the template's stage). 此阶段的个案（默认：模板对应阶段）。",
+)
 @format_option
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True)
 @lang_option
@@ -158,7 +183,11 @@ def doc_batch(
 
 @doc_group.command("get")
 @click.argument("document_id", type=int, metavar="DOCUMENT")
-@click.option("--out", type=click.Path(path_type=Path), help="File or folder (default: the registered name).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File or folder (default: the registered name). 文件或文件夹（默认：登记的文件名）。",
+)
 @actor_option
 def doc_get(document_id: int, out: Path | None, actor: str | None) -> None:
     """Write a registered document's stored bytes (checked against its hash). 取出文书。"""
@@ -172,7 +201,11 @@ def doc_get(document_id: int, out: Path | None, actor: str | None) -> None:
 @doc_group.command("sample")
 @click.argument("template")
 @format_option
-@click.option("--out", type=click.Path(path_type=Path), help="File to write (Markdown is printed without it).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File to write (Markdown is printed without it). 输出文件（不指定则打印 Markdown）。",
+)
 @lang_option
 def doc_sample(template: str, fmt: str, out: Path | None, lang: str | None) -> None:
     """Render a template with made-up data, to check an override. 模板预览。"""

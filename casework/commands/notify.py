@@ -14,7 +14,9 @@ def notify_group() -> None:
 
 
 @notify_group.command("send")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many digests in this run.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="At most this many digests in this run. 本次最多发送的摘要份数。"
+)
 @json_option
 def notify_send(limit: int | None, as_json: bool) -> None:
     """Deliver the pending digests (email, WeCom, SMS), retrying with backoff. 发送提醒。"""
@@ -64,8 +66,8 @@ def notify_status(as_json: bool) -> None:
 
 @notify_group.command("address")
 @click.argument("staff", metavar="STAFF")
-@click.option("--email", help="Email address for the digests ('' removes it).")
-@click.option("--phone", help="Mobile number for SMS ('' removes it).")
+@click.option("--email", help="Email address for the digests ('' removes it). 接收摘要的电子邮箱（填空则删除）。")
+@click.option("--phone", help="Mobile number for SMS ('' removes it). 接收短信的手机号（填空则删除）。")
 @click.option("--school", metavar="NAME")
 @actor_option
 def notify_address(staff: str, email: str | None, phone: str | None, school: str | None, actor: str | None) -> None:

@@ -16,7 +16,9 @@ def privacy_group() -> None:
     """Retention purge and the yearly compliance report. 数据保留与合规。"""
 
 
-school_option = click.option("--school", metavar="NAME", help="Needed if you work at more than one school.")
+school_option = click.option(
+    "--school", metavar="NAME", help="Needed if you work at more than one school. 在多所学校任职时须指定。"
+)
 
 
 @privacy_group.command("purge")
@@ -24,7 +26,8 @@ school_option = click.option("--school", metavar="NAME", help="Needed if you wor
     "--retention-days",
     type=int,
     metavar="N",
-    help="Keep data this many days after a child's last case closed (default: settings, 1095).",
+    help="Keep data this many days after a child's last case closed (default: settings, 1095). "
+    "儿童最后一个个案结案后保留数据的天数（默认见配置，1095）。",
 )
 @click.option("--dry-run", is_flag=True, help="Report what would be erased; change nothing. 仅预览。")
 @school_option
@@ -77,11 +80,13 @@ _VACUUM_NEEDED = N_("note: PostgreSQL keeps older encrypted copies of the erased
 
 
 @privacy_group.command("report")
-@click.option("--year", type=int, required=True, help="Calendar year, e.g. 2026. 年度。")
+@click.option(
+    "--year", type=int, help="Calendar year, e.g. 2026 (default: the current school year). 年度（默认本学年）。"
+)
 @school_option
 @actor_option
 @json_option
-def privacy_report(year: int, school: str | None, actor: str | None, as_json: bool) -> None:
+def privacy_report(year: int | None, school: str | None, actor: str | None, as_json: bool) -> None:
     """The yearly compliance summary from the audit chain. 年度个人信息保护合规报告。"""
     from casework.services import privacy
 
@@ -100,20 +105,24 @@ def _print_report(doc: dict[str, Any]) -> None:
     st = state()
 
     def roles(text: str) -> str:
-        return "、".join(st.t(ROLES.get(r, r)) for r in text.split("+"))
+        return st.join(st.t(ROLES.get(r, r)) for r in text.split("+"))
 
-    click.echo(st.t("privacy report {year}, school {school}", year=doc["year"], school=doc["school_id"]))
+    if doc["year"] is None:
+        period = st.t("school year {start}–{end}", start=doc["school_year"], end=doc["school_year"] + 1)
+    else:
+        period = str(doc["year"])
+    click.echo(st.t("privacy report {year}, school {school}", year=period, school=doc["school_id"]))
     table(
         [st.t("roles"), st.t("tier"), st.t("reads"), st.t("children")],
         [
-            (roles(a["roles"]), f"{a['tier']} {st.t(TIER_LABELS.get(a['tier'], ''))}", a["reads"], a["children"])
+            (roles(a["roles"]), st.t(TIER_LABELS.get(a["tier"], a["tier"])), a["reads"], a["children"])
             for a in doc["access"]
         ],
         title=st.t("access to personal data"),
     )
     table(
         [st.t("roles"), st.t("attempted"), st.t("attempts")],
-        [(roles(d["roles"]), d["what"], d["attempts"]) for d in doc["denied"]],
+        [(roles(d["roles"]), _attempt(st, d["what"]), d["attempts"]) for d in doc["denied"]],
         title=st.t("out-of-scope attempts"),
     )
     exports = ", ".join(f"{k}: {v}" for k, v in doc["exports"].items()) or "0"
@@ -135,3 +144,33 @@ def _print_report(doc: dict[str, Any]) -> None:
 
 
 COMMANDS = [privacy_group]
+
+
+_ATTEMPTS = {
+    "consent": N_("a counselling record without the guardian's consent"),
+    "case": N_("a case outside the record scope"),
+    "child": N_("a child outside the record scope"),
+    "document": N_("a document outside the record scope"),
+    "school": N_("a school where they hold no role"),
+}
+
+
+def _attempt(st: Any, what: str) -> str:
+    """What a refused attempt tried, as the access log records it ("write:T2", "event:close",
+    "audit.read"), in words."""
+    from casework.domain.access import ACTION_LABELS, CAPABILITY_LABELS, TIER_LABELS
+    from casework.states import EVENT_LABELS
+
+    head, _, rest = what.partition(":")
+    if what in CAPABILITY_LABELS:
+        return str(st.t(CAPABILITY_LABELS[what]))
+    if what in _ATTEMPTS:
+        return str(st.t(_ATTEMPTS[what]))
+    if head in ACTION_LABELS and rest:
+        tier = rest.rpartition(":")[2]
+        return f"{st.t(ACTION_LABELS[head])}{'' if st.lang == 'zh_CN' else ' '}{st.t(TIER_LABELS.get(tier, tier))}"
+    if head == "event":
+        return str(st.t(EVENT_LABELS.get(rest, rest)))
+    if head == "page":
+        return str(st.t("the page {page}", page=rest))
+    return what

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import State, actor_option, state
+from casework.commands.common import State, Vocab, actor_option, state
 from casework.commands.output import date_or_none, pairs
+from casework.text import N_
 
 
 @click.group("record")
@@ -27,6 +28,7 @@ def _recorded(st: State, case_id: int, what: str, row: int) -> None:
     "categories",
     multiple=True,
     metavar="CATEGORY",
+    type=Vocab("casework.domain.vocab:NEED_CATEGORIES", "casework.domain.vocab:CATEGORY_ALIASES"),
     help="learning, life, psychological, conduct, academic_slide, personality, moral, suspected_illegal",
 )
 @click.option("--summary", required=True)
@@ -42,20 +44,29 @@ def record_assessment(
     st = state()
     given = RecordAssessment.parse(case_id=case_id, categories=categories, summary=summary, assessed_on=day)
     row = assessments.assessment(st.ctx(), actor, given)
-    _recorded(st, case_id, "assessment", row)
+    _recorded(st, case_id, N_("assessment"), row)
 
 
 @record_group.command("plan")
 @case_argument
-@click.option("--category", required=True, metavar="CATEGORY")
+@click.option(
+    "--category",
+    required=True,
+    metavar="CATEGORY",
+    type=Vocab("casework.domain.vocab:NEED_CATEGORIES", "casework.domain.vocab:CATEGORY_ALIASES"),
+)
 @click.option("--measures", required=True)
-@click.option("--responsible", metavar="STAFF", help="Defaults to the acting staff member.")
+@click.option("--responsible", metavar="STAFF", help="Defaults to the acting staff member. 默认为操作人。")
 @click.option("--start", metavar="DATE")
 @click.option("--end", metavar="DATE")
 @click.option("--content")
 @click.option("--target", help="Stage target. 阶段性目标。")
 @click.option(
-    "--kind", default="general", show_default=True, help="general, tutoring, progress_record, psych_help, correction"
+    "--kind",
+    default="general",
+    show_default=True,
+    type=Vocab("casework.domain.vocab:PLAN_ITEM_KINDS", "casework.domain.vocab:PLAN_KIND_ALIASES"),
+    help="general, tutoring, progress_record, psych_help, correction",
 )
 @click.option("--subject", help="Subject of a tutoring item. 辅导科目。")
 @actor_option
@@ -90,14 +101,19 @@ def record_plan(
         subject=subject,
     )
     row = plans.plan_item(st.ctx(), actor, given)
-    _recorded(st, case_id, "plan item", row)
+    _recorded(st, case_id, N_("plan item"), row)
 
 
 @record_group.command("pairing")
 @case_argument
-@click.option("--kind", required=True, help="mentor, caring_parent or study_helper")
-@click.option("--staff", metavar="STAFF", help="The mentor or caring parent.")
-@click.option("--pupil", metavar="NAME", help="The study helper (a pupil).")
+@click.option(
+    "--kind",
+    required=True,
+    type=Vocab("casework.domain.vocab:PAIRING_KINDS", "casework.domain.vocab:PAIRING_ALIASES"),
+    help="mentor, caring_parent or study_helper",
+)
+@click.option("--staff", metavar="STAFF", help="The mentor or caring parent. 帮扶教师或爱心家长。")
+@click.option("--pupil", metavar="NAME", help="The study helper (a pupil). 学习帮手（学生）。")
 @click.option("--from", "from_on", metavar="DATE")
 @click.option("--to", "to_on", metavar="DATE")
 @actor_option
@@ -117,15 +133,17 @@ def record_pairing(
     st = state()
     given = PairPartner.parse(case_id=case_id, kind=kind, staff=staff, partner_name=pupil, from_on=from_on, to_on=to_on)
     row = mentoring.pairing(st.ctx(), actor, given)
-    _recorded(st, case_id, "pairing", row)
+    _recorded(st, case_id, N_("pairing"), row)
 
 
 def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.Command:
     @record_group.command(name, help=help_text)
     @case_argument
     @click.option("--summary", required=True)
-    @click.option("--date", "day", metavar="DATE", help="Defaults to today.")
-    @click.option("--by", metavar="STAFF", help="Who did it; defaults to the acting staff member.")
+    @click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
+    @click.option(
+        "--by", metavar="STAFF", help="Who did it; defaults to the acting staff member. 由谁完成，默认为操作人。"
+    )
     @click.option("--follow-up", help="What happens next. 后续跟进。")
     @actor_option
     def command(
@@ -161,8 +179,13 @@ _contact_command(
 
 @record_group.command("review")
 @case_argument
-@click.option("--item", "item_id", type=int, required=True, help="Plan item id.")
-@click.option("--result", required=True, help="met, partly_met or not_met")
+@click.option("--item", "item_id", type=int, required=True, help="Plan item id. 帮扶计划条目编号。")
+@click.option(
+    "--result",
+    required=True,
+    type=Vocab("casework.domain.vocab:REVIEW_RESULTS", "casework.domain.vocab:REVIEW_RESULT_ALIASES"),
+    help="met, partly_met or not_met",
+)
 @click.option("--effect", required=True, help="Stage effect against the item's target. 阶段性效果。")
 @click.option("--summary")
 @click.option("--date", "day", metavar="DATE")
@@ -179,13 +202,15 @@ def record_review(
         case_id=case_id, item_id=item_id, result=result, effect=effect, reviewed_on=day, summary=summary
     )
     row = plans.review(st.ctx(), actor, given)
-    _recorded(st, case_id, "review", row)
+    _recorded(st, case_id, N_("review"), row)
 
 
 @record_group.command("screening")
 @case_argument
 @click.option("--scores", required=True, help="25 item scores 0–2, e.g. 0,1,2,… 25项得分。")
-@click.option("--informant", default="parent", show_default=True, help="parent, teacher or self")
+@click.option(
+    "--informant", default="parent", show_default=True, help="parent, teacher or self 填表人：家长、教师或本人。"
+)
 @click.option("--date", "day", metavar="DATE")
 @actor_option
 def record_screening(case_id: int, scores: str, informant: str, day: str | None, actor: str | None) -> None:
@@ -197,14 +222,19 @@ def record_screening(case_id: int, scores: str, informant: str, day: str | None,
     st = state()
     given = RecordScreening.parse(case_id=case_id, scores=scores, informant=informant, screened_on=day)
     row, result = assessments.screening(st.ctx(), actor, given)
-    _recorded(st, case_id, "screening", row)
+    _recorded(st, case_id, N_("screening"), row)
     for scale, value in result.scores.items():
         click.echo(f"  {st.t(sdq.LABELS[scale])}: {value} ({st.t(sdq.LABELS[result.bands[scale]])})")
 
 
 @record_group.command("referral")
 @case_argument
-@click.option("--agency", required=True, help="police, civil_affairs, womens_federation, procuratorate_minors")
+@click.option(
+    "--agency",
+    required=True,
+    type=Vocab("casework.domain.vocab:REFERRAL_AGENCIES", "casework.domain.vocab:AGENCY_ALIASES"),
+    help="police, civil_affairs, womens_federation, procuratorate_minors",
+)
 @click.option("--summary", required=True)
 @click.option("--date", "day", metavar="DATE")
 @actor_option
@@ -216,13 +246,19 @@ def record_referral(case_id: int, agency: str, summary: str, day: str | None, ac
     st = state()
     given = RecordReferral.parse(case_id=case_id, agency=agency, summary=summary, referred_on=day)
     row = assessments.referral(st.ctx(), actor, given)
-    _recorded(st, case_id, "referral", row)
+    _recorded(st, case_id, N_("referral"), row)
 
 
 @record_group.command("result")
 @click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
-@click.option("--term", type=int, required=True, help="1 autumn, 2 spring")
+@click.option(
+    "--year",
+    "school_year",
+    type=int,
+    required=True,
+    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
+)
+@click.option("--term", type=int, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
 @click.option("--total", type=float, required=True, help="Final exam total. 期末总分。")
 @click.option("--rank", type=int, required=True, help="Class rank. 班级名次。")
 @click.option("--class-size", type=int)
@@ -264,9 +300,20 @@ def record_result(
 
 @record_group.command("enrolment")
 @click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
-@click.option("--term", type=int, required=True, help="1 autumn, 2 spring")
-@click.option("--status", required=True, help="enrolled 在读, dropped_out 辍学, transferred 转学, suspended 休学")
+@click.option(
+    "--year",
+    "school_year",
+    type=int,
+    required=True,
+    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
+)
+@click.option("--term", type=int, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
+@click.option(
+    "--status",
+    required=True,
+    type=Vocab("casework.domain.vocab:ENROLMENT_STATUSES", "casework.domain.vocab:ENROLMENT_ALIASES"),
+    help="enrolled 在读, dropped_out 辍学, transferred 转学, suspended 休学",
+)
 @actor_option
 def record_enrolment(child_id: int, school_year: int, term: int, status: str, actor: str | None) -> None:
     """Record whether a child is enrolled in a term (入学率, 巩固率). 在读状态。"""
@@ -281,9 +328,14 @@ def record_enrolment(child_id: int, school_year: int, term: int, status: str, ac
 
 @record_group.command("aid")
 @click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--kind", required=True, help="clothing 衣物, stationery 学习用品, meals 餐食, money 助学金, other 其他")
+@click.option(
+    "--kind",
+    required=True,
+    type=Vocab("casework.domain.vocab:AID_KINDS", "casework.domain.vocab:AID_ALIASES"),
+    help="clothing 衣物, stationery 学习用品, meals 餐食, money 助学金, other 其他",
+)
 @click.option("--description", required=True, help="What was given. 帮助内容。")
-@click.option("--date", "day", metavar="DATE", help="Defaults to today.")
+@click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
 @actor_option
 def record_aid(child_id: int, kind: str, description: str, day: str | None, actor: str | None) -> None:
     """Record material help given to a child (物质帮助率). 物质帮助。"""
@@ -301,7 +353,12 @@ def record_aid(child_id: int, kind: str, description: str, day: str | None, acto
 @click.option("--guardian", metavar="NAME", help="Who consents (contact data). 监护人姓名。")
 @click.option("--relation", metavar="RELATION", help="e.g. 祖父, 母亲. 与儿童关系。")
 @click.option("--scope", help="all (default), counselling or contact. 同意范围。")
-@click.option("--on", "day", metavar="DATE", help="When it was given (or withdrawn); defaults to today.")
+@click.option(
+    "--on",
+    "day",
+    metavar="DATE",
+    help="When it was given (or withdrawn); defaults to today. 同意（或撤回）的日期，默认今天。",
+)
 @click.option("--withdraw", is_flag=True, help="Withdraw the consents in force instead. 撤回同意。")
 @actor_option
 def record_consent(

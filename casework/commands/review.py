@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import State, Vocab, actor_option, json_option, state
 from casework.commands.output import date_or_none, echo_json, table
 
 
@@ -26,15 +26,19 @@ def _reasons(st: State, reasons: Any, todo: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _responsible(st: State, reasons: Any) -> str:
-    """Each person once; one standing in for a role nobody holds says so (郑心怡（代：帮扶教师）)."""
-    shown = set()
+def _responsible(st: State, reasons: Any) -> tuple[str, str]:
+    """The people responsible, each once (one standing in for a role nobody holds says so), and
+    apart from them the roles responsible where nobody holds the role."""
+    people, roles = set(), set()
     for r in reasons:
-        name = r.responsible_name or st.t(_role(r.role))
-        if r.stand_in:
-            name = st.t("{name} (standing in for the {role})", name=name, role=st.t(_role(r.role)))
-        shown.add(name)
-    return "、".join(sorted(shown))
+        if r.responsible_name:
+            name = r.responsible_name
+            if r.stand_in:
+                name = st.t("{name} (standing in for the {role})", name=name, role=st.t(_role(r.role)))
+            people.add(name)
+        elif r.role:
+            roles.add(st.t(_role(r.role)))
+    return st.join(sorted(people)) or "—", st.join(sorted(roles))
 
 
 def _list_command(level: str, help_text: str) -> click.Command:
@@ -59,30 +63,19 @@ def _list_command(level: str, help_text: str) -> click.Command:
             "overdue": st.t("{n} case(s) with overdue duties", n=len(found)),
             "stalled": st.t("{n} stalled case(s)", n=len(found)),
         }
-        table(
-            [
-                st.t("case"),
-                st.t("child"),
-                st.t("class"),
-                st.t("stage"),
-                st.t("risk"),
-                st.t("reasons"),
-                st.t("responsible"),
-            ],
-            [
-                (
-                    c.case_id,
-                    c.child_name,
-                    c.class_name,
-                    st.t(_state(c.state)),
-                    st.t(_risk(c.risk_level)),
-                    _reasons(st, c.reasons, todo=level == "due"),
-                    _responsible(st, c.reasons),
-                )
-                for c in found
-            ],
-            title=titles[level],
-        )
+        # One block per case: the reasons and the people wrap at any width (80 columns included).
+        click.echo(titles[level] if found else st.t("nothing found: {what}", what=titles[level]))
+        for c in found:
+            head = [st.t("case {id}", id=c.case_id), c.child_name or "", c.class_name or "", st.t(_state(c.state))]
+            if c.risk_level:
+                head.append(st.t("risk: {level}", level=st.t(_risk(c.risk_level))))
+            click.echo("\n" + " · ".join(h for h in head if h))
+            for line in _reasons(st, c.reasons, todo=level == "due").splitlines():
+                click.echo(f"  - {line}")
+            people, roles = _responsible(st, c.reasons)
+            click.echo("  " + st.t("responsible") + ": " + people)
+            if roles:
+                click.echo("  " + st.t("responsible role (nobody holds it)") + ": " + roles)
 
     return command
 
@@ -147,7 +140,7 @@ def review_load(school: str | None, actor: str | None, as_json: bool) -> None:
     )
     table(
         [st.t("case"), st.t("child"), st.t("risk")],
-        [(k["case_id"], k["child"], k["risk_level"]) for k in doc["key_children_without_caring_parent"]],
+        [(k["case_id"], k["child"], st.t(_risk(k["risk_level"]))) for k in doc["key_children_without_caring_parent"]],
         title=st.t("key children without a caring parent"),
     )
 
@@ -158,11 +151,15 @@ def meeting_group() -> None:
 
 
 @meeting_group.command("new")
-@click.option("--member", "members", multiple=True, metavar="STAFF", help="Members present besides you.")
+@click.option(
+    "--member", "members", multiple=True, metavar="STAFF", help="Members present besides you. 除您之外的与会成员。"
+)
 @click.option("--date", "day", metavar="DATE")
 @click.option("--title")
 @click.option("--school", metavar="NAME")
-@click.option("--case", "cases_by_hand", multiple=True, type=int, metavar="CASE", help="Add a case by hand.")
+@click.option(
+    "--case", "cases_by_hand", multiple=True, type=int, metavar="CASE", help="Add a case by hand. 手动加入个案。"
+)
 @click.option("--another", is_flag=True, help="Open a second meeting on a date that has one. 同日再开一次。")
 @actor_option
 def meeting_new(
@@ -232,11 +229,20 @@ def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
 @meeting_group.command("decide")
 @click.argument("meeting_id", type=int, metavar="MEETING")
 @click.argument("case_id", type=int, metavar="CASE")
-@click.option("--decision", required=True, help="continue, revise, reassess, close, reassign, extend")
+@click.option(
+    "--decision",
+    required=True,
+    type=Vocab("casework.domain.vocab:DECISION_LABELS"),
+    help="continue, revise, reassess, close, reassign, extend",
+)
 @click.option("--reason")
-@click.option("--mentor", metavar="STAFF", help="The new mentor (reassign).")
-@click.option("--until", metavar="DATE", help="The new due date (extend).")
-@click.option("--duty", metavar="CODE", help="Which duty to extend (default: the stage deadline).")
+@click.option("--mentor", metavar="STAFF", help="The new mentor (reassign). 新的帮扶教师（更换时）。")
+@click.option("--until", metavar="DATE", help="The new due date (extend). 新的期限（延期时）。")
+@click.option(
+    "--duty",
+    metavar="CODE",
+    help="Which duty to extend (default: the stage deadline). 要延期的职责（默认：阶段期限）。",
+)
 @actor_option
 def meeting_decide(
     meeting_id: int,
@@ -289,9 +295,9 @@ def report_group() -> None:
 
 @report_group.command("indicators")
 @click.option("--school", metavar="NAME")
-@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month. 默认本月。")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx"]), default="text", show_default=True)
-@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for html or xlsx.")
+@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for html or xlsx. html 或 xlsx 的输出文件。")
 @actor_option
 @json_option
 def report_indicators(
@@ -302,7 +308,7 @@ def report_indicators(
 
     st = state()
     if fmt != "text" and not path:
-        raise click.UsageError("--format html or xlsx needs --out PATH")
+        raise click.UsageError(st.t("--format {fmt} needs --out FILE", fmt=fmt))
     report = indicators.compute(st.ctx(), actor, school, month, trends=fmt == "html")
     if as_json:
         echo_json(report.as_data())
@@ -311,15 +317,14 @@ def report_indicators(
             [st.t("scope"), st.t("indicator"), st.t("numerator"), st.t("denominator"), st.t("rate"), st.t("target")],
             [
                 (
-                    r.scope_label,
+                    indicators.scope_text(r, st.lang),
                     indicators.indicator_label(r.indicator, st.lang),
                     r.numerator,
                     r.denominator,
                     "—" if r.rate is None else f"{r.rate:.1%}",
                     f"{r.target:.0%}",
                 )
-                for r in report.rows
-                if r.scope != "class"
+                for r in report.rows  # the school, each grade and each class, as the HTML shows them
             ],
             title=f"{report.school} {report.period.label}",
         )
@@ -331,7 +336,7 @@ def report_indicators(
 
 @report_group.command("five-ones")
 @click.option("--school", metavar="NAME")
-@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month. 默认本月。")
 @click.option("--class", "class_ref", metavar="CLASS")
 @actor_option
 @json_option
@@ -384,7 +389,9 @@ def report_five_ones(
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "html", "md", "docx", "pdf"]), default="text", show_default=True
 )
-@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for every format but text.")
+@click.option(
+    "--out", "path", type=click.Path(dir_okay=False), help="File for every format but text. 输出文件（文本格式以外）。"
+)
 @actor_option
 @json_option
 def report_term(

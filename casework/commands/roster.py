@@ -20,12 +20,15 @@ if TYPE_CHECKING:
 PROGRESS_FROM = 3000  # rows; smaller files are done before a bar would be drawn
 LISTED = 200  # created or updated rows listed one a line before "… and N more"
 
-school_option = click.option("--school", metavar="NAME", help="School, when the actor works at several.")
+school_option = click.option(
+    "--school", metavar="NAME", help="School, when the actor works at several. 操作人在多所学校任职时指定学校。"
+)
 format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["csv", "xlsx"]),
-    help="csv (UTF-8 with BOM) or xlsx; default: from --out's extension, else csv.",
+    help="csv (UTF-8 with BOM) or xlsx; default: from --out's extension, else csv. csv（带 BOM "
+    "的 UTF-8）或 xlsx；默认按 --out 的扩展名，否则 csv。",
 )
 
 
@@ -37,7 +40,12 @@ def import_group() -> None:
 @import_group.command("children")
 @click.argument("path", metavar="FILE")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an XLSX file (default: the first visible one). 工作表。")
-@click.option("--mapping", "mapping_path", metavar="FILE", help="Lines 'HEADER = FIELD' for other headers.")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    metavar="FILE",
+    help="Lines 'HEADER = FIELD' for other headers. 其他表头的对应关系，每行 “表头 = 字段”。",
+)
 @click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing. 试导入。")
 @click.option("--errors-out", metavar="FILE", help="Write the problems to FILE (.xlsx or .csv). 错误清单。")
 @click.option(
@@ -91,7 +99,12 @@ def import_children(
 @click.argument("path", metavar="FILE")
 @click.option("--year", "school_year", type=int, help="School year surveyed (default: this one). 摸底学年。")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an XLSX file (default: the first visible one). 工作表。")
-@click.option("--mapping", "mapping_path", metavar="FILE", help="Lines 'HEADER = FIELD' for other headers.")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    metavar="FILE",
+    help="Lines 'HEADER = FIELD' for other headers. 其他表头的对应关系，每行 “表头 = 字段”。",
+)
 @click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing. 试导入。")
 @click.option("--errors-out", metavar="FILE", help="Write the problems to FILE (.xlsx or .csv). 错误清单。")
 @school_option
@@ -142,7 +155,12 @@ def export_group() -> None:
 def _export_command(what: str, doc: str) -> click.Command:
     @export_group.command(what, help=doc)
     @format_option
-    @click.option("--out", "path", metavar="PATH", help=f"File to write (default: {what}.csv or .xlsx).")
+    @click.option(
+        "--out",
+        "path",
+        metavar="PATH",
+        help=f"File to write (default: {what}.csv or .xlsx). 输出文件（默认 {what}.csv 或 .xlsx）。",
+    )
     @school_option
     @actor_option
     def command(fmt: str | None, path: str | None, school: str | None, actor: str | None) -> None:
@@ -172,8 +190,13 @@ def year_group() -> None:
 
 
 @year_group.command("rollover")
-@click.option("--top-grade", default=6, show_default=True, type=int, help="The grade that graduates.")
-@click.option("--school-year", "year", type=int, help="The school year starting (default: from today).")
+@click.option("--top-grade", default=6, show_default=True, type=int, help="The grade that graduates. 毕业年级。")
+@click.option(
+    "--school-year",
+    "year",
+    type=int,
+    help="The school year starting (default: from today). 开始的学年（默认按今天推算）。",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would move; write nothing. 试运行。")
 @school_option
 @actor_option
@@ -243,7 +266,7 @@ def _print_import(st: State, report: ImportReport) -> None:
             )
         _more(st, len(report.new_rows))
     for updated in report.updated[:LISTED]:
-        labels = "、".join(st.t(field_label(f)) for f in updated.fields)
+        labels = st.join(st.t(field_label(f)) for f in updated.fields)
         key = (
             N_("row {row}: {name} (child {id}) would change {fields}")
             if report.dry_run
@@ -253,15 +276,15 @@ def _print_import(st: State, report: ImportReport) -> None:
     _more(st, len(report.updated))
     if report.classes_created:
         key = N_("classes that would be added: {classes}") if report.dry_run else N_("classes added: {classes}")
-        click.echo(st.t(key, classes="、".join(report.classes_created)))
+        click.echo(st.t(key, classes=st.join(report.classes_created)))
     if report.ignored_columns:
-        click.echo(st.t("columns ignored: {columns}", columns="、".join(report.ignored_columns)))
+        click.echo(st.t("columns ignored: {columns}", columns=st.join(report.ignored_columns)))
     if report.other_sheets:
         click.echo(
             st.t(
                 "only sheet {sheet} was read; others: {others} (use --sheet)",
                 sheet=report.sheet,
-                others="、".join(report.other_sheets),
+                others=st.join(report.other_sheets),
             )
         )
     added, changed = (

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from casework.commands.common import State, actor_option, json_option, state
-from casework.commands.output import echo_json, table
+from casework.commands.output import echo_json, shown_value, table
 
 
 @click.group("rules")
@@ -27,10 +27,20 @@ def rules_list(as_json: bool) -> None:
         echo_json(doc)
         return
     click.echo(st.t("rule set {version}", version=doc["rule_set"]))
+    # The module and parameter names are casework.toml's keys: shown in English, where they are typed.
+    english = st.lang == "en"
     for module in doc["modules"]:
-        click.echo(f"\n{module['name']} v{module['version']}: {module['description'][st.lang]}")
+        description = module["description"][st.lang]
+        if english:
+            click.echo(f"\n{module['name']} v{module['version']}: {description}")
+        else:
+            click.echo(f"\n{description}（{st.t('version')} {module['version']}）")
         for p in module["params"]:
-            click.echo(f"  {p['name']} = {p['value']!r}  — {p['description'][st.lang]}")
+            value = shown_value(st, p["value"])
+            if english:
+                click.echo(f"  {p['name']} = {value}  — {p['description'][st.lang]}")
+            else:
+                click.echo(f"  {p['description'][st.lang]}：{value}")
 
 
 @rules_group.command("explain")
@@ -50,10 +60,10 @@ def rules_explain(case_id: int, actor: str | None, as_json: bool) -> None:
 
 
 def _explain_text(st: State, doc: dict[str, Any]) -> None:
-    from casework.domain.vocab import NEED_CATEGORIES, RISK_LABELS
+    from casework.domain.vocab import NEED_CATEGORIES, RISK_LABELS, ROLES, duty_label
     from casework.states import EVENT_LABELS, STATE_LABELS
 
-    cats = "、".join(st.t(NEED_CATEGORIES.get(c, c)) for c in doc["categories"]) or "—"
+    cats = st.join(st.t(NEED_CATEGORIES.get(c, c)) for c in doc["categories"]) or "—"
     risk = st.t(RISK_LABELS[doc["risk_level"]]) if doc["risk_level"] else "—"
     click.echo(
         st.t(
@@ -69,17 +79,31 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
     if doc["duties"]:
         table(
             [st.t("duty"), st.t("responsible"), st.t("due"), st.t("overdue days")],
-            [(d["code"], d["responsible_role"], d["due_on"], d["overdue_days"] or "") for d in doc["duties"]],
+            [
+                (
+                    st.t(duty_label(d["code"])),
+                    st.t(ROLES.get(d["responsible_role"], d["responsible_role"])) if d["responsible_role"] else "—",
+                    d["due_on"],
+                    d["overdue_days"] or "",
+                )
+                for d in doc["duties"]
+            ],
         )
     for event, info in doc["events"].items():
         mark = "✓" if info["allowed"] else "✗"
         click.echo(f"{mark} {st.t(EVENT_LABELS.get(event, event))}")
         for v in info["blocked_by"]:
-            click.echo(f"    - [{v['rule']}.{v['code']}] {v['message'][st.lang]}")
+            click.echo(f"    - {v['message'][st.lang]}")
 
 
 @click.command("evaluate")
-@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
+@click.option(
+    "--year",
+    "school_year",
+    type=int,
+    required=True,
+    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
+)
 @click.option("--school", metavar="NAME")
 @click.option(
     "--format",
@@ -89,7 +113,9 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
     show_default=True,
     help="xlsx for the finance office; pdf with signature lines. xlsx供财务室使用，pdf含签字栏。",
 )
-@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for every format but text.")
+@click.option(
+    "--out", "path", type=click.Path(dir_okay=False), help="File for every format but text. 输出文件（文本格式以外）。"
+)
 @actor_option
 @json_option
 def evaluate_cmd(

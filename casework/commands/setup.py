@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import actor_option, json_option, state
+from casework.commands.common import Vocab, actor_option, json_option, state
 from casework.commands.output import echo_json, table
+from casework.text import N_
 
 
 @click.command()
@@ -25,9 +26,9 @@ def init(admin: str | None, school: str | None) -> None:
     click.echo(st.t("database {db} is at schema {revision}", db=st.db_url, revision=result.revision))
     if result.admin_id is not None:
         key = (
-            "administrator {name} created (staff {id})"
+            N_("administrator {name} created (staff {id})")
             if result.created
-            else "administrator {name} exists (staff {id})"
+            else N_("administrator {name} exists (staff {id})")
         )
         click.echo(st.t(key, name=admin, id=result.admin_id))
 
@@ -36,20 +37,21 @@ def init(admin: str | None, school: str | None) -> None:
 @click.option(
     "--out",
     "path",
-    default="casework-demo.db",
-    show_default=True,
-    help="SQLite file to (re)create.",
+    metavar="FILE",
+    help="SQLite file to (re)create: default the --db given on the command line, else casework-demo.db. "
+    "演示数据库文件。",
 )
 @click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--serve", "then_serve", is_flag=True, help="Then start the web application on it. 然后启动网页服务。")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def demo(path: str, children: int, seed: int, then_serve: bool, host: str, port: int) -> None:
+def demo(path: str | None, children: int, seed: int, then_serve: bool, host: str, port: int) -> None:
     """Build a demonstration school and take cases through every stage. 演示。"""
     from casework.services import demo as demo_service
 
     st = state()
+    path = path or _demo_path(st.db_url)
     report = demo_service.run(path, children=children, seed=seed, lang=st.lang, progress=click.echo)
     for refusal in report.refusals:
         click.echo(
@@ -89,7 +91,7 @@ def demo(path: str, children: int, seed: int, then_serve: bool, host: str, port:
     from casework.domain.vocab import stall_reason_label
 
     for case_id, reasons in report.stalled_reasons:
-        click.echo(f"  ✗ {st.t('case {id}', id=case_id)}: " + "、".join(st.t(stall_reason_label(r)) for r in reasons))
+        click.echo(f"  ✗ {st.t('case {id}', id=case_id)}: " + st.join(st.t(stall_reason_label(r)) for r in reasons))
     click.echo(f"  casework --db {path} review stalled --as {report.leader}")
     click.echo(st.t("try: casework --db {db} case list", db=path) + f" --as {report.counsellor}")
     click.echo(st.t("demo sign-ins (one-time passwords, this demo database only):"))
@@ -132,7 +134,7 @@ def class_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table(["id", st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows])
+    table([st.t("id"), st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows])
 
 
 @click.group("staff")
@@ -148,9 +150,15 @@ def staff_group() -> None:
     multiple=True,
     required=True,
     metavar="ROLE",
+    type=Vocab("casework.domain.vocab:ROLES"),
     help="leader, deputy, class_teacher, subject_teacher, counsellor, mentor, caring_parent, auditor, admin",
 )
-@click.option("--class", "class_ref", metavar="CLASS", help="Class of a class teacher (id or GRADE/NAME).")
+@click.option(
+    "--class",
+    "class_ref",
+    metavar="CLASS",
+    help="Class of a class teacher (id or GRADE/NAME). 班主任所带班级（编号或 年级/班名）。",
+)
 @click.option("--school", metavar="NAME")
 @click.option("--phone", metavar="NUMBER", help="Given to the children's guardians; on the contact card. 联系电话。")
 @actor_option
@@ -192,8 +200,8 @@ def staff_list(school: str | None, as_json: bool) -> None:
         echo_json(rows)
         return
     table(
-        ["id", st.t("name"), st.t("school"), st.t("roles")],
-        [(r.id, r.name, r.school, "、".join(st.t(_role(x)) for x in r.roles)) for r in rows],
+        [st.t("id"), st.t("name"), st.t("school"), st.t("roles")],
+        [(r.id, r.name, r.school, st.join(st.t(_role(x)) for x in r.roles)) for r in rows],
     )
 
 
@@ -225,3 +233,18 @@ def _role(code: str) -> str:
 
 
 COMMANDS = [init, demo, class_group, staff_group]
+
+
+def _demo_path(db_url: str) -> str:
+    """The file the demo builds when --out is not given: the root's --db when it was typed on the
+    command line (an exported CASEWORK_DB may name a real database: it is never wiped for a demo)."""
+    from casework.errors import InvalidInput
+
+    root = click.get_current_context().find_root()
+    if root.get_parameter_source("db_url") is not click.core.ParameterSource.COMMANDLINE:
+        return "casework-demo.db"
+    if "://" not in db_url:
+        return db_url
+    if db_url.startswith("sqlite:///") and len(db_url) > len("sqlite:///"):
+        return db_url[len("sqlite:///") :]
+    raise InvalidInput("the demo builds a SQLite file: give --db FILE or --out FILE, not {db}", db=db_url)

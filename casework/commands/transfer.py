@@ -50,9 +50,23 @@ def transfer_move(child_id: int, to_school: str, actor: str | None, as_json: boo
 
 @transfer_group.command("export")
 @click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--to", "to_school", required=True, metavar="SCHOOL", help="The receiving school, as it is named there.")
-@click.option("--key", "key_path", required=True, metavar="FILE", help="This school's Ed25519 key (audit keygen).")
-@click.option("--out", "path", required=True, type=click.Path(dir_okay=False), help="The package to write.")
+@click.option(
+    "--to",
+    "to_school",
+    required=True,
+    metavar="SCHOOL",
+    help="The receiving school, as it is named there. 接收学校（按对方的校名）。",
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    metavar="FILE",
+    help="This school's Ed25519 key (audit keygen). 本校的 Ed25519 密钥（audit keygen 生成）。",
+)
+@click.option(
+    "--out", "path", required=True, type=click.Path(dir_okay=False), help="The package to write. 要写入的转学数据包。"
+)
 @actor_option
 @json_option
 def transfer_export(child_id: int, to_school: str, key_path: str, path: str, actor: str | None, as_json: bool) -> None:
@@ -68,7 +82,9 @@ def transfer_export(child_id: int, to_school: str, key_path: str, path: str, act
 @click.option(
     "--public-key", "public_key", required=True, metavar="FILE", help="The sending school's public key. 转出学校公钥。"
 )
-@click.option("--school", metavar="NAME", help="School, when the actor works at several.")
+@click.option(
+    "--school", metavar="NAME", help="School, when the actor works at several. 操作人在多所学校任职时指定学校。"
+)
 @actor_option
 @json_option
 def transfer_import(path: str, public_key: str, school: str | None, actor: str | None, as_json: bool) -> None:

@@ -59,6 +59,25 @@ CAPABILITIES: tuple[str, ...] = (
     CASE_OPEN,
 )
 
+# What a refusal names, in the person's language.
+CAPABILITY_LABELS: dict[str, str] = {
+    STAFF_MANAGE: N_("manage staff and classes"),
+    ROSTER_IMPORT: N_("import registers"),
+    ROSTER_EXPORT: N_("export registers"),
+    YEAR_ROLLOVER: N_("roll the school year over"),
+    REVIEW_MEETING: N_("hold review meetings"),
+    REVIEW_SWEEP: N_("sweep stalled cases"),
+    FLAG_ACKNOWLEDGE: N_("acknowledge flags"),
+    REPORT_INDICATORS: N_("read the indicators"),
+    AUDIT_READ: N_("read the audit trail"),
+    KEYS_MANAGE: N_("manage encryption keys"),
+    PRIVACY_PURGE: N_("purge data past retention"),
+    PRIVACY_REPORT: N_("read the privacy report"),
+    CONSENT_RECORD: N_("record guardians' consent"),
+    CASE_OPEN: N_("open cases"),
+}
+ACTION_LABELS: dict[str, str] = {READ: N_("read"), WRITE: N_("write"), "search": N_("search")}
+
 STAGE_EVENTS = ("assess", "plan", "mentor", "review")
 LEADERSHIP_EVENTS = ("continue", "revise", "reassess", "reopen")
 

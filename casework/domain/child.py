@@ -171,7 +171,7 @@ def parse_fields(raw: Mapping[str, str]) -> dict[str, Any]:
             raise InvalidInput(
                 "unknown field '{field}'; known fields: {known}",
                 field=name,
-                known=", ".join(FIELDS_BY_NAME),
+                known=[Msg(spec.label) for spec in CHILD_FIELDS],
             )
         parsed[name] = None if text.strip() == "" else spec.parse(text, Msg(spec.label))
     if parsed.get("name", "") is None:

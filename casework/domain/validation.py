@@ -69,7 +69,7 @@ def parse_choice(text: str, field: Label, choices: Mapping[str, str], aliases: M
         "{field}: '{value}' is not one of {choices}",
         field=field,
         value=value,
-        choices=", ".join(choices),
+        choices=[Msg(label) for label in choices.values()],
     )
 
 

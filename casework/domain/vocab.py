@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from casework.text import N_
+from collections.abc import Iterable
+
+from casework.text import N_, Msg
 
 ROLES: dict[str, str] = {
     "leader": N_("leader"),
@@ -330,3 +332,8 @@ def duty_label(reason: str) -> str:
     """What a to-do list says to do for a duty code or list reason."""
     head = reason.split(":", 1)[0]
     return DUTY_LABELS.get(reason, DUTY_LABELS.get(head, stall_reason_label(reason)))
+
+
+def role_labels(roles: Iterable[str]) -> list[Msg]:
+    """Roles as the labels a person reads (a list: rendered with the language's separator)."""
+    return [Msg(ROLES.get(r, r)) for r in sorted(roles)]

@@ -294,6 +294,19 @@ def _sha256(path: str) -> str:
 
 
 def _xlsx_problem(path: str, exc: Exception) -> InvalidInput:
+    from defusedxml.common import DefusedXmlException
+
+    from casework.formats.xlsx import XlsxUnsafe
+
+    if isinstance(exc, XlsxUnsafe | DefusedXmlException):
+        return _refuse(
+            N_(
+                "{path} was refused as unsafe: its XML declares a DTD or entities ({error}), which a "
+                "workbook saved by Excel or WPS never does; nothing was read"
+            ),
+            path,
+            error=str(exc)[:200],
+        )
     return _refuse(
         N_("{path} is not a readable XLSX workbook ({error}): it may be damaged or truncated"),
         path,

@@ -76,6 +76,10 @@ class XlsxError(Exception):
     """The workbook cannot be read: damaged, truncated, not a workbook, or refused as unsafe."""
 
 
+class XlsxUnsafe(XlsxError):
+    """A part of the workbook declares a DTD, entities or external references: refused, not parsed."""
+
+
 def _defuse(parser: Any) -> None:
     """defusedxml's rules on a raw expat parser: no DTD, no entity declaration, no external reference."""
 
@@ -295,7 +299,7 @@ class Workbook:
                 found = _SHEET_DATA.search(buf)
                 prolog = buf[: found.start()] if found else buf
                 if "<!DOCTYPE" in prolog or "<!ENTITY" in prolog:
-                    raise XlsxError("refused as unsafe XML: DTDForbidden")
+                    raise XlsxUnsafe("DTDForbidden")
                 if found is None:
                     if not chunk:
                         return
@@ -529,6 +533,6 @@ def _parse(
             if not chunk:
                 return
     except DefusedXmlException as exc:
-        raise XlsxError(f"refused as unsafe XML: {type(exc).__name__}") from None
+        raise XlsxUnsafe(type(exc).__name__) from None
     except (pyexpat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise XlsxError(f"{type(exc).__name__}: {exc}") from None

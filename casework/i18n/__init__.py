@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,19 +41,49 @@ def normalise(lang: str | None) -> str:
 @cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The compiled catalogue of ``lang``; English falls back to the msgids themselves."""
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=lang == "en")
+    # Opened by path: gettext.translation() would import locale to expand the name, for nothing.
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not path.is_file():
+        if lang == "en":
+            return gettext.NullTranslations()
+        raise FileNotFoundError(f"no compiled catalogue {path}")
+    with path.open("rb") as fp:
+        return gettext.GNUTranslations(fp)
 
 
 def gettext_(text: str, lang: str = DEFAULT) -> str:
     return translations(lang).gettext(text)
 
 
+def code_for(text: str, labels: Mapping[str, str], aliases: Mapping[str, str] | None = None) -> str | None:
+    """The code a person means by ``text``: the code itself, its label (the msgid, in any case) or
+    the label in any catalogue (制定帮扶计划 for ``plan``), or one of ``aliases``; None if none."""
+    value = text.strip()
+    if value in labels:
+        return value
+    folded = value.casefold()
+    for code, msgid in labels.items():
+        if folded == msgid.casefold() or any(value == gettext_(msgid, lang) for lang in LANGUAGES):
+            return code
+    if aliases and value in aliases:
+        return aliases[value]
+    return None
+
+
+def separator(lang: str) -> str:
+    """Between the items of a list: 、 in Chinese, a comma in English."""
+    return "、" if lang == "zh_CN" else ", "
+
+
+def join(items: Iterable[Any], lang: str) -> str:
+    return separator(lang).join(str(_render_value(v, lang)) for v in items)
+
+
 def _render_value(value: Any, lang: str) -> Any:
     if isinstance(value, Msg):
         return render(value, lang)
-    if isinstance(value, list | tuple):
-        sep = "、" if lang == "zh_CN" else ", "
-        return sep.join(str(_render_value(v, lang)) for v in value)
+    if isinstance(value, list | tuple | frozenset | set):
+        return join(value, lang)
     return value
 
 

@@ -1,19 +1,30 @@
-"""Run the Alembic revisions shipped inside the package: init upgrades a database to head."""
+"""Run the Alembic revisions shipped inside the package: init upgrades a database to head.
+
+Alembic is imported by the functions that migrate, never to check a schema: every command checks
+that its database is at head, and importing Alembic costs more than the rest of a quick command.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+_REVISION = re.compile(r"^revision(?:\s*:\s*[\w\[\]| ]+)?\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision(?:\s*:\s*[\w\[\]| ,]+)?\s*=\s*(.+)$", re.MULTILINE)
 
 
 def config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -22,19 +33,42 @@ def config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (Alembic's version table, read without Alembic)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        found = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    return found[0] if len(found) == 1 else None
 
 
+@cache
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(config()).get_current_head()
+    """The one revision no other revision follows, read from the revision files' own headers
+    (``revision = "0019"``, ``down_revision = "0018"``); Alembic agrees (tests/unit/test_migrate_head.py)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN.search(source)
+        if down is not None:
+            followed.update(re.findall(r"[\"'](\w+)[\"']", down.group(1)))
+    heads = sorted(revisions - followed)
+    return heads[0] if len(heads) == 1 else None
 
 
 def revisions() -> list[str]:
     """Every revision id, oldest first."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(config())
     return [r.revision for r in reversed(list(script.walk_revisions()))]

@@ -13,8 +13,10 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework import states
 from casework.domain import access as policy
 from casework.domain.results import key
+from casework.domain.vocab import role_labels
 from casework.errors import NotFound, PermissionDenied
 from casework.persistence import scope as scoping
 from casework.persistence.tables import Case, Child, Document, SchoolClass, Staff
@@ -22,7 +24,7 @@ from casework.services import trail
 from casework.services.actors import active_memberships, home_school, require_actor, resolve_staff
 from casework.services.context import Context
 from casework.services.denials import Denial
-from casework.text import N_
+from casework.text import N_, Msg
 
 T = TypeVar("T")
 __all__ = ["Principal", "Reads", "enter", "principal", "principal_of", "resolve_staff", "system"]
@@ -65,10 +67,16 @@ class Principal:
 
 
 def denied(
-    school_id: int | None, staff_id: int, held: Iterable[str], what: str, msgid: str, **params: Any
+    school_id: int | None,
+    staff_id: int,
+    held: Iterable[str],
+    what: str,
+    msgid: str,
+    kind: type[PermissionDenied] = PermissionDenied,
+    **params: Any,
 ) -> PermissionDenied:
     """A PermissionDenied carrying what the access log records of it (``held``: the actor's roles)."""
-    exc = PermissionDenied(msgid, **params)
+    exc = kind(msgid, **params)
     exc.denial = Denial(school_id, staff_id, tuple(sorted(held)), what)
     return exc
 
@@ -154,8 +162,8 @@ def require(who: Principal, school_id: int, capability: str) -> frozenset[str]:
             N_("{name} (staff {id}, {roles}) may not do this: {capability}"),
             name=who.name,
             id=who.staff_id,
-            roles=", ".join(sorted(roles)),
-            capability=capability,
+            roles=role_labels(roles),
+            capability=Msg(policy.CAPABILITY_LABELS.get(capability, capability)),
         )
     return roles
 
@@ -166,14 +174,36 @@ def require_tier(who: Principal, school_id: int, action: str, tier: str) -> froz
         raise who.denied(
             school_id,
             f"{action}:{tier}",
-            N_("{name} (staff {id}, {roles}) may not {action} {tier} data"),
+            N_("{name} (staff {id}, {roles}) may not {action} {tier}"),
             name=who.name,
             id=who.staff_id,
-            roles=", ".join(sorted(roles)),
-            action=action,
-            tier=tier,
+            roles=role_labels(roles),
+            action=Msg(policy.ACTION_LABELS.get(action, action)),
+            tier=Msg(policy.TIER_LABELS.get(tier, tier)),
         )
     return roles
+
+
+def searchable_schools(who: Principal, tier: str, what: str) -> frozenset[int]:
+    """The schools where the actor reads ``tier``: a search over fields of that tier looks only
+    there. None at all is a refusal (logged as ``access.denied``): a substring or exact-match
+    search over sealed fields would otherwise rebuild or confirm what the role may not read."""
+    schools = frozenset(s for s in who.roles if who.may_read(s, tier))
+    if not schools:
+        roles = who.all_roles()
+        single = next(iter(who.roles)) if len(who.roles) == 1 else None
+        raise denied(
+            single,
+            who.staff_id,
+            roles,
+            f"search:{what}:{tier}",
+            N_("{name} (staff {id}, {roles}) may not search {tier}"),
+            name=who.name,
+            id=who.staff_id,
+            roles=role_labels(roles),
+            tier=Msg(policy.TIER_LABELS.get(tier, tier)),
+        )
+    return schools
 
 
 def require_event(who: Principal, school_id: int, event: str, source: str) -> frozenset[str]:
@@ -185,9 +215,9 @@ def require_event(who: Principal, school_id: int, event: str, source: str) -> fr
             N_("{name} (staff {id}, {roles}) may not fire '{event}' from {state}"),
             name=who.name,
             id=who.staff_id,
-            roles=", ".join(sorted(roles)),
-            event=event,
-            state=source,
+            roles=role_labels(roles),
+            event=states.event_label(event),
+            state=states.state_label(source),
         )
     return roles
 
@@ -198,7 +228,7 @@ def _in_scope(session: Session, who: Principal, entity: type[T], row_id: int, ki
         return found
     school_id = scoping.school_of(session, entity, row_id)
     if school_id is None:
-        raise NotFound("no {kind} with id {id}", kind=kind, id=row_id)
+        raise NotFound("no {kind} with id {id}", kind=Msg(kind), id=row_id)  # "case", "child": labels
     raise who.denied(school_id, f"{kind}:{row_id}", msg, name=who.name, id=who.staff_id, row=row_id)
 
 

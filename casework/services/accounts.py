@@ -15,13 +15,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from casework import i18n
 from casework.domain import access as policy
 from casework.domain.passwords import check_login, check_password, normalise_login
+from casework.domain.vocab import role_labels
 from casework.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from casework.persistence.tables import Account, SignInAttempt, Staff, WebSession
 from casework.services import access, trail
 from casework.services.actors import active_memberships
 from casework.services.context import Context
 from casework.services.settings import WebSettings
-from casework.text import N_
+from casework.text import N_, Msg
 
 TOUCH_SECONDS = 60  # a session's last use is written at most once a minute, not on every request
 ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or copied from paper
@@ -344,8 +345,8 @@ def list_accounts(ctx: Context, actor: str | None) -> list[AccountRow]:
                 N_("{name} (staff {id}, {roles}) may not do this: {capability}"),
                 name=who.name,
                 id=who.staff_id,
-                roles=", ".join(sorted(who.all_roles())),
-                capability=policy.STAFF_MANAGE,
+                roles=role_labels(who.all_roles()),
+                capability=Msg(policy.CAPABILITY_LABELS[policy.STAFF_MANAGE]),
             )
         from casework.persistence.tables import Membership
 

@@ -31,7 +31,7 @@ from casework.services.recording import (
     CaseWrite,
     case_write,
 )
-from casework.text import N_
+from casework.text import N_, Msg
 
 
 def assessment(ctx: Context, actor: str | None, given: RecordAssessment) -> int:
@@ -143,13 +143,22 @@ def acknowledge(ctx: Context, actor: str | None, case_id: int, code: str = "crit
                 w.roles,
                 policy.FLAG_ACKNOWLEDGE,
                 N_("only the leader or deputy leader acknowledges a {flag} flag"),
-                flag=code,
+                flag=_flag(code),
             )
         flag = w.session.scalars(select(CaseFlag).where(CaseFlag.case_id == w.case.id, CaseFlag.code == code)).first()
         if flag is None:
-            raise NotFound("case {case} has no {flag} flag", case=w.case.id, flag=code)
+            raise NotFound("case {case} has no {flag} flag", case=w.case.id, flag=_flag(code))
         if flag.acknowledged_at is not None:
-            raise InvalidInput("the {flag} flag of case {case} is already acknowledged", flag=code, case=w.case.id)
+            raise InvalidInput(
+                "the {flag} flag of case {case} is already acknowledged", flag=_flag(code), case=w.case.id
+            )
         flag.acknowledged_at, flag.acknowledged_by = w.now, w.actor.id
         w.audit("flag.acknowledged", "case_flag", flag.id, code=code)
         return flag.id
+
+
+def _flag(code: str) -> Msg:
+    """A flag as a person reads it: its risk level's label (紧急 for critical)."""
+    from casework.domain.vocab import RISK_LABELS
+
+    return Msg(RISK_LABELS.get(code, code))

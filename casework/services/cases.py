@@ -18,7 +18,7 @@ from casework.domain import access as policy
 from casework.domain.child import check_on_file
 from casework.domain.inputs import closure_reason
 from casework.domain.results import Named, omitted_when_none
-from casework.domain.vocab import CLOSURE_REASONS
+from casework.domain.vocab import CLOSURE_REASONS, role_labels
 from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from casework.memo import Kept
 from casework.persistence.store import CaseRow, Store
@@ -405,9 +405,9 @@ def _may_move(store: Store, case: CaseRow, event: str, actor_id: int, name: str,
             N_("{name} (staff {id}, {roles}) may not fire '{event}' from {state}"),
             name=name,
             id=actor_id,
-            roles=", ".join(sorted(roles)),
-            event=event,
-            state=case.state,
+            roles=role_labels(roles),
+            event=states.event_label(event),
+            state=states.state_label(case.state),
         )
 
 

@@ -13,7 +13,7 @@ from casework.domain.child import check_on_file
 from casework.domain.consent import CONSENT_SCOPES, SCOPE_ALIASES, covers_records, in_force
 from casework.domain.inputs import RecordConsent, field
 from casework.domain.validation import parse_choice
-from casework.errors import InvalidInput
+from casework.errors import ConsentMissing, InvalidInput
 from casework.persistence import scope as scoping
 from casework.persistence.tables import Child, Consent
 from casework.services import access, trail
@@ -97,7 +97,7 @@ def withdraw(
 
 
 def require_for_records(session: Session, child_id: int, day: date, who: access.Principal, school_id: int) -> None:
-    """Refuse (exit 5) a counselling record for a child with no consent in force on ``day`` covering it.
+    """Refuse (ConsentMissing: exit 3) a counselling record for a child with no consent in force on ``day`` covering it.
 
     The actor already reaches the case or child, so their scope reaches its consents too.
     """
@@ -119,9 +119,10 @@ def require_for_records(session: Session, child_id: int, day: date, who: access.
         who.roles_at(school_id),
         f"consent:{child_id}",
         N_(
-            "child {child} has no guardian's consent in force on {day} covering counselling records; "
+            "refused: child {child} has no guardian's consent in force on {day} covering counselling records; "
             "nothing was recorded (record one with 'casework record consent')"
         ),
+        kind=ConsentMissing,
         child=child_id,
         day=day.isoformat(),
     )

@@ -164,7 +164,7 @@ def find_children(ctx: Context, actor: str | None, text: str, limit: int = 50) -
     """Children in the actor's record scope whose name contains ``text``.
 
     Names are sealed at rest, so they are opened and compared here, not in SQL; only the children
-    shown are logged as read. A role that does not read names finds nobody by name.
+    shown are logged as read. A role that reads names at none of its schools is refused (and the refusal logged).
     """
     needle = text.strip().casefold()
     if not needle:
@@ -172,6 +172,7 @@ def find_children(ctx: Context, actor: str | None, text: str, limit: int = 50) -
     today = ctx.now().date()
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
+        access.searchable_schools(who, policy.T1, "child.find")
         rows = session.execute(
             select(Child.id, Child.name, Child.school_id, SchoolClass.grade, SchoolClass.name)
             .outerjoin(SchoolClass, SchoolClass.id == Child.class_id)

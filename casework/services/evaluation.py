@@ -362,7 +362,7 @@ def _class_text(label: str | None, lang: str) -> str:
 
 
 def _awards(line: PupilLine, lang: str) -> str:
-    return "、".join(_t(AWARD_LABELS[k], lang) for k, v in line.awards_yuan.items() if v) or "—"
+    return i18n.join((_t(AWARD_LABELS[k], lang) for k, v in line.awards_yuan.items() if v), lang) or "—"
 
 
 def _amount(value: float) -> str:

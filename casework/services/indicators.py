@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework import i18n, states
@@ -19,7 +18,7 @@ from casework.domain import access as policy
 from casework.domain.calendar import end_of_week
 from casework.domain.child import FILE_REQUIRED
 from casework.domain.vocab import CLOSURE_REASONS, FAMILY_SITUATIONS, INDICATOR_LABELS, ROLES
-from casework.errors import InvalidInput
+from casework.errors import InvalidInput, PermissionDenied
 from casework.formats.files import write_bytes
 from casework.persistence import queries
 from casework.persistence.tables import School
@@ -201,7 +200,7 @@ def compute(
     escalate_after = int(review_params(ctx)["escalate_after_days"])
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
-        school_id = school_filter(session, school) or _only_school(session)
+        school_id = school_filter(session, school) or _own_school(who)
         access.require(who, school_id, policy.REPORT_INDICATORS)
         school_row = session.get(School, school_id)
         name = school_row.name if school_row else str(school_id)
@@ -274,11 +273,18 @@ def compute(
     return report
 
 
-def _only_school(session: Session) -> int:
-    ids = session.scalars(select(School.id)).all()
-    if len(ids) != 1:
-        raise InvalidInput("name the school with --school (there are {n})", n=len(ids))
-    return ids[0]
+def _own_school(who: access.Principal) -> int:
+    """The school whose indicators the actor reads when they name none: the one where they hold
+    REPORT_INDICATORS (else their only school, where ``require`` refuses them). Other schools in
+    the database are none of their business, not even how many there are."""
+    reporting = sorted(s for s, roles in who.roles.items() if policy.may(roles, policy.REPORT_INDICATORS))
+    if len(reporting) == 1:
+        return reporting[0]
+    if not reporting and len(who.roles) == 1:
+        return next(iter(who.roles))
+    if not who.roles:
+        raise PermissionDenied("{name} (staff {id}) has no role at any school", name=who.name, id=who.staff_id)
+    raise InvalidInput("{name} works at several schools; name one with --school", name=who.name)
 
 
 def _trends(
@@ -512,7 +518,7 @@ def five_ones(
     year_start = date(ctx.rule_set.calendar.school_year(period.end), 9, 1)
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
-        school_id = school_filter(session, school) or _only_school(session)
+        school_id = school_filter(session, school) or _own_school(who)
         access.require(who, school_id, policy.REPORT_INDICATORS)
         school_row = session.get(School, school_id)
         class_id = resolve_class(session, school_id, class_ref).id if class_ref else None

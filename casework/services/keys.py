@@ -105,18 +105,21 @@ def find_children(
         raise InvalidInput("give exactly one of --phone, --id-number, --name")
     with ctx.db.read() as session:
         who = access.enter(session, actor, ctx.now().date())
+        # Every way in searches contact data (T1): a role that may not read it may not search it.
+        schools = access.searchable_schools(who, policy.T1, "child.find")
         if name is not None:
             wanted = name.strip()
             if not wanted:
                 raise InvalidInput("--name: give part of a name")
             # Names are sealed: decrypt the names in scope and compare here (school-sized).
-            rows = session.execute(select(Child.id, Child.name)).all()
-            ids = [i for i, n in rows if wanted in (n or "")]
+            rows = session.execute(select(Child.id, Child.name, Child.school_id)).all()
+            ids = [i for i, n, s in rows if s in schools and wanted in (n or "")]
         elif phone is not None:
             ids = queries.children_by_number(session, "phone", phone)
         else:
             assert id_number is not None
             ids = queries.children_by_number(session, "id_number", id_number)
         out, reads = access.child_summaries(session, who, ids)
+        out = [o for o in out if o.school_id in schools]
     access.log_reads(ctx, reads, "child.find")
     return out

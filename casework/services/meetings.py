@@ -159,7 +159,8 @@ def new_meeting(
         ).first()
         if same_day is not None and not another:
             raise Conflict(
-                "meeting {id} is already set for {day}: add cases to it with 'review meeting add {id} CASE', "
+                "meeting {id} is already set for {day}: add cases to it with "
+                "'casework review meeting add {id} CASE', "
                 "or open a second meeting with --another",
                 id=same_day,
                 day=day.isoformat(),
@@ -433,8 +434,8 @@ def minutes(ctx: Context, actor: str | None, meeting_id: int, fmt: str, lang: st
                 class_name=i.class_name or "",
                 stage=t(states.STATE_LABELS[i.state]),
                 reasons=[t(stall_reason_label(r)) for r in i.reasons],
-                responsible="、".join(
-                    sorted({r.responsible_name for r in stalled[i.case_id].reasons if r.responsible_name})
+                responsible=i18n.join(
+                    sorted({r.responsible_name for r in stalled[i.case_id].reasons if r.responsible_name}), lang
                 )
                 if i.case_id in stalled
                 else None,

@@ -237,11 +237,19 @@ def _what(text: str) -> str:
     return head if tail.isdigit() else text
 
 
-def report(ctx: Context, actor: str | None, year: int, school: str | None = None) -> dict[str, Any]:
-    """The yearly compliance summary of a school, counted from its audit chain (ids and counts only)."""
-    if not 2000 <= year <= 2100:
-        raise InvalidInput("--year: {year} is not a year between 2000 and 2100", year=year)
+def report(ctx: Context, actor: str | None, year: int | None = None, school: str | None = None) -> dict[str, Any]:
+    """The yearly compliance summary of a school, counted from its audit chain (ids and counts only):
+    of calendar year ``year``, or of the current school year (1 September to 31 August) when None."""
     today = ctx.now().date()
+    if year is None:
+        current = ctx.rule_set.calendar.school_year(today)
+        school_year: int | None = current
+        start, end = f"{current:04d}-09-01", f"{current + 1:04d}-09-01"
+    elif not 2000 <= year <= 2100:
+        raise InvalidInput("--year: {year} is not a year between 2000 and 2100", year=year)
+    else:
+        school_year = None
+        start, end = f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
     reads: Counter[tuple[str, str]] = Counter()
     read_children: dict[tuple[str, str], set[int]] = defaultdict(set)
     denials: Counter[tuple[str, str]] = Counter()
@@ -256,8 +264,8 @@ def report(ctx: Context, actor: str | None, year: int, school: str | None = None
             select(AuditEvent.action, AuditEvent.data)
             .where(
                 AuditEvent.school_id == school_id,
-                AuditEvent.ts >= f"{year:04d}-01-01",
-                AuditEvent.ts < f"{year + 1:04d}-01-01",
+                AuditEvent.ts >= start,
+                AuditEvent.ts < end,
             )
             .order_by(AuditEvent.seq)
         )
@@ -282,6 +290,7 @@ def report(ctx: Context, actor: str | None, year: int, school: str | None = None
     return {
         "school_id": school_id,
         "year": year,
+        "school_year": school_year,
         "events": events,
         "access": [
             {"roles": roles, "tier": tier, "reads": n, "children": len(read_children[(roles, tier)])}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from casework import errors
 from casework.persistence import migrate
 from casework.persistence.db import Database, missing_sqlite_file
-from casework.services import documents
 from casework.services import settings as settings_service
 from casework.services.context import Context
 
@@ -35,5 +36,13 @@ def open_context(db_url: str, lang: str, settings_path: str | None = None, check
     assert db is not None
     ctx = Context(db=db, lang=lang, settings=settings)
     if settings.documents.auto_render:
-        documents.render_after_moves(ctx)
+        ctx.after_move.append(_render_documents)
     return ctx
+
+
+def _render_documents(ctx: Context, moved: Any, actor_id: int) -> None:
+    """The stage documents of a committed move (services.documents.after_move), imported only by a
+    command that moves a case: the template machinery is not for the commands that read."""
+    from casework.services import documents
+
+    documents.after_move(ctx, moved, actor_id)

@@ -166,7 +166,7 @@ def report_context(summary: TermSummary, lang: str, today: date) -> Any:
         for code, n in summary.closures.items()
     ]
     cases += [
-        (i18n.render(Msg("stalled now: {stage}", {"stage": states.STATE_LABELS[s]}), lang), str(n))
+        (i18n.render(Msg("stalled now: {stage}", {"stage": states.state_label(s)}), lang), str(n))
         for s, n in summary.stalled_by_stage.items()
     ]
     care = [

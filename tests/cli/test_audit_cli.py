@@ -64,7 +64,7 @@ def test_a_counsellor_is_refused_with_exit_5_and_the_refusal_logged(world, cli, 
     cli("audit", "keygen", "--out", key)
     filled = [a.format(out=out, key=key) for a in args]
     result = cli("--lang", "en", *filled, "--as", world.counsellor, code=5)
-    assert "may not do this: audit.read" in result.output
+    assert "may not do this: read the audit trail" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
     assert _actions(world)[-1] == "access.denied"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -232,10 +233,12 @@ def test_audit_verify_fails_with_exit_1_and_export(run, tmp_path) -> None:
 
 def test_demo_builds_a_school(tmp_path) -> None:
     path = str(tmp_path / "demo.db")
-    result = CliRunner().invoke(app(), ["demo", "--out", path, "--children", "16"], catch_exceptions=False)
+    # the root's --db names the file it builds (no --out)
+    result = CliRunner().invoke(app(), ["--db", path, "demo", "--children", "16"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    assert Path(path).exists() and Path(path + ".key").exists() and not Path("casework-demo.db.key").exists()
     assert "完整无误" in result.output and "已结案" in result.output and "按规则拒绝" in result.output
-    assert "监护人同意之前被拒绝的记录：\n  ✗ 儿童 " in result.output
+    assert "监护人同意之前被拒绝的记录：\n  ✗ 已拒绝：儿童 " in result.output
     # The demo ends today: the line says which day, and how the open cases stand on it.
     assert re.search(
         r"\d{4}-\d\d-\d\d：\d+ 个在办个案中，本周有待办 \d+ 个，逾期 \d+ 个，停滞 \d+ 个", result.output
@@ -248,7 +251,14 @@ def test_checkpoint_from_the_command_line(run, tmp_path) -> None:
     run("audit", "keygen", "--out", key, code=1)
     cp = str(tmp_path / "cp.json")
     assert "检查点" in run("audit", "checkpoint", "--out", cp, "--key", key, "--as", "1").output
-    assert "审计链完整" in run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub", "--as", "1").output
+    verified = run("audit", "verify", "--checkpoint", cp, "--public-key", key + ".pub", "--as", "1").output
+    assert "审计链完整" in verified and f"已对照检查点 {cp}" in verified and f"{key}.pub 中的密钥" in verified
+    unpinned = run("--lang", "en", "audit", "verify", "--checkpoint", cp, "--as", "1").output
+    assert f"checkpoint {cp} of " in unpinned and "the key embedded in the checkpoint, key id" in unpinned
+    document = json.loads(run("audit", "verify", "--checkpoint", cp, "--json", "--as", "1").output)
+    assert document["checkpoint"]["path"] == cp and len(document["checkpoint"]["key_id"]) == 16
+    plain = run("audit", "verify", "--as", "1").output
+    assert "检查点" not in plain
     run("audit", "checkpoint", "--out", cp, "--key", str(tmp_path / "missing.key"), "--as", "1", code=1)
 
 

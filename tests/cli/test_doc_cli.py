@@ -34,7 +34,8 @@ def test_a_move_registers_its_document_and_doc_render_writes_files(run, tmp_path
     assert "Left-behind child file and contact card" in out and "王䶮" in out
     run("doc", "render", "1", "--stage", "identified", "--format", "docx", "--out", "docs/")
     assert (tmp_path / "docs" / "case1-child_card.zh_CN.docx").is_file()
-    assert "child_card" in run("doc", "list", "--as", "郑心怡", "1").output
+    assert "联络卡" in run("doc", "list", "--as", "郑心怡", "1").output  # the template child_card, by its name
+    assert "child_card" in run("doc", "list", "--as", "郑心怡", "1", "--json").output
     rows = json.loads(run("doc", "list", "--as", "郑心怡", "1", "--json").output)
     assert [r["format"] for r in rows] == ["html", "md", "docx"]
     got = run("doc", "get", "--as", "郑心怡", str(rows[0]["id"]), "--out", "card.html").output

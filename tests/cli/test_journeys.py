@@ -77,7 +77,7 @@ def run(request: pytest.FixtureRequest, cli: Any) -> Run:
 def counsellor_takes_her_case_to_review(run: Run) -> None:
     """Consent first (a counselling record without one is refused), then every stage."""
     as_me = ("--as", COUNSELLOR)
-    run("record", "assessment", "1", "--category", "psychological", "--summary", "想念父母", *as_me, code=5)
+    run("record", "assessment", "1", "--category", "psychological", "--summary", "想念父母", *as_me, code=3)
     run("record", "consent", "1", "--guardian", "王大山", "--relation", "祖父", *as_me)
     run("case", "advance", "1", "assess", *as_me)
     run("record", "assessment", "1", "--category", "psychological", "--summary", "想念父母", *as_me)
@@ -109,11 +109,16 @@ def outputs_of(run: Run, who: str) -> str:
         ("child", "list", "--json"),
         ("review", "stalled"),
         ("review", "stalled", "--json"),
-        ("child", "find", "--name", THEIRS["name"]),
-        ("child", "find", "--phone", THEIRS["phone"]),
-        ("child", "find", "--id-number", THEIRS["id_number"]),
+        # JSON: the text form names what was searched when nothing is found
+        ("child", "find", "--name", THEIRS["name"], "--json"),
+        ("child", "find", "--phone", THEIRS["phone"], "--json"),
+        ("child", "find", "--id-number", THEIRS["id_number"], "--json"),
     ]
-    return "\n".join(run(*command, "--as", who).output for command in commands)
+    # the auditor, who reads no contact data, may not search it either (exit 5, logged)
+    return "\n".join(
+        run(*command, "--as", who, code=5 if who == AUDITOR and command[1] == "find" else 0).output
+        for command in commands
+    )
 
 
 def test_the_four_roles_journeys(run: Run, tmp_path: Path) -> None:
@@ -186,6 +191,7 @@ def test_the_four_roles_journeys(run: Run, tmp_path: Path) -> None:
         ("counsellor", "consent"): 1,
         ("counsellor", "event:continue"): 1,
         ("auditor", "write:T2"): 1,
+        ("auditor", "search:child.find:T1"): 3,  # name, phone and ID number: a search is a read
     }
     assert report["exports"] == {"audit.exported": 3}
     assert report["consents"] == {"recorded": 1, "withdrawn": 0}

@@ -29,9 +29,9 @@ def _year() -> str:
 
 
 def test_a_talk_is_refused_until_the_guardian_consents(run) -> None:
-    refused = run("record", "talk", "1", "--summary", "谈心", "--as", "2", code=5)
+    refused = run("record", "talk", "1", "--summary", "谈心", "--as", "2", code=3)
     (line,) = refused.output.strip().splitlines()
-    assert line.startswith("儿童 1 在 ") and "没有涵盖帮扶记录的有效监护人同意，未作任何记录" in line
+    assert line.startswith("已拒绝：儿童 1 在 ") and "没有涵盖帮扶记录的有效监护人同意，未作任何记录" in line
     show = run("child", "show", "1", "--as", "3").output
     assert "可写入帮扶记录: 否" in show
     assert (
@@ -43,7 +43,7 @@ def test_a_talk_is_refused_until_the_guardian_consents(run) -> None:
     assert show["consent"]["records_allowed"] and show["consent"]["consents"][0]["guardian"] == "王大山"
     english = run("--lang", "en", "record", "consent", "1", "--withdraw", "--as", "3").output
     assert english.strip() == "child 1: consent withdrawn (1)"
-    out = run("--lang", "en", "record", "visit", "1", "--summary", "家访", "--as", "2", code=5).output
+    out = run("--lang", "en", "record", "visit", "1", "--summary", "家访", "--as", "2", code=3).output
     assert "child 1 has no guardian's consent in force" in out
     report = json.loads(run("privacy", "report", "--year", _year(), "--json", "--as", "1").output)
     assert report["denied"] == [{"roles": "counsellor", "what": "consent", "attempts": 2}]  # logged by the CLI
@@ -96,3 +96,12 @@ def test_purge_and_report(run) -> None:
     english = run("--lang", "en", "privacy", "report", "--year", _year(), "--as", "1").output
     assert f"privacy report {_year()}, school 1" in english and "consents: 1 recorded, 0 withdrawn" in english
     run("privacy", "report", "--year", _year(), "--as", "4", code=5)
+    # without --year: the current school year (from 1 September)
+    from datetime import UTC, datetime
+
+    today = datetime.now(UTC).date()
+    school_year = today.year if today.month >= 9 else today.year - 1
+    current = json.loads(run("privacy", "report", "--json", "--as", "1").output)
+    assert current["year"] is None and current["school_year"] == school_year
+    assert current["consents"] == {"recorded": 1, "withdrawn": 0}
+    assert f"{school_year}—{school_year + 1}学年" in run("privacy", "report", "--as", "1").output

@@ -103,6 +103,10 @@ def test_indicators_report(world_cli, tmp_path) -> None:
     assert (tmp_path / "i.xlsx").stat().st_size > 0
     run("report", "indicators", "--as", world.leader, "--format", "xlsx", code=2)
     run("report", "indicators", "--as", world.leader, "--month", "2026-13", code=1)
+    # a second school in the database is none of the leader's business: no --school needed
+    run("init", "--admin", "另校管理员", "--school", "另一所小学")
+    again = run("report", "indicators", "--as", world.leader, "--month", "2026-09", "--json").output
+    assert json.loads(again)["school_id"] == doc["school_id"]
 
 
 def test_notify_from_the_command_line(world_cli, tmp_path) -> None:

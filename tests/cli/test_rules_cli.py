@@ -28,7 +28,8 @@ def test_rules_list(run) -> None:
     names = [m["name"] for m in doc["modules"]]
     assert "academic_slide" in names and "evaluation" in names
     text = run("rules", "list").output
-    assert "rank_drop = 10" in text and "学习严重滑坡" in text
+    assert "两学期间名次下降达到此数即为严重滑坡：10" in text and "学习严重滑坡" in text
+    assert "rank_drop = 10" in run("--lang", "en", "rules", "list").output  # casework.toml's keys, in English
 
 
 def test_results_screening_assessment_and_explain(run) -> None:

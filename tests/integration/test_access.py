@@ -172,3 +172,24 @@ def test_a_denial_through_the_service_layer_alone_is_logged_once(world: Any, two
     logged = _events(world, "access.denied")[before:]
     assert [e["what"] for e in logged] == [f"case:{two_cases['own']}"] * 2
     assert all(e["actor_id"] == int(two_cases["other_counsellor"]) for e in logged)
+
+
+def test_a_role_that_does_not_read_contact_data_may_not_search_it(world: Any) -> None:
+    from casework.services import desk, keys
+
+    auditor = _staff(world, "审计员", "auditor")
+    world.child(name="曹小雨", guardian_phone="13077876804", id_number="520321201603081251")
+    for search in ({"name": "曹"}, {"phone": "13077876804"}, {"id_number": "520321201603081251"}):
+        before = len(_events(world, "access.denied"))
+        with pytest.raises(PermissionDenied, match="may not search contact data"):
+            keys.find_children(world.ctx, auditor, **search)
+        logged = _events(world, "access.denied")
+        assert len(logged) == before + 1
+        assert logged[-1]["what"] == "search:child.find:T1" and logged[-1]["roles"] == ["auditor"]
+    with pytest.raises(PermissionDenied):
+        desk.find_children(world.ctx, auditor, "曹")
+    # a role that reads contact data still finds the child, and the read is logged
+    assert [c.name for c in keys.find_children(world.ctx, world.leader, name="曹")] == ["曹小雨"]
+    result = CliRunner().invoke(app(), ["--db", world.url, "child", "find", "--phone", "13077876804", "--as", auditor])
+    assert result.exit_code == 5, result.output
+    assert "曹小雨" not in result.output

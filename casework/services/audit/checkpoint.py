@@ -166,6 +166,31 @@ def _load(path: str, public_key_path: str | None) -> dict[str, Any]:
     return payload
 
 
+@dataclass(frozen=True)
+class CheckpointCheck:
+    """A verification against a checkpoint: the result, and which checkpoint and key it was."""
+
+    result: audit.VerifyResult
+    created: str
+    key_id: str  # the first 16 hex digits of the SHA-256 of the signing public key
+    pinned: bool  # the key was given (--public-key), not only taken from the checkpoint
+
+
+def check(ctx: Context, actor: str | None, path: str, public_key_path: str | None = None) -> CheckpointCheck:
+    """``verify``, saying which checkpoint (when it was made) and which key signed it."""
+    import hashlib
+
+    document = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
+    result = verify(ctx, actor, path, public_key_path)  # refuses a file that is not a signed checkpoint
+    embedded = base64.b64decode(document["public_key"])
+    return CheckpointCheck(
+        result,
+        str(document["payload"]["created"]),
+        hashlib.sha256(embedded).hexdigest()[:16],
+        public_key_path is not None,
+    )
+
+
 def verify(ctx: Context, actor: str | None, path: str, public_key_path: str | None = None) -> audit.VerifyResult:
     """Plain verification first; then every event up to each checkpointed head must be unchanged.
 
