@@ -189,11 +189,21 @@ class Database:
         try:
             if self.is_sqlite:
                 driver.execute("BEGIN IMMEDIATE")
-            yield Store(driver, pg=not self.is_sqlite, ring=self.keyring, info=pooled.info)
-            if self.is_sqlite:
+                yield Store(driver, pg=False, ring=self.keyring, info=pooled.info)
                 driver.execute("COMMIT")
             else:
-                driver.commit()
+                # Pipeline mode: the writes travel with the next read or the commit, not one round trip each.
+                store = Store(driver, pg=True, ring=self.keyring, info=pooled.info)
+                try:
+                    with driver.pipeline() as pipeline:
+                        store.pipeline = pipeline
+                        yield store
+                        driver.commit()
+                except Exception as failure:
+                    meant = store.settled(failure)
+                    if meant is failure:
+                        raise
+                    raise meant from None
         except BaseException as exc:
             try:
                 if self.is_sqlite:
