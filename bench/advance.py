@@ -5,8 +5,10 @@ Fires ``assess`` once on each of N open cases, one transaction per event, throug
 duties, audit chain); then performs the writes the issue names (update the case, insert its
 hashed audit row, commit) with raw sqlite3 and the same pragmas, twice: on two bare tables with
 a small audit row, and on a copy of the engine's database (its tables and indexes, its audit
-payload); then every write the engine makes, for reference. Prints the rates, their ratios
-against the target, and checks that the engine's audit chain still verifies.
+payload); then every write the engine makes, for reference. The four loops take turns, a block
+of events each (``--block``), so that the machine's drift within a run falls on all of them alike.
+Prints the rates, their ratios against the target, and checks that the engine's audit chain
+still verifies.
 
     .venv/bin/python bench/advance.py [--cases 10000] [--dir DIR] [--db postgresql://postgres@127.0.0.1:5432/postgres]
 
@@ -197,16 +199,38 @@ def watching(stopwatch: Stopwatch) -> Iterator[None]:
             setattr(module, name, fn)
 
 
-def engine_loop(fixture: Fixture, stopwatch: Stopwatch) -> float:
-    """Fire the event on every case, one ``cases.advance`` transaction each; seconds taken."""
+def engine_loop(fixture: Fixture, stopwatch: Stopwatch) -> Iterator[None]:
+    """Fire the event on each case, one ``cases.advance`` transaction each, yielding after each."""
     ctx, actor = fixture.ctx, fixture.counsellor
     with watching(stopwatch):
-        start = time.perf_counter()
         for case_id in fixture.case_ids:
             moved = cases.advance(ctx, actor, case_id, EVENT)
             if moved.to_state != states.ASSESSED:
                 raise SystemExit(f"case {case_id} went to {moved.to_state}, not assessed")
-        return time.perf_counter() - start
+            yield
+
+
+def interleaved(loops: dict[str, Iterator[None]], n: int, block: int) -> dict[str, float]:
+    """Run the loops in turns, ``block`` events each, until each has made ``n``: the seconds each took.
+
+    The machine's speed drifts within a run; taking turns makes every loop meet the same drift,
+    so that their ratios hold where their rates do not.
+    """
+    spent = dict.fromkeys(loops, 0.0)
+    done = 0
+    try:
+        while done < n:
+            size = min(block, n - done)
+            for label, loop in loops.items():
+                start = time.perf_counter()
+                for _ in range(size):
+                    next(loop)
+                spent[label] += time.perf_counter() - start
+            done += size
+    finally:
+        for loop in loops.values():
+            loop.close()
+    return spent
 
 
 RAW_SCHEMA = """
@@ -291,13 +315,12 @@ def build_raw_db(target: str, n: int) -> list[int]:
     return list(range(1, n + 1))
 
 
-def raw_loop(path: str, case_ids: list[int]) -> float:
+def raw_loop(path: str, case_ids: list[int]) -> Iterator[None]:
     """The same writes without the engine: update the case, append a hashed audit row, commit."""
     db = raw_connect(path)
     ts, actor = NOW.isoformat(), 1
     prev = "0" * 64
     try:
-        start = time.perf_counter()
         for seq, case_id in enumerate(case_ids, start=1):
             db.begin()
             moved = db.execute(
@@ -317,7 +340,7 @@ def raw_loop(path: str, case_ids: list[int]) -> float:
             )
             db.commit()
             prev = digest
-        return time.perf_counter() - start
+            yield
     finally:
         db.close()
 
@@ -333,14 +356,18 @@ def engine_sample(path: str) -> tuple[str, int]:
         db.close()
 
 
-def raw_schema_loop(path: str, case_ids: list[int], data: str, duties: int, every: bool) -> float:
+def raw_schema_loop(
+    path: str, case_ids: list[int], sample: Callable[[], tuple[str, int]], every: bool
+) -> Iterator[None]:
     """The engine's writes in raw sqlite3 on a copy of its database, with none of its reads or rules.
 
     Per event: compare-and-set the case and insert its audit row (the engine's payload, hashed
     and chained): the writes the issue names, to the engine's tables with their indexes. With
     ``every``, also what the engine writes beyond those: the case's duty rows replaced, its
-    case_event row, the audit head read and moved.
+    case_event row, the audit head read and moved. ``sample``: the engine's audit payload and
+    how many duties a moved case has, asked when the loop starts (after the engine's first block).
     """
+    data, duties = sample()
     db = raw_connect(path)
     ts = NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     at: Any = NOW if db.pg else NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -349,7 +376,6 @@ def raw_schema_loop(path: str, case_ids: list[int], data: str, duties: int, ever
     codes = [f"duty{i}" for i in range(duties)]
     seq, prev = db.execute("SELECT seq, hash FROM audit_head WHERE school_id = 1").fetchone()
     try:
-        start = time.perf_counter()
         for case_id in case_ids:
             db.begin()
             moved = db.execute(
@@ -401,7 +427,7 @@ def raw_schema_loop(path: str, case_ids: list[int], data: str, duties: int, ever
                 db.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE school_id = 1", (seq + 1, digest))
             db.commit()
             seq, prev = seq + 1, digest
-        return time.perf_counter() - start
+            yield
     finally:
         db.close()
 
@@ -415,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=10_000, help="how many cases (10,000)")
     parser.add_argument("--dir", help="where to put the SQLite files (a fresh temporary directory)")
+    parser.add_argument("--block", type=int, default=250, help="events per loop per turn (250): the loops take turns")
     parser.add_argument(
         "--db",
         help="a PostgreSQL server URL (postgresql://postgres@127.0.0.1:5432/postgres): fresh databases there, "
@@ -443,14 +470,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"setup (not timed)      {time.perf_counter() - start:8.1f} s")
 
         stopwatch = Stopwatch()
-        engine_s = engine_loop(fixture, stopwatch)
-        sample = engine_sample(engine_db)
         raw = "raw psycopg" if spot.pg else "raw sqlite3"
-        loops = {
-            f"{raw}, bare tables": raw_loop(raw_db, raw_ids),
-            f"{raw}, engine's tables": raw_schema_loop(tables_db, fixture.case_ids, *sample, every=False),
-            f"{raw}, every write": raw_schema_loop(same_db, fixture.case_ids, *sample, every=True),
-        }
+        sample: list[tuple[str, int]] = []
+
+        def engine_payload() -> tuple[str, int]:
+            if not sample:
+                sample.append(engine_sample(engine_db))
+            return sample[0]
+
+        spent = interleaved(
+            {
+                "engine": engine_loop(fixture, stopwatch),
+                f"{raw}, bare tables": raw_loop(raw_db, raw_ids),
+                f"{raw}, engine's tables": raw_schema_loop(tables_db, fixture.case_ids, engine_payload, every=False),
+                f"{raw}, every write": raw_schema_loop(same_db, fixture.case_ids, engine_payload, every=True),
+            },
+            n,
+            args.block,
+        )
+        engine_s = spent.pop("engine")
+        loops = spent
         target = TARGET_PG if spot.pg else TARGET
         print(f"{'engine (cases.advance)':<29}{n / engine_s:8,.0f} events/s  ({engine_s / n * 1e3:.3f} ms/event)")
         for label, seconds in loops.items():

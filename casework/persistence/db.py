@@ -198,6 +198,7 @@ class Database:
                     with driver.pipeline() as pipeline:
                         store.pipeline = pipeline
                         yield store
+                        store.flush()
                         driver.commit()
                 except Exception as failure:
                     meant = store.settled(failure)

@@ -10,6 +10,7 @@ column types do, so ORM reads of the same rows see the same values.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
@@ -144,6 +145,9 @@ def _named(names: tuple[str, ...], mask: int) -> frozenset[str]:
     return frozenset(name for i, name in enumerate(names) if mask >> i & 1)
 
 
+_VALUES = re.compile(r"VALUES \(([^()]*)\)")
+
+
 @cache
 def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
@@ -166,6 +170,7 @@ class Store:
         self.pipeline: Any = None
         self._checks: list[Exception] = []  # the conflicts of compare-and-sets not yet answered
         self._ahead: dict[tuple[str, tuple[Any, ...]], Any] = {}  # reads sent before they are asked for
+        self._queued: list[tuple[str, Sequence[Any], bool]] = []  # writes waiting (sql, params, compare-and-set)
 
     @classmethod
     def of(cls, session: Session) -> Store:
@@ -206,7 +211,9 @@ class Store:
             if self._ahead:
                 sent = self._ahead.pop((sql, tuple(params)), None)
                 if sent is not None:
-                    return sent
+                    return sent  # sent before any write waiting now, as its caller asked
+            if self._queued:
+                self.flush()
             cursor = self._raw.cursor()
             cursor.execute(_pg(sql), params)
             return cursor
@@ -237,11 +244,33 @@ class Store:
             cursor.close()
 
     def send(self, sql: str, *params: Any) -> None:
-        """A write whose count nobody needs: in pipeline mode it goes with the next round trip."""
+        """A write whose count nobody needs: in pipeline mode it waits, with the others after it, to
+        go as one statement with the next read or the commit (flush())."""
         if self.pipeline is None:
             self.run(sql, *params)
             return
-        self._raw.cursor().execute(_pg(sql), params)  # its answer is read (and dropped) by psycopg
+        self._queued.append((sql, params, False))
+
+    def flush(self) -> None:
+        """Send the writes waiting in pipeline mode as one statement: each a data-modifying CTE
+        (they touch different rows, so that none needing to see another's effect is safe), the
+        compare-and-set among them failing the statement when it found its row changed."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return
+        if len(queued) == 1 and not queued[0][2]:
+            sql, params, _ = queued[0]
+            self._raw.cursor().execute(_pg(sql), params)  # its answer is read (and dropped) by psycopg
+            return
+        parts: list[str] = []
+        values: list[Any] = []
+        checks: list[str] = []
+        for i, (sql, params, check) in enumerate(queued):
+            parts.append(f"w{i} AS ({sql}{' RETURNING 1' if check else ''})")
+            values.extend(params)
+            if check:
+                checks.append(f"1 / (SELECT count(*) FROM w{i})")
+        self._raw.cursor().execute(_pg(f"WITH {', '.join(parts)} SELECT {', '.join(checks) or '1'}"), values)
 
     def ahead(self, sql: str, *params: Any) -> None:
         """In pipeline mode, send a read whose answer the same statement asked later takes: reads
@@ -284,6 +313,11 @@ class Store:
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = [tuple(r) for r in rows]
         if not batch:
+            return
+        if self.pipeline is not None:  # one statement of many rows, waiting with the other writes
+            head, marks, tail = _VALUES.split(sql, maxsplit=1)
+            rows_sql = ", ".join(f"({marks})" for _ in batch)
+            self._queued.append((f"{head}VALUES {rows_sql}{tail}", [v for row in batch for v in row], False))
             return
         cursor = self._raw.cursor()
         try:
@@ -589,9 +623,7 @@ class Store:
         if self.pipeline is not None:
             # No answer is awaited: a case not changed makes the statement fail (division by zero,
             # SQLSTATE 22012) and with it the transaction, which the commit then reports (settled()).
-            self._raw.cursor().execute(
-                _pg(f"WITH moved AS ({sql} RETURNING id) SELECT 1 / (SELECT count(*) FROM moved)"), params
-            )
+            self._queued.append((sql, params, True))
             self._checks.append(conflict)
             return
         if self.run(sql, *params) != 1:
