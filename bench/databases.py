@@ -10,9 +10,10 @@ for the raw loops) are ``CREATE DATABASE … TEMPLATE`` on PostgreSQL and the ba
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,14 +130,89 @@ def place(db: str | None, folder: str | Path) -> Iterator[Place]:
         spot.drop_all()
 
 
-def copy_rows(dsn: str, table: str, columns: tuple[str, ...], rows: Iterator[tuple[object, ...]] | list) -> int:  # type: ignore[type-arg]
-    """COPY rows into a PostgreSQL table (binary-safe text protocol through psycopg's copy)."""
-    import psycopg
+_INSERT = re.compile(r"INSERT INTO (\w+) \(([^)]*)\)\s*VALUES \((.*)\)\s*$", re.S)
 
-    count = 0
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[arg-type]
+
+def _literal(token: str) -> object:
+    token = token.strip()
+    if token.startswith("'"):
+        return token[1:-1].replace("''", "'")
+    if token.upper() in ("TRUE", "FALSE"):
+        return token.upper() == "TRUE"
+    if token.upper() == "NULL":
+        return None
+    return int(token)
+
+
+def _values(text: str) -> list[str]:
+    """The comma-separated items of a VALUES list, commas inside quotes kept."""
+    items, current, quoted = [], [], False
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "," and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    return items
+
+
+class Loader:
+    """Bulk rows into a fresh database: sqlite3 ``executemany`` in large transactions, or
+    PostgreSQL ``COPY`` (never row inserts), from the same ``INSERT … VALUES (?, 'const', …)``
+    text and the same row tuples: on PostgreSQL the constants join each row and COPY takes them."""
+
+    def __init__(self, target: str) -> None:
+        self.pg = is_pg(target)
+        if self.pg:
+            import psycopg
+
+            self.db: object = psycopg.connect(_admin_url(target))
+        else:
+            con = sqlite3.connect(target, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=OFF")  # bulk load only; the engine runs with FULL
+            self.db = con
+
+    def begin(self) -> None:
+        if not self.pg:
+            self.db.execute("BEGIN")  # type: ignore[attr-defined]
+
+    def commit(self) -> None:
+        if self.pg:
+            self.db.commit()  # type: ignore[attr-defined]
+        else:
+            self.db.execute("COMMIT")  # type: ignore[attr-defined]
+
+    def execute(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        self.db.execute(sql.replace("?", "%s") if self.pg else sql, params)  # type: ignore[attr-defined]
+
+    def put(self, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
+        if not self.pg:
+            self.db.executemany(sql, rows)  # type: ignore[attr-defined]
+            return
+        found = _INSERT.match(sql.strip())
+        assert found, sql
+        table, columns, values = found.group(1), found.group(2), _values(found.group(3))
+        slots = [None if v.strip() == "?" else (_literal(v),) for v in values]
+        with self.db.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
             for row in rows:
-                copy.write_row(row)
-                count += 1
-    return count
+                given = iter(row)
+                copy.write_row([next(given) if slot is None else slot[0] for slot in slots])
+
+    def finish(self, tables: Iterable[str] = ()) -> None:
+        """Sequences past the ids given (PostgreSQL), then statistics for the planner."""
+        if self.pg:
+            for table in tables:
+                self.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+                )
+            self.db.commit()  # type: ignore[attr-defined]
+            self.db.autocommit = True  # type: ignore[attr-defined]
+            self.execute("VACUUM ANALYZE")
+        else:
+            self.execute("ANALYZE")
+        self.db.close()  # type: ignore[attr-defined]
