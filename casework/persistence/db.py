@@ -142,6 +142,18 @@ class Database:
             self._denied(exc)
             raise
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read transaction whose every statement sees the same moment: REPEATABLE READ on
+        PostgreSQL (READ COMMITTED takes a snapshot per statement); a SQLite read transaction
+        already keeps the one its first read took."""
+        with self.read() as session:
+            if not self.is_sqlite:
+                session.connection(
+                    execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                )
+            yield session
+
     def _checkout(self) -> tuple[Any, bool]:
         """A pooled connection for the hot path, and whether it is the one kept between transactions.
 

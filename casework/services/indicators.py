@@ -6,7 +6,6 @@ import calendar as month_calendar
 import re
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -172,23 +171,13 @@ def _term(ctx: Context, day: date) -> tuple[int, int]:
     return school_year, 1 if term.start.month >= 8 else 2
 
 
-# How many database connections a report may use at once: the counts are independent queries,
-# and on a machine with two cores two of them run side by side.
-REPORT_WORKERS = 2
-
-
-def _parallel(ctx: Context, tasks: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
-    """Run each read in its own session, ``REPORT_WORKERS`` at a time, in the order given."""
-
-    def run(task: Callable[[Session], Any]) -> Any:
-        with ctx.db.read() as session:
-            # The caller checked the capability; every count filters on its school explicitly.
-            access.system(session)
-            return task(session)
-
-    with ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool:
-        futures = {name: pool.submit(run, task) for name, task in tasks.items()}
-        return {name: future.result() for name, future in futures.items()}
+def _counted(ctx: Context, tasks: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
+    """Run every count in one read transaction, one after another: one snapshot (REPEATABLE READ
+    on PostgreSQL), so that numerators and denominators are of the same moment, and one worker."""
+    with ctx.db.snapshot() as session:
+        # The caller checked the capability; every count filters on its school explicitly.
+        access.system(session)
+        return {name: task(session) for name, task in tasks.items()}
 
 
 def compute(
@@ -211,8 +200,7 @@ def compute(
     weeks = period.weeks()
     # 每年至少回家一次: counted over the school year so far (from 1 September)
     year_start = date(ctx.rule_set.calendar.school_year(end), 9, 1)
-    # The heaviest first, so that the two workers finish together.
-    got = _parallel(
+    got = _counted(
         ctx,
         {
             "talk": lambda s: queries.contacted_per_class(s, school_id, "talk", start, end),
