@@ -113,6 +113,7 @@ def cli(ctx: click.Context, db_url: str, lang: str, settings_path: str | None) -
 def _register() -> None:
     from casework.commands import (
         audit,
+        backup,
         care,
         case,
         child,
@@ -142,6 +143,7 @@ def _register() -> None:
         roster,
         transfer,
         keys,
+        backup,
         privacy,
         doc,
         serve,

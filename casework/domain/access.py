@@ -37,6 +37,7 @@ FLAG_ACKNOWLEDGE = "flag.acknowledge"
 REPORT_INDICATORS = "report.indicators"
 AUDIT_READ = "audit.read"  # verify, export and checkpoint the audit chain
 KEYS_MANAGE = "keys.manage"
+BACKUP_MAKE = "backup.make"  # a copy of every school's data (sealed values sealed)
 PRIVACY_PURGE = "privacy.purge"
 PRIVACY_REPORT = "privacy.report"
 CONSENT_RECORD = "consent.record"
@@ -53,6 +54,7 @@ CAPABILITIES: tuple[str, ...] = (
     REPORT_INDICATORS,
     AUDIT_READ,
     KEYS_MANAGE,
+    BACKUP_MAKE,
     PRIVACY_PURGE,
     PRIVACY_REPORT,
     CONSENT_RECORD,
@@ -154,6 +156,7 @@ POLICY: dict[str, Policy] = {
                 YEAR_ROLLOVER,
                 AUDIT_READ,
                 KEYS_MANAGE,
+                BACKUP_MAKE,
                 PRIVACY_PURGE,
                 PRIVACY_REPORT,
             }
