@@ -38,6 +38,7 @@ REPORT_INDICATORS = "report.indicators"
 AUDIT_READ = "audit.read"  # verify, export and checkpoint the audit chain
 KEYS_MANAGE = "keys.manage"
 BACKUP_MAKE = "backup.make"  # a copy of every school's data (sealed values sealed)
+COUNTY_REPORT = "county.report"  # every school's counts side by side (教育局), no child in them
 PRIVACY_PURGE = "privacy.purge"
 PRIVACY_REPORT = "privacy.report"
 CONSENT_RECORD = "consent.record"
@@ -55,6 +56,7 @@ CAPABILITIES: tuple[str, ...] = (
     AUDIT_READ,
     KEYS_MANAGE,
     BACKUP_MAKE,
+    COUNTY_REPORT,
     PRIVACY_PURGE,
     PRIVACY_REPORT,
     CONSENT_RECORD,
@@ -161,6 +163,15 @@ POLICY: dict[str, Policy] = {
                 PRIVACY_REPORT,
             }
         ),
+    ),
+    # The education bureau (教育局): a membership at each school of the county it oversees; counts
+    # only (T0), no case record, no event, no child's name or id.
+    "bureau": Policy(
+        scope=NONE,
+        read=frozenset({T0}),
+        write=frozenset(),
+        events=frozenset(),
+        capabilities=frozenset({COUNTY_REPORT}),
     ),
 }
 
