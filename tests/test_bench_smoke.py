@@ -24,7 +24,7 @@ RUNS = {
     "audit.py": (["--events", "2000"], "peak memory, all processes"),
     "codecs.py": (["--rows", "200", "--docs", "2"], "best of 3 runs each"),
     "web.py": (["--cases", "2000", "--users", "2", "--seconds", "3"], "desk HTML"),
-    "county.py": (["--schools", "2,4", "--children", "30", "--moves", "3"], "report indicators (one school)"),
+    "county.py": (["--schools", "2,4", "--children", "30", "--moves", "4", "--rounds", "2"], "report indicators (one school)"),
 }
 
 
