@@ -189,6 +189,10 @@ class Loader:
     def execute(self, sql: str, params: tuple[object, ...] = ()) -> None:
         self.db.execute(sql.replace("?", "%s") if self.pg else sql, params)  # type: ignore[attr-defined]
 
+    def one(self, sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...] | None:
+        row = self.db.execute(sql.replace("?", "%s") if self.pg else sql, params).fetchone()  # type: ignore[attr-defined]
+        return None if row is None else tuple(row)
+
     def put(self, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
         if not self.pg:
             self.db.executemany(sql, rows)  # type: ignore[attr-defined]
