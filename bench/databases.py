@@ -220,3 +220,32 @@ class Loader:
         else:
             self.execute("ANALYZE")
         self.db.close()  # type: ignore[attr-defined]
+
+
+class Conn:
+    """A plain driver connection to a benchmark's database, sqlite3 or psycopg, with ``?`` placeholders."""
+
+    def __init__(self, target: str) -> None:
+        self.pg = is_pg(target)
+        if self.pg:
+            import psycopg
+
+            self.db: object = psycopg.connect(_admin_url(target))
+        else:
+            self.db = sqlite3.connect(target)
+
+    def execute(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> object:
+        return self.db.execute(sql.replace("?", "%s") if self.pg else sql, params)  # type: ignore[attr-defined]
+
+    def executemany(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        if self.pg:
+            with self.db.cursor() as cursor:  # type: ignore[attr-defined]
+                cursor.executemany(sql.replace("?", "%s"), rows)
+        else:
+            self.db.executemany(sql, rows)  # type: ignore[attr-defined]
+
+    def commit(self) -> None:
+        self.db.commit()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.db.close()  # type: ignore[attr-defined]
