@@ -277,6 +277,8 @@ class Store:
         that do not depend on each other then share one round trip. Elsewhere nothing."""
         if self.pipeline is None:
             return
+        if self._queued:
+            self.flush()  # a read sees the writes asked before it, sent ahead or not
         cursor = self._raw.cursor()
         cursor.execute(_pg(sql), params)
         self._ahead[(sql, params)] = cursor
