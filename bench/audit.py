@@ -32,10 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from casework import audit
-from casework.persistence import audit_rows
+from casework.persistence import audit_rows, crypto
 from casework.persistence.db import Database
 from casework.services import Context, setup
 from casework.services.audit import chain
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from databases import Loader, Place, is_pg, place  # noqa: E402
 
 BATCH = 50_000
 SAMPLE_EVERY = 0.02  # seconds
@@ -82,23 +85,24 @@ def build(path: str, n: int) -> None:
     admin = str(setup.init(ctx, admin="管理员", school="审计基准学校").admin_id)
     setup.add_staff(ctx, admin, AUDITOR, ["auditor"])
     ctx.db.dispose()
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA synchronous=OFF")
-    con.execute("BEGIN")
-    head = con.execute("SELECT seq, hash FROM audit_head WHERE school_id = 1").fetchone()
+    con = Loader(path)  # SQLite: executemany, synchronous=OFF; PostgreSQL: COPY
+    con.begin()
+    head = con.one("SELECT seq, hash FROM audit_head WHERE school_id = 1")
+    columns = (*audit.FIELDS, "hash")
+    insert = f"INSERT INTO audit_event ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     batch = []
     last = head
     for event in audit.chain(1, head, _events(n)):
-        batch.append(tuple(audit.dumps(event[k]) if k == "data" else event[k] for k in (*audit.FIELDS, "hash")))
+        batch.append(tuple(audit.dumps(event[k]) if k == "data" else event[k] for k in columns))
         last = (event["seq"], event["hash"])
         if len(batch) >= BATCH:
-            con.executemany(f"INSERT INTO audit_event VALUES ({', '.join('?' * 13)})", batch)
+            con.put(insert, batch)
             batch.clear()
     if batch:
-        con.executemany(f"INSERT INTO audit_event VALUES ({', '.join('?' * 13)})", batch)
+        con.put(insert, batch)
     con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE school_id = 1", last)
-    con.execute("COMMIT")
-    con.close()
+    con.commit()
+    con.finish(())
 
 
 def bare_chaining(path: str) -> tuple[float, int]:
@@ -107,8 +111,16 @@ def bare_chaining(path: str) -> tuple[float, int]:
     The bytes are made batch by batch outside the timed loop, so the figure is the hashing
     alone: what no verifier that reads, decodes and re-encodes the rows can beat.
     """
-    con = sqlite3.connect(path)
-    cursor = con.execute(f"SELECT {', '.join(audit_rows.COLUMNS)} FROM audit_event ORDER BY school_id, seq")
+    query = f"SELECT {', '.join(audit_rows.COLUMNS)} FROM audit_event ORDER BY school_id, seq"
+    if is_pg(path):
+        import psycopg
+
+        con: Any = psycopg.connect(Place(path, Path(".")).driver_dsn(path))
+        cursor = con.cursor(name="bare")  # on the server, read in batches
+        cursor.execute(query)
+    else:
+        con = sqlite3.connect(path)
+        cursor = con.execute(query)
     elapsed, count = 0.0, 0
     while rows := cursor.fetchmany(audit_rows.BATCH):
         batch = [(audit.canonical_row(row), row[12]) for row in rows]
@@ -250,16 +262,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--dir")
-    parser.add_argument("--db", help="build the database here and keep it, or time this one if it exists")
+    parser.add_argument(
+        "--db",
+        help="a SQLite file: build the database there and keep it, or time it if it exists; "
+        "a PostgreSQL server URL: a fresh database there (COPY), dropped after",
+    )
     args = parser.parse_args(argv)
     n = args.events
     rates: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp:
-        path = args.db or str(Path(tmp) / "audit.db")
-        if args.db and Path(path).exists():
+    with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp, place(args.db, tmp) as spot:
+        if spot.pg:  # the processes below find a PostgreSQL database's key in their environment
+            os.environ.setdefault(crypto.ENV_KEY, crypto.Key.generate().encoded())
+            path = spot.new("audit")
+        else:
+            path = args.db or str(Path(tmp) / "audit.db")
+        if not spot.pg and args.db and Path(path).exists():
             print(f"audit benchmark: the events of {path}, read and exported as the auditor")
         else:
-            print(f"audit benchmark: {n:,} events in one school (SQLite), read and exported as the auditor")
+            print(f"audit benchmark: {n:,} events in one school ({spot.kind}), read and exported as the auditor")
             start = time.perf_counter()
             child = multiprocessing.get_context("spawn").Process(target=build, args=(path, n))
             child.start()

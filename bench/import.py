@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -26,7 +27,13 @@ import time
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
+
+from casework.persistence import crypto
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from databases import Place, is_pg, place  # noqa: E402
 
 TARGETS = {"csv": 10_000, "xlsx": 5_000}  # rows per second
 MEMORY_TARGET_MB = 300
@@ -202,11 +209,11 @@ def write_excel_like(path: Path, headers: list[str], rows: list[list[str]]) -> N
             f.write(b"</sst>")
 
 
-def fresh_db(path: Path) -> str:
+def fresh_db(path: Path | str) -> str:
     from casework.persistence.db import Database
     from casework.services import Context, setup
 
-    ctx = Context(db=Database(str(path)), clock=lambda: NOW)
+    ctx = Context(db=Database(str(path)), clock=lambda: NOW)  # PostgreSQL: the key from CASEWORK_KEY
     setup.init(ctx, admin="校务管理员", school="基准测试小学")
     ctx.db.dispose()
     return str(path)
@@ -263,37 +270,52 @@ def run_child(kind: str, file: Path, db: str) -> dict[str, float]:
     return result
 
 
-def raw_limit(rows: list[list[str]], folder: Path) -> float:
-    """Seconds for one sqlite3 executemany of the same rows into a same-schema child table."""
+def raw_limit(rows: list[list[str]], target: str) -> float:
+    """Seconds for one executemany of the same rows into a same-schema child table (raw sqlite3 with
+    the engine's pragmas, or raw psycopg on a fresh PostgreSQL database)."""
     from sqlalchemy import create_engine
 
+    from casework.persistence.db import normalise_url
     from casework.persistence.tables import Base
 
-    path = folder / "raw.db"
-    engine = create_engine(f"sqlite:///{path}")
+    pg = is_pg(target)
+    engine = create_engine(normalise_url(target))
     Base.metadata.create_all(engine)
     engine.dispose()
-    db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL"):
-        db.execute(f"PRAGMA {pragma}")
-    db.execute("INSERT INTO school (id, name, created_at) VALUES (1, 'raw', ?)", (NOW.isoformat(),))
-    db.execute("INSERT INTO staff (id, name, created_at) VALUES (1, 'raw', ?)", (NOW.isoformat(),))
+    if pg:
+        import psycopg
+
+        db: Any = psycopg.connect(Place(target, Path(".")).driver_dsn(target))
+    else:
+        db = sqlite3.connect(target, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=FULL"):
+            db.execute(f"PRAGMA {pragma}")
+    mark = "%s" if pg else "?"
+    ts = NOW.isoformat()
+    db.execute(f"INSERT INTO school (id, name, created_at) VALUES (1, 'raw', {mark})", (ts,))
+    db.execute(f"INSERT INTO staff (id, name, created_at) VALUES (1, 'raw', {mark})", (ts,))
+    if pg:
+        db.commit()
     columns = (
         "name, sex, birth_date, student_no, id_number, father_name, father_phone, father_workplace, "
         "mother_name, mother_phone, mother_workplace, guardian_name, guardian_relation, guardian_age, "
         "guardian_phone, health, home_address, boarding, family_situation, school_id, created_at, created_by"
     )
-    ts = NOW.isoformat()
     prepared = [
         (r[0], r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15], r[16], r[17])
         + (r[18], r[19] == "是", r[20], 1, ts, 1)
         for r in rows
     ]
-    marks = ", ".join("?" * len(prepared[0]))
+    marks = ", ".join(mark for _ in prepared[0])
     start = time.perf_counter()
-    db.execute("BEGIN IMMEDIATE")
-    db.executemany(f"INSERT INTO child ({columns}) VALUES ({marks})", prepared)
-    db.execute("COMMIT")
+    if pg:
+        with db.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO child ({columns}) VALUES ({marks})", prepared)
+        db.commit()
+    else:
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(f"INSERT INTO child ({columns}) VALUES ({marks})", prepared)
+        db.execute("COMMIT")
     seconds = time.perf_counter() - start
     db.close()
     return seconds
@@ -303,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000, help="how many children (100,000)")
     parser.add_argument("--dir", help="where to put the files (a fresh temporary directory)")
+    parser.add_argument("--db", help="a PostgreSQL server URL: fresh databases there, dropped after; else SQLite")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -310,22 +333,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     n = args.rows
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="casework-import-", dir=args.dir) as tmp:
+    if is_pg(args.db):  # the import processes find the key where a PostgreSQL database's key is given
+        os.environ.setdefault(crypto.ENV_KEY, crypto.Key.generate().encoded())
+    with tempfile.TemporaryDirectory(prefix="casework-import-", dir=args.dir) as tmp, place(args.db, tmp) as spot:
         folder = Path(tmp)
-        print(f"import benchmark: {n:,} children, SQLite files in {tmp}")
+        print(f"import benchmark: {n:,} children, {spot.kind} ({tmp if not spot.pg else args.db})")
         start = time.perf_counter()
         rows = generate(n)
         csv_path, xlsx_path = write_files(rows, folder)
         sizes = f"CSV {csv_path.stat().st_size / 1e6:.1f} MB, XLSX {xlsx_path.stat().st_size / 1e6:.1f} MB"
         print(f"generated {sizes} in {time.perf_counter() - start:.1f} s (not timed)")
 
-        raw_s = raw_limit(rows, folder)
+        raw_s = raw_limit(rows, spot.new("raw"))
         raw_rate = n / raw_s
         print(f"raw executemany (limit) {raw_rate:10,.0f} rows/s  ({raw_s:.2f} s)")
         ok = True
         results = {}
+        dbs: dict[str, str] = {}
         for kind, file in (("csv", csv_path), ("xlsx", xlsx_path)):
-            result = run_child(kind, file, fresh_db(folder / f"{kind}.db"))
+            dbs[kind] = fresh_db(spot.new(kind))
+            result = run_child(kind, file, dbs[kind])
             results[kind] = result
             rate = result["created"] / result["seconds"]
             passed = rate >= TARGETS[kind] and result["peak_mb"] < MEMORY_TARGET_MB and result["created"] == n
@@ -335,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  raw/import {raw_rate / rate:5.1f}×  target ≥ {TARGETS[kind]:,} rows/s, "
                 f"< {MEMORY_TARGET_MB} MB: {'PASS' if passed else 'FAIL'}"
             )
-        again = run_child("csv", csv_path, str(folder / "csv.db"))
+        again = run_child("csv", csv_path, dbs["csv"])
         rate = again["unchanged"] / again["seconds"]
         print(
             f"re-import csv {rate:13,.0f} rows/s  ({again['seconds']:.2f} s, peak {again['peak_mb']:.0f} MB)"

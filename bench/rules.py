@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"all modules            {args.cases / seconds:10,.0f} cases/s  ({seconds:.2f} s, {verdicts:,} verdicts)")
 
     with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp:
-        fixture = build_engine_db(Path(tmp) / "engine.db", args.advances)
+        fixture = build_engine_db(str(Path(tmp) / "engine.db"), args.advances)
         from casework.services import cases as case_service
 
         stopwatch = Stopwatch()

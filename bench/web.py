@@ -7,7 +7,9 @@ signed in) for ``--seconds``: the desk, a case page, the class sheet and a talk 
 the form, each followed by ``/ping``, a bare endpoint of the same server, whose p95 in the same
 run is the limit the pages are read against.
 
-    .venv/bin/python bench/web.py [--cases 10000] [--users 20] [--seconds 30] [--dir DIR]
+    .venv/bin/python bench/web.py [--cases 10000] [--users 20] [--seconds 30] [--dir DIR] [--db URL]
+
+``--db postgresql://…`` (a server): the database is built there (fresh, with COPY) and dropped after.
 
 Floors (issue 18): desk, case page and class sheet p95 ≤ 150 ms; each record POST p95 ≤ 200 ms;
 the desk's HTML under 60 KB; the stylesheet under 20 KB.
@@ -21,7 +23,6 @@ import os
 import random
 import re
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -38,6 +39,9 @@ from casework.domain.inputs import RecordConsent
 from casework.persistence.db import Database
 from casework.services import Context, accounts, consent
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from databases import Conn, place  # noqa: E402
+
 HERE = Path(__file__).parent
 PASSWORD = "山高水长天天向上2026"
 TEACHER, LEADER, ADMIN = "1", "351", "400"  # staff of the review benchmark's school (class teacher of 1/1班)
@@ -53,12 +57,12 @@ def _review_module() -> object:
     return module
 
 
-def prepare(path: Path, n: int) -> list[int]:
+def prepare(path: str, n: int) -> list[int]:
     """The database, an administrator to issue sign-ins, and the guardian's consent for the class
     teacher's open cases (a talk is a counselling record: refused without one). Returns those cases."""
     review = _review_module()
     review.build(path, n)  # type: ignore[attr-defined]
-    raw = sqlite3.connect(path)
+    raw = Conn(path)
     regroup(raw, PER_CLASS)
     raw.execute(
         f"INSERT INTO membership (staff_id, school_id, role, class_id, started_on) VALUES ({ADMIN}, 1, 'admin', NULL, "
@@ -67,14 +71,14 @@ def prepare(path: Path, n: int) -> list[int]:
     # The review benchmark never asks the workflow; the pages do: its cases follow the current definition.
     raw.execute("UPDATE case_file SET definition_version = ?", (states.CURRENT.version,))
     raw.commit()
-    class_id = raw.execute(f"SELECT class_id FROM membership WHERE staff_id = {TEACHER}").fetchone()[0]
+    class_id = raw.execute(f"SELECT class_id FROM membership WHERE staff_id = {TEACHER}").fetchone()[0]  # type: ignore[attr-defined]
     rows = raw.execute(
         "SELECT c.id, c.child_id FROM case_file c JOIN child h ON h.id = c.child_id "
         "WHERE h.class_id = ? AND c.state IN ('individual_plan', 'mentored', 'reviewed') ORDER BY c.id LIMIT 60",
         (class_id,),
-    ).fetchall()
+    ).fetchall()  # type: ignore[attr-defined]
     raw.close()
-    ctx = Context(db=Database(str(path)))
+    ctx = Context(db=Database(path))
     try:
         for _case_id, child_id in rows:
             consent.record(
@@ -94,15 +98,15 @@ def prepare(path: Path, n: int) -> list[int]:
     return [case_id for case_id, _ in rows]
 
 
-def regroup(raw: sqlite3.Connection, per_class: int) -> None:
+def regroup(raw: Conn, per_class: int) -> None:
     """Classes of ``per_class`` children, as a rural school has them (the review benchmark puts every
     child in one of 30 classes: 333 in care per class teacher, which no class sheet would hold)."""
-    (children,) = raw.execute("SELECT count(*) FROM child").fetchone()
+    (children,) = raw.execute("SELECT count(*) FROM child").fetchone()  # type: ignore[attr-defined]
     count = max(30, -(-children // per_class))
-    first = raw.execute("SELECT coalesce(max(id), 0) + 1 FROM school_class").fetchone()[0]
+    first = raw.execute("SELECT coalesce(max(id), 0) + 1 FROM school_class").fetchone()[0]  # type: ignore[attr-defined]
     extra = [(first + k, 1, 1 + k % 6, f"{100 + k}班") for k in range(count - 30)]
     raw.executemany("INSERT INTO school_class (id, school_id, grade, name) VALUES (?, ?, ?, ?)", extra)
-    ids = [row[0] for row in raw.execute("SELECT id FROM school_class ORDER BY id")]
+    ids = [row[0] for row in raw.execute("SELECT id FROM school_class ORDER BY id")]  # type: ignore[attr-defined]
     raw.executemany(
         "UPDATE child SET class_id = ? WHERE id = ?", [(ids[i % len(ids)], i) for i in range(1, children + 1)]
     )
@@ -180,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--think", type=float, default=1.0, help="seconds a person reads a page, on average")
     parser.add_argument("--dir")
+    parser.add_argument("--db", help="a PostgreSQL server URL: a fresh database there (COPY), dropped after")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp:
-        path = Path(tmp) / "web.db"
+    with tempfile.TemporaryDirectory(prefix="casework-bench-", dir=args.dir) as tmp, place(args.db, tmp) as spot:
+        path = spot.new("web") if spot.pg else str(Path(tmp) / "web.db")
         print(
-            f"web benchmark: {args.cases:,} cases (SQLite, {PER_CLASS} a class), {args.users} concurrent users "
+            f"web benchmark: {args.cases:,} cases ({spot.kind}, {PER_CLASS} a class), {args.users} concurrent users "
             f"reading each page {args.think:.1f} s on average, {args.seconds:.0f} s"
         )
         start = time.perf_counter()
@@ -192,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build (not timed)        {time.perf_counter() - start:8.1f} s")
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")}
-        env["CASEWORK_KEY_FILE"] = f"{path}.key"
+        if spot.pg:  # the build handed the key to this process's environment
+            env["CASEWORK_KEY"] = os.environ["CASEWORK_KEY"]
+        else:
+            env["CASEWORK_KEY_FILE"] = f"{path}.key"
         server = subprocess.Popen(
             [str(Path(sys.executable).with_name("casework")), "--db", str(path), "serve", "--port", str(port)],
             env=env,

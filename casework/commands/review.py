@@ -334,6 +334,53 @@ def report_indicators(
         click.echo(st.t("report written to {path}", path=path))
 
 
+@report_group.command("county")
+@click.option("--month", metavar="YYYY-MM", help="Defaults to the current month.")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "xlsx", "pdf"]), default="text", show_default=True)
+@click.option("--out", "path", type=click.Path(dir_okay=False), help="File for html, xlsx or pdf.")
+@actor_option
+@json_option
+def report_county(month: str | None, fmt: str, path: str | None, actor: str | None, as_json: bool) -> None:
+    """Every school's indicators side by side, ranked; no child in it. 全县各校对照（教育局）。"""
+    from casework.services import county, indicators
+
+    st = state()
+    if fmt != "text" and not path:
+        raise click.UsageError(st.t("--format {fmt} needs --out FILE", fmt=fmt))
+    report = county.overview(st.ctx(), actor, month)
+    if as_json:
+        echo_json(report.as_data())
+    elif fmt == "text":
+        table(
+            [st.t("school"), st.t("open"), st.t("stalled")],
+            [(s.school, s.open_cases, s.stalled) for s in report.schools],
+            title=report.period.label,
+        )
+        table(
+            [st.t("indicator"), st.t("school"), st.t("numerator"), st.t("denominator"), st.t("rate"), st.t("rank")],
+            [
+                (
+                    indicators.indicator_label(code, st.lang),
+                    s.school,
+                    s.measures[code].numerator,
+                    s.measures[code].denominator,
+                    _ranked_rate(s.measures[code]),
+                    s.measures[code].rank or "—",
+                )
+                for code in report.rankings
+                for s in sorted(report.schools, key=lambda s: (s.measures[code].rank or 10**6, s.school))
+            ],
+        )
+    else:
+        assert path is not None
+        county.write(st.ctx(), report, fmt, path, st.lang)
+        click.echo(st.t("report written to {path}", path=path))
+
+
+def _ranked_rate(m: Any) -> str:
+    return "—" if m.rate is None else f"{m.rate:.1%}"
+
+
 @report_group.command("five-ones")
 @click.option("--school", metavar="NAME")
 @click.option("--month", metavar="YYYY-MM", help="Defaults to the current month. 默认本月。")

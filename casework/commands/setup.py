@@ -232,6 +232,19 @@ def _role(code: str) -> str:
     return ROLES.get(code, code)
 
 
+@staff_group.command("bureau")
+@click.argument("staff")
+@click.option("--school", metavar="NAME")
+@actor_option
+def staff_bureau(staff: str, school: str | None, actor: str | None) -> None:
+    """Let the education bureau's STAFF see this school in the county report. 教育局查看本校汇总。"""
+    from casework.services import county
+
+    st = state()
+    staff_id = county.oversee(st.ctx(), actor, staff, school)
+    click.echo(st.t("staff {id} of the education bureau now oversees this school", id=staff_id))
+
+
 COMMANDS = [init, demo, class_group, staff_group]
 
 

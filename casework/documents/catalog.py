@@ -40,6 +40,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec("meeting_minutes", c.MeetingContext, None),
         TemplateSpec("indicator_report", c.IndicatorReportContext, None),
         TemplateSpec("evaluation_report", c.EvaluationReportContext, None),
+        TemplateSpec("county_report", c.CountyReportContext, None),
         TemplateSpec("term_summary", c.TermSummaryContext, None),
     )
 }

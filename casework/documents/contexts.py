@@ -379,6 +379,27 @@ class IndicatorReportContext:
     family_situations: list[tuple[str, int]] = field(default_factory=list)  # (translated situation, children)
 
 
+# ---- the county (教育局): every school's counts side by side, no child in them ---------------
+
+
+@dataclass(frozen=True)
+class CountySchoolRow:
+    school: str
+    cells: list[str]  # per indicator: "numerator/denominator rate (rank)"
+    open_cases: int
+    stalled: int
+    evaluation: str  # the year's awards in yuan, or "—"
+
+
+@dataclass(frozen=True)
+class CountyReportContext:
+    period: str
+    generated_on: date
+    indicators: list[str]  # translated indicator names, the columns
+    schools: list[CountySchoolRow]
+    rankings: list[tuple[str, list[str]]]  # (translated indicator, school names best first)
+
+
 # ---- the yearly evaluation (考核及奖励表), for the finance office ----------------------------
 
 

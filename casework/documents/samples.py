@@ -339,6 +339,21 @@ def indicator_report(lang: str) -> c.IndicatorReportContext:
     )
 
 
+def county_report(lang: str) -> c.CountyReportContext:
+    p = _picker(lang)
+    a, b = p("白岩镇中心小学", "Baiyan Town Central Primary School"), p("石桥乡小学", "Shiqiao Township Primary School")
+    return c.CountyReportContext(
+        period="2026-10",
+        generated_on=date(2026, 11, 30),
+        indicators=[p("建档率", "file rate"), p("谈心谈话覆盖率", "talk coverage")],
+        schools=[
+            c.CountySchoolRow(a, ["58/60 96.7% (1)", "40/52 76.9% (2)"], 52, 3, "1240.00"),
+            c.CountySchoolRow(b, ["30/35 85.7% (2)", "33/34 97.1% (1)"], 34, 0, "—"),
+        ],
+        rankings=[(p("建档率", "file rate"), [a, b]), (p("谈心谈话覆盖率", "talk coverage"), [b, a])],
+    )
+
+
 def evaluation_report(lang: str) -> c.EvaluationReportContext:
     p = _picker(lang)
     return c.EvaluationReportContext(
@@ -416,6 +431,7 @@ def sample(template: str, lang: str) -> object:
         "meeting_minutes": lambda lang: meeting(lang, minutes=True),
         "indicator_report": indicator_report,
         "evaluation_report": evaluation_report,
+        "county_report": county_report,
         "term_summary": term_summary,
     }
     return builders[template](lang)

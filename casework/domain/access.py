@@ -37,6 +37,8 @@ FLAG_ACKNOWLEDGE = "flag.acknowledge"
 REPORT_INDICATORS = "report.indicators"
 AUDIT_READ = "audit.read"  # verify, export and checkpoint the audit chain
 KEYS_MANAGE = "keys.manage"
+BACKUP_MAKE = "backup.make"  # a copy of every school's data (sealed values sealed)
+COUNTY_REPORT = "county.report"  # every school's counts side by side (教育局), no child in them
 PRIVACY_PURGE = "privacy.purge"
 PRIVACY_REPORT = "privacy.report"
 CONSENT_RECORD = "consent.record"
@@ -53,6 +55,8 @@ CAPABILITIES: tuple[str, ...] = (
     REPORT_INDICATORS,
     AUDIT_READ,
     KEYS_MANAGE,
+    BACKUP_MAKE,
+    COUNTY_REPORT,
     PRIVACY_PURGE,
     PRIVACY_REPORT,
     CONSENT_RECORD,
@@ -173,10 +177,20 @@ POLICY: dict[str, Policy] = {
                 YEAR_ROLLOVER,
                 AUDIT_READ,
                 KEYS_MANAGE,
+                BACKUP_MAKE,
                 PRIVACY_PURGE,
                 PRIVACY_REPORT,
             }
         ),
+    ),
+    # The education bureau (教育局): a membership at each school of the county it oversees; counts
+    # only (T0), no case record, no event, no child's name or id.
+    "bureau": Policy(
+        scope=NONE,
+        read=frozenset({T0}),
+        write=frozenset(),
+        events=frozenset(),
+        capabilities=frozenset({COUNTY_REPORT}),
     ),
 }
 

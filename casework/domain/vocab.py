@@ -16,6 +16,7 @@ ROLES: dict[str, str] = {
     "caring_parent": N_("caring-parent volunteer"),
     "auditor": N_("auditor"),
     "admin": N_("administrator"),
+    "bureau": N_("education bureau"),
 }
 
 NEED_CATEGORIES: dict[str, str] = {

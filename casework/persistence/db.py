@@ -142,6 +142,18 @@ class Database:
             self._denied(exc)
             raise
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read transaction whose every statement sees the same moment: REPEATABLE READ on
+        PostgreSQL (READ COMMITTED takes a snapshot per statement); a SQLite read transaction
+        already keeps the one its first read took."""
+        with self.read() as session:
+            if not self.is_sqlite:
+                session.connection(
+                    execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                )
+            yield session
+
     def _checkout(self) -> tuple[Any, bool]:
         """A pooled connection for the hot path, and whether it is the one kept between transactions.
 
@@ -189,11 +201,22 @@ class Database:
         try:
             if self.is_sqlite:
                 driver.execute("BEGIN IMMEDIATE")
-            yield Store(driver, pg=not self.is_sqlite, ring=self.keyring, info=pooled.info)
-            if self.is_sqlite:
+                yield Store(driver, pg=False, ring=self.keyring, info=pooled.info)
                 driver.execute("COMMIT")
             else:
-                driver.commit()
+                # Pipeline mode: the writes travel with the next read or the commit, not one round trip each.
+                store = Store(driver, pg=True, ring=self.keyring, info=pooled.info)
+                try:
+                    with driver.pipeline() as pipeline:
+                        store.pipeline = pipeline
+                        yield store
+                        store.flush()
+                        driver.commit()
+                except Exception as failure:
+                    meant = store.settled(failure)
+                    if meant is failure:
+                        raise
+                    raise meant from None
         except BaseException as exc:
             try:
                 if self.is_sqlite:

@@ -10,6 +10,7 @@ column types do, so ORM reads of the same rows see the same values.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
@@ -89,6 +90,35 @@ RECORD_KINDS: dict[str, str] = {
 _PRESENT = "SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {where})" for where in RECORD_KINDS.values())
 
 
+def _present_params(case_id: int, child_id: int) -> tuple[int, ...]:
+    return tuple(child_id if kind == "term_result" else case_id for kind in RECORD_KINDS)
+
+
+_CASE_ROW = (
+    "SELECT id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
+    "state_since, stage_due_on, counsellor_id FROM case_file WHERE id = ?"
+)
+_LOCKED = " FOR UPDATE"
+_HEAD = "SELECT seq, hash FROM audit_head WHERE school_id = ?"
+_ROLES = (
+    "SELECT role FROM membership WHERE staff_id = ? AND school_id = ? AND started_on <= ? "
+    "AND (ended_on IS NULL OR ended_on >= ?) ORDER BY id"
+)
+_ASSIGNED = (
+    "SELECT 1 FROM case_file c WHERE c.id = ? AND (c.counsellor_id = ? "
+    "OR c.class_id IN (SELECT m.class_id FROM membership m WHERE m.staff_id = ? AND m.school_id = c.school_id "
+    "AND m.class_id IS NOT NULL AND m.started_on <= ? AND (m.ended_on IS NULL OR m.ended_on >= ?)) "
+    "OR EXISTS (SELECT 1 FROM pairing p WHERE p.case_id = c.id AND p.staff_id = ? AND p.from_on <= ? "
+    "AND (p.to_on IS NULL OR p.to_on >= ?)) "
+    "OR EXISTS (SELECT 1 FROM plan_item i JOIN plan p ON p.id = i.plan_id WHERE p.case_id = c.id "
+    "AND i.responsible_id = ?))"
+)
+
+
+def _assigned_params(case_id: int, staff_id: int, day: Any) -> tuple[Any, ...]:
+    return (case_id, staff_id, staff_id, day, day, staff_id, day, day, staff_id)
+
+
 @cache
 def _filled_query(names: tuple[str, ...]) -> str:
     """The child's class, whether they board, and two bit masks over ``names`` (bit i for names[i]):
@@ -115,6 +145,9 @@ def _named(names: tuple[str, ...], mask: int) -> frozenset[str]:
     return frozenset(name for i, name in enumerate(names) if mask >> i & 1)
 
 
+_VALUES = re.compile(r"VALUES \(([^()]*)\)")
+
+
 @cache
 def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
@@ -131,6 +164,13 @@ class Store:
         self._ring = ring
         self._info = info if info is not None else {}
         self._last_dt: tuple[datetime, str] | None = None  # a transaction stamps its rows with one moment
+        # PostgreSQL in pipeline mode (Database.raw_write): a write is sent without waiting for its
+        # answer, which comes back with the next read's or the commit's; a compare-and-set that
+        # finds its row changed fails the transaction (settled()).
+        self.pipeline: Any = None
+        self._checks: list[Exception] = []  # the conflicts of compare-and-sets not yet answered
+        self._ahead: dict[tuple[str, tuple[Any, ...]], Any] = {}  # reads sent before they are asked for
+        self._queued: list[tuple[str, Sequence[Any], bool]] = []  # writes waiting (sql, params, compare-and-set)
 
     @classmethod
     def of(cls, session: Session) -> Store:
@@ -168,6 +208,12 @@ class Store:
 
     def _execute(self, sql: str, params: Sequence[Any]) -> Any:
         if self.pg:
+            if self._ahead:
+                sent = self._ahead.pop((sql, tuple(params)), None)
+                if sent is not None:
+                    return sent  # sent before any write waiting now, as its caller asked
+            if self._queued:
+                self.flush()
             cursor = self._raw.cursor()
             cursor.execute(_pg(sql), params)
             return cursor
@@ -191,13 +237,89 @@ class Store:
     def run(self, sql: str, *params: Any) -> int:
         cursor = self._execute(sql, params)
         try:
+            if self.pipeline is not None:
+                self.pipeline.sync()  # the count is known once the answer is back
             return int(cursor.rowcount)
         finally:
             cursor.close()
 
+    def send(self, sql: str, *params: Any) -> None:
+        """A write whose count nobody needs: in pipeline mode it waits, with the others after it, to
+        go as one statement with the next read or the commit (flush())."""
+        if self.pipeline is None:
+            self.run(sql, *params)
+            return
+        self._queued.append((sql, params, False))
+
+    def flush(self) -> None:
+        """Send the writes waiting in pipeline mode as one statement: each a data-modifying CTE
+        (they touch different rows, so that none needing to see another's effect is safe), the
+        compare-and-set among them failing the statement when it found its row changed."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return
+        if len(queued) == 1 and not queued[0][2]:
+            sql, params, _ = queued[0]
+            self._raw.cursor().execute(_pg(sql), params)  # its answer is read (and dropped) by psycopg
+            return
+        parts: list[str] = []
+        values: list[Any] = []
+        checks: list[str] = []
+        for i, (sql, params, check) in enumerate(queued):
+            parts.append(f"w{i} AS ({sql}{' RETURNING 1' if check else ''})")
+            values.extend(params)
+            if check:
+                checks.append(f"1 / (SELECT count(*) FROM w{i})")
+        self._raw.cursor().execute(_pg(f"WITH {', '.join(parts)} SELECT {', '.join(checks) or '1'}"), values)
+
+    def ahead(self, sql: str, *params: Any) -> None:
+        """In pipeline mode, send a read whose answer the same statement asked later takes: reads
+        that do not depend on each other then share one round trip. Elsewhere nothing."""
+        if self.pipeline is None:
+            return
+        if self._queued:
+            self.flush()  # a read sees the writes asked before it, sent ahead or not
+        cursor = self._raw.cursor()
+        cursor.execute(_pg(sql), params)
+        self._ahead[(sql, params)] = cursor
+
+    def ahead_case(self, case_id: int) -> None:
+        """Send ahead the case's row (see case_row)."""
+        self.ahead(_CASE_ROW + _LOCKED, case_id)
+
+    def ahead_access(self, staff_id: int, school_id: int, case_id: int, today: date) -> None:
+        """Send ahead the actor's roles and whether the case is assigned to them (see roles, case_assigned)."""
+        day = self.d_in(today)
+        self.ahead(_ROLES, staff_id, school_id, day, day)
+        self.ahead(_ASSIGNED, *_assigned_params(case_id, staff_id, day))
+
+    def ahead_head(self, school_id: int) -> None:
+        """Send ahead the school's audit head, locked (see audit_head): the caller has locked the
+        rows it will change first, and the append then waits for no answer before the commit."""
+        self.ahead(_HEAD + _LOCKED, school_id)
+
+    def ahead_card(self, case_id: int, child_id: int, names: Sequence[str]) -> None:
+        """Send ahead what the facts read first (see child_filled, records_present)."""
+        self.ahead(_filled_query(tuple(names)), child_id)
+        self.ahead(_PRESENT, *_present_params(case_id, child_id))
+
+    def settled(self, failure: BaseException) -> BaseException:
+        """What a pipeline's failure at the commit means: a compare-and-set that found its row
+        changed is the caller's conflict; anything else is itself."""
+        from psycopg import errors
+
+        if isinstance(failure, errors.DivisionByZero) and self._checks:
+            return self._checks[0]
+        return failure
+
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch = [tuple(r) for r in rows]
         if not batch:
+            return
+        if self.pipeline is not None:  # one statement of many rows, waiting with the other writes
+            head, marks, tail = _VALUES.split(sql, maxsplit=1)
+            rows_sql = ", ".join(f"({marks})" for _ in batch)
+            self._queued.append((f"{head}VALUES {rows_sql}{tail}", [v for row in batch for v in row], False))
             return
         cursor = self._raw.cursor()
         try:
@@ -260,49 +382,19 @@ class Store:
 
     def roles(self, staff_id: int, school_id: int, today: date) -> list[str]:
         day = self.d_in(today)
-        return [
-            str(r[0])
-            for r in self.rows(
-                "SELECT role FROM membership WHERE staff_id = ? AND school_id = ? AND started_on <= ? "
-                "AND (ended_on IS NULL OR ended_on >= ?) ORDER BY id",
-                staff_id,
-                school_id,
-                day,
-                day,
-            )
-        ]
+        return [str(r[0]) for r in self.rows(_ROLES, staff_id, school_id, day, day)]
 
     def case_assigned(self, case_id: int, staff_id: int, today: date) -> bool:
         """Whether the case is in an ASSIGNED scope of the staff member (casework.persistence.scope)."""
-        day = self.d_in(today)
-        row = self.one(
-            "SELECT 1 FROM case_file c WHERE c.id = ? AND (c.counsellor_id = ? "
-            "OR c.class_id IN (SELECT m.class_id FROM membership m WHERE m.staff_id = ? AND m.school_id = c.school_id "
-            "AND m.class_id IS NOT NULL AND m.started_on <= ? AND (m.ended_on IS NULL OR m.ended_on >= ?)) "
-            "OR EXISTS (SELECT 1 FROM pairing p WHERE p.case_id = c.id AND p.staff_id = ? AND p.from_on <= ? "
-            "AND (p.to_on IS NULL OR p.to_on >= ?)) "
-            "OR EXISTS (SELECT 1 FROM plan_item i JOIN plan p ON p.id = i.plan_id WHERE p.case_id = c.id "
-            "AND i.responsible_id = ?))",
-            case_id,
-            staff_id,
-            staff_id,
-            day,
-            day,
-            staff_id,
-            day,
-            day,
-            staff_id,
-        )
+        row = self.one(_ASSIGNED, *_assigned_params(case_id, staff_id, self.d_in(today)))
         return row is not None
 
     # -- the case and what rules know about it ---------------------------------------------------
 
     def case_row(self, case_id: int) -> CaseRow | None:
-        row = self.one(
-            "SELECT id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
-            "state_since, stage_due_on, counsellor_id FROM case_file WHERE id = ?",
-            case_id,
-        )
+        """The case; in pipeline mode locked until the commit, so that the move's compare-and-set,
+        sent without waiting, cannot find the row changed and the case's other writes collide."""
+        row = self.one(_CASE_ROW + (_LOCKED if self.pipeline is not None else ""), case_id)
         if row is None:
             return None
         return CaseRow(
@@ -360,7 +452,7 @@ class Store:
         One statement of index probes: a case has few kinds of record (none, when just opened),
         and the facts need not ask for the others one by one.
         """
-        row = self.one(_PRESENT, *(child_id if kind == "term_result" else case_id for kind in RECORD_KINDS))
+        row = self.one(_PRESENT, *_present_params(case_id, child_id))
         assert row is not None
         return frozenset(kind for kind, present in zip(RECORD_KINDS, row, strict=True) if present)
 
@@ -489,7 +581,7 @@ class Store:
         at: datetime,
         actor_id: int,
     ) -> None:
-        self.run(
+        self.send(
             "INSERT INTO refusal (school_id, case_id, event, case_version, fingerprint, repeated, at, actor_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             school_id,
@@ -514,21 +606,30 @@ class Store:
     # -- writes ----------------------------------------------------------------------------------
 
     def move_case(
-        self, case_id: int, from_state: str, version: int, to_state: str, at: datetime, stage_due: date | None
-    ) -> bool:
-        """Compare-and-set on (state, version): False when someone else moved the case first."""
-        changed = self.run(
+        self,
+        case_id: int,
+        from_state: str,
+        version: int,
+        to_state: str,
+        at: datetime,
+        stage_due: date | None,
+        conflict: Exception,
+    ) -> None:
+        """Compare-and-set on (state, version): ``conflict`` is raised when someone else moved the
+        case first (in pipeline mode by settle(), before the commit)."""
+        sql = (
             "UPDATE case_file SET state = ?, version = ?, state_since = ?, stage_due_on = ? "
-            "WHERE id = ? AND state = ? AND version = ?",
-            to_state,
-            version + 1,
-            self.dt_in(at),
-            self.d_in(stage_due),
-            case_id,
-            from_state,
-            version,
+            "WHERE id = ? AND state = ? AND version = ?"
         )
-        return changed == 1
+        params = (to_state, version + 1, self.dt_in(at), self.d_in(stage_due), case_id, from_state, version)
+        if self.pipeline is not None:
+            # No answer is awaited: a case not changed makes the statement fail (division by zero,
+            # SQLSTATE 22012) and with it the transaction, which the commit then reports (settled()).
+            self._queued.append((sql, params, True))
+            self._checks.append(conflict)
+            return
+        if self.run(sql, *params) != 1:
+            raise conflict
 
     def insert_case_event(
         self,
@@ -546,11 +647,11 @@ class Store:
     ) -> None:
         values = (school_id, case_id, version, event, from_state, to_state, self.dt_in(at), actor_id, rule_set)
         if reason is None:  # nothing to seal, so no id to seal it under first: the table numbers the row
-            self.run(f"INSERT INTO case_event ({_CASE_EVENT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", *values)
+            self.send(f"INSERT INTO case_event ({_CASE_EVENT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", *values)
             return
         row_id = self.next_id("case_event")
         sealed = seal_value(self.ring, "case_event", "reason", row_id, reason)
-        self.run(
+        self.send(
             f"INSERT INTO case_event (id, reason, reason_code, {_CASE_EVENT}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             row_id,
@@ -563,7 +664,7 @@ class Store:
         return self.one("SELECT 1 FROM rule_set WHERE version = ?", version) is not None
 
     def store_rule_set(self, version: str, content: dict[str, Any], at: datetime) -> None:
-        self.run(
+        self.send(
             "INSERT INTO rule_set (version, content, first_used_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             version,
             self.json_in(content),
@@ -572,12 +673,11 @@ class Store:
 
     def audit_head(self, school_id: int) -> tuple[int, str] | None:
         """The school's last (seq, hash), locked until commit so appends in one school queue up."""
-        lock = " FOR UPDATE" if self.pg else ""
-        row = self.one(f"SELECT seq, hash FROM audit_head WHERE school_id = ?{lock}", school_id)
+        row = self.one(_HEAD + (_LOCKED if self.pg else ""), school_id)
         return (int(row[0]), str(row[1])) if row else None
 
     def append_audit(self, event: dict[str, Any], body: str, new_head: bool) -> None:
-        self.run(
+        self.send(
             "INSERT INTO audit_event (school_id, seq, ts, actor_id, action, object_type, object_id, case_id, "
             "from_state, to_state, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             event["school_id"],
@@ -595,14 +695,14 @@ class Store:
             event["hash"],
         )
         if new_head:
-            self.run(
+            self.send(
                 "INSERT INTO audit_head (school_id, seq, hash) VALUES (?, ?, ?)",
                 event["school_id"],
                 event["seq"],
                 event["hash"],
             )
         else:
-            self.run(
+            self.send(
                 "UPDATE audit_head SET seq = ?, hash = ? WHERE school_id = ?",
                 event["seq"],
                 event["hash"],
@@ -620,9 +720,9 @@ class Store:
         codes = [r.code for r in rows]
         if codes:
             marks = ", ".join("?" for _ in codes)
-            self.run(f"DELETE FROM duty WHERE case_id = ? AND code NOT IN ({marks})", case_id, *codes)
+            self.send(f"DELETE FROM duty WHERE case_id = ? AND code NOT IN ({marks})", case_id, *codes)
         else:
-            self.run("DELETE FROM duty WHERE case_id = ?", case_id)
+            self.send("DELETE FROM duty WHERE case_id = ?", case_id)
         stamp = self.dt_in(at)
         self.run_many(
             "INSERT INTO duty (school_id, case_id, code, rule, responsible_role, responsible_id, rhythm_days, "
@@ -668,4 +768,4 @@ class Store:
         return int(row[0]) if row else None
 
     def set_stage_due(self, case_id: int, due: date | None) -> None:
-        self.run("UPDATE case_file SET stage_due_on = ? WHERE id = ?", self.d_in(due), case_id)
+        self.send("UPDATE case_file SET stage_due_on = ? WHERE id = ?", self.d_in(due), case_id)

@@ -259,8 +259,8 @@ def write_move(
     ``reason_code``: why a case closes, as the indicators count it. The audit event is the caller's,
     appended after these so that the audit head is locked last.
     """
-    if not store.move_case(case.id, case.state, case.version, dest, now, case_facts.stage_due(wanted)):
-        raise Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
+    conflict = Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
+    store.move_case(case.id, case.state, case.version, dest, now, case_facts.stage_due(wanted), conflict)
     moved = case._replace(state=dest, version=case.version + 1, state_since=now)
     case_facts.store_duties(store, moved, wanted, now.date(), now)
     store.insert_case_event(
@@ -310,10 +310,18 @@ def advance(
     refused: TransitionRefused | None = None
     dest: str | None = None
     with ctx.db.raw_write() as store:
+        # On PostgreSQL the reads that do not wait for each other share a round trip (Store.ahead):
+        # the case (locked) with the actor; the actor's roles and scope with the card, the kinds of
+        # record and the school's audit head (locked after the case, as every writer locks them);
+        # the writes then travel with the commit: three round trips in all.
+        store.ahead_case(case_id)
         actor_id, actor_name = _actor(store, actor)
         case = store.case_row(case_id)
         if case is None:
             raise NotFound("no case with id {id}", id=case_id)
+        store.ahead_access(actor_id, case.school_id, case.id, today)
+        case_facts.send_ahead(store, case)
+        store.ahead_head(case.school_id)
         roles = store.roles(actor_id, case.school_id, today)
         definition = _check_event(case.definition_version, event)
         _may_move(store, case, event, actor_id, actor_name, roles, today)

@@ -133,9 +133,15 @@ class _Child:
     results: dict[tuple[int, int], TermResult] = field(default_factory=dict)
 
 
-def compute(ctx: Context, actor: str | None, school_year: int, school: str | None = None) -> YearEvaluation:
+def compute(
+    ctx: Context,
+    actor: str | None,
+    school_year: int,
+    school: str | None = None,
+    capability: str = policy.REPORT_INDICATORS,
+) -> YearEvaluation:
     """The table of ``school_year`` (2026: autumn 2026 to summer 2027) for the actor's school, where they
-    must hold REPORT_INDICATORS.
+    must hold ``capability`` (REPORT_INDICATORS; the county's totals ask COUNTY_REPORT and keep no name).
 
     In scope (the module's ``from_grade`` and ``before_age``, judged on the year's first day) and with a
     second-term result, a child is scored against the previous year's second-term rank when the
@@ -153,7 +159,7 @@ def compute(ctx: Context, actor: str | None, school_year: int, school: str | Non
     year_start, year_end = date(school_year, 9, 1), date(school_year + 1, 8, 31)
     scope = module.scope
     with ctx.db.read() as session:
-        who, _, school_id = access.at_school(session, actor, ctx.now().date(), school, policy.REPORT_INDICATORS)
+        who, _, school_id = access.at_school(session, actor, ctx.now().date(), school, capability)
         school_name = session.scalar(select(School.name).where(School.id == school_id)) or str(school_id)
         children = _children(session, school_id, school_year)
         classes = {c.id: c for c in session.scalars(select(SchoolClass).where(SchoolClass.school_id == school_id))}

@@ -111,6 +111,11 @@ def _last_contacts(store: Store, case: CaseLike) -> dict[str, date]:
     return found
 
 
+def send_ahead(store: Store, case: CaseLike) -> None:
+    """On PostgreSQL's pipeline, send what ``load`` reads first, to travel with the reads before it."""
+    store.ahead_card(case.id, case.child_id, _FIELD_NAMES)
+
+
 def load(
     store: Store,
     case: CaseLike,

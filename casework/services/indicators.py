@@ -6,7 +6,6 @@ import calendar as month_calendar
 import re
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -171,75 +170,69 @@ def _term(ctx: Context, day: date) -> tuple[int, int]:
     return school_year, 1 if term.start.month >= 8 else 2
 
 
-# How many database connections a report may use at once: the counts are independent queries,
-# and on a machine with two cores two of them run side by side.
-REPORT_WORKERS = 2
-
-
-def _parallel(ctx: Context, tasks: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
-    """Run each read in its own session, ``REPORT_WORKERS`` at a time, in the order given."""
-
-    def run(task: Callable[[Session], Any]) -> Any:
-        with ctx.db.read() as session:
-            # The caller checked the capability; every count filters on its school explicitly.
-            access.system(session)
-            return task(session)
-
-    with ThreadPoolExecutor(max_workers=REPORT_WORKERS) as pool:
-        futures = {name: pool.submit(run, task) for name, task in tasks.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
 def compute(
     ctx: Context, actor: str | None, school: str | None = None, month: str | None = None, trends: bool = False
 ) -> Report:
-    """The school's indicators for a month: counts only, for roles holding REPORT_INDICATORS."""
+    """The school's indicators for a month: counts only, for roles holding REPORT_INDICATORS.
+
+    Every count runs in one read transaction, one after another: one snapshot (REPEATABLE READ on
+    PostgreSQL), so that numerators and denominators are of the same moment, and one worker.
+    """
     today = ctx.now().date()
     period = Period.month(month) if month else Period.month(f"{today.year}-{today.month}")
-    targets = review_params(ctx)["targets"]
-    escalate_after = int(review_params(ctx)["escalate_after_days"])
-    with ctx.db.read() as session:
+    with ctx.db.snapshot() as session:
         who = access.enter(session, actor, today)
         school_id = school_filter(session, school) or _own_school(who)
         access.require(who, school_id, policy.REPORT_INDICATORS)
-        school_row = session.get(School, school_id)
-        name = school_row.name if school_row else str(school_id)
-        classes = queries.classes(session, school_id)
+        # The capability is checked; every count filters on its school explicitly.
+        access.system(session)
+        report = school_report(session, ctx, school_id, period)
+        if trends:
+            report.trends = _trends(session, school_id, period, ctx)
+    return report
+
+
+def school_report(session: Session, ctx: Context, school_id: int, period: Period) -> Report:
+    """One school's counts for the period in the caller's transaction (its snapshot; the caller
+    checked who may see them)."""
+    today = ctx.now().date()
+    targets = review_params(ctx)["targets"]
+    escalate_after = int(review_params(ctx)["escalate_after_days"])
+    school_row = session.get(School, school_id)
+    name = school_row.name if school_row else str(school_id)
+    classes = queries.classes(session, school_id)
     year, term = _term(ctx, period.end)
     start, end = period.start, period.end
     weeks = period.weeks()
     # 每年至少回家一次: counted over the school year so far (from 1 September)
     year_start = date(ctx.rule_set.calendar.school_year(end), 9, 1)
-    # The heaviest first, so that the two workers finish together.
-    got = _parallel(
-        ctx,
-        {
-            "talk": lambda s: queries.contacted_per_class(s, school_id, "talk", start, end),
-            "open": lambda s: queries.open_cases_per_class(s, school_id, end),
-            "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
-            "complete": lambda s: queries.complete_files_per_class(s, school_id, FILE_REQUIRED),
-            "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
-            "stalled": lambda s: stalled_cases(s, today, school_id, None, None, escalate_after),
-            "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
-            "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
-            "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
-            "children": lambda s: queries.children_per_class(s, school_id),
-            "states": lambda s: queries.cases_per_state(s, school_id),
-            # the child's five ones, on the same calendar periods as the duties
-            "five_call_home": lambda s: queries.weekly_per_class(s, school_id, "call_home", weeks, end),
-            "five_letter": lambda s: queries.contacted_per_class(s, school_id, "letter", start, end),
-            "five_class_teacher": lambda s: queries.contacted_by_role_per_class(
-                s, school_id, "talk", "class_teacher", start, end
-            ),
-            "five_subject_teacher": lambda s: queries.contacted_by_role_per_class(
-                s, school_id, "talk", "subject_teacher", start, end
-            ),
-            "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
-            "survey": lambda s: _surveyed(s, school_id, year, end),
-            "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
-            "families": lambda s: queries.children_by_family_situation(s, school_id),
-        },
-    )
+    tasks: dict[str, Callable[[Session], Any]] = {
+        "talk": lambda s: queries.contacted_per_class(s, school_id, "talk", start, end),
+        "open": lambda s: queries.open_cases_per_class(s, school_id, end),
+        "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
+        "complete": lambda s: queries.complete_files_per_class(s, school_id, FILE_REQUIRED),
+        "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
+        "stalled": lambda s: stalled_cases(s, today, school_id, None, None, escalate_after),
+        "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
+        "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
+        "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
+        "children": lambda s: queries.children_per_class(s, school_id),
+        "states": lambda s: queries.cases_per_state(s, school_id),
+        # the child's five ones, on the same calendar periods as the duties
+        "five_call_home": lambda s: queries.weekly_per_class(s, school_id, "call_home", weeks, end),
+        "five_letter": lambda s: queries.contacted_per_class(s, school_id, "letter", start, end),
+        "five_class_teacher": lambda s: queries.contacted_by_role_per_class(
+            s, school_id, "talk", "class_teacher", start, end
+        ),
+        "five_subject_teacher": lambda s: queries.contacted_by_role_per_class(
+            s, school_id, "talk", "subject_teacher", start, end
+        ),
+        "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
+        "survey": lambda s: _surveyed(s, school_id, year, end),
+        "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
+        "families": lambda s: queries.children_by_family_situation(s, school_id),
+    }
+    got = {key: task(session) for key, task in tasks.items()}
     start_base, still = got["retained"]
     surveyed = got["survey"]
     measures: dict[str, tuple[PerClass, PerClass]] = {
@@ -266,10 +259,6 @@ def compute(
     report.stalled_by_responsible = dict(
         Counter(who for c in stalled for who in {r.responsible_name or r.role or "—" for r in c.reasons})
     )
-    if trends:
-        with ctx.db.read() as session:
-            access.system(session)
-            report.trends = _trends(session, school_id, period, ctx)
     return report
 
 

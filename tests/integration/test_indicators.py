@@ -189,3 +189,23 @@ def report_stalled(world):
     from casework.services import review
 
     return review.stalled(world.ctx, world.leader)
+
+
+def test_a_report_counts_from_one_snapshot(world) -> None:
+    """A report's counts run one after another in one transaction: a write committed between two
+    of them is seen by neither (REPEATABLE READ on PostgreSQL, a read transaction on SQLite)."""
+    from sqlalchemy import func, select
+
+    from casework.persistence.tables import School
+    from casework.services import access
+
+    with world.ctx.db.snapshot() as session:
+        access.system(session)
+        before = session.scalar(select(func.count()).select_from(School))
+        with world.ctx.db.write() as other:
+            access.system(other)
+            other.add(School(name="快照之后的学校", created_at=world.ctx.now()))
+        assert session.scalar(select(func.count()).select_from(School)) == before
+    with world.ctx.db.read() as session:
+        access.system(session)
+        assert session.scalar(select(func.count()).select_from(School)) == before + 1

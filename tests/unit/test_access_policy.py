@@ -17,6 +17,7 @@ ROLES = [
     "caring_parent",
     "auditor",
     "admin",
+    "bureau",
 ]
 
 # The whole matrix, written out: which tiers each role reads and writes.
@@ -30,8 +31,9 @@ READS = {
     "caring_parent": "T0 T1 T2",
     "auditor": "T0",
     "admin": "T0 T1",
+    "bureau": "T0",
 }
-WRITES = {**READS, "auditor": ""}
+WRITES = {**READS, "auditor": "", "bureau": ""}
 SCOPES = {
     "leader": "school",
     "deputy": "school",
@@ -42,6 +44,7 @@ SCOPES = {
     "subject_teacher": "assigned",
     "mentor": "assigned",
     "caring_parent": "assigned",
+    "bureau": "none",
 }
 MATRIX = [(r, t, a) for r in ROLES for t in access.TIERS for a in access.ACTIONS]
 
@@ -99,6 +102,9 @@ def test_capabilities() -> None:
     assert holders[access.REVIEW_MEETING] == {"leader", "deputy"}
     assert holders[access.FLAG_ACKNOWLEDGE] == {"leader", "deputy"}
     assert holders[access.CASE_OPEN] == {"leader", "deputy", "counsellor"}
+    assert holders[access.COUNTY_REPORT] == {"bureau"}
+    assert holders[access.BACKUP_MAKE] == {"admin"}
+    assert holders[access.REPORT_INDICATORS] == {"leader", "deputy"}  # a school's own report: not the bureau
 
 
 def test_the_widest_scope_wins() -> None:
