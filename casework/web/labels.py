@@ -9,6 +9,7 @@ from casework.domain.consent import CONSENT_SCOPES
 from casework.domain.vocab import (
     AUDIT_ACTIONS,
     CONTACT_KINDS,
+    DECISION_LABELS,
     FAMILY_SITUATIONS,
     NEED_CATEGORIES,
     PLAN_ITEM_KINDS,
@@ -17,6 +18,7 @@ from casework.domain.vocab import (
     SEXES,
     STALL_REASONS,
     duty_label,
+    stall_reason_label,
 )
 from casework.text import N_
 
@@ -48,6 +50,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "tier": policy.TIER_LABELS,
     "stall": STALL_REASONS,
     "document": DOCUMENT_LABELS,
+    "decision": DECISION_LABELS,
 }
 
 
@@ -71,6 +74,10 @@ class Labels:
             state = code.split(":", 1)[1]
             return i18n.render(N_("leave the stage {state}"), self.lang).format(state=self.of("state", state))
         return i18n.render(duty_label(code), self.lang)
+
+    def stall(self, code: str) -> str:
+        """A stall reason as stored ("stage_deadline:assessed", "flag:critical") or its head alone."""
+        return i18n.render(stall_reason_label(code), self.lang)
 
     def field(self, name: str) -> str:
         return i18n.render(field_label(name), self.lang)

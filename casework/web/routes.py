@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from casework.domain import access as policy
-from casework.web import pages
+from casework.web import leadership, pages
 from casework.web.core import Req
 
 PUBLIC = "public"  # no sign-in needed
@@ -27,7 +27,16 @@ NAMES = CARE | {"admin"}
 MOVERS = frozenset(r for r in EVERY_ROLE if policy.policy(r).events)
 CHILD_RECORDS = CARE  # exam results by any teacher; consent by those the policy lets (the service decides)
 CLASS_TEACHERS = frozenset({"class_teacher"})
-STAFF_MANAGERS = frozenset(r for r in EVERY_ROLE if policy.STAFF_MANAGE in policy.policy(r).capabilities)
+
+
+def holding(capability: str) -> frozenset[str]:
+    """The roles whose policy grants ``capability``: the route table follows the access policy."""
+    return frozenset(r for r in EVERY_ROLE if capability in policy.policy(r).capabilities)
+
+
+STAFF_MANAGERS = holding(policy.STAFF_MANAGE)
+LEADERSHIP = holding(policy.REVIEW_MEETING)
+INDICATORS = holding(policy.REPORT_INDICATORS)
 
 Needs = str | frozenset[str]
 
@@ -77,6 +86,18 @@ ROUTES: tuple[Route, ...] = (
     Route("staff", "GET", "/staff", pages.staff_accounts, STAFF_MANAGERS),
     Route("staff_password", "POST", "/staff/{staff_id}/password", pages.staff_password, STAFF_MANAGERS),
     Route("staff_disable", "POST", "/staff/{staff_id}/disable", pages.staff_disable, STAFF_MANAGERS),
+    # the leadership group
+    Route("stalled", "GET", "/stalled", leadership.stalled, LEADERSHIP),
+    Route("mentor_load", "GET", "/mentor-load", leadership.mentor_load, LEADERSHIP),
+    Route("meetings", "GET", "/meetings", leadership.meetings, LEADERSHIP),
+    Route("meeting_new", "POST", "/meetings", leadership.meeting_new, LEADERSHIP),
+    Route("meeting", "GET", "/meetings/{meeting_id}", leadership.meeting, LEADERSHIP),
+    Route("meeting_decide", "POST", "/meetings/{meeting_id}/decide", leadership.meeting_decide, LEADERSHIP),
+    Route("meeting_minutes", "GET", "/meetings/{meeting_id}/minutes", leadership.minutes, LEADERSHIP),
+    Route("indicators", "GET", "/indicators", leadership.indicators, INDICATORS),
+    Route("indicators_xlsx", "GET", "/indicators.xlsx", leadership.indicators_xlsx, INDICATORS),
+    Route("evaluation", "GET", "/evaluation", leadership.evaluation, INDICATORS),
+    Route("evaluation_download", "GET", "/evaluation/download", leadership.evaluation_download, INDICATORS),
 )
 
 BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}
