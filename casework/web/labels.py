@@ -35,6 +35,12 @@ DOCUMENT_LABELS: dict[str, str] = {
     "meeting_minutes": N_("meeting minutes"),
     "indicator_report": N_("indicator report"),
 }
+JOB_KINDS: dict[str, str] = {
+    "verify": N_("Audit chain verification"),
+    "import": N_("Roster import"),
+    "rollover": N_("School-year rollover"),
+}
+JOB_STATES: dict[str, str] = {"running": N_("running"), "done": N_("done"), "failed": N_("failed")}
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # each language in its own words
 
 VOCABULARIES: dict[str, dict[str, str]] = {
@@ -51,6 +57,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "stall": STALL_REASONS,
     "document": DOCUMENT_LABELS,
     "decision": DECISION_LABELS,
+    "job": JOB_KINDS,
+    "job_state": JOB_STATES,
 }
 
 

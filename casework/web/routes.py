@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from casework.domain import access as policy
-from casework.web import leadership, pages
+from casework.web import auditor, leadership, pages
 from casework.web.core import Req
 
 PUBLIC = "public"  # no sign-in needed
@@ -37,6 +37,8 @@ def holding(capability: str) -> frozenset[str]:
 STAFF_MANAGERS = holding(policy.STAFF_MANAGE)
 LEADERSHIP = holding(policy.REVIEW_MEETING)
 INDICATORS = holding(policy.REPORT_INDICATORS)
+AUDITORS = holding(policy.AUDIT_READ)
+JOB_HOLDERS = AUDITORS | holding(policy.ROSTER_IMPORT) | holding(policy.YEAR_ROLLOVER)
 
 Needs = str | frozenset[str]
 
@@ -48,6 +50,7 @@ class Route:
     path: str
     handler: Callable[[Req], Response]
     needs: Needs
+    upload: int = 0  # a route that takes files: its body limit in bytes (others: 1 MB, no files)
 
     def open_to(self, roles: frozenset[str] | None) -> bool:
         """Whether a person with ``roles`` (None: signed out) may reach the route."""
@@ -98,6 +101,13 @@ ROUTES: tuple[Route, ...] = (
     Route("indicators_xlsx", "GET", "/indicators.xlsx", leadership.indicators_xlsx, INDICATORS),
     Route("evaluation", "GET", "/evaluation", leadership.evaluation, INDICATORS),
     Route("evaluation_download", "GET", "/evaluation/download", leadership.evaluation_download, INDICATORS),
+    # the auditor
+    Route("audit", "GET", "/audit", auditor.desk, AUDITORS),
+    Route("audit_verify", "POST", "/audit/verify", auditor.verify, AUDITORS),
+    Route("audit_checkpoint", "POST", "/audit/checkpoint", auditor.checkpoint, AUDITORS, upload=auditor.UPLOAD_LIMIT),
+    Route("audit_export", "GET", "/audit/export", auditor.export, AUDITORS),
+    Route("access_log", "GET", "/access-log", auditor.access_log, AUDITORS),
+    Route("job", "GET", "/jobs/{job_id}", auditor.job, JOB_HOLDERS),
 )
 
 BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}

@@ -87,6 +87,12 @@ def samples(ids: dict[str, int]) -> dict[str, Sample]:
         "indicators_xlsx": Sample("/indicators.xlsx"),
         "evaluation": Sample("/evaluation?year=2026"),
         "evaluation_download": Sample("/evaluation/download?year=2026&format=xlsx"),
+        "audit": Sample("/audit"),
+        "audit_verify": Sample("/audit/verify", {}, ok=303),
+        "audit_checkpoint": Sample("/audit/checkpoint", {}, ok=400),
+        "audit_export": Sample("/audit/export?format=jsonl&case=987654"),
+        "access_log": Sample("/access-log"),
+        "job": Sample("/jobs/987654", ok=404),
     }
 
 
