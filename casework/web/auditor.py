@@ -173,7 +173,6 @@ def _id(req: Req, name: str, label: str) -> int | None:
 
 
 def export(req: Req) -> Response:
-    from casework.persistence.audit_rows import Filters
     from casework.services.audit import chain
 
     fmt = req.query.get("format", "jsonl")
@@ -183,7 +182,7 @@ def export(req: Req) -> Response:
     action = req.query.get("action", "").strip() or None
     if action is not None and action not in _actions():
         raise InvalidInput("'{value}' is not one of the choices", value=action[:40])
-    filters = Filters(
+    filters = chain.ExportFilters(
         since=since.isoformat() if since else None,
         until_before=(until + timedelta(days=1)).isoformat() if until else None,
         case_id=_id(req, "case", N_("case")),

@@ -142,6 +142,7 @@ def export_file(
     return Exported(path, fmt, sum(counts.values()), tuple(schools), bool(masked))
 
 
+ExportFilters = audit_rows.Filters  # what the web's export asks for, named where the web may import it
 CHUNK = 1 << 16  # bytes of an XLSX export handed to the browser at a time
 
 
