@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -36,10 +36,20 @@ class JobView:
     detail: dict[str, Any]
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, Msg):
+        return {"msg": message_data(value)}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def message_data(msg: Msg) -> dict[str, Any]:
-    """A message as JSON: its msgid and parameters, a parameter that is itself a message kept as one."""
-    params = {k: {"msg": message_data(v)} if isinstance(v, Msg) else v for k, v in msg.params.items()}
-    return {"msgid": msg.msgid, "params": params}
+    """A message as JSON: its msgid and parameters, a parameter that is itself a message kept as one,
+    a date as its ISO text (what a message shows of it)."""
+    return {"msgid": msg.msgid, "params": {k: _plain(v) for k, v in msg.params.items()}}
 
 
 def message_of(data: dict[str, Any]) -> Msg:

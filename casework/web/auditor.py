@@ -14,6 +14,7 @@ from casework.domain import access as policy
 from casework.domain.validation import parse_date
 from casework.errors import InvalidInput
 from casework.text import N_, Msg
+from casework.web import admin
 from casework.web.core import Req
 from casework.web.jobs import Outcome, Progress
 
@@ -151,8 +152,12 @@ def job(req: Req) -> Response:
     if text:
         for option, words in _OPTIONS.items():
             text = text.replace(option, req.t(words))
+        folder = str(found.detail.get("folder", ""))
+        if folder:  # an upload's own problem names the file as it was uploaded, not where the server keeps it
+            text = text.replace(folder + os.sep, "")
     running = req.runner.progress(found.id) if req.runner is not None else None
-    return req.page("job.html", job=found, text=text, progress=running)
+    lines = admin.import_lines(req, found.detail) if found.kind == "import" else []
+    return req.page("job.html", job=found, text=text, progress=running, lines=lines)
 
 
 # -- export ------------------------------------------------------------------------------------------------

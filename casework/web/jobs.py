@@ -78,8 +78,12 @@ class Runner:
                 log.exception("job %s failed", job_id)
                 outcome = Outcome(False, Msg(N_("the job failed on the server; nothing of it was applied")), {})
             jobs.finish(self.ctx, job_id, outcome.ok, outcome.message, outcome.detail, outcome.done)
-        except Exception:  # recording the end failed: the next start marks it interrupted
+        except Exception:
             log.exception("job %s: its end could not be recorded", job_id)
+            try:  # at least as failed, so that nobody waits for it
+                jobs.finish(self.ctx, job_id, False, Msg(N_("the job failed on the server; nothing of it was applied")))
+            except Exception:  # the database is gone: the next start marks it interrupted
+                log.exception("job %s: not even its failure could be recorded", job_id)
         finally:
             with self._lock:
                 self._progress.pop(job_id, None)

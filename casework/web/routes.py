@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from casework.domain import access as policy
-from casework.web import auditor, leadership, pages
+from casework.web import admin, auditor, leadership, pages
 from casework.web.core import Req
 
 PUBLIC = "public"  # no sign-in needed
@@ -38,7 +38,10 @@ STAFF_MANAGERS = holding(policy.STAFF_MANAGE)
 LEADERSHIP = holding(policy.REVIEW_MEETING)
 INDICATORS = holding(policy.REPORT_INDICATORS)
 AUDITORS = holding(policy.AUDIT_READ)
-JOB_HOLDERS = AUDITORS | holding(policy.ROSTER_IMPORT) | holding(policy.YEAR_ROLLOVER)
+ROSTER = holding(policy.ROSTER_IMPORT)
+ROLLOVER = holding(policy.YEAR_ROLLOVER)
+KEYS = holding(policy.KEYS_MANAGE)
+JOB_HOLDERS = AUDITORS | ROSTER | ROLLOVER
 
 Needs = str | frozenset[str]
 
@@ -108,6 +111,16 @@ ROUTES: tuple[Route, ...] = (
     Route("audit_export", "GET", "/audit/export", auditor.export, AUDITORS),
     Route("access_log", "GET", "/access-log", auditor.access_log, AUDITORS),
     Route("job", "GET", "/jobs/{job_id}", auditor.job, JOB_HOLDERS),
+    # the school administrator
+    Route("staff_add", "POST", "/staff/add", admin.staff_add, STAFF_MANAGERS),
+    Route("staff_roles", "POST", "/staff/{staff_id}/roles", admin.staff_roles, STAFF_MANAGERS),
+    Route("rollover", "GET", "/rollover", admin.rollover_preview, ROLLOVER),
+    Route("rollover_confirm", "POST", "/rollover", admin.rollover_confirm, ROLLOVER),
+    Route("roster", "GET", "/roster", admin.roster_form, ROSTER),
+    Route("roster_upload", "POST", "/roster", admin.roster_upload, ROSTER, upload=admin.UPLOAD_LIMIT),
+    Route("roster_confirm", "POST", "/roster/{job_id}/confirm", admin.roster_confirm, ROSTER),
+    Route("roster_problems", "GET", "/roster/{job_id}/problems", admin.roster_problems, ROSTER),
+    Route("privacy", "GET", "/privacy", admin.privacy, KEYS),
 )
 
 BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}

@@ -93,6 +93,15 @@ def samples(ids: dict[str, int]) -> dict[str, Sample]:
         "audit_export": Sample("/audit/export?format=jsonl&case=987654"),
         "access_log": Sample("/access-log"),
         "job": Sample("/jobs/987654", ok=404),
+        "staff_add": Sample("/staff/add", {"name": " "}, ok=400),
+        "staff_roles": Sample(f"/staff/{ids['spare']}/roles", {}, ok=400),
+        "rollover": Sample("/rollover"),
+        "rollover_confirm": Sample("/rollover", {"year": "x"}, ok=400),
+        "roster": Sample("/roster"),
+        "roster_upload": Sample("/roster", {}, ok=400),
+        "roster_confirm": Sample("/roster/987654/confirm", {}, ok=404),
+        "roster_problems": Sample("/roster/987654/problems", ok=404),
+        "privacy": Sample("/privacy"),
     }
 
 
