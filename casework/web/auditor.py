@@ -36,14 +36,10 @@ def _verdict(result: Any) -> Msg:
             "audit chain intact: {events} events in {schools} school(s)",
             {"events": result.events, "schools": result.schools},
         )
+    # The CLI's words without its technical detail, which is English: the page shows it apart (job.html).
     return Msg(
-        "audit chain broken at school {school}, sequence {seq}: {kind} ({detail})",
-        {
-            "school": problem.school_id,
-            "seq": problem.seq,
-            "kind": Msg(PROBLEM_KINDS[problem.kind]),
-            "detail": problem.detail,
-        },
+        "audit chain broken at school {school}, sequence {seq}: {kind}",
+        {"school": problem.school_id, "seq": problem.seq, "kind": Msg(PROBLEM_KINDS[problem.kind])},
     )
 
 
@@ -54,6 +50,7 @@ def _detail(result: Any) -> dict[str, Any]:
         "schools": result.schools,
         "school": None if problem is None else problem.school_id,
         "seq": None if problem is None else problem.seq,
+        "problem": None if problem is None else problem.detail,
     }
 
 
