@@ -186,15 +186,19 @@ def export_stream(
                     yield audit.mask_rows(batch) if school in masked else batch
 
     def pieces() -> Iterator[bytes]:
-        if fmt == "xlsx":
-            yield from _xlsx_pieces(batches())
-        else:
-            if fmt == "csv":
-                yield codecs.BOM_UTF8 + (",".join(HEADERS) + "\r\n").encode()
-            layout = export.JSON_LINES if fmt == "jsonl" else export.CSV_RECORDS
-            for batch in batches():
-                yield layout.format(batch)
-        _record_export(ctx, who, info, filters)
+        complete = False
+        try:
+            if fmt == "xlsx":
+                yield from _xlsx_pieces(batches())
+            else:
+                if fmt == "csv":
+                    yield codecs.BOM_UTF8 + (",".join(HEADERS) + "\r\n").encode()
+                layout = export.JSON_LINES if fmt == "jsonl" else export.CSV_RECORDS
+                for batch in batches():
+                    yield layout.format(batch)
+            complete = True
+        finally:  # an export the browser stopped half-way is recorded too, as incomplete
+            _record_export(ctx, who, info, filters, complete)
 
     return info, pieces()
 
@@ -219,7 +223,9 @@ def _xlsx_pieces(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[bytes]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _record_export(ctx: Context, who: access.Principal, info: Streamed, filters: audit_rows.Filters) -> None:
+def _record_export(
+    ctx: Context, who: access.Principal, info: Streamed, filters: audit_rows.Filters, complete: bool
+) -> None:
     now = ctx.now()
     asked = {k: v for k, v in dataclasses.asdict(filters).items() if v is not None}
     with ctx.db.write() as session:
@@ -236,5 +242,6 @@ def _record_export(ctx: Context, who: access.Principal, info: Streamed, filters:
                     "masked": school_id in info.masked,
                     "filters": asked,
                     "via": "web",
+                    **({} if complete else {"complete": False}),
                 },
             )
