@@ -63,8 +63,11 @@ def home(ctx: Context, actor: str | None, capability: str) -> int:
     return school_id
 
 
-def choices(ctx: Context, actor: str | None, capability: str = policy.REVIEW_MEETING) -> SchoolChoices:
-    """The classes and staff of the actor's school, for a person holding ``capability`` there."""
+def choices(
+    ctx: Context, actor: str | None, capability: str = policy.REVIEW_MEETING, with_staff: bool = True
+) -> SchoolChoices:
+    """The classes and (unless not ``with_staff``) the staff of the actor's school, for a person holding
+    ``capability`` there."""
     today = ctx.now().date()
     with ctx.db.read() as session:
         who = access.enter(session, actor, today)
@@ -82,6 +85,8 @@ def choices(ctx: Context, actor: str | None, capability: str = policy.REVIEW_MEE
         )
         roles: dict[int, list[str]] = {}
         names: dict[int, str] = {}
+        if not with_staff:
+            return SchoolChoices(school_id, school, classes, ())
         rows = session.execute(
             select(Staff.id, Staff.name, Membership.role)
             .join(Membership, Membership.staff_id == Staff.id)

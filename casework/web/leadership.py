@@ -40,22 +40,33 @@ def _reason_head(code: str) -> str:
 def stalled(req: Req) -> Response:
     from casework.services import leadership, review
 
-    found_choices = leadership.choices(req.ctx, req.actor)
+    found_choices = leadership.choices(req.ctx, req.actor, with_staff=False)
     class_id = _number(req.query.get("class"), 1, 10**9)
     staff_id = _number(req.query.get("responsible"), 1, 10**9)
     if class_id is not None and class_id not in {c.id for c in found_choices.classes}:
         class_id = None
-    if staff_id is not None and staff_id not in {s.id for s in found_choices.staff}:
+    try:
+        listed = review.stalled(
+            req.ctx,
+            req.actor,
+            str(found_choices.school_id),
+            str(class_id) if class_id else None,
+            str(staff_id) if staff_id else None,
+        )
+    except NotFound:  # a responsible person who is nobody: the whole list, as with no filter
         staff_id = None
-    listed = review.stalled(
-        req.ctx,
-        req.actor,
-        str(found_choices.school_id),
-        str(class_id) if class_id else None,
-        str(staff_id) if staff_id else None,
-    )
-    reasons = sorted({_reason_head(r.reason) for c in listed for r in c.reasons})
-    stages = [s for s in states.STATES if any(c.state == s for c in listed)]
+        listed = review.stalled(req.ctx, req.actor, str(found_choices.school_id), str(class_id) if class_id else None)
+    heads: set[str] = set()
+    responsible: dict[int, str] = {}
+    stages_seen: set[str] = set()
+    for c in listed:
+        stages_seen.add(c.state)
+        for r in c.reasons:
+            heads.add(r.reason.partition(":")[0])
+            if r.responsible_id is not None and r.responsible_name:
+                responsible[r.responsible_id] = r.responsible_name
+    reasons = sorted(heads)
+    stages = [s for s in states.STATES if s in stages_seen]
     reason = req.query.get("reason", "")
     stage = req.query.get("stage", "")
     rows = [
@@ -87,6 +98,7 @@ def stalled(req: Req) -> Response:
         reasons=reasons,
         stages=stages,
         choices=found_choices,
+        responsible=sorted(responsible.items(), key=lambda kv: kv[1]),
         picked={"reason": reason, "stage": stage, "responsible": staff_id, "class": class_id},
     )
 
