@@ -71,6 +71,17 @@ def test_a_leader_holds_a_meeting_one_decision_refused_and_downloads_the_minutes
     with zipfile.ZipFile(saved) as docx:
         body = docx.read("word/document.xml").decode()
     assert "家访后再定" in body and "延长期限" in body
+    # the reports the group reads after the meeting: charts drawn on the server, tables that scroll on a phone
+    page.click("nav >> text=工作指标")
+    page.wait_for_url("**/indicators")
+    assert page.locator("svg.chart").count() == 2 and "建档率" in page.locator("main").inner_text()
+    shot(page, f"leader-{size}-indicators")
+    page.click("nav >> text=年度考核")
+    page.wait_for_url("**/evaluation")
+    shot(page, f"leader-{size}-evaluation")
+    page.click("nav >> text=帮扶负担")
+    page.wait_for_url("**/mentor-load")
+    shot(page, f"leader-{size}-load")
     context.close()
 
 
