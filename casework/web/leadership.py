@@ -225,14 +225,27 @@ def _meeting_page(req: Req, meeting_id: int, status: int = 200, **state: Any) ->
 DONE = {"opened": N_("the meeting was opened"), "decided": N_("the decision was recorded")}
 
 
+def _own_meeting(req: Req) -> int:
+    """The meeting of the path, if it is of a school where the person sits in the leadership group; another
+    school's meeting is the same 404 as no meeting."""
+    from casework.services import meetings as service
+
+    meeting_id = req.id_param("meeting_id")
+    try:
+        service.show_meeting(req.ctx, req.actor, meeting_id)
+    except PermissionDenied:
+        raise NotFound("no such page") from None
+    return meeting_id
+
+
 def meeting(req: Req) -> Response:
-    return _meeting_page(req, req.id_param("meeting_id"))
+    return _meeting_page(req, _own_meeting(req))
 
 
 def meeting_decide(req: Req) -> Response:
     from casework.services import meetings as service
 
-    meeting_id = req.id_param("meeting_id")
+    meeting_id = _own_meeting(req)
     case_text = req.field("case")
     if not case_text.isdigit() or len(case_text) > 12:
         raise NotFound("no such page")
@@ -286,7 +299,7 @@ def _plain(req: Req, exc: CaseworkError) -> str:
 def minutes(req: Req) -> Response:
     from casework.services import meetings as service
 
-    meeting_id = req.id_param("meeting_id")
+    meeting_id = _own_meeting(req)
     fmt = req.query.get("format", "docx")
     if fmt not in ("docx", "pdf"):
         raise NotFound("no such page")

@@ -125,3 +125,26 @@ def test_the_yearly_evaluation_and_mentor_load(world: World) -> None:
     assert leader.get("/evaluation?year=abc").status_code == 400
     load = leader.get("/mentor-load")
     assert load.status_code == 200 and "帮扶" in load.text
+
+
+def test_another_schools_meeting_is_the_same_404_as_no_meeting(world: World) -> None:
+    from casework.services import meetings, setup
+
+    meeting_id = meetings.new_meeting(world.ctx, world.leader, [])
+    other = setup.init(world.ctx, admin="二校管理员", school="第二小学")
+    assert other.admin_id is not None
+    leader = str(setup.add_staff(world.ctx, str(other.admin_id), "二校组长", ["leader"], None, "第二小学"))
+    from casework.services import accounts
+    from tests.web.conftest import NEW_PASSWORD, new_browser
+
+    issued = accounts.issue_password(world.ctx, str(other.admin_id), leader, "erxiao")
+    browser = new_browser(world)
+    browser.get("/sign-in")
+    browser.post("/sign-in", {"login": "erxiao", "password": issued.password, "next": "/desk"})
+    browser.get("/password")
+    changed = browser.post("/password", {"current": issued.password, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert changed.status_code == 303, changed.text
+    theirs, none = browser.get(f"/meetings/{meeting_id}"), browser.get("/meetings/987654")
+    assert theirs.status_code == none.status_code == 404
+    assert theirs.text.split("<main")[1] == none.text.split("<main")[1]
+    assert browser.get(f"/meetings/{meeting_id}/minutes?format=docx").status_code == 404
