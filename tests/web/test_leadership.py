@@ -148,3 +148,21 @@ def test_another_schools_meeting_is_the_same_404_as_no_meeting(world: World) -> 
     assert theirs.status_code == none.status_code == 404
     assert theirs.text.split("<main")[1] == none.text.split("<main")[1]
     assert browser.get(f"/meetings/{meeting_id}/minutes?format=docx").status_code == 404
+
+
+def test_the_pages_of_part_two_speak_english_after_the_switch(world: World) -> None:
+    leader = sign_in(world, world.leader, "zuzhang")
+    leader.get("/desk")
+    assert leader.post("/lang", {"lang": "en", "back": "/stalled"}).status_code == 303
+    for path, words in (
+        ("/stalled", "Stalled cases"),
+        ("/meetings", "New meeting"),
+        ("/indicators", "Whole school against the targets"),
+        ("/evaluation", "Yearly evaluation"),
+        ("/mentor-load", "Mentor load"),
+        ("/audit", "Verify the chain"),
+        ("/roster", "Upload a register"),
+    ):
+        page = leader.get(path)
+        assert page.status_code == 200 and words in page.text, path
+        assert "停滞个案" not in page.text  # the menu too
