@@ -164,8 +164,10 @@ def export_stream(
 
     Masked exactly as ``export_file`` masks (phone and ID numbers where the actor may not read
     contact data), read batch by batch through the driver cursor: memory stays constant whatever
-    the number of events. JSON lines and CSV are formatted batch by batch straight to the
-    browser; XLSX (a zip) is built in a temporary file first and then sent in pieces. When the
+    the number of events. The whole chains (no filter) are written by ``export_file``'s own writer,
+    in worker processes side by side, to a temporary file sent in pieces; filtered JSON lines and
+    CSV are formatted batch by batch straight to the browser, filtered XLSX (a zip) is built in a
+    temporary file first. When the
     last piece is out, each school's chain records the export ("audit.exported", with the filters).
     """
     if fmt not in EXPORT_FORMATS:
@@ -188,7 +190,9 @@ def export_stream(
     def pieces() -> Iterator[bytes]:
         complete = False
         try:
-            if fmt == "xlsx":
+            if filters == audit_rows.Filters():
+                yield from _whole_pieces(ctx, fmt, schools, masked, info)
+            elif fmt == "xlsx":
                 yield from _xlsx_pieces(batches())
             else:
                 if fmt == "csv":
@@ -201,6 +205,22 @@ def export_stream(
             _record_export(ctx, who, info, filters, complete)
 
     return info, pieces()
+
+
+def _whole_pieces(
+    ctx: Context, fmt: str, schools: list[int], masked: frozenset[int], info: Streamed
+) -> Iterator[bytes]:
+    """The whole chains, unfiltered: written by the CLI's own writer (ranges side by side in worker
+    processes from PARALLEL_FROM events on) into a temporary file, then sent in pieces."""
+    folder = tempfile.mkdtemp(prefix="casework-export-")
+    try:
+        path = os.path.join(folder, f"audit.{fmt}")
+        info.events.update(export.write(ctx.db, fmt, path, schools, masked))
+        with open(path, "rb") as done:
+            while piece := done.read(CHUNK):
+                yield piece
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _xlsx_pieces(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[bytes]:
