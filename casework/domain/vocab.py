@@ -134,6 +134,11 @@ AUDIT_ACTIONS: dict[str, str] = {
     "account.locked": N_("sign-in locked"),
     "account.disabled": N_("account disabled"),
     "account.enabled": N_("account enabled"),
+    "access.read": N_("sealed fields read"),
+    "access.denied": N_("access refused"),
+    "audit.exported": N_("audit trail exported"),
+    "job.started": N_("background job started"),
+    "job.finished": N_("background job ended"),
 }
 
 STALL_REASONS: dict[str, str] = {

@@ -67,6 +67,44 @@ def batches(
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Which events an export keeps: a time range (ISO dates, the end included), a case, an action, an actor."""
+
+    since: str | None = None
+    until_before: str | None = None  # the day after the last one asked for
+    case_id: int | None = None
+    action: str | None = None
+    actor_id: int | None = None
+
+
+def filtered_batches(
+    session: Session, school_ids: Collection[int], filters: Filters
+) -> Generator[list[tuple[Any, ...]], None, None]:
+    """``batches`` of the schools' events that pass ``filters``, in chain order, through the driver cursor."""
+    connection = session.connection()
+    pg = connection.dialect.name == "postgresql"
+    raw: Any = connection.connection.driver_connection
+    schools = tuple(sorted(int(s) for s in school_ids))
+    if not schools:
+        return
+    where = [f"school_id IN ({', '.join('?' * len(schools))})"]
+    params: list[Any] = list(schools)
+    for clause, value in (
+        ("ts >= ?", filters.since),
+        ("ts < ?", filters.until_before),
+        ("case_id = ?", filters.case_id),
+        ("action = ?", filters.action),
+        ("actor_id = ?", filters.actor_id),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_event WHERE {' AND '.join(where)} ORDER BY school_id, seq"
+    for _, batch in _fetched(raw, pg, [(sql, tuple(params))]):
+        yield batch
+
+
+@dataclass(frozen=True)
 class Segment:
     """The events of one school from sequence number ``first`` to ``last``, both included: ``count`` of them.
 
@@ -246,7 +284,7 @@ _DONE = object()
 
 
 def _fetched(
-    raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[int, ...]]], size: int = BATCH
+    raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[Any, ...]]], size: int = BATCH
 ) -> Generator[tuple[int, list[tuple[Any, ...]]], None, None]:
     """The statements' rows in batches, with the index of the statement each came from.
 
@@ -270,7 +308,7 @@ def _fetched(
 
 
 def _prefetched(
-    raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[int, ...]]], size: int = BATCH
+    raw: Any, pg: bool, statements: Sequence[tuple[str, tuple[Any, ...]]], size: int = BATCH
 ) -> Generator[tuple[int, list[tuple[Any, ...]]], None, None]:
     """The statements' rows in batches, with the index of the statement each came from; the next
     batch is fetched in a second thread while the caller works.

@@ -859,3 +859,24 @@ class Transfer(Base):
     moved_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class Job(Base):
+    """A background job the web server runs (verify, import, rollover): who asked, its state and its outcome.
+
+    ``outcome`` is the message to show (msgid and parameters, rendered in the reader's language);
+    a job still ``running`` when the server starts again was interrupted and is marked failed.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_school_state", "school_id", "state"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # verify, import, rollover
+    state: Mapped[str] = mapped_column(String(10))  # running, done, failed
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column()

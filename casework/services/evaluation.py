@@ -348,15 +348,18 @@ def _class_teachers(session: Session, class_ids: set[int], start: date, end: dat
 
 def write(ctx: Context, result: YearEvaluation, fmt: str, path: str, lang: str) -> None:
     """The table as a workbook (one sheet per kind of payee) or a document with signature lines."""
+    write_bytes(path, render_bytes(ctx, result, fmt, lang))
+
+
+def render_bytes(ctx: Context, result: YearEvaluation, fmt: str, lang: str) -> bytes:
+    """``write``'s content, for a download."""
     if fmt not in FORMATS:
         raise InvalidInput("--format: '{fmt}' is not one of {known}", fmt=fmt, known=", ".join(FORMATS))
     if fmt == "xlsx":
-        data = workbook(result, lang)
-    else:
-        from casework.documents.render import render
+        return workbook(result, lang)
+    from casework.documents.render import render
 
-        data = render("evaluation_report", report_context(result, lang, ctx.now().date()), fmt, lang)
-    write_bytes(path, data)
+    return render("evaluation_report", report_context(result, lang, ctx.now().date()), fmt, lang)
 
 
 def _t(msg: str | Msg, lang: str) -> str:

@@ -389,15 +389,18 @@ def family_label(code: str, lang: str) -> str:
 
 def write(ctx: Context, report: Report, fmt: str, path: str, lang: str) -> None:
     """The report as an HTML page with charts (through the documents machinery) or an XLSX workbook."""
+    write_bytes(path, render_bytes(ctx, report, fmt, lang))
+
+
+def render_bytes(ctx: Context, report: Report, fmt: str, lang: str) -> bytes:
+    """``write``'s content, for a download."""
     if fmt == "html":
         from casework.documents.render import render
 
-        data = render("indicator_report", _report_context(report, lang, ctx.now().date()), "html", lang)
-    elif fmt == "xlsx":
-        data = _xlsx(report, lang)
-    else:
-        raise InvalidInput("--format: '{fmt}' is not one of html, xlsx", fmt=fmt)
-    write_bytes(path, data)
+        return render("indicator_report", _report_context(report, lang, ctx.now().date()), "html", lang)
+    if fmt == "xlsx":
+        return _xlsx(report, lang)
+    raise InvalidInput("--format: '{fmt}' is not one of html, xlsx", fmt=fmt)
 
 
 def _xlsx(report: Report, lang: str) -> bytes:

@@ -140,10 +140,13 @@ def new_meeting(
     school: str | None = None,
     cases_by_hand: list[int] | None = None,
     another: bool = False,
+    picked: list[int] | None = None,
 ) -> int:
     """A meeting whose proposed agenda holds the escalated and critical cases; a leader adds others by hand.
 
-    A second meeting of the school on the same date is refused, naming the first, unless ``another``.
+    ``picked`` (the web's agenda form): only these of the proposed cases go on the agenda, with the
+    cases by hand. A second meeting of the school on the same date is refused, naming the first,
+    unless ``another``.
     """
     now = ctx.now()
     today = now.date()
@@ -176,6 +179,8 @@ def new_meeting(
         session.add(meeting)
         session.flush()
         agenda = proposed_agenda(session, school_id, today, int(review_params(ctx)["escalate_after_days"]))
+        if picked is not None:
+            agenda = [(case_id, reasons) for case_id, reasons in agenda if case_id in set(picked)]
         listed = {case_id for case_id, _ in agenda}
         for case_id in cases_by_hand or []:
             if case_id not in listed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NamedTuple
@@ -14,6 +16,7 @@ from casework.errors import InvalidInput, NotFound
 from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
 from casework.persistence.tables import (
+    AuditEvent,
     Case,
     Child,
     Pairing,
@@ -201,6 +204,44 @@ def _listed_rows(
     return out
 
 
+# The lists last computed, by what they were computed from. The stalled page is read by a school's
+# whole leadership group many times a day, and recomputing it costs a query over every duty of the
+# school; the key holds, per school, the sequence number of its last audit event that is not a read,
+# so that any change the lists could see (a move, a record, an extension, a sweep) computes it anew.
+_LISTS: OrderedDict[tuple[Any, ...], list[ListedCase]] = OrderedDict()
+_LISTS_LOCK = threading.Lock()
+LISTS_KEPT = 16
+
+
+def _last_changes(session: Session, schools: list[int]) -> tuple[tuple[int, int], ...]:
+    found = []
+    for school_id in sorted(schools):
+        seq = session.scalar(
+            select(AuditEvent.seq)
+            .where(AuditEvent.school_id == school_id, AuditEvent.action.not_in(["access.read", "access.denied"]))
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+        found.append((school_id, int(seq or 0)))
+    return tuple(found)
+
+
+def _listed_kept(session: Session, db_url: str, schools: list[int], *args: Any) -> list[ListedCase]:
+    """``listed_cases(session, *args)``, computed once for as long as nothing in the schools changes."""
+    key = (db_url, _last_changes(session, schools), *args)
+    with _LISTS_LOCK:
+        kept = _LISTS.get(key)
+        if kept is not None:
+            _LISTS.move_to_end(key)
+            return kept
+    found = listed_cases(session, *args)
+    with _LISTS_LOCK:
+        _LISTS[key] = found
+        while len(_LISTS) > LISTS_KEPT:
+            _LISTS.popitem(last=False)
+    return found
+
+
 def school_filter(session: Session, school: str | None) -> int | None:
     if school is None:
         return None
@@ -252,8 +293,10 @@ def listing(
         narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
         found = [
             c
-            for c in listed_cases(
+            for c in _listed_kept(
                 session,
+                str(ctx.db.url),
+                schools,
                 level,
                 today,
                 int(params["escalate_after_days"]),

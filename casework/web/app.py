@@ -26,7 +26,8 @@ from casework import i18n
 from casework.errors import CaseworkError, Conflict, NotFound, PermissionDenied
 from casework.services.context import Context
 from casework.text import N_, Msg
-from casework.web.core import CSRF_COOKIE, SESSION_COOKIE, Req
+from casework.web.core import CSRF_COOKIE, SESSION_COOKIE, Req, Upload
+from casework.web.jobs import Runner
 from casework.web.routes import ROUTES, WHILE_ONE_TIME, Route, url
 
 MAX_BODY = 1024 * 1024  # bytes of a request body; more is refused before it is read
@@ -115,7 +116,15 @@ def _scope_denial(exc: PermissionDenied) -> bool:
     return kind in {"case", "child"} and rest.isdigit()
 
 
-def _serve(route: Route, ctx: Context, env: Environment, request: Request, form: dict[str, list[str]]) -> Response:
+def _serve(
+    route: Route,
+    ctx: Context,
+    env: Environment,
+    request: Request,
+    form: dict[str, list[str]],
+    files: dict[str, Upload],
+    runner: Runner,
+) -> Response:
     from casework.services import access, accounts, denials
 
     request_id = request.scope["state"]["request_id"]
@@ -143,6 +152,8 @@ def _serve(route: Route, ctx: Context, env: Environment, request: Request, form:
         secure=secure,
         cookies_in=dict(request.cookies),
         can=lambda name: _open(name, who),
+        files=files,
+        runner=runner,
     )
     if token and who is None:
         req.cookies[SESSION_COOKIE] = ""  # ended, idle or too old: forget it
@@ -192,29 +203,42 @@ def _error(req: Req, status: int, text: str) -> Response:
         return req.finish(HTMLResponse(escape(text), status_code=status))
 
 
-def _endpoint(route: Route, ctx: Context, env: Environment) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(route: Route, ctx: Context, env: Environment, runner: Runner) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         form: dict[str, list[str]] = {}
+        files: dict[str, Upload] = {}
         try:
             if route.method == "POST":
                 kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
                 if kind in {"application/x-www-form-urlencoded", "multipart/form-data"}:
-                    async with request.form(max_files=0, max_fields=5000) as data:
+                    async with request.form(max_files=4 if route.upload else 0, max_fields=5000) as data:
                         form = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data}
+                        for key in data:
+                            sent = data.get(key)
+                            if not isinstance(sent, str) and sent is not None:
+                                files[key] = Upload(sent.filename or "", await sent.read())
         except BodyTooLarge:
-            return bare_page(413, N_("the request is larger than 1 MB and was refused"))
+            return too_large(route.upload or MAX_BODY)
         except Exception:  # a malformed body: the same as a form that says nothing
             return bare_page(400, N_("the form could not be read; nothing was saved"))
-        return await run_in_threadpool(_serve, route, ctx, env, request, form)
+        return await run_in_threadpool(_serve, route, ctx, env, request, form, files, runner)
 
     return endpoint
+
+
+def too_large(limit: int) -> HTMLResponse:
+    """The page for a body over ``limit`` bytes: the default 1 MB, or an upload's own limit."""
+    if limit == MAX_BODY:
+        return bare_page(413, N_("the request is larger than 1 MB and was refused"))
+    return bare_page(413, N_("the file is larger than {mb} MB and was refused; nothing was written"), mb=limit >> 20)
 
 
 class Guard:
     """Every response: a request id, the security headers, a body limit, and no traceback ever."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, limits: dict[str, int] | None = None) -> None:
         self.app = app
+        self.limits = limits or {}  # path -> the body limit of an upload route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -222,11 +246,10 @@ class Guard:
             return
         request_id = secrets.token_hex(6)
         scope.setdefault("state", {})["request_id"] = request_id
+        limit = self.limits.get(str(scope.get("path", "")), MAX_BODY)
         length = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), b"0")
-        if not length.isdigit() or int(length) > MAX_BODY:
-            await bare_page(413, N_("the request is larger than 1 MB and was refused"))(
-                scope, receive, self._send(send, scope)
-            )
+        if not length.isdigit() or int(length) > limit:
+            await too_large(limit)(scope, receive, self._send(send, scope))
             return
         seen = 0
         started = False
@@ -236,7 +259,7 @@ class Guard:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > MAX_BODY:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 
@@ -251,7 +274,7 @@ class Guard:
             await self.app(scope, counted, sending)
         except BodyTooLarge:
             if not started:
-                await bare_page(413, N_("the request is larger than 1 MB and was refused"))(scope, receive, sending)
+                await too_large(limit)(scope, receive, sending)
         except Exception:
             log.exception("request %s (%s) failed", request_id, scope.get("path"))
             if not started:
@@ -278,8 +301,10 @@ class Guard:
 def create_app(ctx: Context) -> ASGIApp:
     """The web application on ``ctx`` (its database, settings and clock)."""
     env = environment()
+    runner = Runner(ctx)
+    runner.recover()  # jobs a previous server process left running were interrupted: failed, with the reason
     routes: list[Any] = [
-        StarletteRoute(r.path, _endpoint(r, ctx, env), methods=[r.method], name=r.name) for r in ROUTES
+        StarletteRoute(r.path, _endpoint(r, ctx, env, runner), methods=[r.method], name=r.name) for r in ROUTES
     ]
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
 
@@ -290,4 +315,4 @@ def create_app(ctx: Context) -> ASGIApp:
         return bare_page(404, N_("there is no such page, or it is not yours to see"))
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
-    return Guard(app)
+    return Guard(app, {r.path: r.upload for r in ROUTES if r.upload})

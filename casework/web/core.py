@@ -20,6 +20,14 @@ SESSION_COOKIE = "casework_session"
 CSRF_COOKIE = "casework_csrf"  # the sign-in form's token before there is a session (double submit)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a form: the name the browser gave it and its bytes (bounded by the route's limit)."""
+
+    name: str
+    content: bytes
+
+
 @dataclass
 class Req:
     """One request as a page handler sees it; handlers run in a worker thread and never await."""
@@ -40,6 +48,8 @@ class Req:
     cookies_in: Mapping[str, str]
     can: Callable[[str], bool]  # whether the signed-in person's roles reach a route, by its name
     cookies: dict[str, str] = field(default_factory=dict)  # set on the response
+    files: Mapping[str, Upload] = field(default_factory=dict)  # an upload route's files, by field name
+    runner: Any = None  # the server's background jobs (casework.web.jobs.Runner)
 
     @property
     def actor(self) -> str:

@@ -9,6 +9,7 @@ from casework.domain.consent import CONSENT_SCOPES
 from casework.domain.vocab import (
     AUDIT_ACTIONS,
     CONTACT_KINDS,
+    DECISION_LABELS,
     FAMILY_SITUATIONS,
     NEED_CATEGORIES,
     PLAN_ITEM_KINDS,
@@ -17,6 +18,7 @@ from casework.domain.vocab import (
     SEXES,
     STALL_REASONS,
     duty_label,
+    stall_reason_label,
 )
 from casework.text import N_
 
@@ -33,6 +35,12 @@ DOCUMENT_LABELS: dict[str, str] = {
     "meeting_minutes": N_("meeting minutes"),
     "indicator_report": N_("indicator report"),
 }
+JOB_KINDS: dict[str, str] = {
+    "verify": N_("Audit chain verification"),
+    "import": N_("Roster import"),
+    "rollover": N_("School-year rollover"),
+}
+JOB_STATES: dict[str, str] = {"running": N_("running"), "done": N_("done"), "failed": N_("failed")}
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}  # each language in its own words
 
 VOCABULARIES: dict[str, dict[str, str]] = {
@@ -48,6 +56,9 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "tier": policy.TIER_LABELS,
     "stall": STALL_REASONS,
     "document": DOCUMENT_LABELS,
+    "decision": DECISION_LABELS,
+    "job": JOB_KINDS,
+    "job_state": JOB_STATES,
 }
 
 
@@ -71,6 +82,10 @@ class Labels:
             state = code.split(":", 1)[1]
             return i18n.render(N_("leave the stage {state}"), self.lang).format(state=self.of("state", state))
         return i18n.render(duty_label(code), self.lang)
+
+    def stall(self, code: str) -> str:
+        """A stall reason as stored ("stage_deadline:assessed", "flag:critical") or its head alone."""
+        return i18n.render(stall_reason_label(code), self.lang)
 
     def field(self, name: str) -> str:
         return i18n.render(field_label(name), self.lang)

@@ -396,18 +396,17 @@ def document(req: Req) -> Response:
 
 
 def staff_accounts(req: Req) -> Response:
-    from casework.services import accounts
+    from casework.web import admin
 
-    rows = accounts.list_accounts(req.ctx, req.actor)
-    return req.page("staff.html", rows=rows, issued=None, done=_done(req))
+    return admin.staff_page(req)
 
 
 def staff_password(req: Req) -> Response:
     from casework.services import accounts
+    from casework.web import admin
 
     issued = accounts.issue_password(req.ctx, req.actor, str(req.id_param("staff_id")))
-    rows = accounts.list_accounts(req.ctx, req.actor)
-    return req.page("staff.html", rows=rows, issued=issued, done=None)
+    return admin.staff_page(req, issued=issued)
 
 
 def staff_disable(req: Req) -> Response:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from casework.domain import access as policy
-from casework.web import pages
+from casework.web import admin, auditor, leadership, pages
 from casework.web.core import Req
 
 PUBLIC = "public"  # no sign-in needed
@@ -27,7 +27,21 @@ NAMES = CARE | {"admin"}
 MOVERS = frozenset(r for r in EVERY_ROLE if policy.policy(r).events)
 CHILD_RECORDS = CARE  # exam results by any teacher; consent by those the policy lets (the service decides)
 CLASS_TEACHERS = frozenset({"class_teacher"})
-STAFF_MANAGERS = frozenset(r for r in EVERY_ROLE if policy.STAFF_MANAGE in policy.policy(r).capabilities)
+
+
+def holding(capability: str) -> frozenset[str]:
+    """The roles whose policy grants ``capability``: the route table follows the access policy."""
+    return frozenset(r for r in EVERY_ROLE if capability in policy.policy(r).capabilities)
+
+
+STAFF_MANAGERS = holding(policy.STAFF_MANAGE)
+LEADERSHIP = holding(policy.REVIEW_MEETING)
+INDICATORS = holding(policy.REPORT_INDICATORS)
+AUDITORS = holding(policy.AUDIT_READ)
+ROSTER = holding(policy.ROSTER_IMPORT)
+ROLLOVER = holding(policy.YEAR_ROLLOVER)
+KEYS = holding(policy.KEYS_MANAGE)
+JOB_HOLDERS = AUDITORS | ROSTER | ROLLOVER
 
 Needs = str | frozenset[str]
 
@@ -39,6 +53,7 @@ class Route:
     path: str
     handler: Callable[[Req], Response]
     needs: Needs
+    upload: int = 0  # a route that takes files: its body limit in bytes (others: 1 MB, no files)
 
     def open_to(self, roles: frozenset[str] | None) -> bool:
         """Whether a person with ``roles`` (None: signed out) may reach the route."""
@@ -77,6 +92,35 @@ ROUTES: tuple[Route, ...] = (
     Route("staff", "GET", "/staff", pages.staff_accounts, STAFF_MANAGERS),
     Route("staff_password", "POST", "/staff/{staff_id}/password", pages.staff_password, STAFF_MANAGERS),
     Route("staff_disable", "POST", "/staff/{staff_id}/disable", pages.staff_disable, STAFF_MANAGERS),
+    # the leadership group
+    Route("stalled", "GET", "/stalled", leadership.stalled, LEADERSHIP),
+    Route("mentor_load", "GET", "/mentor-load", leadership.mentor_load, LEADERSHIP),
+    Route("meetings", "GET", "/meetings", leadership.meetings, LEADERSHIP),
+    Route("meeting_new", "POST", "/meetings", leadership.meeting_new, LEADERSHIP),
+    Route("meeting", "GET", "/meetings/{meeting_id}", leadership.meeting, LEADERSHIP),
+    Route("meeting_decide", "POST", "/meetings/{meeting_id}/decide", leadership.meeting_decide, LEADERSHIP),
+    Route("meeting_minutes", "GET", "/meetings/{meeting_id}/minutes", leadership.minutes, LEADERSHIP),
+    Route("indicators", "GET", "/indicators", leadership.indicators, INDICATORS),
+    Route("indicators_xlsx", "GET", "/indicators.xlsx", leadership.indicators_xlsx, INDICATORS),
+    Route("evaluation", "GET", "/evaluation", leadership.evaluation, INDICATORS),
+    Route("evaluation_download", "GET", "/evaluation/download", leadership.evaluation_download, INDICATORS),
+    # the auditor
+    Route("audit", "GET", "/audit", auditor.desk, AUDITORS),
+    Route("audit_verify", "POST", "/audit/verify", auditor.verify, AUDITORS),
+    Route("audit_checkpoint", "POST", "/audit/checkpoint", auditor.checkpoint, AUDITORS, upload=auditor.UPLOAD_LIMIT),
+    Route("audit_export", "GET", "/audit/export", auditor.export, AUDITORS),
+    Route("access_log", "GET", "/access-log", auditor.access_log, AUDITORS),
+    Route("job", "GET", "/jobs/{job_id}", auditor.job, JOB_HOLDERS),
+    # the school administrator
+    Route("staff_add", "POST", "/staff/add", admin.staff_add, STAFF_MANAGERS),
+    Route("staff_roles", "POST", "/staff/{staff_id}/roles", admin.staff_roles, STAFF_MANAGERS),
+    Route("rollover", "GET", "/rollover", admin.rollover_preview, ROLLOVER),
+    Route("rollover_confirm", "POST", "/rollover", admin.rollover_confirm, ROLLOVER),
+    Route("roster", "GET", "/roster", admin.roster_form, ROSTER),
+    Route("roster_upload", "POST", "/roster", admin.roster_upload, ROSTER, upload=admin.UPLOAD_LIMIT),
+    Route("roster_confirm", "POST", "/roster/{job_id}/confirm", admin.roster_confirm, ROSTER),
+    Route("roster_problems", "GET", "/roster/{job_id}/problems", admin.roster_problems, ROSTER),
+    Route("privacy", "GET", "/privacy", admin.privacy, KEYS),
 )
 
 BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}

@@ -74,11 +74,39 @@ def samples(ids: dict[str, int]) -> dict[str, Sample]:
         "staff_password": Sample(f"/staff/{ids['spare']}/password", {}),
         "staff_disable": Sample(f"/staff/{ids['spare']}/disable", {"disabled": "0"}, ok=303),
         "other_case": Sample(f"/cases/{other}"),
+        "stalled": Sample("/stalled"),
+        "mentor_load": Sample("/mentor-load"),
+        "meetings": Sample("/meetings"),
+        "meeting_new": Sample("/meetings", {"by_hand": "abc"}, ok=400),
+        "meeting": Sample(f"/meetings/{ids['meeting']}"),
+        "meeting_decide": Sample(
+            f"/meetings/{ids['meeting']}/decide", {"case": "987654", "decision": "continue"}, ok=404
+        ),
+        "meeting_minutes": Sample(f"/meetings/{ids['meeting']}/minutes?format=docx"),
+        "indicators": Sample("/indicators"),
+        "indicators_xlsx": Sample("/indicators.xlsx"),
+        "evaluation": Sample("/evaluation?year=2026"),
+        "evaluation_download": Sample("/evaluation/download?year=2026&format=xlsx"),
+        "audit": Sample("/audit"),
+        "audit_verify": Sample("/audit/verify", {}, ok=303),
+        "audit_checkpoint": Sample("/audit/checkpoint", {}, ok=400),
+        "audit_export": Sample("/audit/export?format=jsonl&case=987654"),
+        "access_log": Sample("/access-log"),
+        "job": Sample("/jobs/987654", ok=404),
+        "staff_add": Sample("/staff/add", {"name": " "}, ok=400),
+        "staff_roles": Sample(f"/staff/{ids['spare']}/roles", {}, ok=400),
+        "rollover": Sample("/rollover"),
+        "rollover_confirm": Sample("/rollover", {"year": "x"}, ok=400),
+        "roster": Sample("/roster"),
+        "roster_upload": Sample("/roster", {}, ok=400),
+        "roster_confirm": Sample("/roster/987654/confirm", {}, ok=404),
+        "roster_problems": Sample("/roster/987654/problems", ok=404),
+        "privacy": Sample("/privacy"),
     }
 
 
 def test_every_route_has_a_sample() -> None:
-    names = set(samples({k: 1 for k in ("case", "child", "other_case", "document", "spare")}))
+    names = set(samples({k: 1 for k in ("case", "child", "other_case", "document", "spare", "meeting")}))
     missing = sorted(r.name for r in ROUTES if r.name not in names)
     assert not missing, f"add a sample to tests/web/test_matrix.py for {missing}"
 
@@ -113,7 +141,17 @@ def matrix(shared_world: World) -> Iterator[Matrix]:
         ctx, other_counsellor, RecordConsent(child_id=other_child, guardian="乙监护", relation="祖母", scope="all")
     )
     other_case = cases.open_case(ctx, other_counsellor, other_child)
-    ids = {"case": case, "child": child, "other_case": other_case, "document": doc.id, "spare": spare}
+    from casework.services import meetings
+
+    meeting = meetings.new_meeting(ctx, w.leader, [])
+    ids = {
+        "case": case,
+        "child": child,
+        "other_case": other_case,
+        "document": doc.id,
+        "spare": spare,
+        "meeting": meeting,
+    }
     app = app_of(w)
     m = Matrix(w, app, ids)
     staff = {
