@@ -17,7 +17,7 @@ from tests.web.conftest import Browser, app_of, new_browser, sign_in
 
 IN_SCHOOL = "矩阵甲童"  # in the school, in the scope of its counsellor, class teacher, mentor and the leadership
 OTHER_SCHOOL = "矩阵乙童"  # another school's child: nobody here may ever see the name
-ROLES = ["admin", "counsellor", "class_teacher", "mentor", "caring_parent", "leader", "auditor", None]
+ROLES = ["admin", "counsellor", "class_teacher", "mentor", "caring_parent", "leader", "auditor", "bureau", None]
 IN_SCOPE = {"counsellor", "class_teacher", "mentor", "leader", "admin"}  # the administrator: names, school-wide
 
 
@@ -123,6 +123,7 @@ def matrix(shared_world: World) -> Iterator[Matrix]:
     doc = documents.render_case(ctx, w.counsellor, case, fmt="html")[0]
     parent = str(setup.add_staff(ctx, w.admin, "矩阵爱心家长", ["caring_parent"]))
     auditor = str(setup.add_staff(ctx, w.admin, "矩阵审计", ["auditor"]))
+    bureau = str(setup.add_staff(ctx, w.admin, "矩阵教育局", ["bureau"]))  # the county's officer: no child
     spare = setup.add_staff(ctx, w.admin, "矩阵备用", ["subject_teacher"])
     accounts.issue_password(ctx, w.admin, str(spare), "matrix-spare")
     other = setup.init(ctx, admin="矩阵二校管理员", school="矩阵二小")
@@ -162,6 +163,7 @@ def matrix(shared_world: World) -> Iterator[Matrix]:
         "caring_parent": parent,
         "leader": w.leader,
         "auditor": auditor,
+        "bureau": bureau,
     }
     for role, staff_id in staff.items():
         m.browsers[role] = sign_in(w, staff_id, f"matrix-{role}", app)
