@@ -11,6 +11,7 @@ import click
 from casework.domain.results import as_data
 from casework.domain.validation import parse_date
 from casework.errors import InvalidInput
+from casework.text import printable
 
 
 def echo_json(document: Any) -> None:
@@ -20,13 +21,16 @@ def echo_json(document: Any) -> None:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=title, show_lines=False, header_style="bold")
+    t = Table(title=None if title is None else escape(printable(title)), show_lines=False, header_style="bold")
     for header in headers:
-        t.add_column(header)
+        t.add_column(escape(header))
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+        # Escaped twice: control characters as \x1b (see printable), and "[" so that a name such as
+        # "[bold]" is text, not rich's markup.
+        t.add_row(*("" if v is None else escape(printable(str(v))) for v in row))
     Console(soft_wrap=True).print(t)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import actor_option, json_option, state
+from casework.commands.common import WHOLE, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -22,7 +22,7 @@ school_option = click.option("--school", metavar="NAME", help="Needed if you wor
 @privacy_group.command("purge")
 @click.option(
     "--retention-days",
-    type=int,
+    type=WHOLE,
     metavar="N",
     help="Keep data this many days after a child's last case closed (default: settings, 1095).",
 )
@@ -77,7 +77,7 @@ _VACUUM_NEEDED = N_("note: PostgreSQL keeps older encrypted copies of the erased
 
 
 @privacy_group.command("report")
-@click.option("--year", type=int, required=True, help="Calendar year, e.g. 2026. 年度。")
+@click.option("--year", type=WHOLE, required=True, help="Calendar year, e.g. 2026. 年度。")
 @school_option
 @actor_option
 @json_option

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from casework.commands.common import State, actor_option, state
+from casework.commands.common import WHOLE, State, actor_option, state
 from casework.commands.output import table
 from casework.text import N_
 
@@ -89,7 +89,7 @@ def import_children(
 
 @import_group.command("survey")
 @click.argument("path", metavar="FILE")
-@click.option("--year", "school_year", type=int, help="School year surveyed (default: this one). 摸底学年。")
+@click.option("--year", "school_year", type=WHOLE, help="School year surveyed (default: this one). 摸底学年。")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an XLSX file (default: the first visible one). 工作表。")
 @click.option("--mapping", "mapping_path", metavar="FILE", help="Lines 'HEADER = FIELD' for other headers.")
 @click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing. 试导入。")
@@ -172,8 +172,8 @@ def year_group() -> None:
 
 
 @year_group.command("rollover")
-@click.option("--top-grade", default=6, show_default=True, type=int, help="The grade that graduates.")
-@click.option("--school-year", "year", type=int, help="The school year starting (default: from today).")
+@click.option("--top-grade", default=6, show_default=True, type=WHOLE, help="The grade that graduates.")
+@click.option("--school-year", "year", type=WHOLE, help="The school year starting (default: from today).")
 @click.option("--dry-run", is_flag=True, help="Show what would move; write nothing. 试运行。")
 @school_option
 @actor_option

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import ID, WHOLE, State, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 
 
@@ -34,7 +34,7 @@ def rules_list(as_json: bool) -> None:
 
 
 @rules_group.command("explain")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @actor_option
 @json_option
 def rules_explain(case_id: int, actor: str | None, as_json: bool) -> None:
@@ -79,7 +79,7 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
 
 
 @click.command("evaluate")
-@click.option("--year", "school_year", type=int, required=True, help="School year, e.g. 2026 for 2026–2027.")
+@click.option("--year", "school_year", type=WHOLE, required=True, help="School year, e.g. 2026 for 2026–2027.")
 @click.option("--school", metavar="NAME")
 @click.option(
     "--format",

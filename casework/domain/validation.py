@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from casework.domain import limits
 from casework.errors import InvalidInput
 from casework.text import Msg
 
@@ -19,7 +20,8 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
 )
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# An area code is 0 and two or three digits, not starting 0; a local number never starts 0 or 1.
+_LANDLINE = re.compile(r"^0[1-9]\d{1,2}-?[2-9]\d{6,7}(-\d{1,6})?$")
 
 
 def parse_date(text: str, field: Label) -> date:
@@ -44,7 +46,7 @@ def parse_phone(text: str, field: Label) -> str:
     value = re.sub(r"[\s()（）]", "", text.strip())
     if value.startswith("+86"):
         value = value[3:]
-    if _MOBILE.match(value) or _LANDLINE.match(value):
+    if (_MOBILE.match(value) or _LANDLINE.match(value)) and not _one_digit_repeated(value):
         return value
     raise InvalidInput(
         "{field}: '{value}' is not a phone number (an 11-digit mobile number or a landline "
@@ -52,6 +54,13 @@ def parse_phone(text: str, field: Label) -> str:
         field=field,
         value=text.strip(),
     )
+
+
+def _one_digit_repeated(number: str) -> bool:
+    """13333333333 or 0851-11111111: a placeholder typed to fill the field, not a number."""
+    digits = re.sub(r"\D", "", number)
+    subscriber = digits[-8:]
+    return len(set(subscriber)) == 1
 
 
 def parse_choice(text: str, field: Label, choices: Mapping[str, str], aliases: Mapping[str, str]) -> str:
@@ -98,10 +107,12 @@ def parse_bool(text: str, field: Label) -> bool:
     raise InvalidInput("{field}: '{value}' is not yes or no (是/否)", field=field, value=text)
 
 
-def require_text(text: str, field: Label, max_length: int = 500) -> str:
+def require_text(text: str, field: Label, max_length: int = limits.LINE, *, multiline: bool | None = None) -> str:
+    """Text a person typed: not empty, within its kind's limit (casework.domain.limits), and free of
+    control and text-direction characters; prose (a limit above a line's) keeps newlines and tabs."""
     value = text.strip()
     if not value:
         raise InvalidInput("{field} must not be empty", field=field)
     if len(value) > max_length:
         raise InvalidInput("{field} is longer than {limit} characters", field=field, limit=max_length)
-    return value
+    return limits.check_characters(value, field, max_length > limits.LINE if multiline is None else multiline)

@@ -33,6 +33,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL or bare path names; None for PostgreSQL, memory or a malformed URL."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return None
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    return str(name)
+
+
 def missing_sqlite_file(url: str) -> bool:
     """Whether ``url`` names a SQLite file that does not exist (connecting would create it empty)."""
     try:

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from casework.errors import CaseworkError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -21,8 +23,27 @@ def config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", name: str | None = None) -> None:
+    """Upgrade to ``revision``; a database already past every revision this casework knows is
+    refused with one line (Alembic itself would print a traceback)."""
+    current = current_revision(engine)
+    if current is not None and is_newer(current):
+        raise newer_schema(name or engine.url.render_as_string(hide_password=True), current)
     command.upgrade(config(engine), revision)
+
+
+def is_newer(revision: str) -> bool:
+    """Whether a database's revision is one this casework does not ship: a newer casework wrote it."""
+    return revision not in revisions()
+
+
+def newer_schema(db: str, current: str) -> CaseworkError:
+    return CaseworkError(
+        "the database {db} is at schema {current}, newer than this casework (schema {head}): upgrade casework",
+        db=db,
+        current=current,
+        head=head_revision(),
+    )
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -68,3 +68,17 @@ def test_a_counsellor_is_refused_with_exit_5_and_the_refusal_logged(world, cli, 
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
     assert _actions(world)[-1] == "access.denied"
+
+
+def test_the_chain_and_a_checkpoint_verify_with_no_key_at_all(world, cli, tmp_path, monkeypatch) -> None:
+    world.fire(world.case(), "assess")
+    auditor = str(setup.add_staff(world.ctx, world.admin, "冯审之", ["auditor"]))
+    key, cp = str(tmp_path / "audit.key"), str(tmp_path / "cp.json")
+    cli("audit", "keygen", "--out", key)
+    monkeypatch.delenv("CASEWORK_KEY")  # the auditor holds no key to the children's records
+    cli("audit", "checkpoint", "--out", cp, "--key", key, "--as", auditor)
+    assert "audit chain intact" in cli("--lang", "en", "audit", "verify", "--as", auditor).output
+    result = cli("--lang", "en", "audit", "verify", "--checkpoint", cp, "--public-key", f"{key}.pub", "--as", auditor)
+    assert "audit chain intact" in result.output
+    assert "no key was given" in cli("--lang", "en", "child", "list", "--as", auditor, code=1).output
+    cli("audit", "verify", "--as", world.counsellor, code=5)  # still refused out of role
