@@ -167,6 +167,13 @@ def check_id_number_agrees(card: Mapping[str, Any]) -> None:
         )
 
 
+def check_plausible(card: Mapping[str, Any], today: date) -> None:
+    """Refuse a card whose birth date no pupil of a school could have (a 2099 or 1850 typed by mistake)."""
+    born = card.get("birth_date")
+    if born is not None:
+        limits.check_birth_date(born, today, Msg(FIELDS_BY_NAME["birth_date"].label))
+
+
 def parse_fields(raw: Mapping[str, str]) -> dict[str, Any]:
     """Parse ``field=value`` pairs; an empty value clears the field. Names are checked."""
     parsed: dict[str, Any] = {}

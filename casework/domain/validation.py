@@ -20,8 +20,8 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
 )
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-# An area code is 0 and two or three digits, not starting 0; a local number never starts 0 or 1.
-_LANDLINE = re.compile(r"^0[1-9]\d{1,2}-?[2-9]\d{6,7}(-\d{1,6})?$")
+# An area code is 0 and two or three digits, not starting 0; a local number never starts 0.
+_LANDLINE = re.compile(r"^0[1-9]\d{1,2}-?[1-9]\d{6,7}(-\d{1,6})?$")
 
 
 def parse_date(text: str, field: Label) -> date:
