@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.helpers import Cli
 
 SETUP = (
@@ -80,7 +81,9 @@ def test_invalid_utf8_from_a_real_process_gets_one_line_in_chinese(run) -> None:
     assert result.returncode == 1 and "Traceback" not in err and "不是有效的 UTF-8" in err, err
 
 
-@pytest.mark.parametrize("name", ["王\x1b]0;pwned\x07红", "王\n红", "王\u202e红", "王\x00红"], ids=["osc", "nl", "bidi", "nul"])
+@pytest.mark.parametrize(
+    "name", ["王\x1b]0;pwned\x07红", "王\n红", "王\u202e红", "王\x00红"], ids=["osc", "nl", "bidi", "nul"]
+)
 def test_control_and_bidi_characters_are_refused_in_names(run, name) -> None:
     before = run("child", "list", "--as", "1").output
     assert "U+" in _one_line(run("child", "add", name, "--as", "1", code=1))
