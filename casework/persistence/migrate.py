@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -51,11 +52,18 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(config()).get_current_head()
 
 
 def revisions() -> list[str]:
     """Every revision id, oldest first."""
+    return list(_revisions())
+
+
+@cache
+def _revisions() -> tuple[str, ...]:
+    # The revisions ship inside the package: read once a process (every command asks, some twice).
     script = ScriptDirectory.from_config(config())
-    return [r.revision for r in reversed(list(script.walk_revisions()))]
+    return tuple(r.revision for r in reversed(list(script.walk_revisions())))
