@@ -53,11 +53,21 @@ class Whole(click.ParamType[int, Any]):
         self.low, self.high, self.name = low, high, what
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        from casework.domain import limits
+        """A usage error (exit 2, as click's own int type gives) with the reason in the reader's language."""
         from casework.errors import InvalidInput
 
         if isinstance(value, int):
             return value
+        try:
+            return self._parse(value, param)
+        except InvalidInput as exc:
+            st = ctx.find_object(State) if ctx is not None else None
+            self.fail(i18n.render(exc.msg, st.lang if st else i18n.DEFAULT), param, ctx)
+
+    def _parse(self, value: Any, param: click.Parameter | None) -> int:
+        from casework.domain import limits
+        from casework.errors import InvalidInput
+
         field = _param_name(param)
         if self.name == "id":
             return limits.parse_id(value, field)
