@@ -26,7 +26,7 @@ def _actions(world) -> list[str]:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
 def test_the_auditor_exports_verifies_and_checkpoints(world, cli, tmp_path, fmt) -> None:
-    world.child(guardian_phone="13912340001", id_number="11010519491231002X", sex="女", birth_date="1949-12-31")
+    world.child(guardian_phone="13912340001", id_number="110105201603080024", sex="女", birth_date="2016-03-08")
     world.fire(world.case(), "assess")
     auditor = str(setup.add_staff(world.ctx, world.admin, "冯审之", ["auditor"]))
     out = tmp_path / f"trail.{fmt}"
