@@ -46,7 +46,7 @@ def parse_phone(text: str, field: Label) -> str:
     value = re.sub(r"[\s()（）]", "", text.strip())
     if value.startswith("+86"):
         value = value[3:]
-    if (_MOBILE.match(value) or _LANDLINE.match(value)) and not _one_digit_repeated(value):
+    if _MOBILE.match(value) or _LANDLINE.match(value):
         return value
     raise InvalidInput(
         "{field}: '{value}' is not a phone number (an 11-digit mobile number or a landline "
@@ -54,13 +54,6 @@ def parse_phone(text: str, field: Label) -> str:
         field=field,
         value=text.strip(),
     )
-
-
-def _one_digit_repeated(number: str) -> bool:
-    """13333333333 or 0851-11111111: a placeholder typed to fill the field, not a number."""
-    digits = re.sub(r"\D", "", number)
-    subscriber = digits[-8:]
-    return len(set(subscriber)) == 1
 
 
 def parse_choice(text: str, field: Label, choices: Mapping[str, str], aliases: Mapping[str, str]) -> str:
