@@ -297,7 +297,9 @@ class Database:
 
         from casework.persistence.tables import CryptoKey
 
-        with self.engine.connect() as conn:
+        # A read (BEGIN, not BEGIN IMMEDIATE on SQLite): every command checks the key, and none
+        # should have to queue for the write lock to do it.
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             if not inspect(conn).has_table(CryptoKey.__tablename__):
                 return None
             row = conn.execute(

@@ -60,6 +60,9 @@ def writer(url: str, key_file: str | None, log: str, cases: list[int], leader: s
         os.fsync(out)
 
     while True:
+        # A short pause between writes, as between a school's users: SQLite's lock is not fair, and
+        # writers that never pause would starve a rotation waiting for it (busy_timeout, then "locked").
+        time.sleep(rng.uniform(0.002, 0.02))
         case_id = rng.choice(cases)
         try:
             if rng.random() < 0.5:
