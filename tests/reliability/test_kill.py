@@ -26,4 +26,6 @@ def test_writers_killed_at_random_points_lose_and_double_nothing(keyed_world, tm
     FIGURES.add(f"kills ({w.ctx.db.engine.dialect.name})", kills)
     FIGURES.add("writes reported committed", len(entries) - len(errors))
     FIGURES.add("writer driver errors (one line each on the command line)", len(errors))
+    for text in set(errors):
+        FIGURES.add(f"writer driver error: {text}", errors.count(text))
     assert kills >= scaled(51) and len(entries) > len(errors), errors[:5]
