@@ -71,8 +71,10 @@ def invocations(draw: Any) -> list[str]:
 
 @pytest.fixture(scope="module")
 def fuzz_db(tmp_path_factory) -> str:
-    from tests.helpers import cli_database
+    from tests.helpers import TEST_KEY, cli_database
 
+    # Module-scoped, so built before the autouse fixture sets CASEWORK_KEY: the key is given here, and
+    # makes this a database of its own rather than the one function-scoped tests copy for the same steps.
     run = cli_database(
         "sqlite",
         [
@@ -85,6 +87,7 @@ def fuzz_db(tmp_path_factory) -> str:
             ("case", "open", "1", "--as", "2"),
         ],
         tmp_path_factory,
+        env={"CASEWORK_KEY": TEST_KEY},
     )
     return run.url
 
