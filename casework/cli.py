@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
@@ -32,13 +34,91 @@ def exit_code(exc: errors.CaseworkError) -> int:
 
 
 def _database_problem(exc: Exception, st: State | None) -> str:
-    text = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+    text = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
     lowered = text.lower()
     url = st.db_url if st else DEFAULT_DB
     lang = st.lang if st else i18n.DEFAULT
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
         return i18n.render(Msg("the database {db} is not initialised: run 'casework init'", {"db": url}), lang)
+    if _disk_full(exc, lowered) or ("disk i/o error" in lowered and _no_space_beside(url)):
+        return i18n.render(
+            Msg(
+                "the disk holding {db} is full: nothing was written; free some space and run the command again",
+                {"db": url},
+            ),
+            lang,
+        )
     return i18n.render(Msg("database error ({db}): {error}", {"db": url, "error": text}), lang)
+
+
+def _disk_full(exc: Exception, lowered: str) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if getattr(orig, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
+        return True
+    return "disk is full" in lowered or "no space left" in lowered or getattr(orig, "sqlstate", None) == "53100"
+
+
+def _no_space_beside(url: str) -> bool:
+    """Whether the folder of a SQLite file has no space left: SQLite often says only "disk I/O
+    error" when the WAL's shared memory cannot grow on a full disk."""
+    from casework.persistence.db import sqlite_path
+
+    path = sqlite_path(url)
+    if path is None:
+        return False
+    try:
+        free = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return free.f_bavail == 0
+
+
+# The drivers' own errors, raised by the hot path's raw connection and by Alembic without
+# SQLAlchemy's wrapping: each becomes one line and exit 1, as SQLAlchemy's do.
+_DRIVER_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "alembic")
+
+
+def _is_driver_error(exc: Exception) -> bool:
+    return any(type(exc).__module__.split(".")[0] == name for name in _DRIVER_MODULES)
+
+
+def _os_problem(exc: OSError, st: State | None) -> str:
+    lang = st.lang if st else i18n.DEFAULT
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _database_problem(exc, st)
+    where = exc.filename if exc.filename is not None else (st.db_url if st else DEFAULT_DB)
+    return i18n.render(
+        Msg("cannot read or write {path}: {error}", {"path": str(where), "error": exc.strerror or str(exc)}), lang
+    )
+
+
+def _not_text(args: Sequence[str], environ: Mapping[str, str]) -> Msg | None:
+    """What is wrong with the first argument or CASEWORK_* variable that is not valid UTF-8 (Python
+    hands such bytes on as lone surrogates, which no database or terminal takes), else None."""
+    for position, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape" if _escapable(arg) else "backslashreplace")
+            value = shown.decode("ascii", "backslashreplace")
+            return Msg("argument {n} ({value}) is not valid UTF-8 text", {"n": position, "value": value})
+    for name, value in environ.items():
+        if name.startswith("CASEWORK_"):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return Msg("{name} is not valid UTF-8 text", {"name": name})
+    return None
+
+
+def _escapable(text: str) -> bool:
+    try:
+        text.encode("utf-8", "surrogateescape")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 # What `casework --help` says of each command, so that listing them imports none of their modules
@@ -104,9 +184,14 @@ class App(click.Group):
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
         from casework.commands import toolkit
 
-        self.lang = toolkit.language(sys.argv[1:] if args is None else list(args))
+        given = list(sys.argv[1:] if args is None else args)
+        self.lang = toolkit.language(given)
+        problem = _not_text(given, os.environ)
+        if problem is not None:  # refused before parsing: click would fail on it somewhere inside
+            click.echo(i18n.render(problem, self.lang), err=True)
+            sys.exit(1)
         toolkit.localise(self, self.lang)
-        return super().main(args, *rest, **kwargs)
+        return super().main(given, *rest, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))
@@ -162,8 +247,13 @@ class App(click.Group):
                 for verdict in exc.verdicts:  # the rule codes are in --json and the audit trail
                     click.echo(f"  - {i18n.render(verdict.message, lang)}", err=True)
             ctx.exit(exit_code(exc))
+        except OSError as exc:  # a full disk, a file gone from under us: the driver's or ours
+            if exc.errno == errno.EPIPE:
+                raise  # the reader went away: click's main handles that quietly
+            click.echo(_os_problem(exc, ctx.find_object(State)), err=True)
+            ctx.exit(1)
         except Exception as exc:
-            if type(exc).__module__.startswith("sqlalchemy"):
+            if _is_driver_error(exc):
                 click.echo(_database_problem(exc, ctx.find_object(State)), err=True)
                 ctx.exit(1)
             raise

@@ -25,3 +25,25 @@ class Msg:
 def N_(msgid: str) -> str:
     """Mark a string for extraction into the catalogue without translating it here."""
     return msgid
+
+
+# Control characters (C0, DEL, C1) and the bidirectional formatting ones: what would rewrite a
+# terminal (ANSI escapes, a title set by OSC) or reorder what it shows, if printed raw.
+_UNPRINTABLE = {
+    **{c: None for c in range(0x20) if c not in (0x0A,)},
+    **{c: None for c in range(0x7F, 0xA0)},
+    **{c: None for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+_ESCAPES = {c: f"\\u{c:04x}" if c > 0xFF else f"\\x{c:02x}" for c in _UNPRINTABLE}
+
+
+def printable(text: str) -> str:
+    """``text`` with control and text-direction characters written as escapes (``\\x1b``, ``\\u202e``):
+    a value stored before such characters were refused is shown, never obeyed by the terminal.
+    Lone surrogates are escaped too (they cannot be printed)."""
+    if text.isprintable():
+        return text
+    out = text.translate(_ESCAPES)
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in out):
+        out = "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in out)
+    return out

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, Vocab, actor_option, json_option, state
+from casework.commands.common import ID, WHOLE, State, Vocab, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -20,7 +20,7 @@ child_option = click.option(
     "--child",
     "children",
     multiple=True,
-    type=int,
+    type=WHOLE,
     metavar="CHILD",
     help="A child in care who came (repeat). 参加的儿童。",
 )
@@ -104,8 +104,8 @@ def care_activity(
 
 
 @care_group.command("star")
-@click.argument("child_id", type=int, metavar="CHILD")
-@click.option("--round", "selection", type=int, required=True, help="The term's selection: 1 or 2. 第几次评选。")
+@click.argument("child_id", type=ID, metavar="CHILD")
+@click.option("--round", "selection", type=WHOLE, required=True, help="The term's selection: 1 or 2. 第几次评选。")
 @click.option("--reason", required=True, help="Why: what the child did. 评选理由。")
 @click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
 @actor_option

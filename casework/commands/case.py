@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from casework.commands.common import State, Vocab, actor_option, json_option, state
+from casework.commands.common import ID, State, Vocab, Whole, actor_option, json_option, state
 from casework.commands.output import echo_json, shown_value, table
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _verdicts(verdicts: list[Any]) -> list[dict[str, Any]]:
 
 
 @case_group.command("open")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option(
     "--counsellor", metavar="STAFF", help="The counsellor in charge (default: you, if a counsellor). 负责心理老师。"
 )
@@ -58,7 +58,7 @@ def case_open(child_id: int, counsellor: str | None, actor: str | None) -> None:
 
 
 @case_group.command("show")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @actor_option
 @json_option
 def case_show(case_id: int, actor: str | None, as_json: bool) -> None:
@@ -122,12 +122,12 @@ def case_list(state_filter: str | None, actor: str | None, as_json: bool) -> Non
 
 
 @case_group.command("advance")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @click.argument("event", type=Vocab("casework.states:EVENT_LABELS"))
 @click.option("--reason", help="Required for close and reopen. 结案、重开须填写原因。")
 @click.option(
     "--expect-version",
-    type=int,
+    type=Whole(0, 2**63 - 1),
     help="Refuse with a conflict unless the case is at this version. 个案不是此版本时按冲突拒绝。",
 )
 @click.option(
@@ -177,7 +177,7 @@ def case_advance(
 
 
 @case_group.command("why")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @click.argument("event", type=Vocab("casework.states:EVENT_LABELS"))
 @actor_option
 @json_option
@@ -213,7 +213,7 @@ def case_why(case_id: int, event: str, actor: str | None, as_json: bool) -> None
 
 
 @case_group.command("history")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @actor_option
 @json_option
 def case_history(case_id: int, actor: str | None, as_json: bool) -> None:
@@ -256,7 +256,7 @@ def _describe(st: State, row: HistoryEntry) -> str:
 
 
 @case_group.command("ack")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @click.option("--flag", default="critical", show_default=True)
 @actor_option
 def case_ack(case_id: int, flag: str, actor: str | None) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from casework.commands.common import actor_option, json_option, state
+from casework.commands.common import ID, actor_option, json_option, state
 from casework.commands.output import echo_json, pairs, shown_value, table
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def child_add(name: str, class_ref: str | None, school: str | None, sets: tuple[
 
 
 @child_group.command("edit")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option("--class", "class_ref", metavar="CLASS")
 @set_option
 @actor_option
@@ -80,7 +80,7 @@ def child_edit(child_id: int, class_ref: str | None, sets: tuple[str, ...], acto
 
 
 @child_group.command("show")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @actor_option
 @json_option
 def child_show(child_id: int, actor: str | None, as_json: bool) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import ID, State, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -60,7 +60,7 @@ def _write(st: State, out: Path | None, name: str, data: bytes, several: bool) -
 
 
 @doc_group.command("render")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @click.option("--stage", help="Stage whose documents to render (default: the current stage). 阶段。")
 @click.option("--template", help="One document of the stage, e.g. education_plan. 模板。")
 @format_option
@@ -101,7 +101,7 @@ def doc_render(
 
 
 @doc_group.command("list")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @actor_option
 @json_option
 def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
@@ -182,7 +182,7 @@ def doc_batch(
 
 
 @doc_group.command("get")
-@click.argument("document_id", type=int, metavar="DOCUMENT")
+@click.argument("document_id", type=ID, metavar="DOCUMENT")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),

@@ -42,6 +42,13 @@ def keys_rotate(out: str | None, school: str | None, actor: str | None) -> None:
             path=done.key_file,
         )
     )
+    if done.retired_kept:
+        click.echo(
+            st.t(
+                "values are still sealed under retired key(s) {keys}; they stay in the key file",
+                keys=", ".join(done.retired_kept),
+            )
+        )
 
 
 COMMANDS = [keys_group]

@@ -11,6 +11,7 @@ import click
 from casework.domain.results import as_data
 from casework.domain.validation import parse_date
 from casework.errors import InvalidInput
+from casework.text import printable
 
 
 def echo_json(document: Any) -> None:
@@ -30,11 +31,18 @@ def table(
         what = empty or title
         click.echo(st.t("nothing found: {what}", what=what) if what else st.t("nothing found"))
         return
-    lines = _box(list(headers), [["" if v is None else str(v) for v in row] for row in rows])
+    # Control and text-direction characters of a stored value are shown as escapes, not obeyed.
+    lines = _box([printable(h) for h in headers], [["" if v is None else _cell(v) for v in row] for row in rows])
     if title:
+        title = printable(title)
         width = _width(lines[0])
         click.echo(" " * max(0, (width - _width(title)) // 2) + title)
     click.echo("\n".join(lines))
+
+
+def _cell(value: Any) -> str:
+    """A cell's text, its line breaks kept (a long reason wraps), any other control character escaped."""
+    return "\n".join(printable(line) for line in str(value).split("\n"))
 
 
 def _width(text: str) -> int:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import actor_option, json_option, state
+from casework.commands.common import WHOLE, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -24,7 +24,7 @@ school_option = click.option(
 @privacy_group.command("purge")
 @click.option(
     "--retention-days",
-    type=int,
+    type=WHOLE,
     metavar="N",
     help="Keep data this many days after a child's last case closed (default: settings, 1095). "
     "儿童最后一个个案结案后保留数据的天数（默认见配置，1095）。",
@@ -81,7 +81,7 @@ _VACUUM_NEEDED = N_("note: PostgreSQL keeps older encrypted copies of the erased
 
 @privacy_group.command("report")
 @click.option(
-    "--year", type=int, help="Calendar year, e.g. 2026 (default: the current school year). 年度（默认本学年）。"
+    "--year", type=WHOLE, help="Calendar year, e.g. 2026 (default: the current school year). 年度（默认本学年）。"
 )
 @school_option
 @actor_option

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import State, Vocab, actor_option, state
+from casework.commands.common import ID, WHOLE, State, Vocab, actor_option, state
 from casework.commands.output import date_or_none, pairs
 from casework.text import N_
 
@@ -14,7 +14,7 @@ def record_group() -> None:
     """Record what a stage needs. 记录各阶段材料。"""
 
 
-case_argument = click.argument("case_id", type=int, metavar="CASE")
+case_argument = click.argument("case_id", type=ID, metavar="CASE")
 
 
 def _recorded(st: State, case_id: int, what: str, row: int) -> None:
@@ -179,7 +179,7 @@ _contact_command(
 
 @record_group.command("review")
 @case_argument
-@click.option("--item", "item_id", type=int, required=True, help="Plan item id. 帮扶计划条目编号。")
+@click.option("--item", "item_id", type=ID, required=True, help="Plan item id. 帮扶计划条目编号。")
 @click.option(
     "--result",
     required=True,
@@ -250,18 +250,18 @@ def record_referral(case_id: int, agency: str, summary: str, day: str | None, ac
 
 
 @record_group.command("result")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option(
     "--year",
     "school_year",
-    type=int,
+    type=WHOLE,
     required=True,
     help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
 )
-@click.option("--term", type=int, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
+@click.option("--term", type=WHOLE, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
 @click.option("--total", type=float, required=True, help="Final exam total. 期末总分。")
-@click.option("--rank", type=int, required=True, help="Class rank. 班级名次。")
-@click.option("--class-size", type=int)
+@click.option("--rank", type=WHOLE, required=True, help="Class rank. 班级名次。")
+@click.option("--class-size", type=WHOLE)
 @click.option("--subject", "subjects", multiple=True, metavar="SUBJECT=SCORE", help="e.g. 数学=58")
 @click.option("--three-good", is_flag=True, help="Named a three-good student. 三好学生。")
 @click.option("--violation", is_flag=True, help="A serious disciplinary or legal violation. 严重违纪违法。")
@@ -299,15 +299,15 @@ def record_result(
 
 
 @record_group.command("enrolment")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option(
     "--year",
     "school_year",
-    type=int,
+    type=WHOLE,
     required=True,
     help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
 )
-@click.option("--term", type=int, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
+@click.option("--term", type=WHOLE, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
 @click.option(
     "--status",
     required=True,
@@ -327,7 +327,7 @@ def record_enrolment(child_id: int, school_year: int, term: int, status: str, ac
 
 
 @record_group.command("aid")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option(
     "--kind",
     required=True,
@@ -349,7 +349,7 @@ def record_aid(child_id: int, kind: str, description: str, day: str | None, acto
 
 
 @record_group.command("consent")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option("--guardian", metavar="NAME", help="Who consents (contact data). 监护人姓名。")
 @click.option("--relation", metavar="RELATION", help="e.g. 祖父, 母亲. 与儿童关系。")
 @click.option("--scope", help="all (default), counselling or contact. 同意范围。")

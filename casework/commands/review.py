@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, Vocab, actor_option, json_option, state
+from casework.commands.common import ID, State, Vocab, actor_option, json_option, state
 from casework.commands.output import date_or_none, echo_json, table
 
 
@@ -158,7 +158,7 @@ def meeting_group() -> None:
 @click.option("--title")
 @click.option("--school", metavar="NAME")
 @click.option(
-    "--case", "cases_by_hand", multiple=True, type=int, metavar="CASE", help="Add a case by hand. 手动加入个案。"
+    "--case", "cases_by_hand", multiple=True, type=ID, metavar="CASE", help="Add a case by hand. 手动加入个案。"
 )
 @click.option("--another", is_flag=True, help="Open a second meeting on a date that has one. 同日再开一次。")
 @actor_option
@@ -183,8 +183,8 @@ def meeting_new(
 
 
 @meeting_group.command("add")
-@click.argument("meeting_id", type=int, metavar="MEETING")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("meeting_id", type=ID, metavar="MEETING")
+@click.argument("case_id", type=ID, metavar="CASE")
 @actor_option
 def meeting_add(meeting_id: int, case_id: int, actor: str | None) -> None:
     """Put a case on a meeting's agenda by hand. 添加议题。"""
@@ -196,7 +196,7 @@ def meeting_add(meeting_id: int, case_id: int, actor: str | None) -> None:
 
 
 @meeting_group.command("show")
-@click.argument("meeting_id", type=int, metavar="MEETING")
+@click.argument("meeting_id", type=ID, metavar="MEETING")
 @actor_option
 @json_option
 def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
@@ -227,8 +227,8 @@ def meeting_show(meeting_id: int, actor: str | None, as_json: bool) -> None:
 
 
 @meeting_group.command("decide")
-@click.argument("meeting_id", type=int, metavar="MEETING")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("meeting_id", type=ID, metavar="MEETING")
+@click.argument("case_id", type=ID, metavar="CASE")
 @click.option(
     "--decision",
     required=True,
@@ -273,7 +273,7 @@ def meeting_decide(
 
 
 @meeting_group.command("minutes")
-@click.argument("meeting_id", type=int, metavar="MEETING")
+@click.argument("meeting_id", type=ID, metavar="MEETING")
 @click.option("--agenda", is_flag=True, help="The agenda instead of the minutes. 会议议程。")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "docx", "pdf"]), default="html", show_default=True)
 @click.option("--out", "path", type=click.Path(dir_okay=False), required=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from casework.commands.common import State, actor_option, state
+from casework.commands.common import WHOLE, State, actor_option, state
 from casework.commands.output import table
 from casework.text import N_
 
@@ -97,7 +97,7 @@ def import_children(
 
 @import_group.command("survey")
 @click.argument("path", metavar="FILE")
-@click.option("--year", "school_year", type=int, help="School year surveyed (default: this one). 摸底学年。")
+@click.option("--year", "school_year", type=WHOLE, help="School year surveyed (default: this one). 摸底学年。")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an XLSX file (default: the first visible one). 工作表。")
 @click.option(
     "--mapping",
@@ -190,11 +190,11 @@ def year_group() -> None:
 
 
 @year_group.command("rollover")
-@click.option("--top-grade", default=6, show_default=True, type=int, help="The grade that graduates. 毕业年级。")
+@click.option("--top-grade", default=6, show_default=True, type=WHOLE, help="The grade that graduates. 毕业年级。")
 @click.option(
     "--school-year",
     "year",
-    type=int,
+    type=WHOLE,
     help="The school year starting (default: from today). 开始的学年（默认按今天推算）。",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would move; write nothing. 试运行。")

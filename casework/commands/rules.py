@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import ID, WHOLE, State, actor_option, json_option, state
 from casework.commands.output import echo_json, shown_value, table
 
 
@@ -44,7 +44,7 @@ def rules_list(as_json: bool) -> None:
 
 
 @rules_group.command("explain")
-@click.argument("case_id", type=int, metavar="CASE")
+@click.argument("case_id", type=ID, metavar="CASE")
 @actor_option
 @json_option
 def rules_explain(case_id: int, actor: str | None, as_json: bool) -> None:
@@ -100,7 +100,7 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
 @click.option(
     "--year",
     "school_year",
-    type=int,
+    type=WHOLE,
     required=True,
     help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
 )

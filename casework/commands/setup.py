@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import Vocab, actor_option, json_option, state
+from casework.commands.common import WHOLE, Vocab, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -42,10 +42,10 @@ def init(admin: str | None, school: str | None) -> None:
     "演示数据库文件。",
 )
 @click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
-@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--seed", default=2026, show_default=True, type=WHOLE)
 @click.option("--serve", "then_serve", is_flag=True, help="Then start the web application on it. 然后启动网页服务。")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=WHOLE)
 def demo(path: str | None, children: int, seed: int, then_serve: bool, host: str, port: int) -> None:
     """Build a demonstration school and take cases through every stage. 演示。"""
     from casework.services import demo as demo_service
@@ -110,7 +110,7 @@ def class_group() -> None:
 
 
 @class_group.command("add")
-@click.argument("grade", type=int)
+@click.argument("grade", type=WHOLE)
 @click.argument("name")
 @click.option("--school", metavar="NAME")
 @actor_option

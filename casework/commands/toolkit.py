@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import click
 
 from casework import i18n
-from casework.commands.common import Vocab
+from casework.commands.common import Vocab, Whole
 from casework.text import N_, Msg
 
 # The messages of click a person meets, as click writes them (its msgids), for the extractor.
@@ -177,6 +177,8 @@ def _localise(command: click.Command, lang: str) -> None:
             param.metavar = _metavar(original, lang)
         elif isinstance(param, click.Argument) and param.name:
             param.metavar = _metavar(param.name.upper(), lang)
+        elif isinstance(param.type, Whole):  # click would show the type's name, INTEGER
+            param.metavar = None if lang == "en" else i18n.gettext_("integer", lang)
 
 
 def _choices(vocabulary: Vocab, lang: str) -> str:

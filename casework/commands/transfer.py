@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import State, actor_option, json_option, state
+from casework.commands.common import ID, State, actor_option, json_option, state
 from casework.commands.output import echo_json
 
 
@@ -36,7 +36,7 @@ def _print(st: State, moved: Any, as_json: bool) -> None:
 
 
 @transfer_group.command("move")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option("--to", "to_school", required=True, metavar="SCHOOL", help="A school of this database. 转入学校。")
 @actor_option
 @json_option
@@ -49,7 +49,7 @@ def transfer_move(child_id: int, to_school: str, actor: str | None, as_json: boo
 
 
 @transfer_group.command("export")
-@click.argument("child_id", type=int, metavar="CHILD")
+@click.argument("child_id", type=ID, metavar="CHILD")
 @click.option(
     "--to",
     "to_school",

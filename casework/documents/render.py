@@ -9,6 +9,7 @@ file, so overriding one template (or the shared page layout) touches nothing els
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -75,8 +76,22 @@ def _find(folders: tuple[Path, ...], relative: str) -> Path:
     for folder in folders:
         candidate = folder / relative
         if candidate.is_file():
-            return candidate
+            return confined(folder, candidate)
     raise TemplateProblem(N_("template file {file} is missing"), file=relative)
+
+
+def confined(folder: Path | str, path: Path | str) -> Path:
+    """``path`` if it lies inside ``folder`` once symlinks are resolved: a link in an override
+    folder that points out of it (to /etc/shadow, to another school's files) is refused."""
+    real_folder = os.path.realpath(folder)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real_folder, real]) != real_folder:
+        raise TemplateProblem(
+            N_("template file {file} leads out of its folder {folder} (a symbolic link); it is not read"),
+            file=str(path),
+            folder=str(folder),
+        )
+    return Path(path)
 
 
 @cache
@@ -103,7 +118,10 @@ def template_version(template: str, overrides: Path | None = None) -> str:
     if overrides is None:
         return str(declared)
     local = sorted(
-        p for name in (template, BASE) for p in (Path(overrides) / name).glob("*") if p.is_file() and p.name != ".keep"
+        confined(overrides, p)
+        for name in (template, BASE)
+        for p in (Path(overrides) / name).glob("*")
+        if p.is_file() and p.name != ".keep"
     )
     if not local:
         return str(declared)
@@ -152,6 +170,11 @@ def _md_cell(value: Any) -> str:
     return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
 
 
+def _inside(folder: str, path: str) -> bool:
+    real_folder = os.path.realpath(folder)
+    return os.path.commonpath([real_folder, os.path.realpath(path)]) == real_folder
+
+
 @cache
 def environment(folders: tuple[Path, ...], lang: str) -> Any:
     """One jinja2 environment per override folder and language, made on first use."""
@@ -164,8 +187,17 @@ def environment(folders: tuple[Path, ...], lang: str) -> Any:
             return format_date(value, lang)
         return value
 
+    class ConfinedLoader(jinja2.FileSystemLoader):
+        """Templates from the folders, never from where a symbolic link in one of them points."""
+
+        def get_source(self, environment: Any, template: str) -> tuple[str, str, Any]:
+            source, filename, uptodate = super().get_source(environment, template)
+            if not any(_inside(folder, filename) for folder in self.searchpath):
+                confined(self.searchpath[0], filename)  # raises, naming the file
+            return source, filename, uptodate
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders], encoding="utf-8"),
+        loader=ConfinedLoader([str(f) for f in folders], encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         finalize=finalize,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from casework.domain import limits
 from casework.domain import validation as v
 from casework.domain.idcard import parse_id_number
 from casework.domain.vocab import FAMILY_SITUATIONS, SEXES
@@ -55,7 +56,11 @@ class FieldSpec:
 
 
 def _text(text: str, field: Any) -> str:
-    return v.require_text(text, field)
+    return v.require_text(text, field, limits.LINE)
+
+
+def _name(text: str, field: Any) -> str:
+    return v.require_text(text, field, limits.NAME)
 
 
 def _sex(text: str, field: Any) -> str:
@@ -83,7 +88,7 @@ def _literate(text: str, field: Any) -> bool:
 
 
 CHILD_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("name", N_("name"), _text),
+    FieldSpec("name", N_("name"), _name),
     FieldSpec("sex", N_("sex"), _sex),
     FieldSpec("birth_date", N_("date of birth"), v.parse_date),
     FieldSpec("student_no", N_("student number"), _text),
@@ -92,20 +97,20 @@ CHILD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("health", N_("health"), _text),
     FieldSpec("home_address", N_("home address"), _text),
     FieldSpec("family_situation", N_("family situation"), _family),
-    FieldSpec("father_name", N_("father name"), _text),
+    FieldSpec("father_name", N_("father name"), _name),
     FieldSpec("father_phone", N_("father phone"), v.parse_phone),
     FieldSpec("father_address", N_("father home address"), _text),
     FieldSpec("father_workplace", N_("father workplace"), _text),
     FieldSpec("father_workplace_address", N_("father workplace address"), _text),
     FieldSpec("father_workplace_phone", N_("father workplace phone"), v.parse_phone),
-    FieldSpec("mother_name", N_("mother name"), _text),
+    FieldSpec("mother_name", N_("mother name"), _name),
     FieldSpec("mother_phone", N_("mother phone"), v.parse_phone),
     FieldSpec("mother_address", N_("mother home address"), _text),
     FieldSpec("mother_workplace", N_("mother workplace"), _text),
     FieldSpec("mother_workplace_address", N_("mother workplace address"), _text),
     FieldSpec("mother_workplace_phone", N_("mother workplace phone"), v.parse_phone),
-    FieldSpec("guardian_name", N_("guardian name"), _text),
-    FieldSpec("guardian_relation", N_("guardian relation"), _text),
+    FieldSpec("guardian_name", N_("guardian name"), _name),
+    FieldSpec("guardian_relation", N_("guardian relation"), _name),
     FieldSpec("guardian_occupation", N_("guardian occupation"), _text),
     FieldSpec("guardian_address", N_("guardian address"), _text),
     FieldSpec("guardian_phone", N_("guardian phone"), v.parse_phone),
@@ -160,6 +165,13 @@ def check_id_number_agrees(card: Mapping[str, Any]) -> None:
             given=Msg(SEXES.get(sex, sex)),
             sex=Msg(SEXES[holder.sex]),
         )
+
+
+def check_plausible(card: Mapping[str, Any], today: date) -> None:
+    """Refuse a card whose birth date no pupil of a school could have (a 2099 or 1850 typed by mistake)."""
+    born = card.get("birth_date")
+    if born is not None:
+        limits.check_birth_date(born, today, Msg(FIELDS_BY_NAME["birth_date"].label))
 
 
 def parse_fields(raw: Mapping[str, str]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ GRADUATED = re.compile(r"^\d{4}届")
 
 def chinese_number(text: str) -> int | None:
     """1 to 99 written with digits or Chinese numerals (三, 十二, 二十一); None if neither."""
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit: int() refuses superscripts ("²")
         return int(text)
     if not text or any(c not in _DIGITS and c != "十" for c in text):
         return None

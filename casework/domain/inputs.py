@@ -16,7 +16,7 @@ from datetime import date
 from types import UnionType
 from typing import Any, ClassVar, TypeVar, get_args, get_type_hints
 
-from casework.domain import sdq
+from casework.domain import limits, sdq
 from casework.domain.consent import CONSENT_SCOPES, SCOPE_ALIASES
 from casework.domain.validation import parse_bool, parse_choice, parse_date, parse_int, parse_phone, require_text
 from casework.domain.vocab import (
@@ -43,8 +43,10 @@ from casework.errors import InvalidInput
 
 In = TypeVar("In", bound="Input")
 
-LONG_TEXT = 5000  # summaries, measures, effects: what a person writes about a child
-NAME = 100
+# The limits of each kind of field live in casework.domain.limits; these names are theirs.
+LONG_TEXT = limits.TEXT  # summaries, measures, effects, reasons: what a person writes about a child
+NAME = limits.NAME
+LINE = limits.LINE
 
 
 @contextmanager
@@ -211,7 +213,7 @@ class AddPlanItem(Input):
         with field("kind"):
             _set(self, "kind", parse_choice(self.kind, "--kind", PLAN_ITEM_KINDS, PLAN_KIND_ALIASES))
         with field("subject"):
-            _set(self, "subject", optional_text(self.subject, "--subject", 30))
+            _set(self, "subject", optional_text(self.subject, "--subject", NAME))
             if self.kind == "tutoring" and self.subject is None:
                 raise InvalidInput("a tutoring item needs --subject")
         with field("measures"):
@@ -307,7 +309,7 @@ def parse_term(text: str) -> tuple[int, int]:
     """2026-1 (autumn) or 2026-2 (spring): a school year and its term."""
     year, _, number = text.strip().partition("-")
     with field("term"):
-        if not year.isdigit() or number not in ("1", "2"):
+        if not year.isdecimal() or number not in ("1", "2"):
             raise InvalidInput("--term: '{value}' is not a term such as 2026-1 (autumn) or 2026-2 (spring)", value=text)
     check_term(int(year), int(number))
     return int(year), int(number)
@@ -377,7 +379,7 @@ class RecordAid(Input):
         with field("kind"):
             _set(self, "kind", parse_choice(self.kind, "--kind", AID_KINDS, AID_ALIASES))
         with field("description"):
-            _set(self, "description", require_text(self.description, "--description", 2000))
+            _set(self, "description", require_text(self.description, "--description", LONG_TEXT))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -395,7 +397,7 @@ class RecordConsent(Input):
         with field("guardian"):
             _set(self, "guardian", require_text(self.guardian, "--guardian", NAME))
         with field("relation"):
-            _set(self, "relation", require_text(self.relation, "--relation", 50))
+            _set(self, "relation", require_text(self.relation, "--relation", NAME))
         with field("scope"):
             _set(self, "scope", parse_choice(self.scope, "--scope", CONSENT_SCOPES, SCOPE_ALIASES))
 
@@ -431,12 +433,12 @@ class RecordCareEvent(Input):
         with field("kind"):
             _set(self, "kind", parse_choice(self.kind, "--kind", CARE_EVENT_KINDS, CARE_EVENT_ALIASES))
         with field("title"):
-            _set(self, "title", require_text(self.title, "--title", 200))
+            _set(self, "title", require_text(self.title, "--title", LINE))
         with field("staff"):
             _set(self, "staff", tuple(dict.fromkeys(require_text(s, "--staff", NAME) for s in self.staff)))
         _set(self, "children", tuple(dict.fromkeys(self.children)))
         with field("guardians"):
-            _set(self, "guardians", optional_text(self.guardians, "--guardians", 2000))
+            _set(self, "guardians", optional_text(self.guardians, "--guardians", LONG_TEXT))
         with field("minutes"):
             _set(self, "minutes", optional_text(self.minutes, "--minutes"))
             if self.kind == "seminar" and self.minutes is None:

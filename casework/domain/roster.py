@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from casework.domain import limits
 from casework.domain import validation as v
 from casework.domain.child import FIELDS_BY_NAME
 from casework.domain.classes import chinese_number, parse_grade, split_grade_and_class
@@ -558,11 +559,11 @@ def _aid(text: str, label: str) -> tuple[str, str]:
         kind = v.parse_choice(head, label, AID_KINDS, AID_ALIASES)
     except InvalidInput:
         kind = "other"
-    return kind, v.require_text(text, label, 2000)
+    return kind, v.require_text(text, label, limits.TEXT)
 
 
 def _age(text: str, label: str) -> int:
-    if text.isdigit() and len(text) <= 3:
+    if text.isdecimal() and len(text) <= 3:
         number = int(text)
         if 10 <= number <= 120:
             return number

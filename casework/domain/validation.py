@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from casework.domain import limits
 from casework.errors import InvalidInput
 from casework.text import Msg
 
@@ -19,7 +20,8 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
 )
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# An area code is 0 and two or three digits, not starting 0; a local number never starts 0.
+_LANDLINE = re.compile(r"^0[1-9]\d{1,2}-?[1-9]\d{6,7}(-\d{1,6})?$")
 
 
 def parse_date(text: str, field: Label) -> date:
@@ -98,10 +100,12 @@ def parse_bool(text: str, field: Label) -> bool:
     raise InvalidInput("{field}: '{value}' is not yes or no (是/否)", field=field, value=text)
 
 
-def require_text(text: str, field: Label, max_length: int = 500) -> str:
+def require_text(text: str, field: Label, max_length: int = limits.LINE, *, multiline: bool | None = None) -> str:
+    """Text a person typed: not empty, within its kind's limit (casework.domain.limits), and free of
+    control and text-direction characters; prose (a limit above a line's) keeps newlines and tabs."""
     value = text.strip()
     if not value:
         raise InvalidInput("{field} must not be empty", field=field)
     if len(value) > max_length:
         raise InvalidInput("{field} is longer than {limit} characters", field=field, limit=max_length)
-    return value
+    return limits.check_characters(value, field, max_length > limits.LINE if multiline is None else multiline)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from casework.memo import Kept
-from casework.text import Msg
+from casework.text import Msg, printable
 
 DOMAIN = "casework"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -84,6 +84,8 @@ def _render_value(value: Any, lang: str) -> Any:
         return render(value, lang)
     if isinstance(value, list | tuple | frozenset | set):
         return join(value, lang)
+    if isinstance(value, str):
+        return printable(value)  # a name stored with an escape sequence is shown, not obeyed
     return value
 
 

@@ -221,6 +221,13 @@ def key_file_beside(url: str) -> Path | None:
 
 
 def read_key_file(path: Path) -> Key:
+    """The current key of a key file (its first line); see ``read_key_ring`` for the retired ones."""
+    return read_key_ring(path).current
+
+
+def read_key_ring(path: Path) -> KeyRing:
+    """A key file's key ring: the current key on the first line, retired keys (kept until nothing
+    is sealed under them) on the lines after it."""
     try:
         text = path.read_text(encoding="ascii")
     except FileNotFoundError:
@@ -229,19 +236,49 @@ def read_key_file(path: Path) -> Key:
         raise KeyProblem(
             N_("the key file {path} cannot be read: {problem}"), path=str(path), problem=str(exc)
         ) from None
-    return Key.decode(text, str(path))
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise KeyProblem(N_("the key file {path} is empty"), path=str(path))
+    keys = [Key.decode(line, str(path)) for line in lines]
+    return KeyRing(keys[0], keys[1:], source=str(path))
 
 
-def write_key_file(path: Path, key: Key) -> None:
-    """Write a key file readable by its owner only; never overwrite one."""
+def _key_text(key: Key, retired: Iterable[Key]) -> str:
+    others = [k for k in retired if k.id != key.id]
+    return "".join(k.encoded() + "\n" for k in (key, *others))
+
+
+def write_key_file(path: Path, key: Key, retired: Iterable[Key] = ()) -> None:
+    """Write a key file readable by its owner only; never overwrite one. ``retired`` keys follow
+    the current one, so that values still sealed under them open."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     except FileExistsError:
         raise KeyProblem(N_("the key file {path} already exists; it is never overwritten"), path=str(path)) from None
+    except OSError as exc:
+        raise KeyProblem(
+            N_("the key file {path} cannot be written: {problem}"), path=str(path), problem=exc.strerror or str(exc)
+        ) from None
     with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(key.encoded() + "\n")
+        out.write(_key_text(key, retired))
         out.flush()
         os.fsync(out.fileno())
+
+
+def replace_key_file(path: Path, key: Key, retired: Iterable[Key] = ()) -> None:
+    """Replace a key file whole: a new file (random name, O_EXCL, mode 0600) renamed over it."""
+    import tempfile
+
+    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(_key_text(key, retired))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    finally:
+        if os.path.lexists(partial):
+            os.unlink(partial)
 
 
 def find_key(url: str, environ: dict[str, str] | None = None, key_file: str | None = None) -> KeyRing | None:
@@ -254,11 +291,10 @@ def find_key(url: str, environ: dict[str, str] | None = None, key_file: str | No
         return KeyRing(Key.decode(env[ENV_KEY], ENV_KEY))
     named = env.get(ENV_KEY_FILE) or key_file
     if named:
-        path = Path(named)
-        return KeyRing(read_key_file(path), source=str(path))
+        return read_key_ring(Path(named))
     beside = key_file_beside(url)
     if beside is not None and beside.exists():
-        return KeyRing(read_key_file(beside), source=str(beside))
+        return read_key_ring(beside)
     return None
 
 
@@ -549,6 +585,21 @@ def seal_rows(
                 values.append(None)
         out.append(values)
     return out_columns, out
+
+
+def key_ids_in_use(connection: Connection) -> set[str]:
+    """The ids (hex) of every key some stored value is sealed under: what proves a retired key unused."""
+    from sqlalchemy import inspect, text
+
+    present = set(inspect(connection).get_table_names())
+    found: set[str] = set()
+    for table in SENSITIVE_COLUMNS:
+        if table not in present:
+            continue
+        for name in sealed_columns(table):
+            sql = f"SELECT DISTINCT substr({name}, 2, {KEY_ID_LEN}) FROM {table} WHERE {name} IS NOT NULL"
+            found.update(bytes(row[0]).hex() for row in connection.execute(text(sql)) if row[0] is not None)
+    return found
 
 
 def reseal(connection: Connection, old: KeyRing, new: KeyRing, batch: int = 500) -> int:

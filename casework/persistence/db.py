@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -20,6 +21,7 @@ from casework.persistence.store import Store
 from casework.text import N_
 
 READ_ONLY = "casework_read_only"
+_GUARD_SQL = "SELECT key_id FROM crypto_key WHERE retired_at IS NULL"
 
 
 def normalise_url(url: str) -> str:
@@ -29,6 +31,18 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL or bare path names; None for PostgreSQL, memory or a malformed URL."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return None
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    return str(name)
 
 
 def missing_sqlite_file(url: str) -> bool:
@@ -105,6 +119,8 @@ class Database:
         self._kept: tuple[int, threading.Thread, Any] | None = None  # see _checkout
         self._kept_busy = False  # in a transaction: a nested raw_write takes another
         self._keeping = threading.Lock()
+        # Whether write transactions check the database's current key id (None: not known yet).
+        self._key_guard: bool | None = None
         # Told of every PermissionDenied that leaves a transaction, after the rollback, once: the
         # service layer logs the denial there (services.context installs it), whoever called.
         self.on_denied: Callable[[PermissionDenied], None] | None = None
@@ -123,11 +139,48 @@ class Database:
             exc.reported = True
             self.on_denied(exc)
 
+    def _guard_sql(self) -> str | None:
+        """The statement a write transaction runs first to learn the key the database is sealed
+        under, or None when there is nothing to guard (no key ring, or a database without keys)."""
+        if self.keyring is None:
+            return None
+        if self._key_guard is None:
+            self._key_guard = self.stored_key() is not None
+        if not self._key_guard:
+            return None
+        # FOR SHARE on PostgreSQL: a rotation retires this row with an UPDATE, which waits until
+        # every writer holding it has finished, and a writer arriving after waits for the rotation.
+        # SQLite's BEGIN IMMEDIATE already serialises the two.
+        return _GUARD_SQL if self.is_sqlite else _GUARD_SQL + " FOR SHARE"
+
+    def _guard_result(self, rows: list[Any]) -> None:
+        """Refuse to write when the database's current key is not the one this process seals with:
+        a rotation committed since the key was read, and a value sealed now would not open later."""
+        assert self.keyring is not None
+        current = {str(r[0]) for r in rows}
+        if self.keyring.current.hex_id not in current:
+            raise crypto.KeyProblem(
+                N_(
+                    "the database's key was changed (key {key_id}) while this command ran with key {given}: "
+                    "nothing was written; run the command again with the new key"
+                ),
+                key_id=", ".join(sorted(current)) or "-",
+                given=self.keyring.current.hex_id,
+            )
+
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction: commit on success, roll back on any error."""
+        """One write transaction: commit on success, roll back on any error.
+
+        Its first statement checks that the database is still sealed under this process's key.
+        """
         try:
             with self._write() as session, session.begin():
+                guard = self._guard_sql()
+                if guard is not None:
+                    from sqlalchemy import text
+
+                    self._guard_result(list(session.execute(text(guard)).all()))
                 yield session
         except PermissionDenied as exc:
             self._denied(exc)
@@ -201,6 +254,9 @@ class Database:
         try:
             if self.is_sqlite:
                 driver.execute("BEGIN IMMEDIATE")
+                guard = self._guard_sql()
+                if guard is not None:
+                    self._guard_result(driver.execute(guard).fetchall())
                 yield Store(driver, pg=False, ring=self.keyring, info=pooled.info)
                 driver.execute("COMMIT")
             else:
@@ -209,8 +265,14 @@ class Database:
                 try:
                     with driver.pipeline() as pipeline:
                         store.pipeline = pipeline
+                        # The key guard goes first (FOR SHARE holds a rotation off until this commits);
+                        # its answer is read with the writes' results, before the commit: no round trip.
+                        guard = self._guard_sql()
+                        guarded = None if guard is None else driver.execute(guard)
                         yield store
                         store.flush()
+                        if guarded is not None:
+                            self._guard_result(guarded.fetchall())
                         driver.commit()
                 except Exception as failure:
                     meant = store.settled(failure)
@@ -264,7 +326,9 @@ class Database:
 
         from casework.persistence.tables import CryptoKey
 
-        with self.engine.connect() as conn:
+        # A read (BEGIN, not BEGIN IMMEDIATE on SQLite): every command checks the key, and none
+        # should have to queue for the write lock to do it.
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             if not inspect(conn).has_table(CryptoKey.__tablename__):
                 return None
             row = conn.execute(
@@ -273,8 +337,13 @@ class Database:
         return (str(row[0]), str(row[1])) if row is not None else None
 
     def check_key(self) -> None:
-        """Refuse to go on unless the key ring holds the key this database is sealed under."""
+        """Refuse to go on unless the key ring holds the key this database is sealed under.
+
+        A key rotation killed after its commit and before its key file took the old one's name
+        leaves the database's key in ``<key file>.new``: that is said, with how to recover.
+        """
         stored = self.stored_key()
+        self._key_guard = stored is not None
         if stored is None:
             return
         key_id, check = stored
@@ -286,6 +355,7 @@ class Database:
             )
         current = self.keyring.current
         if current.hex_id != key_id or current.check != check:
+            self._interrupted_rotation(key_id)
             raise crypto.KeyProblem(
                 N_("the key from {source} (key {given}) is not the key of {db} (key {key_id})"),
                 source=self.keyring.source or crypto.ENV_KEY,
@@ -293,6 +363,33 @@ class Database:
                 db=self.url,
                 key_id=key_id,
             )
+
+    def _interrupted_rotation(self, key_id: str) -> None:
+        """Raise, saying how to recover, if a ``*.key.new`` left by a rotation holds the database's key."""
+        assert self.keyring is not None
+        places = [self.keyring.source] if self.keyring.source else []
+        beside = crypto.key_file_beside(normalise_url(self.url))
+        if beside is not None:
+            places.append(str(beside))
+        for place in dict.fromkeys(places):
+            staged = f"{place}.new"
+            if not os.path.isfile(staged):
+                continue
+            try:
+                held = crypto.read_key_file(Path(staged))
+            except crypto.KeyProblem:
+                continue
+            if held.hex_id == key_id:
+                raise crypto.KeyProblem(
+                    N_(
+                        "{staged} holds the key of {db} (key {key_id}): a key rotation was stopped after it "
+                        "committed and before the new key file took its place. Recover with: mv {staged} {place}"
+                    ),
+                    staged=staged,
+                    db=self.url,
+                    key_id=key_id,
+                    place=place,
+                )
 
     def dispose(self) -> None:
         with self._keeping:

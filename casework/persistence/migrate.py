@@ -16,6 +16,8 @@ from sqlalchemy import Engine, inspect, text
 if TYPE_CHECKING:
     from alembic.config import Config
 
+from casework.errors import CaseworkError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _REVISION = re.compile(r"^revision(?:\s*:\s*[\w\[\]| ]+)?\s*=\s*[\"'](\w+)[\"']", re.MULTILINE)
@@ -32,10 +34,29 @@ def config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", name: str | None = None) -> None:
+    """Upgrade to ``revision``; a database already past every revision this casework knows is
+    refused with one line (Alembic itself would print a traceback)."""
     from alembic import command
 
+    current = current_revision(engine)
+    if current is not None and is_newer(current):
+        raise newer_schema(name or engine.url.render_as_string(hide_password=True), current)
     command.upgrade(config(engine), revision)
+
+
+def is_newer(revision: str) -> bool:
+    """Whether a database's revision is one this casework does not ship: a newer casework wrote it."""
+    return revision not in revisions()
+
+
+def newer_schema(db: str, current: str) -> CaseworkError:
+    return CaseworkError(
+        "the database {db} is at schema {current}, newer than this casework (schema {head}): upgrade casework",
+        db=db,
+        current=current,
+        head=head_revision(),
+    )
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -68,7 +89,13 @@ def head_revision() -> str | None:
 
 def revisions() -> list[str]:
     """Every revision id, oldest first."""
+    return list(_revisions())
+
+
+@cache
+def _revisions() -> tuple[str, ...]:
+    # The revisions ship inside the package: read once a process (every command asks, some twice).
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(config())
-    return [r.revision for r in reversed(list(script.walk_revisions()))]
+    return tuple(r.revision for r in reversed(list(script.walk_revisions())))

@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from casework.domain import limits
 from casework.errors import InvalidInput, NotFound, PermissionDenied
 from casework.persistence.tables import Membership, School, Staff
 
@@ -24,8 +25,9 @@ def pick_staff(
     lists the candidates.
     """
     text = str(ref).strip()
-    if text.isdigit():
-        staff = by_id(int(text))
+    number = limits.as_id(text)
+    if number is not None:
+        staff = by_id(number)
         if staff is None:
             raise NotFound("no staff member with id {id}", id=text)
         return staff
@@ -93,7 +95,7 @@ def home_school(session: Session, staff: Staff, today: date, school: str | None 
     """The school an actor works in: the one named by --school, else their only school."""
     if school is not None:
         found = session.scalars(
-            select(School).where(or_(School.name == school, School.id == (int(school) if school.isdigit() else -1)))
+            select(School).where(or_(School.name == school, School.id == (limits.as_id(school) or -1)))
         ).first()
         if found is None:
             raise NotFound("no school '{school}'", school=school)

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from casework import audit, i18n, states
 from casework.domain import access as policy
+from casework.domain import limits
 from casework.domain.child import check_on_file
 from casework.domain.inputs import closure_reason
 from casework.domain.results import Named, omitted_when_none
+from casework.domain.validation import require_text
 from casework.domain.vocab import CLOSURE_REASONS, role_labels
 from casework.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from casework.memo import Kept
@@ -299,7 +301,7 @@ def advance(
     """
     now = ctx.now()
     today = now.date()
-    reason = reason.strip() if reason and reason.strip() else None
+    reason = require_text(reason, "--reason", limits.TEXT) if reason and reason.strip() else None
     reason_code = None
     if event == "close":
         reason_code = closure_reason(closure, reason)

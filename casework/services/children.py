@@ -16,6 +16,7 @@ from casework.domain.child import (
     as_text,
     check_id_number_agrees,
     check_on_file,
+    check_plausible,
     field_label,
     parse_fields,
 )
@@ -58,6 +59,7 @@ def add(
         raise InvalidInput("name is required")
     check_id_number_agrees(values)
     now = ctx.now()
+    check_plausible(values, now.date())
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
         staff = access.staff_of(session, who)
@@ -102,6 +104,7 @@ def edit(
     if not values and class_ref is None:
         raise InvalidInput("nothing to change: give --set FIELD=VALUE or --class")
     now = ctx.now()
+    check_plausible(values, now.date())
     with ctx.db.write() as session:
         who = access.enter(session, actor, now.date())
         child = access.child_in_scope(session, who, child_id)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from casework import states
 from casework.domain import access as policy
+from casework.domain import limits
 from casework.domain.validation import require_text
 from casework.errors import CaseworkError, InvalidInput, NotFound, PermissionDenied, TransitionRefused
 from casework.persistence.store import Store
@@ -158,7 +159,7 @@ def _save(
                     raise InvalidInput("case {case} is closed", case=case.id)
                 if entry.occurred_on is not None and entry.occurred_on > today:
                     raise InvalidInput("the date {day} is in the future", day=entry.occurred_on.isoformat())
-                require_text(entry.summary, Msg(N_("note")), 5000)
+                require_text(entry.summary, Msg(N_("note")), limits.TEXT)
             except CaseworkError as exc:
                 if isinstance(exc, PermissionDenied):
                     refusals.append(exc)

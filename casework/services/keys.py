@@ -54,14 +54,19 @@ class Rotated:
     new_key: str
     values: int
     key_file: str
+    retired_kept: tuple[str, ...]  # retired keys still in the key file: some value is sealed under them
 
 
 def rotate(ctx: Context, actor: str | None, out: str | None = None, school: str | None = None) -> Rotated:
     """Reseal every value under a new key, in one transaction, and swap the key file after commit.
 
-    The new key is written first (``out``, or ``<key file>.new``) so that a crash after the commit
-    still leaves it on disk; without ``out`` it then replaces the key file in place. The old key
-    is not needed afterwards.
+    The new key file is written first (``out``, or ``<key file>.new``), holding the new key and,
+    after it, every key of the old ring, so that a crash after the commit still leaves the key on
+    disk and no value can be sealed under a key the file has lost. Writers check in their own
+    transaction that the key they seal with is the database's current one (Database.write), so
+    none seals under the old key once the rotation committed. After the commit the old key file
+    is replaced, and the retired keys are dropped from the new one only once a scan of every
+    sealed value proves nothing is sealed under them.
     """
     db = ctx.db
     db.check_key()
@@ -70,17 +75,27 @@ def rotate(ctx: Context, actor: str | None, out: str | None = None, school: str 
     if out is None and old.source is None:
         raise InvalidInput("--out FILE: the key came from CASEWORK_KEY, so name a file for the new key")
     staging = Path(out) if out is not None else Path(f"{old.source}.new")
+    if out is None and staging.exists():
+        raise crypto.KeyProblem(
+            N_(
+                "{path} is left from a key rotation that did not commit (the database is still under key "
+                "{key_id}): delete it, then rotate again"
+            ),
+            path=str(staging),
+            key_id=old.current.hex_id,
+        )
     new = crypto.Key.generate()
     now = ctx.now()
+    ring = crypto.KeyRing(new, old.keys.values())
     with db.write() as session:
         who = access.enter(session, actor, now.date())
         school_id = home_school(session, access.staff_of(session, who), now.date(), school)
         access.require(who, school_id, policy.KEYS_MANAGE)
-        crypto.write_key_file(staging, new)
-        ring = crypto.KeyRing(new, [old.current])
+        # Retire the old key first: on PostgreSQL this waits for every writer that checked it.
+        session.execute(update(CryptoKey).where(CryptoKey.retired_at.is_(None)).values(retired_at=now))
+        crypto.write_key_file(staging, new, old.keys.values())
         try:
             count = crypto.reseal(session.connection(), old, ring)
-            session.execute(update(CryptoKey).where(CryptoKey.key_id == old.current.hex_id).values(retired_at=now))
             session.add(CryptoKey(key_id=new.hex_id, check_value=new.check, created_at=now))
             trail.Scribe(session, school_id, now, who.staff_id).write(
                 "keys.rotated", "crypto_key", data={"from": old.current.hex_id, "to": new.hex_id}
@@ -93,8 +108,20 @@ def rotate(ctx: Context, actor: str | None, out: str | None = None, school: str 
     if out is None and old.source is not None:
         os.replace(staging, old.source)
         final = Path(old.source)
-    db.use_keyring(crypto.KeyRing(new, source=str(final)))
-    return Rotated(old.current.hex_id, new.hex_id, count, str(final))
+    db.use_keyring(crypto.KeyRing(new, old.keys.values(), source=str(final)))
+    kept = _prune_retired(db, final, new, list(old.keys.values()))
+    return Rotated(old.current.hex_id, new.hex_id, count, str(final), kept)
+
+
+def _prune_retired(db: Database, key_file: Path, current: crypto.Key, retired: list[crypto.Key]) -> tuple[str, ...]:
+    """Write the key file as the current key and the retired keys some stored value is still sealed
+    under (the others dropped); the ids of those kept."""
+    with db.read() as session:
+        in_use = crypto.key_ids_in_use(session.connection())
+    kept = [k for k in retired if k.hex_id in in_use and k.id != current.id]
+    crypto.replace_key_file(key_file, current, kept)
+    db.use_keyring(crypto.KeyRing(current, kept, source=str(key_file)))
+    return tuple(k.hex_id for k in kept)
 
 
 def find_children(

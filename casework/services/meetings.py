@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from casework import states
 from casework.domain import access as policy
+from casework.domain import limits
 from casework.domain.inputs import PairPartner
 from casework.domain.validation import require_text
 from casework.errors import Conflict, InvalidInput, NotFound
@@ -386,7 +387,7 @@ def _extend(ctx: Context, actor: str | None, case_id: int, until: date, reason: 
             case_id=case_id,
             code=code,
             new_due=until,
-            reason=require_text(reason, "--reason", 2000),
+            reason=require_text(reason, "--reason", limits.TEXT),
             decided_at=now,
             decided_by=who.id,
         )

@@ -50,10 +50,7 @@ def contact(ctx: Context, actor: str | None, given: RecordContact) -> int:
     with case_write(ctx, actor, given.case_id, states.OPEN_STATES, N_("a contact")) as w:
         with field("by"):
             author = w.staff_at_school(given.by) if given.by else w.actor
-        day = given.occurred_on or w.now.date()
-        if day > w.now.date():
-            with field("occurred_on"):
-                raise InvalidInput("--date {day} is in the future", day=day.isoformat())
+        day = w.dated(given.occurred_on, "occurred_on")
         row = ContactEntry(
             school_id=w.case.school_id,
             case_id=w.case.id,

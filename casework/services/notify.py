@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from casework import i18n
 from casework.domain import access as policy
+from casework.domain import limits
 from casework.domain.names import shown_name
 from casework.domain.validation import require_text
 from casework.domain.vocab import ROLES, duty_label
@@ -531,7 +532,10 @@ def _store_address(session: Session, school_id: int, staff_id: int, channel: str
     elif row is None:
         session.add(
             NotifyAddress(
-                school_id=school_id, staff_id=staff_id, channel=channel, address=require_text(address, channel, 200)
+                school_id=school_id,
+                staff_id=staff_id,
+                channel=channel,
+                address=require_text(address, channel, limits.LINE),
             )
         )
     else:

@@ -100,7 +100,7 @@ def review(ctx: Context, actor: str | None, given: ReviewPlanItem) -> int:
                 case_id=w.case.id,
                 case_version=w.case.version,
                 plan_id=plan.id,
-                reviewed_on=given.reviewed_on or w.now.date(),
+                reviewed_on=w.dated(given.reviewed_on, "reviewed_on"),
                 by_id=w.actor.id,
                 summary=summary,
                 recorded_at=w.now,

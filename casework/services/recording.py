@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from casework import states
 from casework.domain import access as policy
+from casework.domain import limits
+from casework.domain.inputs import field
 from casework.errors import InvalidInput, TransitionRefused
 from casework.persistence.store import Store
 from casework.persistence.tables import (
@@ -41,6 +43,12 @@ class CaseWrite:
         trail.Scribe(self.session, self.case.school_id, self.now, self.actor.id).write(
             action, object_type, object_id, case_id=self.case.id, from_state=self.case.state, data=data
         )
+
+    def dated(self, on: date | None, name: str, option: str = "--date") -> date:
+        """A record's date (today when not given): not before the case was opened, not beyond tomorrow."""
+        today = self.now.date()
+        with field(name):
+            return limits.check_record_date(on or today, self.case.opened_at.date(), today, option)
 
     def staff_at_school(self, ref: str) -> Staff:
         staff = resolve_staff(self.session, ref)

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
+from casework.domain import limits
 from casework.errors import InvalidInput, NotFound
 from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
@@ -246,7 +247,7 @@ def school_filter(session: Session, school: str | None) -> int | None:
     if school is None:
         return None
     found = session.scalars(
-        select(School.id).where(or_(School.name == school, School.id == (int(school) if school.isdigit() else -1)))
+        select(School.id).where(or_(School.name == school, School.id == (limits.as_id(school) or -1)))
     ).first()
     if found is None:
         raise NotFound("no school '{school}'", school=school)

@@ -106,6 +106,14 @@ def _documents(raw: Any, base: Path) -> DocumentSettings:
         if value is not None and not isinstance(value, str):
             raise InvalidInput("{key}: expected a path", key=f"documents.{key}")
         paths[key] = (base / value) if value else None  # relative to the settings file
+    folder = paths["templates"]
+    if folder is not None and not folder.is_dir():
+        # Ignoring it would render the shipped templates where the school's own were meant.
+        raise InvalidInput(
+            "{key}: the template folder {path} does not exist or is not a folder",
+            key="documents.templates",
+            path=str(folder),
+        )
     return DocumentSettings(
         raw.get("auto_render", True), tuple(formats), paths["templates"], paths["font"], raw.get("redact", False)
     )

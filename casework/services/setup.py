@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
+from casework.domain import limits
 from casework.domain.inputs import SetStaffPhone, field
 from casework.domain.validation import parse_int, require_text
 from casework.domain.vocab import ROLES
@@ -38,18 +39,18 @@ def init(ctx: Context, admin: str | None = None, school: str | None = None) -> I
     no key anywhere, under a new key written to ``<file>.key`` beside it (mode 0600).
     """
     key_file = keys.ensure_key(ctx.db)
-    migrate.upgrade(ctx.db.engine)
+    migrate.upgrade(ctx.db.engine, name=ctx.db.url)
     ctx.db.check_key()
     revision = migrate.current_revision(ctx.db.engine)
     if admin is None:
         return InitResult(revision, None, None, False, key_file)
-    admin = require_text(admin, "--admin", 100)
+    admin = require_text(admin, "--admin", limits.NAME)
     now = ctx.now()
     with ctx.db.write() as session:
         schools = list(session.scalars(select(School).order_by(School.id)))
         if school is None and len(schools) > 1:
             raise InvalidInput("several schools exist; name one with --school")
-        name = require_text(school, "--school", 200) if school else None
+        name = require_text(school, "--school", limits.LINE) if school else None
         target = next((s for s in schools if name is None or s.name == name), None)
         if target is None:
             target = School(name=name or "示例学校", created_at=now)
@@ -108,7 +109,7 @@ def add_staff(
 ) -> int:
     """A staff member with their roles at the school; ``phone``: the number given to the children's
     guardians (sealed)."""
-    name = require_text(name, "name", 100)
+    name = require_text(name, "name", limits.NAME)
     roles = parse_roles(roles)
     number = SetStaffPhone(staff=name, phone=phone).phone
     now = ctx.now()
@@ -189,8 +190,9 @@ def list_staff(ctx: Context, school: str | None = None) -> list[StaffMember]:
 def resolve_class(session: Session, school_id: int, ref: str) -> SchoolClass:
     """A class by id, or by "GRADE/NAME" such as 3/1班."""
     text = ref.strip()
-    if text.isdigit():
-        found = session.get(SchoolClass, int(text))
+    number = limits.as_id(text)
+    if number is not None:
+        found = session.get(SchoolClass, number)
         if found is None or found.school_id != school_id:
             raise NotFound("no class with id {id} at this school", id=text)
         return found
@@ -209,7 +211,7 @@ def resolve_class(session: Session, school_id: int, ref: str) -> SchoolClass:
 
 
 def add_class(ctx: Context, actor: str | None, grade: int, name: str, school: str | None = None) -> int:
-    name = require_text(name, "name", 50)
+    name = require_text(name, "name", limits.NAME)
     if not 1 <= grade <= 12:
         raise InvalidInput("grade: {grade} is outside 1–12", grade=grade)
     now = ctx.now()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from casework import i18n, states
 from casework.domain import access as policy
+from casework.domain import limits
 from casework.domain.child import CHILD_FIELDS, check_on_file
 from casework.domain.results import Named
 from casework.domain.vocab import CLOSURE_REASONS
@@ -70,7 +71,7 @@ class Leaving:
 
 def _school(session: Session, ref: str) -> School:
     found = session.scalars(
-        select(School).where((School.name == ref) | (School.id == (int(ref) if ref.isdigit() else -1)))
+        select(School).where((School.name == ref) | (School.id == (limits.as_id(ref) or -1)))
     ).first()
     if found is None:
         raise NotFound("no school '{school}'", school=ref)

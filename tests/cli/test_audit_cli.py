@@ -26,7 +26,7 @@ def _actions(world) -> list[str]:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
 def test_the_auditor_exports_verifies_and_checkpoints(world, cli, tmp_path, fmt) -> None:
-    world.child(guardian_phone="13912340001", id_number="11010519491231002X", sex="女", birth_date="1949-12-31")
+    world.child(guardian_phone="13912340001", id_number="110105201603080024", sex="女", birth_date="2016-03-08")
     world.fire(world.case(), "assess")
     auditor = str(setup.add_staff(world.ctx, world.admin, "冯审之", ["auditor"]))
     out = tmp_path / f"trail.{fmt}"
@@ -68,3 +68,17 @@ def test_a_counsellor_is_refused_with_exit_5_and_the_refusal_logged(world, cli, 
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
     assert _actions(world)[-1] == "access.denied"
+
+
+def test_the_chain_and_a_checkpoint_verify_with_no_key_at_all(world, cli, tmp_path, monkeypatch) -> None:
+    world.fire(world.case(), "assess")
+    auditor = str(setup.add_staff(world.ctx, world.admin, "冯审之", ["auditor"]))
+    key, cp = str(tmp_path / "audit.key"), str(tmp_path / "cp.json")
+    cli("audit", "keygen", "--out", key)
+    monkeypatch.delenv("CASEWORK_KEY")  # the auditor holds no key to the children's records
+    cli("audit", "checkpoint", "--out", cp, "--key", key, "--as", auditor)
+    assert "audit chain intact" in cli("--lang", "en", "audit", "verify", "--as", auditor).output
+    result = cli("--lang", "en", "audit", "verify", "--checkpoint", cp, "--public-key", f"{key}.pub", "--as", auditor)
+    assert "audit chain intact" in result.output
+    assert "no key was given" in cli("--lang", "en", "child", "list", "--as", auditor, code=1).output
+    cli("audit", "verify", "--as", world.counsellor, code=5)  # still refused out of role

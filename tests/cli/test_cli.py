@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,9 @@ def test_a_case_through_every_stage_from_the_command_line(run) -> None:
     run("record", "pairing", "1", "--kind", "study_helper", "--pupil", "张同学", "--as", "2")
     run("case", "advance", "1", "mentor", "--as", "2")
     for kind in ("talk", "visit", "feedback", "call"):
-        run("record", kind, "1", "--summary", "本月情况良好", "--date", "2026-10-08", "--as", "2")
+        # Dated today: a record is not dated before its case was opened (today, by the real clock).
+        today = datetime.now(UTC).date().isoformat()
+        run("record", kind, "1", "--summary", "本月情况良好", "--date", today, "--as", "2")
     run("case", "advance", "1", "review", "--as", "2")
     for item, result, effect in (("1", "met", "成绩提高"), ("2", "partly_met", "情绪好转")):
         run("record", "review", "1", "--item", item, "--result", result, "--effect", effect, "--as", "2")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,8 @@ def counsellor_takes_her_case_to_review(run: Run) -> None:
     )
     run("record", "pairing", "1", "--kind", "mentor", "--staff", MENTOR, *as_me)
     run("case", "advance", "1", "mentor", *as_me)
-    run("record", "talk", "1", "--summary", TALK, "--date", "2026-10-08", *as_me)
+    # Dated today: a record is not dated before its case was opened (today, by the real clock).
+    run("record", "talk", "1", "--summary", TALK, "--date", datetime.now(UTC).date().isoformat(), *as_me)
     run("case", "advance", "1", "review", *as_me)
     run("record", "review", "1", "--item", "1", "--result", "met", "--effect", "情绪好转", *as_me)
 

@@ -52,7 +52,7 @@ def keygen(path: str) -> str:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(private)
-        Path(f"{path}.pub").write_bytes(public)
+        write_bytes(f"{path}.pub", public)
     except OSError as exc:
         raise InvalidInput("--out: cannot write {path}: {error}", path=path, error=exc.strerror) from None
     return f"{path}.pub"
