@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain, islice
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from casework import i18n
 from casework.domain import access as policy
-from casework.domain.child import CHILD_FIELDS, as_text
+from casework.domain.child import CHILD_FIELDS, as_text, check_plausible
 from casework.domain.classes import class_name, is_graduated
 from casework.domain.roster import (
     AID,
@@ -225,6 +225,8 @@ class _Importer:
                 continue
             if not row.ok:
                 self.problems.extend(row.problems)
+            elif not self._plausible(row):
+                continue
             child_id = self._match(row)
             if not row.ok or self.problems:
                 continue
@@ -245,6 +247,19 @@ class _Importer:
             self.report.created += len(inserts)
         if updates:
             self._update(updates)
+
+    def _plausible(self, row: ParsedRow) -> bool:
+        """A birth date no pupil could have (2099, 1850: a typing error) is the row's problem, as at the
+        command line."""
+        born = row.values.get("birth_date")
+        if not isinstance(born, date):
+            return True
+        try:
+            check_plausible({"birth_date": born}, self.now.date())
+        except InvalidInput as exc:
+            self.problem(row, "birth_date", exc.msg)
+            return False
+        return True
 
     def _flagged(self, row: ParsedRow) -> bool:
         """In a survey: whether the row is a left-behind child, whose file opens or updates. Any other

@@ -124,6 +124,20 @@ def test_any_problem_imports_nothing_and_lists_every_one(world: Any, tmp_path: P
     assert "nothing was imported" in i18n.render(caught.value.msg, "en")
 
 
+def test_a_birth_date_no_pupil_could_have_is_the_rows_problem(world: Any, tmp_path: Path) -> None:
+    """As at the command line: 2099 or 1850 is a typing error, refused with the row and the reason."""
+    rows = register(10, seed=5)
+    for i, born in ((2, "2099-01-01"), (6, "1850-01-01")):
+        rows[i]["身份证号"] = ""  # no ID number whose birth date would disagree first
+        rows[i]["出生日期"] = born
+    with pytest.raises(RosterRejected) as caught:
+        roster.import_children(world.ctx, world.admin, str(make(tmp_path, rows, "utf-8")))
+    problems = {(p.row, p.column): i18n.render(p.problem, "en") for p in caught.value.problems}
+    assert set(problems) == {(4, "出生日期"), (8, "出生日期")}
+    assert all("a school serves children aged" in text for text in problems.values())
+    assert count(world) == 0
+
+
 def test_the_same_child_twice_against_the_database(world: Any, tmp_path: Path) -> None:
     rows = register(2, seed=8)
     world.child(student_no=rows[0]["学籍号"])
