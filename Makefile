@@ -19,11 +19,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/casework demo --serve
 
+# The suite runs on two workers (pytest-xdist), a test file to each: most of its time is spent
+# waiting on databases, subprocesses and browsers, not computing.
 test: $(STAMP) system-packages
 	$(BIN)/ruff check casework tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check casework tests bench

@@ -609,7 +609,7 @@ def _keep_up(
         for day in _weeks(since, end):
             record("call_home", day, teacher, "亲情电话：与在外务工的父母通话")
         this_monday = end - timedelta(days=end.weekday())
-        if i % 4 != 1 and this_monday < end:
+        if i % 4 != 1 and since <= this_monday < end:
             record("call_home", this_monday, teacher, "亲情电话：与在外务工的父母通话")
         categories: set[str] = set()
         if case.state == "mentored":

@@ -51,7 +51,9 @@ def test_verification_runs_as_a_job_and_names_the_altered_sequence(world: World)
     broken = finished(auditor, auditor.post("/audit/verify", {}).headers["location"])
     assert "notice error" in broken.text and f"第 {target} 条" in broken.text
     with unscoped(world.ctx.db) as session:
-        actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("job.%"))))
+        actions = list(
+            session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("job.%")).order_by(AuditEvent.seq))
+        )
         states = list(session.scalars(select(Job.state).order_by(Job.id)))
     assert actions == ["job.started", "job.finished", "job.started", "job.finished"]
     assert states == ["done", "failed"]
