@@ -237,6 +237,7 @@ def case_history(case_id: int, actor: str | None, as_json: bool) -> None:
             )
             for r in rows
         ],
+        empty=st.t("history of case {case}", case=case_id),
     )
 
 

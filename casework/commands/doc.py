@@ -128,6 +128,7 @@ def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
             )
             for r in rows
         ],
+        empty=st.t("documents of case {case}", case=case_id),
     )
 
 

@@ -484,6 +484,7 @@ def _breakdowns(st: State, report: Any) -> None:
     table(
         [st.t("family situation"), st.t("children")],
         [(indicators.family_label(code, st.lang), n) for code, n in report.family_situations.items()],
+        empty=st.t("children by family situation"),
     )
 
 

@@ -134,7 +134,7 @@ def class_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table([st.t("id"), st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows])
+    table([st.t("id"), st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows], empty=st.t("classes"))
 
 
 @click.group("staff")
@@ -202,6 +202,7 @@ def staff_list(school: str | None, as_json: bool) -> None:
     table(
         [st.t("id"), st.t("name"), st.t("school"), st.t("roles")],
         [(r.id, r.name, r.school, st.join(st.t(_role(x)) for x in r.roles)) for r in rows],
+        empty=st.t("staff members of {school}", school=school) if school else st.t("staff members"),
     )
 
 

@@ -172,3 +172,9 @@ def test_the_table_of_lazily_loaded_commands_names_each_command_once() -> None:
         # what `casework --help` lists without importing the command is the command's own first line
         written = command.__dict__.get("casework_original", {}).get("help", command.help)
         assert SUMMARIES[name] == (written or "").strip().splitlines()[0], name
+
+
+def test_an_empty_list_says_what_was_looked_for(run: Any) -> None:
+    out = run("staff", "list", "--school", "无此校", "--as", ADMIN).output
+    assert out.strip() == "未找到无此校的教职工", out
+    assert "┏" not in out  # no empty frame
