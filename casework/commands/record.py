@@ -15,6 +15,8 @@ def record_group() -> None:
 
 
 case_argument = click.argument("case_id", type=ID, metavar="CASE")
+# A term by its number (1 autumn, 2 spring) or its label in either language.
+TERM = Vocab("casework.domain.vocab:TERMS", "casework.domain.vocab:TERM_ALIASES")
 
 
 def _recorded(st: State, case_id: int, what: str, row: int) -> None:
@@ -207,9 +209,12 @@ def record_review(
 
 @record_group.command("screening")
 @case_argument
-@click.option("--scores", required=True, help="25 item scores 0–2, e.g. 0,1,2,… 25项得分。")
+@click.option("--scores", required=True, help="The 25 item scores, each 0–2, separated by commas (0,1,2,…). 25项得分。")
 @click.option(
-    "--informant", default="parent", show_default=True, help="parent, teacher or self 填表人：家长、教师或本人。"
+    "--informant",
+    default="parent",
+    show_default=True,
+    type=Vocab("casework.domain.vocab:INFORMANTS", "casework.domain.vocab:INFORMANT_ALIASES"),
 )
 @click.option("--date", "day", metavar="DATE")
 @actor_option
@@ -258,18 +263,24 @@ def record_referral(case_id: int, agency: str, summary: str, day: str | None, ac
     required=True,
     help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
 )
-@click.option("--term", type=WHOLE, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
-@click.option("--total", type=float, required=True, help="Final exam total. 期末总分。")
+@click.option("--term", type=TERM, required=True)
+@click.option("--total", type=float, required=True, metavar="SCORE", help="Final exam total. 期末总分。")
 @click.option("--rank", type=WHOLE, required=True, help="Class rank. 班级名次。")
 @click.option("--class-size", type=WHOLE)
-@click.option("--subject", "subjects", multiple=True, metavar="SUBJECT=SCORE", help="e.g. 数学=58")
+@click.option(
+    "--subject",
+    "subjects",
+    multiple=True,
+    metavar="SUBJECT=SCORE",
+    help="A subject's score, e.g. 数学=58 (repeat for each subject). 单科成绩。",
+)
 @click.option("--three-good", is_flag=True, help="Named a three-good student. 三好学生。")
 @click.option("--violation", is_flag=True, help="A serious disciplinary or legal violation. 严重违纪违法。")
 @actor_option
 def record_result(
     child_id: int,
     school_year: int,
-    term: int,
+    term: str,
     total: float,
     rank: int,
     class_size: int | None,
@@ -286,7 +297,7 @@ def record_result(
     given = RecordTermResult.parse(
         child_id=child_id,
         school_year=school_year,
-        term=term,
+        term=int(term),
         total=total,
         rank=rank,
         class_size=class_size,
@@ -307,7 +318,7 @@ def record_result(
     required=True,
     help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
 )
-@click.option("--term", type=WHOLE, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
+@click.option("--term", type=TERM, required=True)
 @click.option(
     "--status",
     required=True,
@@ -315,13 +326,13 @@ def record_result(
     help="enrolled 在读, dropped_out 辍学, transferred 转学, suspended 休学",
 )
 @actor_option
-def record_enrolment(child_id: int, school_year: int, term: int, status: str, actor: str | None) -> None:
+def record_enrolment(child_id: int, school_year: int, term: str, status: str, actor: str | None) -> None:
     """Record whether a child is enrolled in a term (入学率, 巩固率). 在读状态。"""
     from casework.domain.inputs import RecordEnrolment
     from casework.services import pupil_records
 
     st = state()
-    given = RecordEnrolment.parse(child_id=child_id, school_year=school_year, term=term, status=status)
+    given = RecordEnrolment.parse(child_id=child_id, school_year=school_year, term=int(term), status=status)
     row = pupil_records.enrolment(st.ctx(), actor, given)
     click.echo(st.t("child {id}: enrolment recorded (id {row})", id=child_id, row=row))
 
@@ -352,7 +363,7 @@ def record_aid(child_id: int, kind: str, description: str, day: str | None, acto
 @click.argument("child_id", type=ID, metavar="CHILD")
 @click.option("--guardian", metavar="NAME", help="Who consents (contact data). 监护人姓名。")
 @click.option("--relation", metavar="RELATION", help="e.g. 祖父, 母亲. 与儿童关系。")
-@click.option("--scope", help="all (default), counselling or contact. 同意范围。")
+@click.option("--scope", type=Vocab("casework.domain.consent:CONSENT_SCOPES", "casework.domain.consent:SCOPE_ALIASES"))
 @click.option(
     "--on",
     "day",
