@@ -138,8 +138,8 @@ def record_pairing(
     _recorded(st, case_id, N_("pairing"), row)
 
 
-def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.Command:
-    @record_group.command(name, help=help_text)
+def _contact_command(name: str, kind: str, label: str, help: str) -> click.Command:
+    @record_group.command(name, help=help)
     @case_argument
     @click.option("--summary", required=True)
     @click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
@@ -164,18 +164,23 @@ def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.
     return command
 
 
-_contact_command("talk", "talk", "talk", "Record a talk with the child. 谈心记录。")
-_contact_command("visit", "home_visit", "home visit", "Record a home visit. 家访记录。")
-_contact_command("feedback", "parent_feedback", "parent feedback", "Record feedback to the parents. 家长反馈。")
-_contact_command("call", "phone_call", "phone call", "Record a phone call. 电话记录。")
-_contact_command("counselling", "counselling", "counselling session", "Record a counselling session. 心理辅导。")
-_contact_command("call-home", "call_home", "the child's call home", "The child called home (five ones). 给父母打电话。")
-_contact_command("letter", "letter", "the child's letter home", "The child wrote home (five ones). 给父母写信。")
+_contact_command("talk", "talk", "talk", help="Record a talk with the child. 谈心记录。")
+_contact_command("visit", "home_visit", "home visit", help="Record a home visit. 家访记录。")
+_contact_command("feedback", "parent_feedback", "parent feedback", help="Record feedback to the parents. 家长反馈。")
+_contact_command("call", "phone_call", "phone call", help="Record a phone call. 电话记录。")
+_contact_command("counselling", "counselling", "counselling session", help="Record a counselling session. 心理辅导。")
 _contact_command(
-    "family-visit", "family_visit", "the child's visit home", "The child visited the parents (five ones). 与父母团聚。"
+    "call-home", "call_home", "the child's call home", help="The child called home (five ones). 给父母打电话。"
+)
+_contact_command("letter", "letter", "the child's letter home", help="The child wrote home (five ones). 给父母写信。")
+_contact_command(
+    "family-visit",
+    "family_visit",
+    "the child's visit home",
+    help="The child visited the parents (five ones). 与父母团聚。",
 )
 _contact_command(
-    "diary", "growth_diary", "growth diary entry", "An entry of the child's growth diary. 关爱留守儿童成长日记。"
+    "diary", "growth_diary", "growth diary entry", help="An entry of the child's growth diary. 关爱留守儿童成长日记。"
 )
 
 
