@@ -184,8 +184,10 @@ def _localise(command: click.Command, lang: str) -> None:
                 _keep(param, attribute)
             param.help = _choices(param.type, lang)
             param.metavar = _metavar("VALUE", lang)
-            if isinstance(param.default, str) and param.default in param.type.labels():
-                param.show_default = i18n.gettext_(param.type.labels()[param.default], lang)
+            default = _keep(param, "default")
+            if isinstance(default, str) and default in param.type.labels():
+                # shown as its label, [默认：紧急]; the type takes the label back to the code
+                param.default = i18n.gettext_(param.type.labels()[default], lang)
             continue
         elif isinstance(param, click.Option) and param.help is not None:
             param.help = _text(_keep(param, "help"), lang)
