@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import click
@@ -71,6 +73,7 @@ def install(lang: str) -> None:
     def ngettext(singular: str, plural: str, n: int) -> str:
         return i18n.gettext_(singular if n == 1 else plural, lang)
 
+    _measure_columns()
     # The names of click's value types show in usage lines (INTEGER) and errors ("not a valid integer").
     for kind, msgid in ((click.types.IntParamType, "integer"), (click.types.StringParamType, "text")):
         kind.name = i18n.gettext_(msgid, lang)
@@ -80,6 +83,31 @@ def install(lang: str) -> None:
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+# Where a line of Chinese may break: around each character, its closing punctuation kept with it
+# and its opening punctuation with what follows (no line starts with "，" or ends with "（"), and
+# what is written against it without a space (数学=58) and click's [默认：text] kept whole.
+_HAN = "\u3400-\u9fff\uf900-\ufaff"
+_BREAKS = re.compile(rf"(\s+|\[[^\s\]]*\]|[（“‘《「『]*[{_HAN}][，。、；：！？）”’》」』]*[^\s{_HAN}（“‘《「『]*)")
+
+
+def _columns(x: str) -> int:
+    """How many terminal columns ``x`` takes: a Chinese character (or full-width sign) takes two."""
+    from click._compat import strip_ansi
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in strip_ansi(x))
+
+
+def _measure_columns() -> None:
+    """Help laid out in terminal columns, not characters: click counts 用法 as two columns wide, not
+    four, and wraps Chinese only at spaces, so its tables overran 80 columns and lost their alignment."""
+    import click._textwrap
+    import click.formatting
+
+    click.formatting.term_len = _columns  # type: ignore[attr-defined]
+    click._textwrap.term_len = _columns  # type: ignore[attr-defined]
+    click._textwrap.TextWrapper.wordsep_re = _BREAKS
 
 
 def language(args: Sequence[str]) -> str:

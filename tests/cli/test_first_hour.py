@@ -301,8 +301,9 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 def test_every_help_in_english_is_english_but_for_the_chinese_it_quotes() -> None:
     from casework.text import help_parts
 
-    quoted = {run for _path, text in _written_help() for run in CJK.findall(help_parts(text)[0])}
-    assert "数学" in quoted  # record result --subject: e.g. 数学=58
+    # the English texts as written: a line of help may break within what they quote (监护人 | 电话)
+    quoted = "\n".join(help_parts(text)[0] for _path, text in _written_help())
+    assert "数学=58" in quoted  # record result --subject: e.g. 数学=58
     chinese: list[str] = []
     for path, _command in _every_command():
         for how in ({"before": ("--lang", "en")}, {"env": {"LANG": "en_US.UTF-8"}}):
@@ -311,3 +312,19 @@ def test_every_help_in_english_is_english_but_for_the_chinese_it_quotes() -> Non
             if path:
                 break  # the locale is tried on the root's help only
     assert not chinese, "\n".join(chinese)
+
+
+def test_every_help_fits_eighty_columns_a_chinese_character_taking_two() -> None:
+    import unicodedata
+
+    def columns(line: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+    wide = [
+        f"casework {' '.join(path)} --help ({columns(line)}): {line}"
+        for path, _command in _every_command()
+        for before in ((), ("--lang", "en"))
+        for line in _help(path, *before).splitlines()
+        if columns(line) > 80
+    ]
+    assert not wide, "\n".join(wide)
