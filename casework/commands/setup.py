@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import WHOLE, Vocab, actor_option, json_option, state
+from casework.commands.common import WHOLE, Vocab, Whole, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -41,7 +41,13 @@ def init(admin: str | None, school: str | None) -> None:
     help="SQLite file to (re)create: default the --db given on the command line, else casework-demo.db. "
     "演示数据库文件。",
 )
-@click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
+@click.option(
+    "--children",
+    default=64,
+    show_default=True,
+    type=Whole(10, 5000),
+    help="How many children, from 10 to 5000. 儿童人数。",
+)
 @click.option("--seed", default=2026, show_default=True, type=WHOLE)
 @click.option("--serve", "then_serve", is_flag=True, help="Then start the web application on it. 然后启动网页服务。")
 @click.option("--host", default="127.0.0.1", show_default=True)
