@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import WHOLE, Vocab, Whole, actor_option, json_option, state
+from casework.commands.common import WHOLE, Vocab, Whole, actor_option, json_option, release_collector, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -56,6 +56,7 @@ def demo(path: str | None, children: int, seed: int, then_serve: bool, host: str
     """Build a demonstration school and take cases through every stage. 演示。"""
     from casework.services import demo as demo_service
 
+    release_collector()  # a long run that opens no Context of the command's
     st = state()
     path = path or _demo_path(st.db_url)
     report = demo_service.run(path, children=children, seed=seed, lang=st.lang, progress=click.echo)
