@@ -173,12 +173,16 @@ def plan(
 
 
 def _plan(query: Any, where: str, school_ids: Collection[int], parts: int, lead: int) -> list[list[Segment]]:
+    # With filters, a condition on seq that every row meets leads SQLite through the key, in chain order:
+    # through the (school, case) index instead it read the rows out of order (2.4 s instead of 1.7 s
+    # on a million events). A case filter still takes that index, which then finds its rows directly.
+    in_order = " AND seq > -9223372036854775807" if where else ""
     totals = (
         [
             (int(school), int(count), _whole(first), _whole(last))
             for school, count, first, last in query(
                 "SELECT school_id, count(*), min(seq), max(seq) FROM audit_event"
-                f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))}){where}"
+                f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))}){in_order}{where}"
                 " GROUP BY school_id ORDER BY school_id"
             )
         ]
