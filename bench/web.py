@@ -226,6 +226,12 @@ class Served:
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
 
+    def cpu_s(self) -> float:
+        """CPU seconds of the server and of its children it has waited for (the export's workers)."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
     def rss_kb(self) -> int:
         try:
             with open(f"/proc/{self.process.pid}/status") as status:
@@ -257,6 +263,16 @@ def _cli(path: Path, *args: str) -> float:
         stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - start
+
+
+def _own_cpu_s() -> float:
+    """CPU seconds of this process and of the children it has waited for (an export's workers)."""
+    import resource
+
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 
 
 def _web_export(base: str, query: str) -> tuple[int, float]:
@@ -319,20 +335,26 @@ def export_part(tmp: Path, events: int, repeat: int = 3, keep: str | None = None
             load = os.getloadavg()[0]
             ctx = Context(db=Database(str(path)))
             try:
+                cpu = _own_cpu_s()
                 start = time.perf_counter()
                 inner = chain.export_file(ctx, auditor, "jsonl", str(tmp / "inner.jsonl")).events
                 inner_s = time.perf_counter() - start
+                inner_cpu = _own_cpu_s() - cpu
             finally:
                 ctx.db.dispose()
             os.unlink(tmp / "inner.jsonl")
+            cpu = server.cpu_s()
             whole, whole_s = _web_export(server.base, "format=jsonl")
+            whole_cpu, cpu = server.cpu_s() - cpu, server.cpu_s()
             passed, passed_s = _web_export(server.base, "format=jsonl&from=2026-10-01&to=2026-12-31")
+            passed_cpu = server.cpu_s() - cpu
             rate, web_rate, passed_rate = inner / inner_s, whole / whole_s, passed / passed_s
             rounds.append((rate, web_rate / rate, passed_rate / rate))
             print(
-                f"round {n + 1} (load {load:.2f}): CLI in-process {inner:,} in {inner_s:.1f} s ({rate:,.0f}/s); "
-                f"web {whole:,} in {whole_s:.1f} s ({web_rate:,.0f}/s, {web_rate / rate:.0%}); "
-                f"web filtered {passed:,} in {passed_s:.1f} s ({passed_rate:,.0f}/s, {passed_rate / rate:.0%})"
+                f"round {n + 1} (load {load:.2f}): CLI in-process {inner:,} in {inner_s:.1f} s ({rate:,.0f}/s, "
+                f"CPU {inner_cpu:.1f} s); web {whole:,} in {whole_s:.1f} s ({web_rate:,.0f}/s, {web_rate / rate:.0%}; "
+                f"server CPU {whole_cpu:.1f} s); web filtered {passed:,} in {passed_s:.1f} s ({passed_rate:,.0f}/s, "
+                f"{passed_rate / rate:.0%}; server CPU {passed_cpu:.1f} s)"
             )
     finally:
         server.stop()
