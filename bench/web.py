@@ -212,6 +212,8 @@ class Served:
         )
         self.base = f"http://127.0.0.1:{self.port}"
         self.peak_kb = 0
+        self._workers: list[int] = []
+        self._listed_at = 0.0
         self._stop = threading.Event()
         deadline = time.monotonic() + 60
         while True:
