@@ -37,8 +37,10 @@ def worker_app() -> object:
     from casework.services import runtime
     from casework.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a spawned worker starts with none
     ctx = runtime.open_context(os.environ[DB_ENV], os.environ.get(LANG_ENV, "zh_CN"), os.environ.get(SETTINGS_ENV))
+    # A spawned worker starts with no logging set up; after the context, whose schema check would
+    # log Alembic's start-up chatter, as the serve command's own process never shows it.
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     return create_app(ctx, recover=False, shared=os.environ.get(JOBS_ENV) or None)
 
 
