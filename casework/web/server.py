@@ -62,8 +62,13 @@ def serve(ctx: Context, host: str, port: int, workers: int = 1) -> None:
         os.environ[SETTINGS_ENV] = os.path.abspath(ctx.settings.source)
     else:  # no file: the defaults, as here (a stray CASEWORK_SETTINGS must not give the workers others)
         os.environ.pop(SETTINGS_ENV, None)
-    shared = tempfile.mkdtemp(prefix="casework-jobs-")  # readable by this user only; removed at the end
-    os.environ[JOBS_ENV] = shared
+    # One process keeps its jobs' progress in memory; several show it each other in a folder,
+    # readable by this user only, removed when the supervisor stops (it handles SIGTERM and SIGINT).
+    shared = tempfile.mkdtemp(prefix="casework-jobs-") if workers > 1 else None
+    if shared is not None:
+        os.environ[JOBS_ENV] = shared
+    else:
+        os.environ.pop(JOBS_ENV, None)
     try:
         # Proxy headers are judged by the application against [web] trusted_proxies, not by uvicorn
         # (which would believe any proxy on 127.0.0.1); no access log, as URLs may carry a searched name.
@@ -79,4 +84,5 @@ def serve(ctx: Context, host: str, port: int, workers: int = 1) -> None:
             log_level="info",
         )
     finally:
-        shutil.rmtree(shared, ignore_errors=True)
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
