@@ -119,6 +119,11 @@ class Database:
         self._kept: tuple[int, threading.Thread, Any] | None = None  # see _checkout
         self._kept_busy = False  # in a transaction: a nested raw_write takes another
         self._keeping = threading.Lock()
+        # SQLite has one writer at a time. Threads of this process wait for it here, woken as soon
+        # as it is free, rather than in SQLite's busy handler, which sleeps and polls (up to 100 ms
+        # a turn): under a web server's concurrent writes the polling made the slowest pages wait
+        # seconds. Reentrant: a write that nests another in the same thread waits on SQLite, as before.
+        self._writer = threading.RLock()
         # Whether write transactions check the database's current key id (None: not known yet).
         self._key_guard: bool | None = None
         # Told of every PermissionDenied that leaves a transaction, after the rollback, once: the
@@ -169,13 +174,27 @@ class Database:
             )
 
     @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        """On SQLite, this process's turn to write (other processes still wait in SQLite's busy
+        handler); given up after the busy timeout, when SQLite's own wait decides as before."""
+        if not self.is_sqlite:
+            yield
+            return
+        held = self._writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            yield
+        finally:
+            if held:
+                self._writer.release()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commit on success, roll back on any error.
 
         Its first statement checks that the database is still sealed under this process's key.
         """
         try:
-            with self._write() as session, session.begin():
+            with self._one_writer(), self._write() as session, session.begin():
                 guard = self._guard_sql()
                 if guard is not None:
                     from sqlalchemy import text
@@ -249,6 +268,11 @@ class Database:
         any error) without the ORM session's bookkeeping, which costs more than the statements.
         After an error the connection goes back to the pool rather than being kept.
         """
+        with self._one_writer(), self._raw_write() as store:
+            yield store
+
+    @contextmanager
+    def _raw_write(self) -> Iterator[Store]:
         pooled, kept = self._checkout()
         driver: Any = pooled.driver_connection
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
@@ -434,19 +434,30 @@ class Why:
 
 def why(ctx: Context, case_id: int, event: str, actor: str | None) -> Why:
     """What the rules would say now about ``event`` if ``actor`` fired it, without moving or recording anything."""
+    return why_each(ctx, case_id, [event], actor)[0]
+
+
+def why_each(ctx: Context, case_id: int, events: Sequence[str], actor: str | None) -> list[Why]:
+    """``why`` for each of ``events`` on one case, as of one moment: the case's facts are read once
+    (they do not depend on the event), in one read transaction, and each event judged on them."""
     moment = ctx.now()
     with ctx.db.read() as session:
         who = access.enter(session, actor, moment.date())
         case = access.case_in_scope(session, who, case_id)
-        definition = _check_event(case.definition_version, event)
+        definitions = [_check_event(case.definition_version, event) for event in events]
         roles = access.require_school(who, case.school_id)
+        if not events:
+            return []
         facts = case_facts.load(
             Store.of(session), case, moment.date(), ctx.rule_set, reason_given=True, actor_roles=roles
         )
-        verdicts = evaluate(ctx.rules, event, facts, definition)
-        allowed = not refusals(verdicts)
-        dest = states.fire(case.definition_version, case.state, event) if allowed else None
-        return Why(case.id, event, case.state, case.version, allowed, dest, verdicts)
+        found = []
+        for event, definition in zip(events, definitions, strict=True):
+            verdicts = evaluate(ctx.rules, event, facts, definition)
+            allowed = not refusals(verdicts)
+            dest = states.fire(case.definition_version, case.state, event) if allowed else None
+            found.append(Why(case.id, event, case.state, case.version, allowed, dest, verdicts))
+        return found
 
 
 @dataclass(frozen=True)

@@ -213,8 +213,7 @@ def _verdicts(req: Req, case: CaseSummary) -> list[dict[str, Any]]:
     from casework.services import cases
 
     moves = []
-    for event in case.events:
-        why = cases.why(req.ctx, case.id, event, req.actor)
+    for event, why in zip(case.events, cases.why_each(req.ctx, case.id, case.events, req.actor), strict=True):
         moves.append(
             {
                 "event": event,
