@@ -288,44 +288,73 @@ def listing(
         responsible_id = resolve_staff(session, responsible).id if responsible else None
         if mine:
             responsible_id = who.staff_id
-        # What the actor may see is decided per school, once, not per case.
-        schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
-        held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
-        narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
-        found = [
-            c
-            for c in _listed_kept(
-                session,
-                str(ctx.db.url),
-                schools,
-                level,
-                today,
-                int(params["escalate_after_days"]),
-                school_id,
-                class_id,
-                responsible_id,
-                int(params["due_ahead_days"]),
-            )
-            if c.school_id in held
-        ]
-        if narrow:
-            # The lists are plain SQL per school; where the actor sees only some cases, keep the
-            # ones the session's scope reaches (and, on a to-do list, the actor's own duties).
-            ids = {c.case_id for c in found if c.school_id in narrow}
-            visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
-            found = [c for c in found if c.school_id not in narrow or c.case_id in visible or mine]
-        names_read = {sid for sid in held if who.may_read(sid, policy.T1)}
-        shown: dict[int, list[int]] = {sid: [] for sid in names_read}
-        for i, c in enumerate(found):
-            if c.school_id in names_read:
-                shown[c.school_id].append(c.child_id)
-            else:
-                found[i] = replace(c, child_name=None)
-        reads = access.Reads(who)
-        for sid, child_ids in shown.items():
-            reads.add(sid, child_ids, policy.T1)
+        found = in_scope(session, ctx, who, level, today, school_id, class_id, responsible_id, params=params, mine=mine)
+        found, reads = named(who, found)
     access.log_reads(ctx, reads, f"review.{level}")
     return found
+
+
+def in_scope(
+    session: Session,
+    ctx: Context,
+    who: access.Principal,
+    level: str,
+    today: date,
+    school_id: int | None,
+    class_id: int | None,
+    responsible_id: int | None,
+    params: dict[str, Any] | None = None,
+    mine: bool = False,
+) -> list[ListedCase]:
+    """One level's list as far as the bound actor ``who`` may see it, names not yet cut nor logged.
+
+    Where the actor sees every case of every school listed, this is the kept list itself (the same
+    object while nothing changes, for callers that keep what they derive from it): never change it.
+    """
+    params = params if params is not None else review_params(ctx)
+    # What the actor may see is decided per school, once, not per case.
+    schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
+    held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
+    narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
+    kept = _listed_kept(
+        session,
+        str(ctx.db.url),
+        schools,
+        level,
+        today,
+        int(params["escalate_after_days"]),
+        school_id,
+        class_id,
+        responsible_id,
+        int(params["due_ahead_days"]),
+    )
+    if len(held) == len(schools) and not narrow:
+        return kept
+    found = [c for c in kept if c.school_id in held]
+    if narrow:
+        # The lists are plain SQL per school; where the actor sees only some cases, keep the
+        # ones the session's scope reaches (and, on a to-do list, the actor's own duties).
+        ids = {c.case_id for c in found if c.school_id in narrow}
+        visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
+        found = [c for c in found if c.school_id not in narrow or c.case_id in visible or mine]
+    return found
+
+
+def named(who: access.Principal, cases: list[ListedCase]) -> tuple[list[ListedCase], access.Reads]:
+    """``cases`` with the child's name only where the actor's role reads contact data, and the reads to log."""
+    names_read = {c.school_id for c in cases if who.may_read(c.school_id, policy.T1)}
+    shown: dict[int, list[int]] = {sid: [] for sid in names_read}
+    out = []
+    for c in cases:
+        if c.school_id in names_read:
+            shown[c.school_id].append(c.child_id)
+            out.append(c)
+        else:
+            out.append(replace(c, child_name=None))
+    reads = access.Reads(who)
+    for sid, child_ids in shown.items():
+        reads.add(sid, child_ids, policy.T1)
+    return out, reads
 
 
 def stalled(

@@ -1,0 +1,67 @@
+"""The leadership group's stalled page as the service gives it, on SQLite and PostgreSQL: one page of the
+list, its counts over every case, only the page's children read and logged, a change seen at once."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from casework.persistence.tables import AuditEvent, Case
+from casework.services import leadership
+from tests.helpers import World, unscoped
+
+
+def _stalled_reads(world: World) -> list[list[int]]:
+    with unscoped(world.ctx.db) as session:
+        rows = session.scalars(
+            select(AuditEvent.data).where(AuditEvent.action == "access.read").order_by(AuditEvent.seq)
+        ).all()
+    found = [json.loads(r) for r in rows]
+    return [r["child_ids"] for r in found if r["what"] == "review.stalled"]
+
+
+def _children(world: World, case_ids: list[int]) -> dict[int, int]:
+    with unscoped(world.ctx.db) as session:
+        return dict(session.execute(select(Case.id, Case.child_id).where(Case.id.in_(case_ids))).all())
+
+
+def test_a_page_of_the_list_names_and_logs_only_its_own_children(world: World) -> None:
+    late = [world.case() for _ in range(3)]
+    world.clock.advance(16)  # every stage deadline passed: all three stalled
+    child_of = _children(world, late)
+    first = leadership.stalled_page(world.ctx, world.leader, per_page=2)
+    assert (first.total, first.page, first.pages) == (3, 1, 2)
+    assert [c.case_id for c in first.rows] == sorted(late)[:2]  # same risk and days: the oldest first
+    assert all(c.child_name == "王小明" for c in first.rows)
+    assert first.by_reason == (("stage_deadline", 3),) and sum(n for _, n in first.by_risk) == 3
+    assert first.stages == ("identified",) and first.reasons == ("stage_deadline",)
+    assert _stalled_reads(world) == [sorted(child_of[c] for c in sorted(late)[:2])]
+    second = leadership.stalled_page(world.ctx, world.leader, page=2, per_page=2)
+    assert [c.case_id for c in second.rows] == [max(late)] and second.total == 3
+    assert _stalled_reads(world)[-1] == [child_of[max(late)]]
+    beyond = leadership.stalled_page(world.ctx, world.leader, page=9, per_page=2)
+    assert beyond.page == 2  # past the end: the last page
+
+
+def test_filters_that_name_nothing_are_dropped_and_a_stage_filters_over_the_list(world: World) -> None:
+    late = world.case()
+    world.clock.advance(16)
+    odd = leadership.stalled_page(world.ctx, world.leader, class_id=987654, responsible_id=987654, reason="nonsense")
+    assert (odd.class_id, odd.responsible_id, odd.reason) == (None, None, "")
+    assert [c.case_id for c in odd.rows] == [late]
+    other = leadership.stalled_page(world.ctx, world.leader, stage="mentored")
+    assert other.stage == "mentored" and other.rows == () and other.total == 0
+    by_reason = leadership.stalled_page(world.ctx, world.leader, reason="monthly_talk")
+    assert by_reason.reason == "monthly_talk" and by_reason.total == 0
+
+
+def test_a_change_in_the_school_shows_on_the_next_view(world: World) -> None:
+    late = [world.case() for _ in range(2)]
+    world.clock.advance(16)
+    before = leadership.stalled_page(world.ctx, world.leader)
+    assert before.total == 2 and before.by_reason == (("stage_deadline", 2),)
+    world.fire(late[0], "assess")  # out of the stage whose deadline passed
+    after = leadership.stalled_page(world.ctx, world.leader)
+    assert [c.case_id for c in after.rows] == [late[1]]
+    assert after.by_reason == (("stage_deadline", 1),)
