@@ -298,11 +298,17 @@ class Guard:
         return with_headers
 
 
-def create_app(ctx: Context) -> ASGIApp:
-    """The web application on ``ctx`` (its database, settings and clock)."""
+def create_app(ctx: Context, recover: bool = True, shared: str | None = None) -> ASGIApp:
+    """The web application on ``ctx`` (its database, settings and clock).
+
+    With ``recover`` the jobs a previous server left running are failed, with the reason; a worker
+    of several does not (another worker may be running them: the serve command recovered once).
+    ``shared`` is the folder where the workers of one server show each other their jobs' progress.
+    """
     env = environment()
-    runner = Runner(ctx)
-    runner.recover()  # jobs a previous server process left running were interrupted: failed, with the reason
+    runner = Runner(ctx, shared=shared)
+    if recover:
+        runner.recover()
     routes: list[Any] = [
         StarletteRoute(r.path, _endpoint(r, ctx, env, runner), methods=[r.method], name=r.name) for r in ROUTES
     ]

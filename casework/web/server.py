@@ -1,26 +1,80 @@
-"""Run the web application under uvicorn, on the address the serve command was given."""
+"""Run the web application under uvicorn, in one process or several worker processes on the same database."""
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+from typing import TYPE_CHECKING
 
-from casework.services.context import Context
+if TYPE_CHECKING:
+    from casework.services.context import Context
+
+# What a worker process builds its Context from: the serve command's --db, --lang and --settings.
+# A worker is a fresh interpreter (uvicorn spawns it), so these travel in its environment.
+DB_ENV, LANG_ENV, SETTINGS_ENV = "CASEWORK_DB", "CASEWORK_LANG", "CASEWORK_SETTINGS"
+JOBS_ENV = "CASEWORK_WEB_JOBS"  # the folder where the workers show each other their jobs' progress
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+MAX_WORKERS = 8  # more processes than this only queue on SQLite's one writer and the machine's cores
 
 
-def serve(ctx: Context, host: str, port: int) -> None:
-    import uvicorn
+def default_workers() -> int:
+    """One worker per CPU core this process may use, at most MAX_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
+
+def worker_app() -> object:
+    """The application of one worker process, on the Context its environment names (uvicorn's factory).
+
+    It does not fail the jobs left running: with several workers, another one may be running them;
+    the serve command did that once, before any worker started.
+    """
+    from casework.services import runtime
     from casework.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Proxy headers are judged by the application against [web] trusted_proxies, not by uvicorn
-    # (which would believe any proxy on 127.0.0.1); no access log, as URLs may carry a searched name.
-    uvicorn.run(
-        create_app(ctx),
-        host=host,
-        port=port,
-        proxy_headers=False,
-        server_header=False,
-        access_log=False,
-        log_level="info",
-    )
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a spawned worker starts with none
+    ctx = runtime.open_context(os.environ[DB_ENV], os.environ.get(LANG_ENV, "zh_CN"), os.environ.get(SETTINGS_ENV))
+    return create_app(ctx, recover=False, shared=os.environ.get(JOBS_ENV) or None)
+
+
+def serve(ctx: Context, host: str, port: int, workers: int = 1) -> None:
+    """Serve until interrupted, in ``workers`` processes (1: in this one), each opening its own
+    Context on the database, settings and language of ``ctx``, each with its own connections."""
+    import uvicorn
+
+    from casework.services import jobs
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        jobs.fail_interrupted(ctx)  # jobs a previous server left running were interrupted: failed, with the reason
+    finally:
+        ctx.db.dispose()  # the workers open their own; this process only watches them
+    os.environ[DB_ENV] = ctx.db.url
+    os.environ[LANG_ENV] = ctx.lang
+    if ctx.settings.source is not None:
+        os.environ[SETTINGS_ENV] = os.path.abspath(ctx.settings.source)
+    else:  # no file: the defaults, as here (a stray CASEWORK_SETTINGS must not give the workers others)
+        os.environ.pop(SETTINGS_ENV, None)
+    shared = tempfile.mkdtemp(prefix="casework-jobs-")  # readable by this user only; removed at the end
+    os.environ[JOBS_ENV] = shared
+    try:
+        # Proxy headers are judged by the application against [web] trusted_proxies, not by uvicorn
+        # (which would believe any proxy on 127.0.0.1); no access log, as URLs may carry a searched name.
+        uvicorn.run(
+            "casework.web.server:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=False,
+            server_header=False,
+            access_log=False,
+            log_level="info",
+        )
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
