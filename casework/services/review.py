@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -350,7 +350,12 @@ def named(who: access.Principal, cases: list[ListedCase]) -> tuple[list[ListedCa
             shown[c.school_id].append(c.child_id)
             out.append(c)
         else:
-            out.append(replace(c, child_name=None))
+            # every field but the name, by position (as a dataclass or a named tuple builds it)
+            out.append(
+                ListedCase(
+                    c.level, c.case_id, c.school_id, c.state, c.child_id, None, c.class_name, c.risk_level, c.reasons
+                )
+            )
     reads = access.Reads(who)
     for sid, child_ids in shown.items():
         reads.add(sid, child_ids, policy.T1)
