@@ -227,19 +227,35 @@ def _last_changes(session: Session, schools: list[int]) -> tuple[tuple[int, int]
     return tuple(found)
 
 
+# The lists being computed, by the same key: ten leaders opening the page just after a change wait for
+# one computation rather than run ten at once (each seconds of Python on a county-sized school).
+_COMPUTING: dict[tuple[Any, ...], threading.Event] = {}
+
+
 def _listed_kept(session: Session, db_url: str, schools: list[int], *args: Any) -> list[ListedCase]:
     """``listed_cases(session, *args)``, computed once for as long as nothing in the schools changes."""
     key = (db_url, _last_changes(session, schools), *args)
-    with _LISTS_LOCK:
-        kept = _LISTS.get(key)
-        if kept is not None:
-            _LISTS.move_to_end(key)
-            return kept
-    found = listed_cases(session, *args)
-    with _LISTS_LOCK:
-        _LISTS[key] = found
-        while len(_LISTS) > LISTS_KEPT:
-            _LISTS.popitem(last=False)
+    while True:
+        with _LISTS_LOCK:
+            kept = _LISTS.get(key)
+            if kept is not None:
+                _LISTS.move_to_end(key)
+                return kept
+            computing = _COMPUTING.get(key)
+            if computing is None:
+                computing = _COMPUTING[key] = threading.Event()
+                break
+        computing.wait()  # then kept, or (if that computation failed) computed here
+    try:
+        found = listed_cases(session, *args)
+        with _LISTS_LOCK:
+            _LISTS[key] = found
+            while len(_LISTS) > LISTS_KEPT:
+                _LISTS.popitem(last=False)
+    finally:
+        with _LISTS_LOCK:
+            del _COMPUTING[key]
+        computing.set()
     return found
 
 

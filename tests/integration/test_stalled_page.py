@@ -4,6 +4,7 @@ list, its counts over every case, only the page's children read and logged, a ch
 from __future__ import annotations
 
 import json
+import threading
 
 from sqlalchemy import select
 
@@ -65,3 +66,25 @@ def test_a_change_in_the_school_shows_on_the_next_view(world: World) -> None:
     after = leadership.stalled_page(world.ctx, world.leader)
     assert [c.case_id for c in after.rows] == [late[1]]
     assert after.by_reason == (("stage_deadline", 1),)
+
+
+def test_leaders_opening_the_page_at_once_after_a_change_share_one_computed_list(world: World) -> None:
+    late = [world.case() for _ in range(3)]
+    world.clock.advance(16)
+    leadership.stalled_page(world.ctx, world.leader)
+    world.fire(late[0], "assess")  # a change: the next views compute the list anew
+    start = threading.Barrier(4)
+    pages: list[leadership.StalledPage] = []
+
+    def view() -> None:
+        start.wait()
+        pages.append(leadership.stalled_page(world.ctx, world.leader))
+
+    threads = [threading.Thread(target=view) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(pages) == 4 and all(p.total == 2 for p in pages)
+    first = pages[0].rows[0]
+    assert all(p.rows[0] is first for p in pages)  # the same objects: one computation, the others waited
