@@ -207,8 +207,9 @@ def _listed_rows(
 
 # The lists last computed, by what they were computed from. The stalled page is read by a school's
 # whole leadership group many times a day, and recomputing it costs a query over every duty of the
-# school; the key holds, per school, the sequence number of its last audit event that is not a read,
-# so that any change the lists could see (a move, a record, an extension, a sweep) computes it anew.
+# school; the key holds, per school, the sequence number of its last audit event that is not a read
+# nor about an account (a sign-in, a password), so that any change the lists could see (a move, a
+# record, an extension, a sweep) computes it anew.
 _LISTS: OrderedDict[tuple[Any, ...], list[ListedCase]] = OrderedDict()
 _LISTS_LOCK = threading.Lock()
 LISTS_KEPT = 16
@@ -219,7 +220,11 @@ def _last_changes(session: Session, schools: list[int]) -> tuple[tuple[int, int]
     for school_id in sorted(schools):
         seq = session.scalar(
             select(AuditEvent.seq)
-            .where(AuditEvent.school_id == school_id, AuditEvent.action.not_in(["access.read", "access.denied"]))
+            .where(
+                AuditEvent.school_id == school_id,
+                AuditEvent.action.not_in(["access.read", "access.denied"]),
+                AuditEvent.action.not_like("account.%"),  # sign-ins and passwords change no list
+            )
             .order_by(AuditEvent.seq.desc())
             .limit(1)
         )

@@ -88,3 +88,14 @@ def test_leaders_opening_the_page_at_once_after_a_change_share_one_computed_list
     assert len(pages) == 4 and all(p.total == 2 for p in pages)
     first = pages[0].rows[0]
     assert all(p.rows[0] is first for p in pages)  # the same objects: one computation, the others waited
+
+
+def test_a_sign_in_or_a_password_does_not_compute_the_list_again(world: World) -> None:
+    from casework.services import accounts
+
+    world.case()
+    world.clock.advance(16)
+    before = leadership.stalled_page(world.ctx, world.leader)
+    accounts.issue_password(world.ctx, world.admin, world.counsellor, "xinyi")  # an account.* event
+    after = leadership.stalled_page(world.ctx, world.leader)
+    assert after.rows[0] is before.rows[0]  # the kept list, not a new one
