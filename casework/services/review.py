@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -207,8 +207,9 @@ def _listed_rows(
 
 # The lists last computed, by what they were computed from. The stalled page is read by a school's
 # whole leadership group many times a day, and recomputing it costs a query over every duty of the
-# school; the key holds, per school, the sequence number of its last audit event that is not a read,
-# so that any change the lists could see (a move, a record, an extension, a sweep) computes it anew.
+# school; the key holds, per school, the sequence number of its last audit event that is not a read
+# nor about an account (a sign-in, a password), so that any change the lists could see (a move, a
+# record, an extension, a sweep) computes it anew.
 _LISTS: OrderedDict[tuple[Any, ...], list[ListedCase]] = OrderedDict()
 _LISTS_LOCK = threading.Lock()
 LISTS_KEPT = 16
@@ -219,7 +220,11 @@ def _last_changes(session: Session, schools: list[int]) -> tuple[tuple[int, int]
     for school_id in sorted(schools):
         seq = session.scalar(
             select(AuditEvent.seq)
-            .where(AuditEvent.school_id == school_id, AuditEvent.action.not_in(["access.read", "access.denied"]))
+            .where(
+                AuditEvent.school_id == school_id,
+                AuditEvent.action.not_in(["access.read", "access.denied"]),
+                AuditEvent.action.not_like("account.%"),  # sign-ins and passwords change no list
+            )
             .order_by(AuditEvent.seq.desc())
             .limit(1)
         )
@@ -227,19 +232,35 @@ def _last_changes(session: Session, schools: list[int]) -> tuple[tuple[int, int]
     return tuple(found)
 
 
+# The lists being computed, by the same key: ten leaders opening the page just after a change wait for
+# one computation rather than run ten at once (each seconds of Python on a county-sized school).
+_COMPUTING: dict[tuple[Any, ...], threading.Event] = {}
+
+
 def _listed_kept(session: Session, db_url: str, schools: list[int], *args: Any) -> list[ListedCase]:
     """``listed_cases(session, *args)``, computed once for as long as nothing in the schools changes."""
     key = (db_url, _last_changes(session, schools), *args)
-    with _LISTS_LOCK:
-        kept = _LISTS.get(key)
-        if kept is not None:
-            _LISTS.move_to_end(key)
-            return kept
-    found = listed_cases(session, *args)
-    with _LISTS_LOCK:
-        _LISTS[key] = found
-        while len(_LISTS) > LISTS_KEPT:
-            _LISTS.popitem(last=False)
+    while True:
+        with _LISTS_LOCK:
+            kept = _LISTS.get(key)
+            if kept is not None:
+                _LISTS.move_to_end(key)
+                return kept
+            computing = _COMPUTING.get(key)
+            if computing is None:
+                computing = _COMPUTING[key] = threading.Event()
+                break
+        computing.wait()  # then kept, or (if that computation failed) computed here
+    try:
+        found = listed_cases(session, *args)
+        with _LISTS_LOCK:
+            _LISTS[key] = found
+            while len(_LISTS) > LISTS_KEPT:
+                _LISTS.popitem(last=False)
+    finally:
+        with _LISTS_LOCK:
+            del _COMPUTING[key]
+        computing.set()
     return found
 
 
@@ -288,44 +309,78 @@ def listing(
         responsible_id = resolve_staff(session, responsible).id if responsible else None
         if mine:
             responsible_id = who.staff_id
-        # What the actor may see is decided per school, once, not per case.
-        schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
-        held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
-        narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
-        found = [
-            c
-            for c in _listed_kept(
-                session,
-                str(ctx.db.url),
-                schools,
-                level,
-                today,
-                int(params["escalate_after_days"]),
-                school_id,
-                class_id,
-                responsible_id,
-                int(params["due_ahead_days"]),
-            )
-            if c.school_id in held
-        ]
-        if narrow:
-            # The lists are plain SQL per school; where the actor sees only some cases, keep the
-            # ones the session's scope reaches (and, on a to-do list, the actor's own duties).
-            ids = {c.case_id for c in found if c.school_id in narrow}
-            visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
-            found = [c for c in found if c.school_id not in narrow or c.case_id in visible or mine]
-        names_read = {sid for sid in held if who.may_read(sid, policy.T1)}
-        shown: dict[int, list[int]] = {sid: [] for sid in names_read}
-        for i, c in enumerate(found):
-            if c.school_id in names_read:
-                shown[c.school_id].append(c.child_id)
-            else:
-                found[i] = replace(c, child_name=None)
-        reads = access.Reads(who)
-        for sid, child_ids in shown.items():
-            reads.add(sid, child_ids, policy.T1)
+        found = in_scope(session, ctx, who, level, today, school_id, class_id, responsible_id, params=params, mine=mine)
+        found, reads = named(who, found)
     access.log_reads(ctx, reads, f"review.{level}")
     return found
+
+
+def in_scope(
+    session: Session,
+    ctx: Context,
+    who: access.Principal,
+    level: str,
+    today: date,
+    school_id: int | None,
+    class_id: int | None,
+    responsible_id: int | None,
+    params: dict[str, Any] | None = None,
+    mine: bool = False,
+) -> list[ListedCase]:
+    """One level's list as far as the bound actor ``who`` may see it, names not yet cut nor logged.
+
+    Where the actor sees every case of every school listed, this is the kept list itself (the same
+    object while nothing changes, for callers that keep what they derive from it): never change it.
+    """
+    params = params if params is not None else review_params(ctx)
+    # What the actor may see is decided per school, once, not per case.
+    schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
+    held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
+    narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
+    kept = _listed_kept(
+        session,
+        str(ctx.db.url),
+        schools,
+        level,
+        today,
+        int(params["escalate_after_days"]),
+        school_id,
+        class_id,
+        responsible_id,
+        int(params["due_ahead_days"]),
+    )
+    if len(held) == len(schools) and not narrow:
+        return kept
+    found = [c for c in kept if c.school_id in held]
+    if narrow:
+        # The lists are plain SQL per school; where the actor sees only some cases, keep the
+        # ones the session's scope reaches (and, on a to-do list, the actor's own duties).
+        ids = {c.case_id for c in found if c.school_id in narrow}
+        visible = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
+        found = [c for c in found if c.school_id not in narrow or c.case_id in visible or mine]
+    return found
+
+
+def named(who: access.Principal, cases: list[ListedCase]) -> tuple[list[ListedCase], access.Reads]:
+    """``cases`` with the child's name only where the actor's role reads contact data, and the reads to log."""
+    names_read = {c.school_id for c in cases if who.may_read(c.school_id, policy.T1)}
+    shown: dict[int, list[int]] = {sid: [] for sid in names_read}
+    out = []
+    for c in cases:
+        if c.school_id in names_read:
+            shown[c.school_id].append(c.child_id)
+            out.append(c)
+        else:
+            # every field but the name, by position (as a dataclass or a named tuple builds it)
+            out.append(
+                ListedCase(
+                    c.level, c.case_id, c.school_id, c.state, c.child_id, None, c.class_name, c.risk_level, c.reasons
+                )
+            )
+    reads = access.Reads(who)
+    for sid, child_ids in shown.items():
+        reads.add(sid, child_ids, policy.T1)
+    return out, reads
 
 
 def stalled(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from casework import i18n, states
@@ -14,7 +17,7 @@ from casework.errors import CaseworkError, InvalidInput, NotFound, PermissionDen
 from casework.text import N_, Msg
 from casework.web.core import Req
 
-PAGE_ROWS = 100  # rows of the stalled list on one page
+PAGE_ROWS = 50  # rows of the stalled list on one page: what a leader reads, most urgent first
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOADS = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -30,77 +33,54 @@ def _number(text: str | None, low: int, high: int) -> int | None:
     return None
 
 
-def _reason_head(code: str) -> str:
-    return code.split(":", 1)[0]
-
-
 # -- stalled cases ------------------------------------------------------------------------------------
 
 
-def stalled(req: Req) -> Response:
-    from casework.services import leadership, review
+# The class filter's options by the classes themselves: a county-sized school has thousands of
+# classes, and writing them out costs more than the rest of the page; they change once a year.
+_CLASS_OPTIONS: OrderedDict[tuple[tuple[int, str], ...], str] = OrderedDict()
+_CLASS_OPTIONS_LOCK = threading.Lock()
 
-    found_choices = leadership.choices(req.ctx, req.actor, with_staff=False)
-    class_id = _number(req.query.get("class"), 1, 10**9)
-    staff_id = _number(req.query.get("responsible"), 1, 10**9)
-    if class_id is not None and class_id not in {c.id for c in found_choices.classes}:
-        class_id = None
-    try:
-        listed = review.stalled(
-            req.ctx,
-            req.actor,
-            str(found_choices.school_id),
-            str(class_id) if class_id else None,
-            str(staff_id) if staff_id else None,
-        )
-    except NotFound:  # a responsible person who is nobody: the whole list, as with no filter
-        staff_id = None
-        listed = review.stalled(req.ctx, req.actor, str(found_choices.school_id), str(class_id) if class_id else None)
-    heads: set[str] = set()
-    responsible: dict[int, str] = {}
-    stages_seen: set[str] = set()
-    for c in listed:
-        stages_seen.add(c.state)
-        for r in c.reasons:
-            heads.add(r.reason.partition(":")[0])
-            if r.responsible_id is not None and r.responsible_name:
-                responsible[r.responsible_id] = r.responsible_name
-    reasons = sorted(heads)
-    stages = [s for s in states.STATES if s in stages_seen]
-    reason = req.query.get("reason", "")
-    stage = req.query.get("stage", "")
-    rows = [
-        c
-        for c in listed
-        if (not reason or any(_reason_head(r.reason) == reason for r in c.reasons)) and (not stage or c.state == stage)
-    ]
-    page = _number(req.query.get("page"), 1, 10**6) or 1
-    pages = max(1, -(-len(rows) // PAGE_ROWS))
-    page = min(page, pages)
-    shown = rows[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
+
+def class_options(classes: tuple[tuple[int, str], ...], picked: int | None) -> Markup:
+    """The ``<option>`` elements of ``classes`` (id, name), ``picked`` selected."""
+    with _CLASS_OPTIONS_LOCK:
+        html = _CLASS_OPTIONS.get(classes)
+    if html is None:
+        html = "".join(f'<option value="{i}">{escape(ref)}</option>' for i, ref in classes)
+        with _CLASS_OPTIONS_LOCK:
+            _CLASS_OPTIONS[classes] = html
+            while len(_CLASS_OPTIONS) > 8:
+                _CLASS_OPTIONS.popitem(last=False)
+    if picked is not None:
+        html = html.replace(f'<option value="{picked}">', f'<option value="{picked}" selected>', 1)
+    return Markup(html)
+
+
+def stalled(req: Req) -> Response:
+    from casework.services import leadership
+
+    found = leadership.stalled_page(
+        req.ctx,
+        req.actor,
+        class_id=_number(req.query.get("class"), 1, 10**9),
+        responsible_id=_number(req.query.get("responsible"), 1, 10**9),
+        reason=req.query.get("reason", ""),
+        stage=req.query.get("stage", ""),
+        page=_number(req.query.get("page"), 1, 10**6) or 1,
+        per_page=PAGE_ROWS,
+    )
     query = {
         k: v
         for k, v in {
-            "reason": reason if reason in reasons else "",
-            "stage": stage if stage in stages else "",
-            "responsible": str(staff_id or ""),
-            "class": str(class_id or ""),
+            "reason": found.reason,
+            "stage": found.stage,
+            "responsible": str(found.responsible_id or ""),
+            "class": str(found.class_id or ""),
         }.items()
         if v
     }
-    return req.page(
-        "stalled.html",
-        rows=shown,
-        total=len(rows),
-        page=page,
-        pages=pages,
-        query=query,
-        reasons=reasons,
-        stages=stages,
-        choices=found_choices,
-        responsible=sorted(responsible.items(), key=lambda kv: kv[1]),
-        picked={"reason": reason, "stage": stage, "responsible": staff_id, "class": class_id},
-    )
+    return req.page("stalled.html", found=found, query=query, classes=class_options(found.classes, found.class_id))
 
 
 # -- mentor load ----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -41,7 +42,12 @@ def worker_app() -> object:
     # A spawned worker starts with no logging set up; after the context, whose schema check would
     # log Alembic's start-up chatter, as the serve command's own process never shows it.
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    return create_app(ctx, recover=False, shared=os.environ.get(JOBS_ENV) or None)
+    app = create_app(ctx, recover=False, shared=os.environ.get(JOBS_ENV) or None)
+    # What the worker holds from its start (modules, the ORM's mappers, templates, the route table:
+    # some 100,000 objects) lives as long as the process: out of the cyclic collector's full passes,
+    # each of which stops every request of the worker (measured: half of such a pause at 100,000 cases).
+    gc.freeze()
+    return app
 
 
 def serve(ctx: Context, host: str, port: int, workers: int = 1) -> None:

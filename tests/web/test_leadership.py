@@ -37,6 +37,23 @@ def test_the_stalled_list_filters_and_links_each_row_to_its_case(world: World) -
     assert odd.status_code == 200
 
 
+def test_the_stalled_list_pages_with_its_counts_on_top_and_keeps_the_filters(world: World, monkeypatch) -> None:
+    from casework.web import leadership as pages
+
+    monkeypatch.setattr(pages, "PAGE_ROWS", 2)
+    late = [world.case() for _ in range(3)]
+    world.clock.advance(16)
+    leader = sign_in(world, world.leader, "zuzhang")
+    first = leader.get("/stalled?stage=identified")
+    assert first.status_code == 200, first.text
+    assert '<span class="count">3</span>' in first.text and "阶段期限已过 3" in first.text  # over all, not the page
+    assert [c for c in late if f'href="/cases/{c}"' in first.text] == sorted(late)[:2]
+    assert "第 1 页，共 2 页" in first.text and "上一页" not in first.text
+    assert 'href="/stalled?stage=identified&amp;page=2"' in first.text
+    second = leader.get("/stalled?stage=identified&page=2")
+    assert f'href="/cases/{max(late)}"' in second.text and "上一页" in second.text and "下一页" not in second.text
+
+
 def test_a_meeting_takes_two_decisions_one_refused_in_place_and_gives_its_minutes(world: World) -> None:
     keep, extend = _mentored(world), _mentored(world)
     world.clock.advance(40)  # the monthly duties escalated: both proposed
