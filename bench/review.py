@@ -266,9 +266,12 @@ class Raw:
         self.db.close()
 
 
-def timed(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
+def timed(fn, repeat: int = 3, before=None):  # type: ignore[no-untyped-def]
+    """The best of ``repeat`` calls; ``before`` (not timed) runs before each, e.g. to drop what a call keeps."""
     best, result = float("inf"), None
     for _ in range(repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - start)
@@ -318,7 +321,11 @@ def main(argv: list[str] | None = None) -> int:
             return list(names.values())
 
         opened_s, _ = timed(hand_opened)
-        stalled_s, stalled = timed(lambda: review.stalled(ctx, LEADER))
+        # Cold: the kept lists dropped before each call, so that every timed call computes the list,
+        # as the first one after any change in the school does. The kept list is shown for information.
+        stalled_s, stalled = timed(lambda: review.stalled(ctx, LEADER), before=review.forget_lists)
+        review.stalled(ctx, LEADER)
+        kept_s, _ = timed(lambda: review.stalled(ctx, LEADER))
         reasons = sum(len(c.reasons) for c in stalled)
         assert reasons == len(hand_rows), (reasons, len(hand_rows))
         # The indicators' limit: a bare COUNT(*) over the rows they read (every case, its child,
@@ -337,10 +344,11 @@ def main(argv: list[str] | None = None) -> int:
         f"  the same query, names left sealed    {hand_s:8.3f} s  (information: stalled/this {stalled_s / hand_s:.2f}×)"
     )
     print(
-        f"review stalled                         {stalled_s:8.3f} s  ({len(stalled):,} cases, {reasons:,} reasons)  "
+        f"review stalled (computed)              {stalled_s:8.3f} s  ({len(stalled):,} cases, {reasons:,} reasons)  "
         f"target < 0.5 s: {'PASS' if stalled_s < 0.5 else 'FAIL'}"
     )
     print(f"ratio stalled/limit                    {ratio:8.2f}×  target ≤ 1.5×: {'PASS' if ratio <= 1.5 else 'FAIL'}")
+    print(f"  review stalled, the kept list        {kept_s:8.3f} s  (information: nothing changed since)")
     school = next(r for r in report.rows if r.scope == "school" and r.indicator == "talk_coverage")
     print(
         f"report indicators        {ind_s:8.3f} s  (talk coverage {school.numerator:,}/{school.denominator:,})  "
