@@ -76,7 +76,7 @@ class Reason(NamedTuple):
 class ListedCase(NamedTuple):
     """A case on the due, overdue or stalled list, with every reason of that level, most urgent first.
 
-    Immutable; a named tuple rather than a frozen dataclass for the reason ``Reason`` is one: a
+    Immutable; a named tuple rather than a frozen dataclass, as ``Reason`` is: a
     province's list builds tens of thousands, and a frozen dataclass's constructor sets each field
     through ``object.__setattr__``.
     """
