@@ -63,6 +63,11 @@ def _simple(value: Any) -> bool:
                     return False
             stack.extend(item.values())
         elif kind is list or kind is tuple:
+            # A long list of ids (an access event's children) is checked at C speed, not item by item.
+            if len(item) > 64 and set(map(type, item)) == {int}:
+                if not -_SAFE_INT < min(item) <= max(item) < _SAFE_INT:
+                    return False
+                continue
             stack.extend(item)
         else:
             return False

@@ -73,12 +73,21 @@ def _label(grade: int | None, name: str | None) -> str | None:
     return f"{grade}/{name}" if grade is not None else None
 
 
-_LIST_FROM = (
-    " JOIN case_file c ON c.id = {alias}.case_id JOIN child ch ON ch.id = c.child_id"
-    " LEFT JOIN school_class k ON k.id = ch.class_id"
-    " WHERE c.state <> 'closed'"
-)
-_LIST_COLUMNS = "c.school_id, c.state, c.risk_level, c.child_id, ch.name, ch.class_id, k.grade, k.name"
+# The class label is not joined per reason: a school has tens of classes, read once (``_class_labels``).
+_LIST_FROM = " JOIN case_file c ON c.id = {alias}.case_id JOIN child ch ON ch.id = c.child_id WHERE c.state <> 'closed'"
+_LIST_COLUMNS = "c.school_id, c.state, c.risk_level, c.child_id, ch.name, ch.class_id"
+
+
+def _class_labels(store: Store, school_id: int | None) -> dict[Any, str | None]:
+    """Class id -> "grade/name" of the school's classes (of every school without one)."""
+    sql, params = "SELECT id, grade, name FROM school_class", []
+    if school_id is not None:
+        sql += " WHERE school_id = ?"
+        params.append(school_id)
+    labels: dict[Any, str | None] = {None: None}
+    for cls, grade, name in store.rows(sql, *params):
+        labels[cls] = _label(grade, name)
+    return labels
 
 
 def duty_list(
@@ -136,23 +145,20 @@ def duty_list(
     if responsible_id is not None:
         sql += " AND d.responsible_id = ?"
         params.append(responsible_id)
-    # Due dates and class labels repeat, so convert each once.
+    labels = _class_labels(store, school_id)
+    # Due dates repeat, so convert each once.
     dates: dict[Any, date] = {}
-    labels: dict[tuple[Any, Any], str | None] = {}
+    d_out = store.d_out
     rows: list[DutyRow] = []
-    for case_id, code, due, over, role, who, stand, sid, state, risk, child, name, cls, grade, cname in store.rows(
-        sql, *params
-    ):
+    add = rows.append
+    for case_id, code, due, over, role, who, stand, sid, state, risk, child, name, cls in store.rows(sql, *params):
         day = dates.get(due)
         if day is None:
-            day = dates[due] = store.d_out(due) or today
+            day = dates[due] = d_out(due) or today
         late = dates.get(over)
         if late is None:
-            late = dates[over] = store.d_out(over) or today
-        label = labels.get((grade, cname), "")
-        if label == "":
-            label = labels[(grade, cname)] = _label(grade, cname)
-        rows.append(
+            late = dates[over] = d_out(over) or today
+        add(
             _row(
                 (
                     case_id,
@@ -161,7 +167,7 @@ def duty_list(
                     child,
                     opened(child, name),
                     cls,
-                    label,
+                    labels.get(cls),
                     code,
                     day,
                     late,
@@ -185,7 +191,7 @@ def duty_list(
     if responsible_id is not None:
         sql += " AND COALESCE(c.counsellor_id, c.opened_by) = ?"
         params.append(responsible_id)
-    for case_id, event, at, who, sid, state, risk, child, name, cls, grade, cname in store.rows(sql, *params):
+    for case_id, event, at, who, sid, state, risk, child, name, cls in store.rows(sql, *params):
         day = _day(at)
         rows.append(
             DutyRow(
@@ -195,7 +201,7 @@ def duty_list(
                 child,
                 opened(child, name),
                 cls,
-                _label(grade, cname),
+                labels.get(cls),
                 f"repeated_refusal:{event}",
                 day,
                 day,

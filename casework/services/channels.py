@@ -16,7 +16,6 @@ import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from email.header import Header
 from email.utils import formatdate
 from typing import Protocol
 
@@ -53,6 +52,27 @@ def _unreachable(exc: BaseException) -> bool:
     )
 
 
+_WORD_BYTES = 45  # UTF-8 bytes per encoded word: 60 characters of base64, 72 with the =?utf-8?b?…?=
+
+
+def encoded_words(text: str) -> str:
+    """``text`` as RFC 2047 "B" encoded words of at most 75 characters, folded with CRLF and a space.
+
+    What email.header.Header(text, "utf-8").encode() gives, without its cost (a third of a
+    digest's own work) and with the folding an SMTP message needs: Header folds with a bare LF.
+    A word never splits a character: it ends before a UTF-8 continuation byte.
+    """
+    raw = text.encode("utf-8")
+    words, start = [], 0
+    while start < len(raw):
+        end = min(start + _WORD_BYTES, len(raw))
+        while end < len(raw) and raw[end] & 0xC0 == 0x80:
+            end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(raw[start:end]).decode('ascii')}?=")
+        start = end
+    return "\r\n ".join(words)
+
+
 def mail_bytes(sender: str, message: Message) -> bytes:
     """The digest as a MIME message: UTF-8 text in base64, the subject RFC 2047-encoded.
 
@@ -61,7 +81,7 @@ def mail_bytes(sender: str, message: Message) -> bytes:
     """
     body = base64.encodebytes(message.text.encode("utf-8")).replace(b"\n", b"\r\n")
     head = (
-        f"From: {sender}\r\nTo: {message.to}\r\nSubject: {Header(message.subject, 'utf-8').encode()}\r\n"
+        f"From: {sender}\r\nTo: {message.to}\r\nSubject: {encoded_words(message.subject)}\r\n"
         f"Date: {formatdate(localtime=False)}\r\nMessage-ID: <casework-notification-{message.key}@casework>\r\n"
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
     )

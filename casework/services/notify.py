@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
@@ -42,13 +43,24 @@ from casework.services.channels import (
 from casework.services.context import Context
 from casework.services.ladder import FAILED, PENDING, SENT
 from casework.services.notify_settings import CHANNELS, NotifySettings, SchoolChannels
-from casework.text import Msg
+from casework.text import printable
 
 BATCH = 500
 SMTP_CONNECTIONS = 4  # connections one school's email channel uses at once
 
 
 # -- the text of a digest ------------------------------------------------------------------------
+
+
+@cache
+def _template(msgid: str, lang: str) -> str:
+    """A digest's message template in ``lang``: translated once per run, not once per line."""
+    return i18n.render(msgid, lang)
+
+
+def _fill(template: str, **params: Any) -> str:
+    # as i18n.render fills a Msg: text parameters printable (a stored escape shown, never obeyed)
+    return template.format(**{k: printable(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
 def render(
@@ -61,7 +73,8 @@ def render(
     names = names or {}
 
     def t(msgid: str, **params: Any) -> str:
-        return i18n.render(Msg(msgid, params) if params else msgid, lang)
+        template = _template(msgid, lang)
+        return _fill(template, **params) if params else template
 
     counts = payload.get("counts", {})
     due, late, up = (int(counts.get(k, 0)) for k in ("due", "overdue", "escalated"))
@@ -166,7 +179,19 @@ def _claim(ctx: Context, now: datetime, limit: int) -> tuple[list[_Job], dict[in
                 .execution_options(synchronize_session=False)
             )
         )
-        rows = session.scalars(select(Notification).where(Notification.id.in_(taken)).order_by(Notification.id)).all()
+        # The columns, not ORM objects: nothing here changes the rows, and a batch is hundreds of them.
+        rows = session.execute(
+            select(
+                Notification.id,
+                Notification.school_id,
+                Notification.staff_id,
+                Notification.channel,
+                Notification.attempts,
+                Notification.items,
+            )
+            .where(Notification.id.in_(taken))
+            .order_by(Notification.id)
+        ).all()
         people = dict(
             session.execute(select(Staff.id, Staff.name).where(Staff.id.in_({r.staff_id for r in rows}))).all()
         )
@@ -187,9 +212,12 @@ def _claim(ctx: Context, now: datetime, limit: int) -> tuple[list[_Job], dict[in
 
 
 def _child_names(
-    session: Session, rows: Sequence[Notification], schools: Mapping[int, str], cfg: NotifySettings
+    session: Session, rows: Sequence[Any], schools: Mapping[int, str], cfg: NotifySettings
 ) -> dict[int, str | None]:
-    """The children the digests name, read from their (sealed) files and shown as each school allows."""
+    """The children the digests name, read from their (sealed) files and shown as each school allows.
+
+    ``rows``: outbox rows, or rows of their columns, with ``school_id`` and ``items``.
+    """
     mode_of = {sid: cfg.for_school(name).child_name for sid, name in schools.items()}
     wanted: dict[int, str] = {}
     for r in rows:
@@ -233,17 +261,54 @@ def digest(ctx: Context, notification_id: int) -> Digest:
         return Digest(row.id, person.name if person else "", row.channel, row.day, row.status, subject, text, short)
 
 
+class _Transports:
+    """The channels' connections of one run, kept from batch to batch: an SMTP connection's
+    STARTTLS and login are paid once per run and lane, not once per batch of digests.
+
+    A lane takes an idle connection of its school and channel (or opens one) and gives it back
+    when its digests are sent; one found unreachable is closed instead, so the next batch tries anew.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._idle: dict[tuple[int, str], list[Transport]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def take(self, school_id: int, channels: SchoolChannels, channel: str) -> Transport:
+        with self._lock:
+            idle = self._idle[(school_id, channel)]
+            if idle:
+                return idle.pop()
+        return _transport(channels, channel, self.timeout)
+
+    def give_back(self, school_id: int, channel: str, transport: Transport) -> None:
+        with self._lock:
+            self._idle[(school_id, channel)].append(transport)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, defaultdict(list)
+        for transports in idle.values():
+            for transport in transports:
+                transport.close()
+
+
 def _deliver(
-    cfg: NotifySettings, channels: SchoolChannels, channel: str, jobs: list[_Job], clock: Callable[[], float]
+    transports: _Transports,
+    school_id: int,
+    channels: SchoolChannels,
+    channel: str,
+    jobs: list[_Job],
+    clock: Callable[[], float],
 ) -> list[_Outcome]:
     """One channel of one school, in order; once the channel is unreachable the rest wait for the next run."""
     out: list[_Outcome] = []
     try:
-        transport = _transport(channels, channel, cfg.timeout_seconds)
+        transport = transports.take(school_id, channels, channel)
     except DeliveryFailed as exc:
         return [_Outcome(j, False, exc.reason, 0, True) for j in jobs]
+    down = False
     try:
-        down = False
         for job in jobs:
             if down:
                 out.append(_Outcome(job, False, None, 0, False))
@@ -255,8 +320,13 @@ def _deliver(
             except DeliveryFailed as exc:
                 out.append(_Outcome(job, False, exc.reason, int((clock() - start) * 1000), True))
                 down = exc.unreachable
-    finally:
+    except BaseException:
         transport.close()
+        raise
+    if down:
+        transport.close()
+    else:
+        transports.give_back(school_id, channel, transport)
     return out
 
 
@@ -325,30 +395,42 @@ def send(ctx: Context, limit: int | None = None) -> SendReport:
     per_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     done = 0
     stop = False
-    # A failing or hanging channel holds up only its own digests: every group has its own thread.
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        inflight: list[Future[list[_Outcome]]] = []
-        schools: dict[int, str] = {}
-        while True:
-            jobs: list[_Job] = []
-            if not stop and (limit is None or done < limit):
-                jobs, schools = _claim(ctx, ctx.now(), min(BATCH, limit - done) if limit is not None else BATCH)
-                done += len(jobs)
-            started = [
-                pool.submit(_deliver, cfg, cfg.for_school(schools.get(sid, "")), channel, group, time.perf_counter)
-                for (sid, channel, _), group in _groups(jobs).items()
-            ]
-            if inflight:
-                outcomes = [o for f in inflight for o in f.result()]
-                for o in outcomes:
-                    per_channel[o.job.channel][0 if o.ok else 1] += 1
-                tally = _record(ctx, outcomes, ctx.now())
-                total += tally
-                if tally["deferred"] and not tally["sent"]:
-                    stop = True  # nothing gets through: leave the rest for the next run
-            if not started:
-                break
-            inflight = started
+    transports = _Transports(cfg.timeout_seconds)
+    try:
+        # A failing or hanging channel holds up only its own digests: every group has its own thread.
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            inflight: list[Future[list[_Outcome]]] = []
+            schools: dict[int, str] = {}
+            while True:
+                jobs: list[_Job] = []
+                if not stop and (limit is None or done < limit):
+                    jobs, schools = _claim(ctx, ctx.now(), min(BATCH, limit - done) if limit is not None else BATCH)
+                    done += len(jobs)
+                started = [
+                    pool.submit(
+                        _deliver,
+                        transports,
+                        sid,
+                        cfg.for_school(schools.get(sid, "")),
+                        channel,
+                        group,
+                        time.perf_counter,
+                    )
+                    for (sid, channel, _), group in _groups(jobs).items()
+                ]
+                if inflight:
+                    outcomes = [o for f in inflight for o in f.result()]
+                    for o in outcomes:
+                        per_channel[o.job.channel][0 if o.ok else 1] += 1
+                    tally = _record(ctx, outcomes, ctx.now())
+                    total += tally
+                    if tally["deferred"] and not tally["sent"]:
+                        stop = True  # nothing gets through: leave the rest for the next run
+                if not started:
+                    break
+                inflight = started
+    finally:
+        transports.close()
     return SendReport(
         total["sent"],
         total["retrying"],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
@@ -73,9 +73,13 @@ class Reason(NamedTuple):
         }
 
 
-@dataclass(frozen=True)
-class ListedCase:
-    """A case on the due, overdue or stalled list, with every reason of that level, most urgent first."""
+class ListedCase(NamedTuple):
+    """A case on the due, overdue or stalled list, with every reason of that level, most urgent first.
+
+    Immutable; a named tuple rather than a frozen dataclass, as ``Reason`` is: a
+    province's list builds tens of thousands, and a frozen dataclass's constructor sets each field
+    through ``object.__setattr__``.
+    """
 
     level: str
     case_id: int
@@ -89,7 +93,7 @@ class ListedCase:
 
     @property
     def days_overdue(self) -> int:
-        return max(r.days_overdue for r in self.reasons)
+        return max(r.days_overdue for r in self.reasons)  # not reasons[0]: a case built by hand need not be sorted
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -163,46 +167,37 @@ def _listed_rows(
         for r in queries.duty_list(session, level, today, escalate_after, ahead, sid, class_id, responsible_id)
     ]
     staff = staff_names(session, {r.responsible_id for r in rows if r.responsible_id is not None})
-    found: dict[int, queries.DutyRow] = {}
-    reasons: dict[int, list[Reason]] = {}
+    cases: dict[int, tuple[queries.DutyRow, list[Reason]]] = {}
     today_ordinal = today.toordinal()
     overdue: dict[date, int] = {}
     for r in rows:
-        got = reasons.get(r.case_id)
-        if got is None:
-            found[r.case_id] = r
-            got = reasons[r.case_id] = []
-        days = overdue.get(r.since, -1)
-        if days < 0:
-            days = overdue[r.since] = max(0, today_ordinal - r.since.toordinal())
+        since, who = r.since, r.responsible_id
+        days = overdue.get(since)
+        if days is None:
+            days = overdue[since] = max(0, today_ordinal - since.toordinal())
         # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
-        got.append(
-            new_tuple(
-                Reason,
-                (
-                    r.reason,
-                    r.since,
-                    days,
-                    r.responsible_role,
-                    r.responsible_id,
-                    staff.get(r.responsible_id) if r.responsible_id else None,
-                    r.stand_in,
-                    r.overdue_on,
-                ),
-            )
+        reason = new_tuple(
+            Reason,
+            (r.reason, since, days, r.responsible_role, who, staff.get(who) if who else None, r.stand_in, r.overdue_on),
         )
-    out = []
-    for case_id, r in found.items():
-        mine = reasons[case_id]
+        got = cases.get(r.case_id)
+        if got is None:
+            cases[r.case_id] = (r, [reason])
+        else:
+            got[1].append(reason)
+    # Each case's place in the list (``urgency``) from what is at hand here, not from its properties.
+    ranked: list[tuple[tuple[int, int, int], ListedCase]] = []
+    risk_order = RISK_ORDER.get
+    for case_id, (r, mine) in cases.items():
         if len(mine) > 1:
             mine.sort(key=lambda x: (-x.days_overdue, x.reason))
-        out.append(
-            ListedCase(
-                level, case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label, r.risk_level, tuple(mine)
-            )
+        listed = new_tuple(
+            ListedCase,
+            (level, case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label, r.risk_level, tuple(mine)),
         )
-    out.sort(key=urgency)
-    return out
+        ranked.append(((risk_order(r.risk_level or "", 4), -mine[0].days_overdue, case_id), listed))
+    ranked.sort(key=itemgetter(0))
+    return [listed for _, listed in ranked]
 
 
 # The lists last computed, by what they were computed from. The stalled page is read by a school's
@@ -213,6 +208,12 @@ def _listed_rows(
 _LISTS: OrderedDict[tuple[Any, ...], list[ListedCase]] = OrderedDict()
 _LISTS_LOCK = threading.Lock()
 LISTS_KEPT = 16
+
+
+def forget_lists() -> None:
+    """Drop every kept list, so that the next listing computes (for a benchmark timing the computation)."""
+    with _LISTS_LOCK:
+        _LISTS.clear()
 
 
 def _last_changes(session: Session, schools: list[int]) -> tuple[tuple[int, int], ...]:

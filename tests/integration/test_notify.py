@@ -180,6 +180,42 @@ def test_send_delivers_by_smtp_retries_a_500_and_a_dead_channel_holds_up_no_othe
     assert False in tries and True in tries  # each attempt recorded
 
 
+def test_a_run_keeps_its_smtp_connections_from_batch_to_batch(world, monkeypatch, tmp_path) -> None:
+    from datetime import timedelta
+
+    from casework.services import access
+
+    monkeypatch.setattr(notify, "BATCH", 3)  # 12 digests: four batches of three, each over three lanes
+    with smtp_server(tmp_path) as box:
+        ctx = with_channels(world, monkeypatch, email=email_channel(box))
+        notify.set_address(ctx, world.admin, world.teacher, "teacher@school.test", None)
+        due_case(world)
+        world.clock.advance(29)
+        ladder.sweep(ctx)
+        (today,) = [r for r in outbox(world) if r.staff_id == int(world.teacher)]
+        with ctx.db.write() as session:
+            access.system(session)
+            for k in range(1, 12):  # the teacher's digests of the days before, not yet sent
+                session.add(
+                    Notification(
+                        school_id=today.school_id,
+                        staff_id=today.staff_id,
+                        day=today.day - timedelta(days=k),
+                        channel="email",
+                        items=today.items,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=today.next_attempt_at,
+                        created_at=today.created_at,
+                    )
+                )
+        pending = [r for r in outbox(world) if r.channel == "email" and r.status == "pending"]
+        report = notify.send(ctx)
+    assert report.sent == len(pending) == box.received >= 12
+    # one STARTTLS and login per lane and batch in flight (two at most), not per lane and batch (12)
+    assert 1 <= len(box.logins) <= 2 * 3
+
+
 def test_a_refused_channel_gives_up_after_the_last_attempt(world, monkeypatch) -> None:
     ctx = with_channels(world, monkeypatch, wecom={"webhook": refused_url()})
     due_case(world)

@@ -165,6 +165,17 @@ def test_most_urgent_first_and_filters(world) -> None:
     assert review.stalled(world.ctx, world.leader, responsible=world.mentor) == []
 
 
+def test_a_kept_list_is_computed_again_once_forgotten(world) -> None:
+    world.case()
+    world.clock.advance(30)
+    first = review.stalled(world.ctx, world.leader)
+    again = review.stalled(world.ctx, world.leader)
+    assert again == first and again[0] is first[0]  # nothing changed: the kept list
+    review.forget_lists()
+    computed = review.stalled(world.ctx, world.leader)
+    assert computed == first and computed[0] is not first[0]  # what a benchmark of the computation times
+
+
 def test_sweep_reminds_on_the_due_day_escalates_a_passed_deadline_resolves_and_is_idempotent(world) -> None:
     case_id = world.case()  # identified on 1 September: due to move on by 15 September
     world.clock.advance(14)

@@ -97,6 +97,17 @@ def test_fast_canonical_json_is_rfc8785(value) -> None:
     assert audit.dumps(value) == bytes(rfc8785.dumps(value)).decode()
 
 
+@given(st.lists(st.integers(-(2**53) + 1, 2**53 - 1), min_size=65, max_size=200))
+def test_fast_canonical_json_of_a_long_list_of_ids_is_rfc8785(ids) -> None:
+    import rfc8785
+
+    for value in (ids, {"child_ids": sorted(ids)}, [*ids, True], [*ids, 1.5]):
+        assert audit.dumps(value) == bytes(rfc8785.dumps(value)).decode()
+    # past 2^53 the long list goes to rfc8785 as a short one does, and is refused as there
+    with pytest.raises(rfc8785.IntegerDomainError):
+        audit.dumps([*ids, 2**53])
+
+
 def test_stored_text_hashes_as_the_parsed_event() -> None:
     (event,) = make_chain(1)
     body = audit.dumps(event["data"])
