@@ -19,9 +19,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from casework.domain.child import FILE_REQUIRED
 from casework.persistence import crypto
 
 # Stable constraint names, so Alembic revisions are the same on SQLite and PostgreSQL.
@@ -86,6 +88,13 @@ class Membership(Base):
     ended_on: Mapped[date | None] = mapped_column(Date)
 
 
+# The children on file (not moved to another school), and of those the ones whose file is complete
+# (a class and every required field): the indicators count these two partial indexes alone, never
+# the wide, sealed rows (revision 0071 builds them with the same conditions).
+ON_FILE = "transferred_out_on IS NULL"
+FILE_COMPLETE = " AND ".join([ON_FILE, "class_id IS NOT NULL", *(f"{name} IS NOT NULL" for name in FILE_REQUIRED)])
+
+
 class Child(Base):
     """The child file and contact card in one row; every change is kept in ChildChange."""
 
@@ -97,6 +106,21 @@ class Child(Base):
         Index("ix_child_school_father_phone_bidx", "school_id", "father_phone_bidx"),
         Index("ix_child_school_mother_phone_bidx", "school_id", "mother_phone_bidx"),
         Index("ix_child_school_guardian_phone_bidx", "school_id", "guardian_phone_bidx"),
+        Index(
+            "ix_child_school_on_file",
+            "school_id",
+            "class_id",
+            "family_situation",
+            sqlite_where=text(ON_FILE),
+            postgresql_where=text(ON_FILE),
+        ),
+        Index(
+            "ix_child_school_complete",
+            "school_id",
+            "class_id",
+            sqlite_where=text(FILE_COMPLETE),
+            postgresql_where=text(FILE_COMPLETE),
+        ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
