@@ -280,17 +280,9 @@ def retained_per_class(
 
 
 def aided_per_class(session: Session, school_id: int, start: date, end: date) -> dict[int | None, int]:
-    """Children given aid in the period, by the class they are in (each child looked up once)."""
-    aided = (
-        select(Aid.child_id).where(Aid.school_id == school_id, Aid.given_on.between(start, end)).distinct().subquery()
-    )
-    return _per_class(
-        session,
-        select(Child.class_id, func.count())
-        .select_from(aided)
-        .join(Child, Child.id == aided.c.child_id)
-        .group_by(Child.class_id),
-    )
+    """Children given aid in the period, by the class they are in (each child read once)."""
+    aided = select(Aid.child_id).where(Aid.school_id == school_id, Aid.given_on.between(start, end))
+    return _per_class(session, select(Child.class_id, func.count()).where(Child.id.in_(aided)).group_by(Child.class_id))
 
 
 def _open_at(end: date) -> Any:
@@ -323,31 +315,24 @@ def contacted_per_class(session: Session, school_id: int, kind: str, start: date
     return _open_per_class(
         session,
         end,
-        select(ContactEntry.case_id)
-        .where(
+        select(ContactEntry.case_id).where(
             ContactEntry.school_id == school_id,
             ContactEntry.kind == kind,
             ContactEntry.occurred_on.between(start, end),
-        )
-        .distinct(),
+        ),
     )
 
 
 def _open_per_class(session: Session, end: date, case_ids: Any) -> dict[int | None, int]:
-    """The cases among ``case_ids`` (a query of distinct ids) open at ``end``, per class.
+    """The cases among ``case_ids`` (a query of case ids) open at ``end``, per class.
 
-    The ids are made distinct before the join, so that each case is looked up once rather than once
-    per matching row (a month's talks are 1.6 rows a case), and in id order, which the database
-    reads in page order: a third of the time of joining every row and counting distinct ids after.
+    ``IN`` rather than a join: the ids are gathered once into a set without duplicates (a month's
+    talks are 1.6 rows a case) and each case is read once, in id order; joining every row and
+    counting distinct ids after took twice as long over a million cases.
     """
-    found = case_ids.subquery()
     return _per_class(
         session,
-        select(Case.class_id, func.count())
-        .select_from(found)
-        .join(Case, Case.id == found.c.case_id)
-        .where(_open_at(end))
-        .group_by(Case.class_id),
+        select(Case.class_id, func.count()).where(Case.id.in_(case_ids), _open_at(end)).group_by(Case.class_id),
     )
 
 
@@ -413,14 +398,12 @@ def contacted_by_role_per_class(
     return _open_per_class(
         session,
         end,
-        select(ContactEntry.case_id)
-        .where(
+        select(ContactEntry.case_id).where(
             ContactEntry.school_id == school_id,
             ContactEntry.kind == kind,
             ContactEntry.occurred_on.between(start, end),
             ContactEntry.by_id.in_(holders),
-        )
-        .distinct(),
+        ),
     )
 
 
@@ -483,14 +466,12 @@ def paired_per_class(session: Session, school_id: int, end: date, kind: str) -> 
     return _open_per_class(
         session,
         end,
-        select(Pairing.case_id)
-        .where(
+        select(Pairing.case_id).where(
             Pairing.school_id == school_id,
             Pairing.kind == kind,
             Pairing.from_on <= end,
             or_(Pairing.to_on.is_(None), Pairing.to_on >= end),
-        )
-        .distinct(),
+        ),
     )
 
 
@@ -513,16 +494,8 @@ def weekly_per_class(
         )
         .group_by(ContactEntry.case_id)
         .having(func.count(func.distinct(week)) == len(weeks))
-        .subquery()
     )
-    return _per_class(
-        session,
-        select(Case.class_id, func.count())
-        .select_from(kept)
-        .join(Case, Case.id == kept.c.case_id)
-        .where(_open_at(end))
-        .group_by(Case.class_id),
-    )
+    return _open_per_class(session, end, kept)
 
 
 def open_cases(
