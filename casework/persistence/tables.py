@@ -290,7 +290,11 @@ class PlanItem(Base):
 class Pairing(Base):
     __tablename__ = "pairing"
     # The record scope finds a mentor's or caring parent's cases through their pairings.
-    __table_args__ = (Index("ix_pairing_staff", "staff_id", "case_id"),)
+    # The indicators count a school's pairings of a kind at a date from ix_pairing_school_kind alone.
+    __table_args__ = (
+        Index("ix_pairing_staff", "staff_id", "case_id"),
+        Index("ix_pairing_school_kind", "school_id", "kind", "from_on", "to_on", "case_id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -510,7 +514,8 @@ class Aid(Base):
     """Material help given to a child: clothing, stationery, meals, money (物质帮助)."""
 
     __tablename__ = "aid"
-    __table_args__ = (Index("ix_aid_school_given", "school_id", "given_on"),)
+    # child_id in the index: the aid rate reads the index, not the rows (their descriptions are sealed)
+    __table_args__ = (Index("ix_aid_school_given", "school_id", "given_on", "child_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)
