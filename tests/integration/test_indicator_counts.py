@@ -27,7 +27,7 @@ def _moment(day: date, rng: random.Random) -> datetime:
     return datetime(day.year, day.month, day.day, rng.choice((0, 9, 23)), tzinfo=UTC)
 
 
-def _populate(world, seed: int) -> tuple[int, dict[str, list]]:  # type: ignore[no-untyped-def]
+def _populate(world, seed: int) -> tuple[int, dict[str, list]]:
     """Random children, cases, contacts, pairings and aid in the world's school: some files
     incomplete, some children moved away or without a class, cases closed on the last moment of a
     month or opened after it, contacts by staff of several roles."""
@@ -142,12 +142,12 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _open_at(case: dict, end: date) -> bool:  # type: ignore[type-arg]
+def _open_at(case: dict, end: date) -> bool:
     last = datetime.combine(end, datetime.max.time())
     return _naive(case["opened_at"]) <= last and (case["state"] != "closed" or _naive(case["state_since"]) > last)
 
 
-def _per_class(cases: list[dict], ids: set[int], end: date) -> dict[int | None, int]:  # type: ignore[type-arg]
+def _per_class(cases: list[dict], ids: set[int], end: date) -> dict[int | None, int]:
     return dict(Counter(c["class_id"] for c in cases if c["id"] in ids and _open_at(c, end)))
 
 
