@@ -358,26 +358,23 @@ def _indicator_page(req: Req, report: Any, status: int, error: str | None, typed
         Bar(service.indicator_label(r.indicator, req.lang), r.rate, r.target, r.numerator, r.denominator)
         for r in school_rows
     ]
-    scopes: dict[str, list[Any]] = {}
+    # grade and class rows by scope and label, in one pass: a school of a hundred thousand children
+    # in care has thousands of classes, and a pass over every row for each label cost seconds
+    by_scope: dict[str, dict[str, list[Any]]] = {}
     for r in report.rows:
         if r.scope != "school":
-            scopes.setdefault(r.scope, []).append(r)
+            by_scope.setdefault(r.scope, {}).setdefault(r.scope_label, []).append(r)
+    labels = {r.indicator: service.indicator_label(r.indicator, req.lang) for r in school_rows}
     funnel = [(states.STATE_LABELS[s], n) for s, n in report.funnel.items()]
     return req.page(
         "indicators.html",
         status=status,
         report=report,
         bars=bars,
-        by_scope={
-            scope: {
-                label: [row for row in rows if row.scope_label == label]
-                for label in dict.fromkeys(r.scope_label for r in rows)
-            }
-            for scope, rows in scopes.items()
-        },
+        by_scope=by_scope,
         funnel=[(req.t(label), n) for label, n in funnel],
         funnel_max=max([n for _, n in funnel] or [0]) or 1,
-        indicator_label=lambda code: service.indicator_label(code, req.lang),
+        indicator_label=lambda code: labels.get(code) or service.indicator_label(code, req.lang),
         responsible_label=lambda who: service.responsible_label(who, req.lang),
         survey=service.survey_text(report, req.lang),
         error=error,
