@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 import click
 
 from casework import errors, i18n
-from casework.commands.common import DEFAULT_DB, State, accept_actor
+from casework.commands.common import DEFAULT_DB, State, accept_actor, hold_collector
 from casework.text import Msg
 
 # One exit code per error class, here and nowhere else.
@@ -328,13 +329,20 @@ def _every_command(command: click.Command, give: Callable[[click.Command], None]
 
 
 def main() -> None:
-    cli.main(
-        prog_name="casework",
-        args=sys.argv[1:],
-        windows_expand_args=False,
-        auto_envvar_prefix=None,
-        standalone_mode=True,
-    )
+    hold_collector()  # released when the command opens its Context (commands.common.release_collector)
+    try:
+        cli.main(
+            prog_name="casework",
+            args=sys.argv[1:],
+            windows_expand_args=False,
+            auto_envvar_prefix=None,
+            standalone_mode=True,
+        )
+    finally:
+        # The process ends: what is left is freed with it. Frozen, the interpreter's last collections
+        # skip it (about a fifth of a read command's CPU time went to tearing down what it imported).
+        # The database's connections were closed by App.invoke.
+        gc.freeze()
 
 
 def app() -> click.Group:

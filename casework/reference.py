@@ -7,6 +7,7 @@ import inspect
 import click
 
 from casework.cli import app
+from casework.commands.common import Vocab
 
 
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
@@ -23,10 +24,18 @@ def _options(command: click.Command, ctx: click.Context) -> list[str]:
         record = param.get_help_record(ctx)
         if record is None:
             continue
+        if isinstance(param.type, Vocab) and not getattr(param, "help", None):  # shown as its labels
+            record = (record[0], f"{_codes(param.type)}  {record[1]}".strip())
         flags, text = (part.replace("|", "\\|") for part in record)
         if "--help" not in getattr(param, "opts", ()):
             lines.append(f"| `{flags}` | {text} |")
     return lines
+
+
+def _codes(vocabulary: Vocab) -> str:
+    """A vocabulary's codes and English labels; its Chinese labels are accepted too."""
+    pairs = [code if code == label else f"{code} ({label})" for code, label in vocabulary.labels().items()]
+    return f"One of: {', '.join(pairs)}; or a label in Chinese."
 
 
 def render() -> str:

@@ -6,9 +6,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from transitions import Machine, MachineError
+if TYPE_CHECKING:
+    from transitions import Machine
 
 from casework.text import N_, Msg
 
@@ -135,6 +136,8 @@ def machine(version: str) -> Machine:
     Cases are never bound to it (no add_model): events fire on a small token that carries
     the state, which keeps memory flat however many cases exist.
     """
+    from transitions import Machine  # when a case moves: the labels and the table need none of it
+
     d = definition(version)
     return Machine(
         model=None,
@@ -157,6 +160,8 @@ class _Token:
 
 def fire(version: str, state: str, event: str) -> str | None:
     """Return the state ``event`` leads to from ``state``, or None when the table forbids it."""
+    from transitions import MachineError
+
     m = machine(version)
     if event not in m.events:
         return None

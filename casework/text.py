@@ -47,3 +47,23 @@ def printable(text: str) -> str:
     if any(0xD800 <= ord(c) <= 0xDFFF for c in out):
         out = "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in out)
     return out
+
+
+def help_parts(text: str) -> tuple[str, str]:
+    """A help text as written, "Show a case. 查看个案。", as ("Show a case.", "查看个案。"): the English
+    part is the catalogue's msgid (the extractor takes it with this same function), the Chinese
+    tag what follows the last sentence when it holds Chinese (the fallback if untranslated)."""
+    import inspect
+
+    stripped = inspect.cleandoc(text).strip()
+    end = max(stripped.rfind(". "), stripped.rfind(".\n"))
+    head, tail = (stripped[: end + 1], stripped[end + 1 :].strip()) if end != -1 else ("", stripped)
+    if not _chinese(tail):
+        return stripped, ""
+    if head and not _chinese(head[:1]):
+        return head.strip(), tail
+    return "", tail
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)

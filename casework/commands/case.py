@@ -237,6 +237,7 @@ def case_history(case_id: int, actor: str | None, as_json: bool) -> None:
             )
             for r in rows
         ],
+        empty=st.t("history of case {case}", case=case_id),
     )
 
 
@@ -257,7 +258,7 @@ def _describe(st: State, row: HistoryEntry) -> str:
 
 @case_group.command("ack")
 @click.argument("case_id", type=ID, metavar="CASE")
-@click.option("--flag", default="critical", show_default=True)
+@click.option("--flag", default="critical", show_default=True, type=Vocab("casework.domain.vocab:RISK_LABELS"))
 @actor_option
 def case_ack(case_id: int, flag: str, actor: str | None) -> None:
     """The leadership group acknowledges a critical flag. 领导小组确认紧急标记。"""

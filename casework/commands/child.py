@@ -46,7 +46,7 @@ def card_pairs(sets: tuple[str, ...]) -> dict[str, str]:
 
 @child_group.command("add")
 @click.argument("name")
-@click.option("--class", "class_ref", metavar="CLASS", help="Class id or GRADE/NAME, e.g. 3/1班.")
+@click.option("--class", "class_ref", metavar="CLASS", help="Class id or GRADE/NAME, e.g. 3/1班. 班级。")
 @click.option("--school", metavar="NAME")
 @set_option
 @actor_option

@@ -82,9 +82,11 @@ def doc_render(
     redact: bool,
     actor: str | None,
 ) -> None:
-    """Render a case's stage documents and register them; retries a failed one. 生成个案文书。
+    """Render a case's stage documents and register them; retries a failed one.
 
     Markdown without --out is printed; other formats are written to --out or the current folder.
+
+    生成个案文书。
     """
     from casework.services import documents
 
@@ -105,9 +107,11 @@ def doc_render(
 @actor_option
 @json_option
 def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
-    """A case's documents and failed renderings. 个案文书登记。
+    """A case's documents and failed renderings.
 
     Each has its template and case versions, format, status and SHA-256 (all of them with --json).
+
+    个案文书登记。
     """
     from casework.services import documents
 
@@ -128,6 +132,7 @@ def doc_list(case_id: int, actor: str | None, as_json: bool) -> None:
             )
             for r in rows
         ],
+        empty=st.t("documents of case {case}", case=case_id),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import actor_option, json_option, state
+from casework.commands.common import Whole, actor_option, json_option, state
 from casework.commands.output import echo_json, table
 
 
@@ -15,7 +15,9 @@ def notify_group() -> None:
 
 @notify_group.command("send")
 @click.option(
-    "--limit", type=click.IntRange(min=1), help="At most this many digests in this run. 本次最多发送的摘要份数。"
+    "--limit",
+    type=Whole(1, 2**63 - 1),
+    help="At most this many digests in this run (1 or more). 本次最多发送的摘要份数。",
 )
 @json_option
 def notify_send(limit: int | None, as_json: bool) -> None:

@@ -15,6 +15,8 @@ def record_group() -> None:
 
 
 case_argument = click.argument("case_id", type=ID, metavar="CASE")
+# A term by its number (1 autumn, 2 spring) or its label in either language.
+TERM = Vocab("casework.domain.vocab:TERMS", "casework.domain.vocab:TERM_ALIASES")
 
 
 def _recorded(st: State, case_id: int, what: str, row: int) -> None:
@@ -136,8 +138,8 @@ def record_pairing(
     _recorded(st, case_id, N_("pairing"), row)
 
 
-def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.Command:
-    @record_group.command(name, help=help_text)
+def _contact_command(name: str, kind: str, label: str, help: str) -> click.Command:
+    @record_group.command(name, help=help)
     @case_argument
     @click.option("--summary", required=True)
     @click.option("--date", "day", metavar="DATE", help="Defaults to today. 默认今天。")
@@ -162,18 +164,23 @@ def _contact_command(name: str, kind: str, label: str, help_text: str) -> click.
     return command
 
 
-_contact_command("talk", "talk", "talk", "Record a talk with the child. 谈心记录。")
-_contact_command("visit", "home_visit", "home visit", "Record a home visit. 家访记录。")
-_contact_command("feedback", "parent_feedback", "parent feedback", "Record feedback to the parents. 家长反馈。")
-_contact_command("call", "phone_call", "phone call", "Record a phone call. 电话记录。")
-_contact_command("counselling", "counselling", "counselling session", "Record a counselling session. 心理辅导。")
-_contact_command("call-home", "call_home", "the child's call home", "The child called home (five ones). 给父母打电话。")
-_contact_command("letter", "letter", "the child's letter home", "The child wrote home (five ones). 给父母写信。")
+_contact_command("talk", "talk", "talk", help="Record a talk with the child. 谈心记录。")
+_contact_command("visit", "home_visit", "home visit", help="Record a home visit. 家访记录。")
+_contact_command("feedback", "parent_feedback", "parent feedback", help="Record feedback to the parents. 家长反馈。")
+_contact_command("call", "phone_call", "phone call", help="Record a phone call. 电话记录。")
+_contact_command("counselling", "counselling", "counselling session", help="Record a counselling session. 心理辅导。")
 _contact_command(
-    "family-visit", "family_visit", "the child's visit home", "The child visited the parents (five ones). 与父母团聚。"
+    "call-home", "call_home", "the child's call home", help="The child called home (five ones). 给父母打电话。"
+)
+_contact_command("letter", "letter", "the child's letter home", help="The child wrote home (five ones). 给父母写信。")
+_contact_command(
+    "family-visit",
+    "family_visit",
+    "the child's visit home",
+    help="The child visited the parents (five ones). 与父母团聚。",
 )
 _contact_command(
-    "diary", "growth_diary", "growth diary entry", "An entry of the child's growth diary. 关爱留守儿童成长日记。"
+    "diary", "growth_diary", "growth diary entry", help="An entry of the child's growth diary. 关爱留守儿童成长日记。"
 )
 
 
@@ -207,9 +214,12 @@ def record_review(
 
 @record_group.command("screening")
 @case_argument
-@click.option("--scores", required=True, help="25 item scores 0–2, e.g. 0,1,2,… 25项得分。")
+@click.option("--scores", required=True, help="The 25 item scores, each 0–2, separated by commas (0,1,2,…). 25项得分。")
 @click.option(
-    "--informant", default="parent", show_default=True, help="parent, teacher or self 填表人：家长、教师或本人。"
+    "--informant",
+    default="parent",
+    show_default=True,
+    type=Vocab("casework.domain.vocab:INFORMANTS", "casework.domain.vocab:INFORMANT_ALIASES"),
 )
 @click.option("--date", "day", metavar="DATE")
 @actor_option
@@ -258,18 +268,24 @@ def record_referral(case_id: int, agency: str, summary: str, day: str | None, ac
     required=True,
     help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
 )
-@click.option("--term", type=WHOLE, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
-@click.option("--total", type=float, required=True, help="Final exam total. 期末总分。")
+@click.option("--term", type=TERM, required=True)
+@click.option("--total", type=float, required=True, metavar="SCORE", help="Final exam total. 期末总分。")
 @click.option("--rank", type=WHOLE, required=True, help="Class rank. 班级名次。")
 @click.option("--class-size", type=WHOLE)
-@click.option("--subject", "subjects", multiple=True, metavar="SUBJECT=SCORE", help="e.g. 数学=58")
+@click.option(
+    "--subject",
+    "subjects",
+    multiple=True,
+    metavar="SUBJECT=SCORE",
+    help="A subject's score, e.g. 数学=58 (repeat for each subject). 单科成绩。",
+)
 @click.option("--three-good", is_flag=True, help="Named a three-good student. 三好学生。")
 @click.option("--violation", is_flag=True, help="A serious disciplinary or legal violation. 严重违纪违法。")
 @actor_option
 def record_result(
     child_id: int,
     school_year: int,
-    term: int,
+    term: str,
     total: float,
     rank: int,
     class_size: int | None,
@@ -286,7 +302,7 @@ def record_result(
     given = RecordTermResult.parse(
         child_id=child_id,
         school_year=school_year,
-        term=term,
+        term=int(term),
         total=total,
         rank=rank,
         class_size=class_size,
@@ -307,7 +323,7 @@ def record_result(
     required=True,
     help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
 )
-@click.option("--term", type=WHOLE, required=True, help="1 autumn, 2 spring 学期：1 秋季，2 春季。")
+@click.option("--term", type=TERM, required=True)
 @click.option(
     "--status",
     required=True,
@@ -315,13 +331,13 @@ def record_result(
     help="enrolled 在读, dropped_out 辍学, transferred 转学, suspended 休学",
 )
 @actor_option
-def record_enrolment(child_id: int, school_year: int, term: int, status: str, actor: str | None) -> None:
+def record_enrolment(child_id: int, school_year: int, term: str, status: str, actor: str | None) -> None:
     """Record whether a child is enrolled in a term (入学率, 巩固率). 在读状态。"""
     from casework.domain.inputs import RecordEnrolment
     from casework.services import pupil_records
 
     st = state()
-    given = RecordEnrolment.parse(child_id=child_id, school_year=school_year, term=term, status=status)
+    given = RecordEnrolment.parse(child_id=child_id, school_year=school_year, term=int(term), status=status)
     row = pupil_records.enrolment(st.ctx(), actor, given)
     click.echo(st.t("child {id}: enrolment recorded (id {row})", id=child_id, row=row))
 
@@ -352,7 +368,7 @@ def record_aid(child_id: int, kind: str, description: str, day: str | None, acto
 @click.argument("child_id", type=ID, metavar="CHILD")
 @click.option("--guardian", metavar="NAME", help="Who consents (contact data). 监护人姓名。")
 @click.option("--relation", metavar="RELATION", help="e.g. 祖父, 母亲. 与儿童关系。")
-@click.option("--scope", help="all (default), counselling or contact. 同意范围。")
+@click.option("--scope", type=Vocab("casework.domain.consent:CONSENT_SCOPES", "casework.domain.consent:SCOPE_ALIASES"))
 @click.option(
     "--on",
     "day",

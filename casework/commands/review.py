@@ -41,8 +41,8 @@ def _responsible(st: State, reasons: Any) -> tuple[str, str]:
     return st.join(sorted(people)) or "—", st.join(sorted(roles))
 
 
-def _list_command(level: str, help_text: str) -> click.Command:
-    @review_group.command(level, help=help_text)
+def _list_command(level: str, help: str) -> click.Command:
+    @review_group.command(level, help=help)
     @click.option("--school", metavar="NAME")
     @click.option("--class", "class_ref", metavar="CLASS")
     @click.option("--responsible", metavar="STAFF")
@@ -80,11 +80,11 @@ def _list_command(level: str, help_text: str) -> click.Command:
     return command
 
 
-_list_command("due", "Your to-do: duties due soon, not yet overdue. 待办。")
-_list_command("overdue", "Duties past their grace, not yet with the leadership group. 逾期。")
+_list_command("due", help="Your to-do: duties due soon, not yet overdue. 待办。")
+_list_command("overdue", help="Duties past their grace, not yet with the leadership group. 逾期。")
 _list_command(
     "stalled",
-    "For the leadership group, most urgent first: deadlines passed, duties escalated, critical flags, "
+    help="For the leadership group, most urgent first: deadlines passed, duties escalated, critical flags, "
     "repeated refusals. 停滞个案。",
 )
 
@@ -484,6 +484,7 @@ def _breakdowns(st: State, report: Any) -> None:
     table(
         [st.t("family situation"), st.t("children")],
         [(indicators.family_label(code, st.lang), n) for code, n in report.family_situations.items()],
+        empty=st.t("children by family situation"),
     )
 
 

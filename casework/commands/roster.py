@@ -65,11 +65,13 @@ def import_children(
     school: str | None,
     actor: str | None,
 ) -> None:
-    """Import children from a CSV or XLSX register, all or nothing. 导入学生花名册。
+    """Import children from a CSV or XLSX register, all or nothing.
 
     Headers such as 学生姓名, 性别, 出生日期, 年级, 班级, 学籍号, 身份证号, 监护人电话 are
     recognised (docs/import.md). A child already on file (same 学籍号 or 身份证号) is updated,
     keeping history; any problem imports nothing and is listed by row and column.
+
+    导入学生花名册。
     """
     from casework.domain.inputs import parse_term
     from casework.domain.roster import RosterRejected
@@ -119,10 +121,12 @@ def import_survey(
     school: str | None,
     actor: str | None,
 ) -> None:
-    """Import the survey: every pupil, with 是否留守儿童 (建档率's denominator). 导入摸底名册。
+    """Import the survey: every pupil, with 是否留守儿童 (建档率's denominator).
 
     The children flagged 是 have their files opened or updated and count as identified; of the other
     pupils only their number per class is kept.
+
+    导入摸底名册。
     """
     from casework.domain.roster import RosterRejected
     from casework.services import roster
@@ -152,14 +156,14 @@ def export_group() -> None:
     """Write children or cases to a spreadsheet. 导出。"""
 
 
-def _export_command(what: str, doc: str) -> click.Command:
-    @export_group.command(what, help=doc)
+def _export_command(what: str, help: str) -> click.Command:
+    @export_group.command(what, help=help)
     @format_option
     @click.option(
         "--out",
         "path",
         metavar="PATH",
-        help=f"File to write (default: {what}.csv or .xlsx). 输出文件（默认 {what}.csv 或 .xlsx）。",
+        help="File to write (default: the command's name, e.g. children.csv). 输出文件。",
     )
     @school_option
     @actor_option
@@ -177,11 +181,11 @@ def _export_command(what: str, doc: str) -> click.Command:
 
 _export_command(
     "children",
-    "Every child of the school, with the register's headers; imports again. 导出学生花名册。\n\n"
+    help="Every child of the school, with the register's headers; imports again.\n\n"
     "CSV is UTF-8 with a BOM so that Excel opens it correctly; cells that would start a formula "
-    "are prefixed with '.",
+    "are prefixed with '.\n\n导出学生花名册。",
 )
-_export_command("cases", "Every case of the school: child, class, stage, since when. 导出个案。")
+_export_command("cases", help="Every case of the school: child, class, stage, since when. 导出个案。")
 
 
 @click.group("year")
@@ -201,9 +205,11 @@ def year_group() -> None:
 @school_option
 @actor_option
 def year_rollover(top_grade: int, year: int | None, dry_run: bool, school: str | None, actor: str | None) -> None:
-    """Move every class up a grade; the top grade graduates (cases closed: 毕业). 升年级。
+    """Move every class up a grade; the top grade graduates (cases closed: 毕业).
 
     Runs once per school year and is audited. Graduated classes are renamed 2026届1班.
+
+    升年级。
     """
     from casework.services import rollover
 

@@ -158,6 +158,7 @@ def _evaluation_text(st: State, result: Any) -> None:
     table(
         [st.t("mentor"), st.t("children scored"), st.t("yuan")],
         [(m.staff.name, m.children, m.yuan) for m in result.mentors],
+        empty=st.t("mentors with children scored"),
     )
     table(
         [st.t("class teacher"), st.t("class"), st.t("children scored"), st.t("yuan")],
@@ -165,6 +166,7 @@ def _evaluation_text(st: State, result: Any) -> None:
             (c.staff.name if c.staff else st.t("no class teacher recorded"), c.class_, c.children, f"{c.yuan:.2f}")
             for c in result.class_teachers
         ],
+        empty=st.t("class teachers with children scored"),
     )
     for e in result.excluded:
         click.echo(st.t("not scored: {name} ({reason})", name=e.child.name, reason=st.t(EXCLUSION_LABELS[e.reason])))

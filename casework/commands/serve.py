@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import State, state
+from casework.commands.common import State, Whole, state
 
 
 def run_server(st: State, host: str, port: int) -> None:
@@ -17,7 +17,7 @@ def run_server(st: State, host: str, port: int) -> None:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. 监听地址。")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port. 端口。")
+@click.option("--port", default=8000, show_default=True, type=Whole(1, 65535), help="Port, from 1 to 65535. 端口。")
 def serve_command(host: str, port: int) -> None:
     """Start the web application. 启动网页服务。"""
     run_server(state(), host, port)

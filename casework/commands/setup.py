@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import WHOLE, Vocab, actor_option, json_option, state
+from casework.commands.common import WHOLE, Vocab, Whole, actor_option, json_option, release_collector, state
 from casework.commands.output import echo_json, table
 from casework.text import N_
 
@@ -41,7 +41,13 @@ def init(admin: str | None, school: str | None) -> None:
     help="SQLite file to (re)create: default the --db given on the command line, else casework-demo.db. "
     "演示数据库文件。",
 )
-@click.option("--children", default=64, show_default=True, type=click.IntRange(10, 5000))
+@click.option(
+    "--children",
+    default=64,
+    show_default=True,
+    type=Whole(10, 5000),
+    help="How many children, from 10 to 5000. 儿童人数。",
+)
 @click.option("--seed", default=2026, show_default=True, type=WHOLE)
 @click.option("--serve", "then_serve", is_flag=True, help="Then start the web application on it. 然后启动网页服务。")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -50,6 +56,7 @@ def demo(path: str | None, children: int, seed: int, then_serve: bool, host: str
     """Build a demonstration school and take cases through every stage. 演示。"""
     from casework.services import demo as demo_service
 
+    release_collector()  # a long run that opens no Context of the command's
     st = state()
     path = path or _demo_path(st.db_url)
     report = demo_service.run(path, children=children, seed=seed, lang=st.lang, progress=click.echo)
@@ -134,7 +141,7 @@ def class_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    table([st.t("id"), st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows])
+    table([st.t("id"), st.t("school"), st.t("class")], [(r.id, r.school, r.ref) for r in rows], empty=st.t("classes"))
 
 
 @click.group("staff")
@@ -202,6 +209,7 @@ def staff_list(school: str | None, as_json: bool) -> None:
     table(
         [st.t("id"), st.t("name"), st.t("school"), st.t("roles")],
         [(r.id, r.name, r.school, st.join(st.t(_role(x)) for x in r.roles)) for r in rows],
+        empty=st.t("staff members of {school}", school=school) if school else st.t("staff members"),
     )
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import click
 
 from casework import i18n
 from casework.commands.common import Vocab, Whole
-from casework.text import N_, Msg
+from casework.text import N_, Msg, help_parts
 
 # The messages of click a person meets, as click writes them (its msgids), for the extractor.
 MESSAGES = (
@@ -71,6 +73,7 @@ def install(lang: str) -> None:
     def ngettext(singular: str, plural: str, n: int) -> str:
         return i18n.gettext_(singular if n == 1 else plural, lang)
 
+    _measure_columns()
     # The names of click's value types show in usage lines (INTEGER) and errors ("not a valid integer").
     for kind, msgid in ((click.types.IntParamType, "integer"), (click.types.StringParamType, "text")):
         kind.name = i18n.gettext_(msgid, lang)
@@ -80,6 +83,31 @@ def install(lang: str) -> None:
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+# Where a line of Chinese may break: around each character, its closing punctuation kept with it
+# and its opening punctuation with what follows (no line starts with "，" or ends with "（"), and
+# what is written against it without a space (数学=58) and click's [默认：text] kept whole.
+_HAN = "\u3400-\u9fff\uf900-\ufaff"
+_BREAKS = re.compile(rf"(\s+|\[[^\s\]]*\]|[（“‘《「『]*[{_HAN}][，。、；：！？）”’》」』]*[^\s{_HAN}（“‘《「『]*)")
+
+
+def _columns(x: str) -> int:
+    """How many terminal columns ``x`` takes: a Chinese character (or full-width sign) takes two."""
+    from click._compat import strip_ansi
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in strip_ansi(x))
+
+
+def _measure_columns() -> None:
+    """Help laid out in terminal columns, not characters: click counts 用法 as two columns wide, not
+    four, and wraps Chinese only at spaces, so its tables overran 80 columns and lost their alignment."""
+    import click._textwrap
+    import click.formatting
+
+    click.formatting.term_len = _columns  # type: ignore[attr-defined]
+    click._textwrap.term_len = _columns  # type: ignore[attr-defined]
+    click._textwrap.TextWrapper.wordsep_re = _BREAKS
 
 
 def language(args: Sequence[str]) -> str:
@@ -131,6 +159,20 @@ METAVARS = {
     "EVENT": N_("EVENT"),
     "MEETING": N_("MEETING"),
     "FIELD=VALUE": N_("FIELD=VALUE"),
+    "GRADE": N_("GRADE"),
+    "TEMPLATE": N_("TEMPLATE"),
+    "DOCUMENT": N_("DOCUMENT"),
+    "PATH": N_("PATH"),
+    "DIRECTORY": N_("DIRECTORY"),
+    "YYYY-MM": N_("YYYY-MM"),
+    "YEAR-TERM": N_("YEAR-TERM"),
+    "RELATION": N_("RELATION"),
+    "SCORE": N_("SCORE"),
+    "SUBJECT=SCORE": N_("SUBJECT=SCORE"),
+    "LOGIN": N_("LOGIN"),
+    "SCHOOL": N_("SCHOOL"),
+    "PACKAGE": N_("PACKAGE"),
+    "N": N_("N"),
     "[OPTIONS]": N_("[OPTIONS]"),
     "COMMAND [ARGS]...": N_("COMMAND [ARGS]..."),
 }
@@ -154,8 +196,11 @@ def _localise(command: click.Command, lang: str) -> None:
     command._help_option = None
     if command.help is not None:
         command.help = _text(_keep(command, "help"), lang)
-    if command.short_help is not None:
-        command.short_help = _text(_keep(command, "short_help"), lang)
+    short_help = _keep(command, "short_help")
+    if short_help is not None:
+        command.short_help = _text(short_help, lang)
+    elif command.help is not None:  # click cuts its summary at the first ".", which Chinese has not
+        command.short_help = None if lang == "en" else _first_sentence(command.help)
     command.options_metavar = _metavar(_keep(command, "options_metavar") or "", lang)
     if isinstance(command, click.Group):
         command.subcommand_metavar = _metavar(_keep(command, "subcommand_metavar") or "", lang)
@@ -167,8 +212,10 @@ def _localise(command: click.Command, lang: str) -> None:
                 _keep(param, attribute)
             param.help = _choices(param.type, lang)
             param.metavar = _metavar("VALUE", lang)
-            if isinstance(param.default, str) and param.default in param.type.labels():
-                param.show_default = i18n.gettext_(param.type.labels()[param.default], lang)
+            default = _keep(param, "default")
+            if isinstance(default, str) and default in param.type.labels():
+                # shown as its label, [默认：紧急]; the type takes the label back to the code
+                param.default = i18n.gettext_(param.type.labels()[default], lang)
             continue
         elif isinstance(param, click.Option) and param.help is not None:
             param.help = _text(_keep(param, "help"), lang)
@@ -179,6 +226,19 @@ def _localise(command: click.Command, lang: str) -> None:
             param.metavar = _metavar(param.name.upper(), lang)
         elif isinstance(param.type, Whole):  # click would show the type's name, INTEGER
             param.metavar = None if lang == "en" else i18n.gettext_("integer", lang)
+        elif isinstance(param.type, click.Path):  # click would show FILE, DIRECTORY or PATH
+            param.metavar = _metavar(_path_placeholder(param.type), lang)
+
+
+def _path_placeholder(kind: click.Path) -> str:
+    return "DIRECTORY" if not kind.file_okay else "FILE" if not kind.dir_okay else "PATH"
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a Chinese help text, for the list of a group's commands."""
+    first = text.strip().split("\n", 1)[0]
+    end = first.find("。")
+    return first[: end + 1] if end != -1 else first
 
 
 def _choices(vocabulary: Vocab, lang: str) -> str:
@@ -213,30 +273,13 @@ def _metavar(text: str, lang: str) -> str:
 
 
 def _text(text: str, lang: str) -> str:
-    english, chinese = _split(text)
+    english, chinese = help_parts(text)
     if lang == "en":
         return english or text
     translated = i18n.gettext_(english, lang) if english else ""
     if translated and translated != english:
         return translated
     return chinese or text
-
-
-def _split(text: str) -> tuple[str, str]:
-    """ "Show a case. 查看个案。" -> ("Show a case.", "查看个案。"): the tag is what follows the last
-    sentence, when it holds Chinese."""
-    stripped = text.strip()
-    end = max(stripped.rfind(". "), stripped.rfind(".\n"))
-    head, tail = (stripped[: end + 1], stripped[end + 1 :].strip()) if end != -1 else ("", stripped)
-    if not _chinese(tail):
-        return stripped, ""
-    if head and not _chinese(head[:1]):
-        return head.strip(), tail
-    return "", tail
-
-
-def _chinese(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def restore(command: click.Command) -> None:

@@ -82,6 +82,46 @@ CAPABILITY_LABELS: dict[str, str] = {
 }
 ACTION_LABELS: dict[str, str] = {READ: N_("read"), WRITE: N_("write"), "search": N_("search")}
 
+# What an access event says was read or refused ("what" in its data), as the auditor reads it:
+# the page or command that read the names, or the thing refused ("case:13", "event:assess",
+# "read:T2", a capability). Parameterised ones are put together by the web layer's labels.
+PURPOSE_LABELS: dict[str, str] = {
+    "desk": N_("My desk"),
+    "class_sheet": N_("Class sheet"),
+    "form": N_("record form"),
+    "child.find": N_("child search"),
+    "child.show": N_("child file"),
+    "child.list": N_("child list"),
+    "case.show": N_("case page"),
+    "case.list": N_("case list"),
+    "case.history": N_("case history"),
+    "plan.items": N_("plan items"),
+    "review.due": N_("duties due"),
+    "review.overdue": N_("overdue duties"),
+    "review.stalled": N_("Stalled cases"),
+    "meeting.show": N_("review meeting"),
+    "document.render": N_("document rendered"),
+    "document.batch": N_("documents rendered in a batch"),
+    "document.get": N_("document downloaded"),
+    "transfer.export": N_("transfer package"),
+    "roster.export_children": N_("register of children exported"),
+    "roster.export_cases": N_("list of cases exported"),
+    "care.list": N_("school care activities"),
+    "report.five_ones": N_("five-ones report"),
+    "evaluation": N_("annual evaluation"),
+    "county.report": N_("county report"),
+    "school": N_("school"),
+}
+# The things a refusal names by kind and number ("case:13").
+REFUSED_KINDS: dict[str, str] = {
+    "case": N_("case"),
+    "child": N_("child"),
+    "consent": N_("consent"),
+    "staff": N_("staff member"),
+    "meeting": N_("meeting"),
+    "document": N_("document"),
+}
+
 STAGE_EVENTS = ("assess", "plan", "mentor", "review")
 LEADERSHIP_EVENTS = ("continue", "revise", "reassess", "reopen")
 

@@ -315,6 +315,14 @@ PLAN_KIND_ALIASES = {
     "矫治": "correction",
 }
 PAIRING_ALIASES = {"帮扶教师": "mentor", "爱心家长": "caring_parent", "学习帮手": "study_helper"}
+# Who filled in a screening questionnaire (the SDQ's three forms).
+INFORMANTS: dict[str, str] = {"parent": N_("parent"), "teacher": N_("teacher"), "self": N_("self")}
+INFORMANT_ALIASES = {"教师": "teacher", "老师": "teacher", "班主任": "teacher", "学生": "self", "儿童": "self"}
+
+# The two terms of a school year, by their number.
+TERMS: dict[str, str] = {"1": N_("autumn term"), "2": N_("spring term")}
+TERM_ALIASES = {"秋季": "1", "春季": "2", "autumn": "1", "spring": "2"}
+
 REVIEW_RESULT_ALIASES = {"达成": "met", "部分达成": "partly_met", "未达成": "not_met"}
 ENROLMENT_ALIASES = {
     "在读": "enrolled",

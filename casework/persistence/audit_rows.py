@@ -77,6 +77,25 @@ class Filters:
     actor_id: int | None = None
 
 
+def filter_sql(filters: Filters | None) -> tuple[str, tuple[Any, ...]]:
+    """The filters that are set as `` AND …`` clauses with ``?`` placeholders, and their values."""
+    if filters is None:
+        return "", ()
+    clauses: list[str] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("ts >= ?", filters.since),
+        ("ts < ?", filters.until_before),
+        ("case_id = ?", filters.case_id),
+        ("action = ?", filters.action),
+        ("actor_id = ?", filters.actor_id),
+    ):
+        if value is not None:
+            clauses.append(f" AND {clause}")
+            params.append(value)
+    return "".join(clauses), tuple(params)
+
+
 def filtered_batches(
     session: Session, school_ids: Collection[int], filters: Filters
 ) -> Generator[list[tuple[Any, ...]], None, None]:
@@ -87,20 +106,12 @@ def filtered_batches(
     schools = tuple(sorted(int(s) for s in school_ids))
     if not schools:
         return
-    where = [f"school_id IN ({', '.join('?' * len(schools))})"]
-    params: list[Any] = list(schools)
-    for clause, value in (
-        ("ts >= ?", filters.since),
-        ("ts < ?", filters.until_before),
-        ("case_id = ?", filters.case_id),
-        ("action = ?", filters.action),
-        ("actor_id = ?", filters.actor_id),
-    ):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_event WHERE {' AND '.join(where)} ORDER BY school_id, seq"
-    for _, batch in _fetched(raw, pg, [(sql, tuple(params))]):
+    where, params = filter_sql(filters)
+    sql = (
+        f"SELECT {', '.join(COLUMNS)} FROM audit_event WHERE school_id IN ({', '.join('?' * len(schools))}){where}"
+        " ORDER BY school_id, seq"
+    )
+    for _, batch in _fetched(raw, pg, [(sql, (*schools, *params))]):
         yield batch
 
 
@@ -127,36 +138,51 @@ def _whole(value: Any) -> int:
     return value
 
 
-def plan(session: Session, school_ids: Collection[int], parts: int, lead: int = 0) -> list[list[Segment]]:
+def plan(
+    session: Session, school_ids: Collection[int], parts: int, lead: int = 0, filters: Filters | None = None
+) -> list[list[Segment]]:
     """The schools' chains as they stand, cut into ``parts`` key ranges of (school, seq) of nearly equal size,
     the first ``lead`` rows larger than each other (at most half a share: the caller works on it while
     workers start).
+
+    With ``filters`` only the events that pass them are counted, cut and read (``segment_batches``
+    given the same filters): the ranges are of nearly equal size in exported events.
 
     Each range is a list of segments in chain order; read one after the other they give the
     same rows as ``batches``. The ranges end at each school's last event now, so events
     appended while an export runs are left out of every range alike, and each range knows
     exactly how many rows it holds (a reader that finds another number raises).
     """
+    where, params = filter_sql(filters)
+    connection = session.connection()
+    pg = connection.dialect.name == "postgresql"
+
+    def query(sql: str) -> Any:  # the driver's own placeholders (psycopg's are %s)
+        return connection.exec_driver_sql(sql.replace("?", "%s") if pg else sql, params)
+
     try:
-        return _plan(session, school_ids, parts, lead)
+        return _plan(query, where, school_ids, parts, lead)
     except _NotWhole:
         # A tampered chain: one range of whole schools, read (and verified) as one pass reads it.
-        counts = session.connection().exec_driver_sql(
+        counts = query(
             "SELECT school_id, count(*) FROM audit_event"
-            f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))})"
+            f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))}){where}"
             " GROUP BY school_id ORDER BY school_id"
         )
         return [[Segment(int(school), None, None, int(count)) for school, count in counts]]
 
 
-def _plan(session: Session, school_ids: Collection[int], parts: int, lead: int) -> list[list[Segment]]:
-    connection = session.connection()
+def _plan(query: Any, where: str, school_ids: Collection[int], parts: int, lead: int) -> list[list[Segment]]:
+    # With filters, a condition on seq that every row meets leads SQLite through the key, in chain order:
+    # through the (school, case) index instead it read the rows out of order (2.4 s instead of 1.7 s
+    # on a million events). A case filter still takes that index, which then finds its rows directly.
+    in_order = " AND seq > -9223372036854775807" if where else ""
     totals = (
         [
             (int(school), int(count), _whole(first), _whole(last))
-            for school, count, first, last in connection.exec_driver_sql(
+            for school, count, first, last in query(
                 "SELECT school_id, count(*), min(seq), max(seq) FROM audit_event"
-                f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))})"
+                f" WHERE school_id IN ({', '.join(str(int(s)) for s in sorted(school_ids))}){in_order}{where}"
                 " GROUP BY school_id ORDER BY school_id"
             )
         ]
@@ -179,8 +205,8 @@ def _plan(session: Session, school_ids: Collection[int], parts: int, lead: int) 
                 stop = last
             else:
                 stop = _whole(
-                    connection.exec_driver_sql(
-                        f"SELECT seq FROM audit_event WHERE school_id = {school} ORDER BY seq"
+                    query(
+                        f"SELECT seq FROM audit_event WHERE school_id = {school}{where} ORDER BY seq"
                         f" LIMIT 1 OFFSET {offset + size - 1}"
                     ).scalar_one()
                 )
@@ -205,9 +231,10 @@ def stored_hash(session: Session, school_id: int, seq: int) -> str:
 
 
 def segment_batches(
-    session: Session, segments: Sequence[Segment], size: int = BATCH
+    session: Session, segments: Sequence[Segment], size: int = BATCH, filters: Filters | None = None
 ) -> Generator[list[tuple[Any, ...]], None, None]:
-    """The rows of the segments in order, in lists of up to ``size`` rows of one school each.
+    """The rows of the segments in order, in lists of up to ``size`` rows of one school each; with
+    ``filters``, those that pass them (the segments planned with the same filters).
 
     A segment takes the rows after the sequence number before its first (``seq > first - 1``), so
     that a row a tampered SQLite chain holds between two integers is read where one pass reads it.
@@ -216,18 +243,19 @@ def segment_batches(
     """
     connection = session.connection()
     pg = connection.dialect.name == "postgresql"
-    yield from segment_batches_on(connection.connection.driver_connection, pg, segments, size)
+    yield from segment_batches_on(connection.connection.driver_connection, pg, segments, size, filters)
 
 
 def segment_batches_on(
-    raw: Any, pg: bool, segments: Sequence[Segment], size: int = BATCH
+    raw: Any, pg: bool, segments: Sequence[Segment], size: int = BATCH, filters: Filters | None = None
 ) -> Generator[list[tuple[Any, ...]], None, None]:
     """``segment_batches`` on a driver connection (``driver_connection``), inside its transaction."""
     select = f"SELECT {', '.join(COLUMNS)} FROM audit_event WHERE school_id = ?"
+    where, params = filter_sql(filters)
     statements = [
-        (f"{select} ORDER BY seq", (s.school_id,))
+        (f"{select}{where} ORDER BY seq", (s.school_id, *params))
         if s.first is None or s.last is None
-        else (f"{select} AND seq > ? AND seq <= ? ORDER BY seq", (s.school_id, s.first - 1, s.last))
+        else (f"{select} AND seq > ? AND seq <= ?{where} ORDER BY seq", (s.school_id, s.first - 1, s.last, *params))
         for s in segments
     ]
     counts = [0] * len(segments)

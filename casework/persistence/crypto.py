@@ -26,8 +26,9 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Dialect, LargeBinary, event, types
 from sqlalchemy.engine import Connection
@@ -39,6 +40,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from casework.domain.access import SENSITIVE_COLUMNS, T1, T2
 from casework.errors import CaseworkError
 from casework.text import N_
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = 1
 KEY_ID_LEN = 4
@@ -86,19 +90,24 @@ class Key:
     """One key's material and what is derived from it: its id, the data key, the blind-index key."""
 
     def __init__(self, master: bytes) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         if len(master) != KEY_LEN:
             raise KeyProblem(N_("a casework key is {n} bytes (base64); this one has {got}"), n=KEY_LEN, got=len(master))
         self.master = master
         self.id = _derive(master, "key-id")[:KEY_ID_LEN]
         self.check = _derive(master, "key-check").hex()[:32]
-        self.aead = AESGCM(_derive(master, "aes-256-gcm"))
         # An HMAC keyed once and copied per value: keying costs more than hashing a phone number.
         # hmac.HMAC keeps OpenSSL's HMAC context in ``_hmac``; copying that one directly skips the
         # Python wrapper (1.3 µs instead of 2.1 µs a value). The digest is the same HMAC-SHA256.
         keyed = hmac.new(_derive(master, "blind-index"), digestmod=hashlib.sha256)
         self.bidx: Any = getattr(keyed, "_hmac", None) or keyed
+
+    @cached_property
+    def aead(self) -> AESGCM:
+        """The cipher, made when a value is first sealed or opened: a command that reads nothing
+        sealed imports no cryptography (every command opens the key ring to check it)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(_derive(self.master, "aes-256-gcm"))
 
     @property
     def hex_id(self) -> str:

@@ -47,7 +47,7 @@ def upgrade(engine: Engine, revision: str = "head", name: str | None = None) -> 
 
 def is_newer(revision: str) -> bool:
     """Whether a database's revision is one this casework does not ship: a newer casework wrote it."""
-    return revision not in revisions()
+    return revision not in _chain()
 
 
 def newer_schema(db: str, current: str) -> CaseworkError:
@@ -69,33 +69,49 @@ def current_revision(engine: Engine) -> str | None:
 
 
 @cache
-def head_revision() -> str | None:
-    """The one revision no other revision follows, read from the revision files' own headers
-    (``revision = "0019"``, ``down_revision = "0018"``); Alembic agrees (tests/unit/test_migrate_head.py)."""
-    revisions: set[str] = set()
-    followed: set[str] = set()
+def _chain() -> dict[str, tuple[str, ...]]:
+    """Each revision and the revisions it follows, read once a process from the revision files' own
+    headers (``revision = "0019"``, ``down_revision = "0018"``) without importing Alembic, which
+    costs more than the rest of a read command; Alembic agrees (tests/unit/test_migrate_head.py)."""
+    chain: dict[str, tuple[str, ...]] = {}
     for path in (MIGRATIONS / "versions").glob("*.py"):
         source = path.read_text(encoding="utf-8")
         found = _REVISION.search(source)
         if found is None:
             continue
-        revisions.add(found.group(1))
         down = _DOWN.search(source)
-        if down is not None:
-            followed.update(re.findall(r"[\"'](\w+)[\"']", down.group(1)))
-    heads = sorted(revisions - followed)
+        chain[found.group(1)] = tuple(re.findall(r"[\"'](\w+)[\"']", down.group(1))) if down else ()
+    return chain
+
+
+@cache
+def head_revision() -> str | None:
+    """The one revision no other revision follows."""
+    chain = _chain()
+    followed = {down for downs in chain.values() for down in downs}
+    heads = sorted(set(chain) - followed)
     return heads[0] if len(heads) == 1 else None
 
 
 def revisions() -> list[str]:
-    """Every revision id, oldest first."""
+    """Every revision id, oldest first (each after every revision it follows)."""
     return list(_revisions())
 
 
 @cache
 def _revisions() -> tuple[str, ...]:
-    # The revisions ship inside the package: read once a process (every command asks, some twice).
-    from alembic.script import ScriptDirectory
+    chain = _chain()
+    ordered: list[str] = []
+    placed: set[str] = set()
 
-    script = ScriptDirectory.from_config(config())
-    return tuple(r.revision for r in reversed(list(script.walk_revisions())))
+    def place(revision: str) -> None:
+        if revision in placed or revision not in chain:
+            return
+        placed.add(revision)
+        for down in chain[revision]:
+            place(down)
+        ordered.append(revision)
+
+    for revision in sorted(chain):
+        place(revision)
+    return tuple(ordered)

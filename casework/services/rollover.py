@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -65,6 +66,7 @@ def rollover(
     school: str | None = None,
     year: int | None = None,
     dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RolloverReport:
     """Move every class up a grade and graduate the top grade, once per school year.
 
@@ -73,6 +75,9 @@ def rollover(
     the workflow table, each with its case event and a case.moved audit event marked
     ``"closure": "year_rollover"``. Graduated classes keep their grade and are renamed
     2026届1班, so the classes moving up never collide with them.
+
+    ``progress`` is told (rows written, rows in all) as the work moves on: the classes, then each
+    closed case and each of their audit events.
     """
     now = ctx.now()
     target_year = year if year is not None else school_year(now.year, now.month)
@@ -100,6 +105,13 @@ def rollover(
             ]
             plan = plan_rollover(classes, top_grade, target_year)
             graduate_ids = [c.id for c in plan.graduates]
+            graduating_cases = _open_cases(session, school_id, graduate_ids)
+            total = len(plan.graduates) + len(plan.moves) + 2 * len(graduating_cases)
+
+            def told(done: int) -> None:
+                if progress is not None:
+                    progress(done, total)
+
             for cls in plan.graduates:
                 session.execute(update(SchoolClass).where(SchoolClass.id == cls.id).values(name=plan.renamed[cls.id]))
                 report.graduated.append((f"{cls.grade}/{cls.name}", f"{cls.grade}/{plan.renamed[cls.id]}"))
@@ -109,7 +121,10 @@ def rollover(
                     update(SchoolClass).where(SchoolClass.id.in_([c.id for c in moving])).values(grade=grade + 1)
                 )
                 report.moved += [(f"{c.grade}/{c.name}", f"{c.grade + 1}/{c.name}") for c in moving]
-            closed = _close_cases(ctx, session, school_id, who.id, graduate_ids, now, report)
+            classes_done = len(plan.graduates) + len(plan.moves)
+            told(classes_done)
+            closed = _close_cases(ctx, session, graduating_cases, who.id, now, report, lambda k: told(classes_done + k))
+            done = classes_done + len(closed)
             report.graduated_children = len(
                 session.scalars(select(Child.id).where(Child.class_id.in_(graduate_ids))).all()
             )
@@ -143,6 +158,8 @@ def rollover(
                         "verdicts": [],
                     },
                 )
+                done += 1
+                told(done)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -156,25 +173,11 @@ class _Closed:
     version: int
 
 
-def _close_cases(
-    ctx: Context,
-    session: Session,
-    school_id: int,
-    actor_id: int,
-    class_ids: list[int],
-    now: datetime,
-    report: RolloverReport,
-) -> list[tuple[_Closed, str]]:
-    """Close the open cases of the graduating children, writing what ``cases.advance`` writes
-    for a close (compare-and-set move, no stage deadline, no duties, the case event under the
-    rule set in force) except the rule modules' verdicts: graduation is no decision about care.
-
-    Case rows are updated before any audit append, so the audit head is locked last, as
-    ``cases.advance`` does.
-    """
+def _open_cases(session: Session, school_id: int, class_ids: list[int]) -> list[int]:
+    """The open cases of the children of the given (graduating) classes."""
     if not class_ids:
         return []
-    found = (
+    return list(
         session.execute(
             select(Case.id)
             .join(Child, Child.id == Case.child_id)
@@ -184,6 +187,24 @@ def _close_cases(
         .scalars()
         .all()
     )
+
+
+def _close_cases(
+    ctx: Context,
+    session: Session,
+    found: list[int],
+    actor_id: int,
+    now: datetime,
+    report: RolloverReport,
+    told: Callable[[int], None],
+) -> list[tuple[_Closed, str]]:
+    """Close the open cases of the graduating children, writing what ``cases.advance`` writes
+    for a close (compare-and-set move, no stage deadline, no duties, the case event under the
+    rule set in force) except the rule modules' verdicts: graduation is no decision about care.
+
+    Case rows are updated before any audit append, so the audit head is locked last, as
+    ``cases.advance`` does. ``told`` gets the number of cases closed so far.
+    """
     if not found:
         return []
     store = Store.of(session)
@@ -198,4 +219,5 @@ def _close_cases(
         write_move(store, case, "close", dest, now, actor_id, GRADUATED_REASON, rule_set, {}, "graduated")
         closed.append((_Closed(case_id, case.version + 1), case.state))
         report.closed_cases.append(case_id)
+        told(len(closed))
     return closed

@@ -148,7 +148,7 @@ def rollover_confirm(req: Req) -> Response:
     ctx, actor = req.ctx, req.actor
 
     def work(progress: Progress) -> Outcome:
-        report = rollover.rollover(ctx, actor, year=year)
+        report = rollover.rollover(ctx, actor, year=year, progress=progress)
         message = Msg(
             "school year {year}: {moved} class(es) moved up, {graduated} graduated, {closed} case(s) closed",
             {

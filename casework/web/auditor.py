@@ -80,7 +80,7 @@ def verify(req: Req) -> Response:
     ctx, actor = req.ctx, req.actor
 
     def work(progress: Progress) -> Outcome:
-        result = chain.verify_as(ctx, actor)
+        result = chain.verify_as(ctx, actor, progress)
         return Outcome(result.ok, _verdict(result), _detail(result), result.events)
 
     req.runner.submit(job_id, work)
@@ -110,7 +110,7 @@ def checkpoint(req: Req) -> Response:
 
     def work(progress: Progress) -> Outcome:
         try:
-            result = checkpoints.verify(ctx, actor, path, key_path)
+            result = checkpoints.verify(ctx, actor, path, key_path, progress)
         except InvalidInput as exc:  # the files' own problem: named by the names they were uploaded under
             params = {k: names.get(v, v) if isinstance(v, str) else v for k, v in exc.msg.params.items()}
             return Outcome(False, Msg(exc.msg.msgid, params), {})
@@ -152,9 +152,21 @@ def job(req: Req) -> Response:
         folder = str(found.detail.get("folder", ""))
         if folder:  # an upload's own problem names the file as it was uploaded, not where the server keeps it
             text = text.replace(folder + os.sep, "")
-    running = req.runner.progress(found.id) if req.runner is not None else None
     lines = admin.import_lines(req, found.detail) if found.kind == "import" else []
-    return req.page("job.html", job=found, text=text, progress=running, lines=lines)
+    return req.page("job.html", job=found, text=text, progress=_progress(req, found), lines=lines)
+
+
+def _progress(req: Req, found: Any) -> tuple[int, int, int] | None:
+    """A running job's (done, total, percent): as this process's runner has it, which is freshest,
+    else as its row has it (written by whichever server process runs it); None while unknown."""
+    if found.state != "running":
+        return None
+    mine = req.runner.progress(found.id) if req.runner is not None else None
+    done, total = mine if mine is not None and mine[1] else (found.done, found.total)
+    if not total:
+        return None
+    done = max(0, min(done, total))
+    return done, total, 100 * done // total
 
 
 # -- export ------------------------------------------------------------------------------------------------

@@ -1,10 +1,17 @@
-"""The server's background jobs: run in worker threads of this process, their progress kept in memory, their
-state and outcome in the job table (casework.services.jobs)."""
+"""The server's background jobs: run in worker threads of this process, their state, progress and outcome in
+the job table (casework.services.jobs), their progress also kept in memory for this process's pages.
+
+A job's work reports its progress as often as it likes (a batch at a time); a writer thread writes the
+latest figures of each running job to its row at most every ``INTERVAL`` seconds, apart from the job's
+own thread: on SQLite a job that holds the write lock (an import, a rollover) only delays the writes,
+never waits on them.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +23,7 @@ from casework.text import N_, Msg
 
 log = logging.getLogger("casework.web.jobs")
 WORKERS = 2  # at most this many jobs at once; the rest wait their turn
+INTERVAL = 0.5  # seconds: a running job's progress is written to its row at most this often
 
 
 @dataclass(frozen=True)
@@ -35,12 +43,15 @@ Work = Callable[[Progress], Outcome]
 class Runner:
     """Runs jobs one after another on a few threads; a page reads a running job's progress from here."""
 
-    def __init__(self, ctx: Context, workers: int = WORKERS) -> None:
+    def __init__(self, ctx: Context, workers: int = WORKERS, interval: float = INTERVAL) -> None:
         self.ctx = ctx
         self.workers = workers
+        self.interval = interval
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._progress: dict[int, tuple[int, int | None]] = {}
+        self._written: dict[int, tuple[int, int | None]] = {}
+        self._writer: threading.Thread | None = None
 
     def recover(self) -> int:
         """Fail every job a previous server process left running (it stopped meanwhile)."""
@@ -58,9 +69,33 @@ class Runner:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="casework-job")
-            self._progress[job_id] = (0, None)
+            self._progress[job_id] = self._written[job_id] = (0, None)  # as jobs.start wrote it
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_progress, name="casework-job-progress", daemon=True)
+                self._writer.start()
             pool = self._pool
         pool.submit(self._run, job_id, work, cleanup)
+
+    def _write_progress(self) -> None:
+        """While jobs run: every ``interval`` seconds, the progress of each that moved on written to its row."""
+        from casework.services import jobs
+
+        while True:
+            with self._lock:
+                if not self._progress:
+                    self._writer = None
+                    return
+                moved = {j: p for j, p in self._progress.items() if self._written.get(j) != p}
+            for job_id, (done, total) in moved.items():
+                try:
+                    jobs.record_progress(self.ctx, job_id, done, total)
+                except Exception:  # the page shows older figures; the job goes on
+                    log.warning("job %s: its progress could not be recorded", job_id, exc_info=True)
+                    continue
+                with self._lock:
+                    if job_id in self._progress:
+                        self._written[job_id] = (done, total)
+            time.sleep(self.interval)
 
     def _run(self, job_id: int, work: Work, cleanup: Callable[[], None] | None) -> None:
         from casework.services import jobs
@@ -87,6 +122,7 @@ class Runner:
         finally:
             with self._lock:
                 self._progress.pop(job_id, None)
+                self._written.pop(job_id, None)
             if cleanup is not None:
                 cleanup()
 

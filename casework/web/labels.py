@@ -20,7 +20,7 @@ from casework.domain.vocab import (
     duty_label,
     stall_reason_label,
 )
-from casework.text import N_
+from casework.text import N_, Msg
 
 DOCUMENT_LABELS: dict[str, str] = {
     "child_card": N_("child file and contact card"),
@@ -86,6 +86,28 @@ class Labels:
     def stall(self, code: str) -> str:
         """A stall reason as stored ("stage_deadline:assessed", "flag:critical") or its head alone."""
         return i18n.render(stall_reason_label(code), self.lang)
+
+    def purpose(self, what: str) -> str:
+        """What an access event read or was refused, in words: "case.show" → 个案页面, "case:13" →
+        个案 13, "event:assess" → 评估分类, "read:T2" → 查看辅导内容; an unknown code stays as written."""
+        known = policy.PURPOSE_LABELS.get(what)
+        if known is not None:
+            return i18n.render(known, self.lang)
+        if what in policy.CAPABILITY_LABELS:
+            return i18n.render(policy.CAPABILITY_LABELS[what], self.lang)
+        head, _, rest = what.partition(":")
+        if head == "event" and rest:
+            return self.of("event", rest)
+        if head in policy.ACTION_LABELS and rest:
+            purpose, _, tier = rest.rpartition(":")  # "search:child.find:T1" names the search too
+            action, tier_label = Msg(policy.ACTION_LABELS[head]), Msg(policy.TIER_LABELS.get(tier, tier))
+            if purpose:
+                words = {"action": action, "tier": tier_label, "purpose": self.purpose(purpose)}
+                return i18n.render(Msg(N_("{action} {tier} ({purpose})"), words), self.lang)
+            return i18n.render(Msg(N_("{action} {tier}"), {"action": action, "tier": tier_label}), self.lang)
+        if head in policy.REFUSED_KINDS and rest.isdigit():
+            return i18n.render(Msg(N_("{kind} {id}"), {"kind": Msg(policy.REFUSED_KINDS[head]), "id": rest}), self.lang)
+        return what
 
     def field(self, name: str) -> str:
         return i18n.render(field_label(name), self.lang)

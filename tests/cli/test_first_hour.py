@@ -18,7 +18,7 @@ ADMIN, COUNSELLOR, LEADER, AUDITOR, MENTOR, TEACHER = "赵校务", "郑心怡", 
 
 # What may be Latin in Chinese output, removed before looking for letters.
 ALLOWED = [
-    r"\S+\.(?:db|key|xlsx|csv|pdf|docx|html|md|json|jsonl)\b",  # file names
+    r"\S*\.(?:db|key|pub|toml|xlsx|csv|pdf|docx|html|md|json|jsonl)\b",  # file names and extensions
     r"'casework[^']*'",  # a command quoted in a hint
     r"casework(?: [a-z][a-z-]*)*",  # the program and a command path (用法： casework case show)
     r"--[a-z][a-z-]*",  # option names
@@ -26,13 +26,27 @@ ALLOWED = [
     r"\b[0-9a-f]*\d[0-9a-f]*\b",  # hexadecimal versions (rule set, workflow), ids
     r"'[a-z][a-z-]*'",  # a command name quoted in a hint (没有命令 'lists'，您是否想输入 'list')
 ]
-# Help lists what a person types: the commands, -h, and the language codes.
-HELP_ALLOWED = [r"(?m)^  [a-z][a-z-]*(?=\s)", r"-h\b", r"\bzh_CN\b", r"\ben\*?(?![a-z])", r"\bLANG\b"]
+# Help lists what a person types: the commands, -h, the language codes, the environment variables,
+# input quoted `like this`, and the formats an option offers ([html|md|docx|pdf], [默认：html]);
+# and names no one translates: the SQLite database, Markdown and Excel, the encodings and keys.
+FORMAT = r"(?:text|html|md|docx|pdf|xlsx|csv|jsonl)"
+HELP_ALLOWED = [
+    r"(?m)^  [a-z][a-z-]*(?=\s)",
+    r"-h\b",
+    r"\bzh_CN\b",
+    r"\ben\*?(?![a-z])",
+    r"\bLANG\b",
+    r"\bCASEWORK_[A-Z_]+\b",
+    r"`[^`\n]+`",
+    rf"\[{FORMAT}(?:\|{FORMAT})*\]",
+    rf"默认：{FORMAT}\]",
+    r"\b(?:SQLite|Markdown|Excel|UTF-8|BOM|Ed25519|SHA-256)\b",
+]
 LATIN = re.compile(r"[A-Za-z]+")
 
 
 def latin_in(text: str, help_text: bool = False) -> list[str]:
-    for pattern in ALLOWED + (HELP_ALLOWED if help_text else []):
+    for pattern in (HELP_ALLOWED if help_text else []) + ALLOWED:
         text = re.sub(pattern, " ", text)
     return LATIN.findall(text)
 
@@ -41,6 +55,14 @@ def test_the_allow_list_lets_file_names_and_hints_through_and_nothing_else() -> 
     assert latin_in("已写入 out/report.xlsx（XLSX）；请先用 'casework record consent' 登记，见 --as") == []
     assert latin_in("可执行操作 plan, close") == ["plan", "close"]
     assert latin_in("没有编号为 2 的child") == ["child"]
+    assert latin_in("--format [html|md]  格式  [默认：html]", help_text=True) == []
+    assert latin_in("--flag 取值  [默认：critical]", help_text=True) == ["critical"]
+    assert latin_in("--month YYYY-MM  Defaults to the current month.", help_text=True) == ["YYYY", "MM", "Defaults"] + [
+        "to",
+        "the",
+        "current",
+        "month",
+    ]
 
 
 @pytest.fixture
@@ -172,3 +194,143 @@ def test_the_table_of_lazily_loaded_commands_names_each_command_once() -> None:
         # what `casework --help` lists without importing the command is the command's own first line
         written = command.__dict__.get("casework_original", {}).get("help", command.help)
         assert SUMMARIES[name] == (written or "").strip().splitlines()[0], name
+
+
+def _every_command() -> list[tuple[list[str], Any]]:
+    """Each command and subcommand of the assembled application, by its path (the root's is [])."""
+    import click
+
+    from casework.cli import app
+
+    found: list[tuple[list[str], Any]] = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        found.append((path, command))
+        if isinstance(command, click.Group):
+            for name in sorted(command.commands):
+                walk(command.commands[name], [*path, name])
+
+    walk(app(), [])
+    return found
+
+
+def _help(path: list[str], *before: str, env: dict[str, str] | None = None) -> str:
+    from click.testing import CliRunner
+
+    from casework.cli import app
+
+    result = CliRunner(catch_exceptions=False).invoke(app(), [*before, *path, "--help"], env=env)
+    assert result.exit_code == 0, result.output
+    output: str = result.output
+    return output
+
+
+def _written_help() -> list[tuple[list[str], str]]:
+    """Each help text as the code writes it ("English. 中文。"), with the path of its command: the
+    command's own and its options' (a vocabulary option's help is its labels, made when shown)."""
+    import click
+
+    from casework.cli import App, app
+    from casework.commands.common import Vocab
+    from casework.commands.toolkit import restore
+
+    root = app()
+    restore(root)  # the texts as written, whatever an earlier run in this process chose
+    assert isinstance(root, App)
+    texts: list[tuple[list[str], str]] = []
+    for path, command in _every_command():
+        texts += [(path, command.help)] if command.help else []
+        for param in command.params:
+            if isinstance(param, click.Option) and param.help and not isinstance(param.type, Vocab):
+                texts.append((path, param.help))
+    return texts
+
+
+def test_every_help_in_chinese_is_the_catalogues_translation_with_no_english() -> None:
+    from casework import i18n
+    from casework.text import help_parts
+
+    written = _written_help()
+    shown = {" ".join(path): _help(path) for path, _command in _every_command()}
+    leaks = {path: latin_in(text, help_text=True) for path, text in shown.items()}
+    assert not any(leaks.values()), "\n".join(f"casework {p} --help: {', '.join(w)}" for p, w in leaks.items() if w)
+    untranslated, missing = [], []
+    for path, text in written:
+        english, _tag = help_parts(text)
+        translated = i18n.gettext_(english, "zh_CN")
+        if translated == english:
+            untranslated.append(english)
+        elif "".join(translated.split()) not in "".join(shown[" ".join(path)].split()):
+            missing.append(f"casework {' '.join(path)} --help: {translated!r}")
+    assert len(written) > 200
+    assert not untranslated, "no translation in the zh_CN catalogue (make i18n, then translate):\n" + "\n".join(
+        untranslated
+    )
+    assert not missing, "the translation is not what the help shows:\n" + "\n".join(missing)
+
+
+def test_the_catalogue_holds_every_help_text_the_extractor_finds_and_translates_each() -> None:
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import casework
+    from casework.i18n import LOCALE_DIR
+    from casework.i18n.extract import help_texts
+    from casework.text import help_parts
+
+    with (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "casework.po").open("rb") as po:
+        catalogue = read_po(po)
+    found = {
+        help_parts(text)[0]
+        for source in Path(casework.__file__).parent.rglob("*.py")
+        for _line, text in help_texts(source.read_text(encoding="utf-8"), {"SUMMARIES"})
+    }
+    found.discard("")
+    assert "Fire an event: assess, plan, mentor, review, continue, revise, reassess, close, reopen." in found
+    absent = sorted(msgid for msgid in found if catalogue.get(msgid) is None)
+    empty = sorted(msgid for msgid in found if catalogue.get(msgid) is not None and not catalogue[msgid].string)
+    assert not absent, "help texts missing from casework.po (run make i18n):\n" + "\n".join(absent)
+    assert not empty, "help texts with an empty msgstr in zh_CN:\n" + "\n".join(empty)
+
+
+# Chinese letters (and their punctuation) in English output.
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def test_every_help_in_english_is_english_but_for_the_chinese_it_quotes() -> None:
+    from casework.text import help_parts
+
+    # the English texts as written: a line of help may break within what they quote (监护人 | 电话)
+    quoted = "\n".join(help_parts(text)[0] for _path, text in _written_help())
+    assert "数学=58" in quoted  # record result --subject: e.g. 数学=58
+    chinese: list[str] = []
+    for path, _command in _every_command():
+        for how in ({"before": ("--lang", "en")}, {"env": {"LANG": "en_US.UTF-8"}}):
+            output = _help(path, *how.get("before", ()), env=how.get("env"))
+            chinese += [f"casework {' '.join(path)} --help: {run}" for run in CJK.findall(output) if run not in quoted]
+            if path:
+                break  # the locale is tried on the root's help only
+    assert not chinese, "\n".join(chinese)
+
+
+def test_every_help_fits_eighty_columns_a_chinese_character_taking_two() -> None:
+    import unicodedata
+
+    def columns(line: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+    wide = [
+        f"casework {' '.join(path)} --help ({columns(line)}): {line}"
+        for path, _command in _every_command()
+        for before in ((), ("--lang", "en"))
+        for line in _help(path, *before).splitlines()
+        if columns(line) > 80
+    ]
+    assert not wide, "\n".join(wide)
+
+
+def test_an_empty_list_says_what_was_looked_for(run: Any) -> None:
+    out = run("staff", "list", "--school", "无此校", "--as", ADMIN).output
+    assert out.strip() == "未找到无此校的教职工", out
+    assert "┏" not in out  # no empty frame

@@ -57,7 +57,7 @@ def test_results_screening_assessment_and_explain(run) -> None:
         "--year",
         "2025",
         "--term",
-        "2",
+        "春季学期",  # a term by its label, as by its number
         "--total",
         "400",
         "--rank",
@@ -68,7 +68,7 @@ def test_results_screening_assessment_and_explain(run) -> None:
         "1",
     )
     run("case", "advance", "1", "assess", "--as", "2")
-    out = run("record", "screening", "1", "--scores", "2" * 25, "--informant", "self", "--as", "2").output
+    out = run("record", "screening", "1", "--scores", "2" * 25, "--informant", "本人", "--as", "2").output
     assert "困难总分" in out and "异常" in out
     run("record", "assessment", "1", "--summary", "成绩下滑", "--as", "2")
     doc = json.loads(run("rules", "explain", "--as", "周建国", "1", "--json").output)
@@ -82,8 +82,8 @@ def test_referral_and_acknowledgement(run) -> None:
     run("case", "advance", "1", "assess", "--as", "2")
     run("record", "assessment", "1", "--category", "涉嫌违法", "--summary", "疑似盗窃", "--as", "2")
     run("case", "ack", "1", "--as", "2", code=5)
-    assert "已确认" in run("case", "ack", "1", "--as", "3").output
-    run("case", "ack", "1", "--as", "3", code=1)
+    assert "已确认" in run("case", "ack", "1", "--flag", "紧急", "--as", "3").output
+    assert "已确认" in run("case", "ack", "1", "--as", "3", code=1).output  # the default, critical: done already
     result = run("case", "advance", "1", "plan", "--as", "2", code=3)
     assert "转介" in result.output
     run("record", "referral", "1", "--agency", "法院", "--summary", "x", "--as", "2", code=1)

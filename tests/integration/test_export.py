@@ -236,3 +236,64 @@ def test_a_failed_worker_leaves_no_file_and_records_no_export(world, tmp_path, m
         chain.export_file(world.ctx, auditor, "csv", str(tmp_path / "trail.csv"), parallel_from=0)
     assert list(tmp_path.iterdir()) == []
     assert _actions(world) == before
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
+def test_a_filtered_export_is_cut_into_ranges_of_what_passes_and_streamed_as_one_process_writes_it(
+    world, tmp_path, fmt
+) -> None:
+    """The web's export with filters: the workers read their ranges with the same filters, and the
+    pieces are the bytes one process writes, masked alike."""
+    from casework.persistence import audit_rows
+
+    _personal_events(world)
+    for _ in range(4):
+        world.fire(world.case(), "assess")
+    auditor = _auditor(world)
+    filters = chain.ExportFilters(action="case.moved")
+    with world.ctx.db.read() as session:
+        ranges = audit_rows.plan(session, [1], 3, 0, filters)
+        everything = sum(s.count for r in audit_rows.plan(session, [1], 1) for s in r)
+    assert all(ranges) and sum(s.count for r in ranges for s in r) == 4 < everything  # cut in what passes
+
+    def streamed(**options) -> tuple[bytes, int]:
+        info, pieces = chain.export_stream(world.ctx, auditor, fmt, filters, **options)
+        return b"".join(pieces), sum(info.events.values())
+
+    one, one_events = streamed()  # below the threshold: one process
+    split, split_events = streamed(parallel_from=0, parts=3)  # this process and two workers
+    assert one_events == split_events == 4
+    if fmt == "xlsx":
+        (tmp_path / "one.xlsx").write_bytes(one)
+        (tmp_path / "split.xlsx").write_bytes(split)
+        assert _xlsx_rows(tmp_path / "split.xlsx") == _xlsx_rows(tmp_path / "one.xlsx")
+        assert [row[4] for row in _xlsx_rows(tmp_path / "split.xlsx")[1:]] == ["case.moved"] * 4
+    else:
+        assert split == one
+        lines = split.decode("utf-8-sig").splitlines()[(fmt == "csv") :]
+        assert len(lines) == 4 and all("case.moved" in line for line in lines)
+    with world.ctx.db.read() as session:
+        recorded = [json.loads(row[10]) for row in audit_rows.stream(session, [1]) if row[4] == "audit.exported"]
+    assert [(r["events"], r["filters"], r.get("complete", True)) for r in recorded] == [
+        (4, {"action": "case.moved"}, True)
+    ] * 2
+
+
+def test_an_export_the_browser_stops_stops_its_workers_and_leaves_no_part(world, tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    from casework.persistence import audit_rows
+
+    for _ in range(6):
+        world.fire(world.case(), "assess")
+    auditor = _auditor(world)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the parts are written
+    info, pieces = chain.export_stream(world.ctx, auditor, "jsonl", chain.ExportFilters(), parallel_from=0, parts=3)
+    first = next(pieces)
+    assert first.startswith(b'{"action":') and list(tmp_path.iterdir())  # the workers' folder is there
+    pieces.close()  # the browser went away
+    assert list(tmp_path.iterdir()) == []
+    with world.ctx.db.read() as session:
+        last = [row for row in audit_rows.stream(session, [1])][-1]
+    assert last[4] == "audit.exported" and json.loads(last[10])["complete"] is False
+    assert 0 < json.loads(last[10])["events"] == sum(info.events.values())

@@ -206,3 +206,21 @@ def test_a_worker_finds_casework_from_the_folder_that_holds_it() -> None:
     from casework.services.audit import workers
 
     assert Path(workers._PACKAGE_ROOT) == Path(casework.__file__).resolve().parents[1]
+
+
+def test_progress_rises_to_every_event_verified_in_this_process_and_the_workers(world, monkeypatch) -> None:
+    _chains(world)
+    monkeypatch.setattr(audit_workers, "BATCH", 2)  # this process's range told two events at a time
+    told: list[tuple[int, int]] = []
+    result = chain.verify(
+        world.ctx, parallel_from=0, parts=PARTS, progress=lambda done, total: told.append((done, total))
+    )
+    assert result.ok
+    done = [d for d, _ in told]
+    assert {t for _, t in told} == {result.events}
+    assert done == sorted(done) and any(0 < d < result.events for d in done)
+    # the last figures count the workers' ranges too, read from the files they write as they go
+    assert done[-1] == result.events
+    whole: list[tuple[int, int]] = []
+    assert chain.verify(world.ctx, parallel_from=10**9, progress=lambda d, t: whole.append((d, t))).ok
+    assert whole[-1] == (result.events, result.events)

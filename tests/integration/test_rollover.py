@@ -99,3 +99,12 @@ def test_only_the_leadership_or_an_administrator_may_roll_over(world: Any) -> No
     with pytest.raises(PermissionDenied):
         rollover.rollover(world.ctx, world.counsellor)
     rollover.rollover(world.ctx, world.leader, top_grade=9)
+
+
+def test_the_rollover_tells_its_progress_up_to_every_row(world: Any, school: dict[str, Any]) -> None:
+    told: list[tuple[int, int]] = []
+    report = rollover.rollover(world.ctx, world.admin, progress=lambda done, total: told.append((done, total)))
+    rows = len(report.moved) + len(report.graduated) + 2 * len(report.closed_cases)
+    assert {total for _, total in told} == {rows}
+    done = [d for d, _ in told]
+    assert done == sorted(done) and 0 < done[0] < rows and done[-1] == rows

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
-import os
-import shutil
-import tempfile
 from collections.abc import Collection, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -66,30 +62,45 @@ def verify(
     *,
     parallel_from: int = workers.PARALLEL_FROM,
     parts: int | None = None,
+    progress: workers.Progress | None = None,
 ) -> audit.VerifyResult:
     """Recompute the chains of the given schools (all when None): the program's own check.
 
     Rows come through the driver cursor and are hashed over the canonical bytes built from
     the stored text (casework.audit.verify_rows): no ORM objects, no JSON parsing. From
     ``parallel_from`` events on, key ranges of the chains are verified side by side in worker
-    processes (casework.services.audit.workers), with the same verdict.
+    processes (casework.services.audit.workers), with the same verdict. ``progress`` is told
+    (events verified, events in all) as the work moves on, a batch at a time.
     """
     with ctx.db.read() as session:
         heads = _heads(session, school_ids)
         schools = audit_rows.school_ids(session) if school_ids is None else school_ids
         ranges = audit_rows.plan(session, schools, parts or workers.PARTS, workers.HEAD_START)
         ranges = [r for r in ranges if r]
-        if len(ranges) < 2 or sum(s.count for r in ranges for s in r) < parallel_from:
-            with closing(audit_rows.stream(session, school_ids)) as rows:
-                return audit.verify_rows(rows, heads)
+        total = sum(s.count for r in ranges for s in r)
+        if len(ranges) < 2 or total < parallel_from:
+            with closing(audit_rows.batches(session, school_ids)) as found:
+                return audit.verify_rows(_rows(found, total, progress), heads)
         starts = workers.starts_of(ranges, lambda school, seq: audit_rows.stored_hash(session, school, seq))
-    return workers.verify(ctx.db, ranges, starts, heads)
+    return workers.verify(ctx.db, ranges, starts, heads, progress)
 
 
-def verify_as(ctx: Context, actor: str | None) -> audit.VerifyResult:
+def _rows(
+    batches: Iterator[list[tuple[Any, ...]]], total: int, progress: workers.Progress | None
+) -> Iterator[tuple[Any, ...]]:
+    """The batches' rows one by one, ``progress`` told after each batch."""
+    done = 0
+    for batch in batches:
+        yield from batch
+        done += len(batch)
+        if progress is not None:
+            progress(min(done, total), total)
+
+
+def verify_as(ctx: Context, actor: str | None, progress: workers.Progress | None = None) -> audit.VerifyResult:
     """``verify`` over the schools where the actor holds AUDIT_READ."""
     _, schools = auditable(ctx, actor)
-    return verify(ctx, schools)
+    return verify(ctx, schools, progress=progress)
 
 
 EXPORT_FORMATS = export.FORMATS
@@ -143,7 +154,6 @@ def export_file(
 
 
 ExportFilters = audit_rows.Filters  # what the web's export asks for, named where the web may import it
-CHUNK = 1 << 16  # bytes of an XLSX export handed to the browser at a time
 
 
 @dataclass
@@ -158,89 +168,42 @@ class Streamed:
 
 
 def export_stream(
-    ctx: Context, actor: str | None, fmt: str, filters: audit_rows.Filters
+    ctx: Context,
+    actor: str | None,
+    fmt: str,
+    filters: audit_rows.Filters,
+    *,
+    parallel_from: int = workers.PARALLEL_FROM,
+    parts: int | None = None,
 ) -> tuple[Streamed, Iterator[bytes]]:
     """The actor's AUDIT_READ schools' events that pass ``filters``, in ``fmt``, as pieces of bytes.
 
     Masked exactly as ``export_file`` masks (phone and ID numbers where the actor may not read
-    contact data), read batch by batch through the driver cursor: memory stays constant whatever
-    the number of events. The whole chains (no filter) are written by ``export_file``'s own writer,
-    in worker processes side by side, to a temporary file sent in pieces; filtered JSON lines and
-    CSV are formatted batch by batch straight to the browser, filtered XLSX (a zip) is built in a
-    temporary file first. When the
-    last piece is out, each school's chain records the export ("audit.exported", with the filters).
+    contact data), and written by its own writer (``export.pieces``): from ``parallel_from``
+    events that pass the filters on, in ranges side by side, this process formatting the first
+    straight to the browser while worker processes write the others into part files sent after
+    it. Memory stays constant whatever the number of events. When the last piece is out, each
+    school's chain records the export ("audit.exported", with the filters); an export the
+    browser stopped half-way is recorded too, as incomplete.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput("--format: '{fmt}' is not one of jsonl, csv, xlsx", fmt=fmt)
     who, schools = auditable(ctx, actor)
     masked = frozenset(s for s in schools if not who.may_read(s, policy.T1))
     info = Streamed(fmt, tuple(schools), masked, {})
+    asked = None if filters == audit_rows.Filters() else filters
 
-    def batches() -> Iterator[list[tuple[Any, ...]]]:
-        with ctx.db.read() as session, closing(audit_rows.filtered_batches(session, schools, filters)) as found:
-            for batch in found:
-                school = int(batch[0][0])
-                info.events[school] = info.events.get(school, 0) + len(batch)
-                # a batch may hold two schools' rows: masked row by row where the schools differ
-                if len({row[0] for row in batch}) > 1:
-                    yield [audit.mask_rows([row])[0] if row[0] in masked else row for row in batch]
-                else:
-                    yield audit.mask_rows(batch) if school in masked else batch
-
-    def pieces() -> Iterator[bytes]:
+    def sent() -> Iterator[bytes]:
         complete = False
         try:
-            if filters == audit_rows.Filters():
-                yield from _whole_pieces(ctx, fmt, schools, masked, info)
-            elif fmt == "xlsx":
-                yield from _xlsx_pieces(batches())
-            else:
-                if fmt == "csv":
-                    yield codecs.BOM_UTF8 + (",".join(HEADERS) + "\r\n").encode()
-                layout = export.JSON_LINES if fmt == "jsonl" else export.CSV_RECORDS
-                for batch in batches():
-                    yield layout.format(batch)
+            yield from export.pieces(
+                ctx.db, fmt, schools, masked, info.events, asked, parallel_from=parallel_from, parts=parts
+            )
             complete = True
-        finally:  # an export the browser stopped half-way is recorded too, as incomplete
+        finally:
             _record_export(ctx, who, info, filters, complete)
 
-    return info, pieces()
-
-
-def _whole_pieces(
-    ctx: Context, fmt: str, schools: list[int], masked: frozenset[int], info: Streamed
-) -> Iterator[bytes]:
-    """The whole chains, unfiltered: written by the CLI's own writer (ranges side by side in worker
-    processes from PARALLEL_FROM events on) into a temporary file, then sent in pieces."""
-    folder = tempfile.mkdtemp(prefix="casework-export-")
-    try:
-        path = os.path.join(folder, f"audit.{fmt}")
-        info.events.update(export.write(ctx.db, fmt, path, schools, masked))
-        with open(path, "rb") as done:
-            while piece := done.read(CHUNK):
-                yield piece
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _xlsx_pieces(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[bytes]:
-    from casework.formats import xlsx_stream
-
-    folder = tempfile.mkdtemp(prefix="casework-export-")
-    try:
-        rows = 0
-        with xlsx_stream.SheetRows(os.path.join(folder, "part"), 0) as sheet:
-            for batch in batches:
-                sheet.extend(batch)
-                rows += len(batch)
-            fragments = sheet.close()
-        path = os.path.join(folder, "audit.xlsx")
-        xlsx_stream.write_workbook(path, HEADERS, "audit", rows, [fragments])
-        with open(path, "rb") as done:
-            while piece := done.read(CHUNK):
-                yield piece
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return info, sent()
 
 
 def _record_export(

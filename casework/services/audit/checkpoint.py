@@ -12,7 +12,7 @@ import base64
 import json
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,14 +191,21 @@ def check(ctx: Context, actor: str | None, path: str, public_key_path: str | Non
     )
 
 
-def verify(ctx: Context, actor: str | None, path: str, public_key_path: str | None = None) -> audit.VerifyResult:
+def verify(
+    ctx: Context,
+    actor: str | None,
+    path: str,
+    public_key_path: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> audit.VerifyResult:
     """Plain verification first; then every event up to each checkpointed head must be unchanged.
 
-    The actor must hold AUDIT_READ at every school the checkpoint names.
+    The actor must hold AUDIT_READ at every school the checkpoint names. ``progress`` is told how
+    far the plain verification has got (``chain.verify``).
     """
     payload = _load(path, public_key_path)
     _, school_ids = chain.auditable(ctx, actor, [int(school["school_id"]) for school in payload["schools"]])
-    plain = chain.verify(ctx, school_ids)
+    plain = chain.verify(ctx, school_ids, progress=progress)
     if not plain.ok:
         return plain
     for school in payload["schools"]:

@@ -7,7 +7,9 @@ A worker is a fresh interpreter (nothing of the caller's main module or threads 
 this very casework package found first); its job goes in as JSON on stdin, not on the command
 line where anyone's process list would show a database URL with its password, and its result
 comes back as JSON on stdout. Its errors go to a temporary file, so a chatty worker never blocks
-on a full pipe.
+on a full pipe. A worker asked for its progress writes the number of events it has read so far into
+a small file of its own after every batch, which the calling process reads when it reports progress
+(``Tally``).
 
 Verification in ranges: the first range of each school starts at sequence 1 after the genesis
 hash; a range that begins inside a school's chain starts from the stored hash of the event before
@@ -20,19 +22,20 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from casework import audit
 from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import audit_rows
-from casework.persistence.audit_rows import Segment
+from casework.persistence.audit_rows import Filters, Segment
 
 if TYPE_CHECKING:  # a worker starts without SQLAlchemy (see main)
     from casework.persistence.db import Database
@@ -58,26 +61,38 @@ TASKS = {
 # The folder that holds the casework package (casework/services/audit/workers.py is three below it).
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
+# How often a process waiting for its workers reports their progress, in seconds.
+TICK = 0.25
+
 Batches = Iterator[list[tuple[Any, ...]]]
-# Opens the rows of some segments, read in batches of a given size.
-Reader = Callable[[Sequence[Segment], int], AbstractContextManager[Batches]]
+# What a long verification or export reports: (events done, events in all).
+Progress = Callable[[int, int], None]
 
 
-def reader_of(db: Database) -> Reader:
+class Reader(Protocol):
+    """Opens the rows of some segments (those that pass ``filters``), read in batches of a given size."""
+
+    def __call__(
+        self, segments: Sequence[Segment], size: int, filters: Filters | None = None
+    ) -> AbstractContextManager[Batches]: ...
+
+
+def reader_of(db: Database, pause_gc: bool = True) -> Reader:
     """Segments read through a read session of ``db``, each opening in a transaction of its own.
 
     The cyclic garbage collector is paused while the rows stream through (read, then hashed or
     formatted and written): they are tuples freed by reference counting as the stream moves
     on, and the collections their allocation triggered cost about a twelfth of an export's time
-    for nothing.
+    for nothing. ``pause_gc`` False leaves that to the caller (a server, whose other requests
+    go on meanwhile, pauses it a batch at a time).
     """
 
     @contextmanager
-    def read(segments: Sequence[Segment], size: int) -> Iterator[Batches]:
+    def read(segments: Sequence[Segment], size: int, filters: Filters | None = None) -> Iterator[Batches]:
         with (
-            without_cyclic_gc(),
+            without_cyclic_gc() if pause_gc else nullcontext(),
             db.read() as session,
-            closing(audit_rows.segment_batches(session, segments, size)) as batches,
+            closing(audit_rows.segment_batches(session, segments, size, filters)) as batches,
         ):
             yield batches
 
@@ -86,23 +101,72 @@ def reader_of(db: Database) -> Reader:
 
 def _driver_reader(connection: Any, pg: bool) -> Reader:
     @contextmanager
-    def read(segments: Sequence[Segment], size: int) -> Iterator[Batches]:
-        with without_cyclic_gc(), closing(audit_rows.segment_batches_on(connection, pg, segments, size)) as batches:
+    def read(segments: Sequence[Segment], size: int, filters: Filters | None = None) -> Iterator[Batches]:
+        with (
+            without_cyclic_gc(),
+            closing(audit_rows.segment_batches_on(connection, pg, segments, size, filters)) as batches,
+        ):
             yield batches
 
     return read
 
 
+def counted(read: Reader, tell: Callable[[int], None]) -> Reader:
+    """``read``, telling ``tell`` the number of rows read so far after every batch."""
+
+    @contextmanager
+    def counting(segments: Sequence[Segment], size: int, filters: Filters | None = None) -> Iterator[Batches]:
+        def batches(source: Batches) -> Generator[list[tuple[Any, ...]], None, None]:
+            done = 0
+            for batch in source:
+                done += len(batch)
+                tell(done)
+                yield batch
+
+        with read(segments, size, filters) as source, closing(batches(source)) as told:
+            yield told
+
+    return counting
+
+
 @dataclass
 class Worker:
-    """A worker process at work on one range."""
+    """A worker process at work on one range; ``tally`` the file descriptor its progress is read from."""
 
     process: subprocess.Popen[bytes]
     errors: IO[bytes]
+    tally: int | None = None
+    tally_path: str | None = None
+    last: int = 0
+
+    def done(self) -> int:
+        """Events the worker has read so far (asked for with ``start(..., progress=True)``, else 0)."""
+        if self.tally is not None:
+            told = int.from_bytes(os.pread(self.tally, 8, 0).ljust(8, b"\0"), "little")
+            self.last = max(self.last, told)  # never backwards, whatever a read caught mid-write
+        return self.last
+
+    def close(self) -> None:
+        """Its error file and progress file closed and removed."""
+        self.errors.close()
+        if self.tally is not None:
+            self.done()
+            os.close(self.tally)
+            self.tally = None
+        if self.tally_path is not None:
+            try:
+                os.unlink(self.tally_path)
+            except OSError:
+                pass
+            self.tally_path = None
 
 
-def start(db: Database, job: Mapping[str, Any]) -> Worker:
-    """A worker process doing ``job`` (its "task" one of TASKS) on the database ``db`` points at."""
+def start(db: Database, job: Mapping[str, Any], progress: bool = False) -> Worker:
+    """A worker process doing ``job`` (its "task" one of TASKS) on the database ``db`` points at;
+    with ``progress``, one that tells how far it has read (``Worker.done``)."""
+    tally, tally_path = tempfile.mkstemp(prefix=".casework-progress-") if progress else (None, None)
+    if tally_path is not None:
+        job = {**job, "progress": tally_path}
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
     errors = tempfile.TemporaryFile()
@@ -116,20 +180,29 @@ def start(db: Database, job: Mapping[str, Any]) -> Worker:
         )
     except BaseException:
         errors.close()
+        if tally is not None and tally_path is not None:
+            os.close(tally)
+            os.unlink(tally_path)
         raise
+    worker = Worker(process, errors, tally, tally_path)
     assert process.stdin is not None
     try:
         process.stdin.write(json.dumps({**job, "url": db.url}).encode())
         process.stdin.close()
     except BrokenPipeError:  # the worker died at once: its exit status says so in finish()
         pass
-    return Worker(process, errors)
+    return worker
 
 
-def finish(worker: Worker) -> Any:
-    """The worker's result, once it has ended; RuntimeError with its last line of error when it failed."""
+def finish(worker: Worker, tick: Callable[[], None] | None = None) -> Any:
+    """The worker's result, once it has ended; RuntimeError with its last line of error when it failed.
+
+    ``tick`` is called every TICK seconds while the worker is still at work (progress reports)."""
     process = worker.process
     assert process.stdout is not None
+    if tick is not None and os.name == "posix":  # its result is the first thing it writes to its stdout
+        while not select.select([process.stdout], [], [], TICK)[0]:
+            tick()
     out = process.stdout.read()
     process.stdout.close()
     try:
@@ -139,7 +212,7 @@ def finish(worker: Worker) -> Any:
             raise RuntimeError(f"audit worker failed: {(lines or [f'exit status {process.returncode}'])[-1]}")
         return json.loads(out)
     finally:
-        worker.errors.close()
+        worker.close()
 
 
 def stop(workers: Sequence[Worker]) -> None:
@@ -151,7 +224,34 @@ def stop(workers: Sequence[Worker]) -> None:
         process.wait()
         if process.stdout is not None:
             process.stdout.close()
-        worker.errors.close()
+        worker.close()
+
+
+class Tally:
+    """Events worked on by this process and its workers, reported to ``progress`` as they move on."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total = total
+        self.progress = progress
+        self.own = 0
+        self.workers: list[Worker] = []
+
+    def reader(self, read: Reader) -> Reader:
+        """``read``, its rows counted as this process's own."""
+        if self.progress is None:
+            return read
+        base = self.own
+
+        def tell(done: int) -> None:
+            self.own = base + done
+            self.tell()
+
+        return counted(read, tell)
+
+    def tell(self) -> None:
+        if self.progress is not None:
+            done = self.own + sum(worker.done() for worker in self.workers)
+            self.progress(min(done, self.total), self.total)
 
 
 def main() -> None:
@@ -163,21 +263,37 @@ def main() -> None:
     job = json.load(sys.stdin)
     module, function = TASKS[job["task"]].split(":")
     task = getattr(importlib.import_module(module), function)
-    opened = audit_rows.connect_for_reading(job["url"])
-    if opened is not None:
-        connection, pg = opened
-        try:
-            result = task(_driver_reader(connection, pg), job)
-        finally:
-            connection.close()
-    else:
-        from casework.persistence.db import Database
+    tally = os.open(job["progress"], os.O_WRONLY) if job.get("progress") else None
 
-        db = Database(job["url"])
-        try:
-            result = task(reader_of(db), job)
-        finally:
-            db.engine.dispose()
+    def told(read: Reader) -> Reader:
+        if tally is None:
+            return read
+
+        def tell(done: int) -> None:
+            os.pwrite(fd, done.to_bytes(8, "little"), 0)
+
+        fd = tally
+        return counted(read, tell)
+
+    opened = audit_rows.connect_for_reading(job["url"])
+    try:
+        if opened is not None:
+            connection, pg = opened
+            try:
+                result = task(told(_driver_reader(connection, pg)), job)
+            finally:
+                connection.close()
+        else:
+            from casework.persistence.db import Database
+
+            db = Database(job["url"])
+            try:
+                result = task(told(reader_of(db)), job)
+            finally:
+                db.engine.dispose()
+    finally:
+        if tally is not None:
+            os.close(tally)
     json.dump(result, sys.stdout)
 
 
@@ -210,23 +326,27 @@ def verify(
     ranges: Sequence[Sequence[Segment]],
     starts: Sequence[Mapping[int, tuple[int, str]]],
     heads: Mapping[int, tuple[int, str]],
+    progress: Progress | None = None,
 ) -> audit.VerifyResult:
     """The ranges verified side by side (the first here, the others in workers), joined in order.
 
     The first problem in chain order ends it: the workers still at work on later ranges are
-    stopped, and none of their results (or failures) can hide it.
+    stopped, and none of their results (or failures) can hide it. ``progress`` is told the events
+    verified so far by all of them (after each batch here, and while this process waits for the others).
     """
-    workers: list[Worker] = []
+    tally = Tally(sum(s.count for r in ranges for s in r), progress)
+    workers = tally.workers
     try:
         for segments, begins in zip(ranges[1:], starts[1:], strict=True):
             job = {"task": "verify", "segments": [astuple(s) for s in segments], "starts": dict(begins)}
-            workers.append(start(db, job))
+            workers.append(start(db, job, progress is not None))
         first = {"segments": [astuple(s) for s in ranges[0]], "starts": starts[0]}
-        stretches = [_stretch(verify_range(reader_of(db), first))]
+        stretches = [_stretch(verify_range(tally.reader(reader_of(db)), first))]
         for worker in workers:
             if stretches[-1].problem is not None:
                 break
-            stretches.append(_stretch(finish(worker)))
+            stretches.append(_stretch(finish(worker, tally.tell if progress is not None else None)))
+            tally.tell()
     finally:
         stop(workers)
     return audit.join_stretches(stretches, heads)
