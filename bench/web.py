@@ -94,7 +94,7 @@ def prepare(path: str, n: int) -> list[int]:
         (class_id,),
     ).fetchall()  # type: ignore[attr-defined]
     raw.close()
-    ctx = Context(db=Database(path))
+    ctx = Context(db=Database(str(path)))
     try:
         for _case_id, child_id in rows:
             consent.record(

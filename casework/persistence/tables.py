@@ -21,9 +21,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from casework.domain.child import FILE_REQUIRED
 from casework.persistence import crypto
 
 # Stable constraint names, so Alembic revisions are the same on SQLite and PostgreSQL.
@@ -88,6 +90,13 @@ class Membership(Base):
     ended_on: Mapped[date | None] = mapped_column(Date)
 
 
+# The children on file (not moved to another school), and of those the ones whose file is complete
+# (a class and every required field): the indicators count these two partial indexes alone, never
+# the wide, sealed rows (revision 0071 builds them with the same conditions).
+ON_FILE = "transferred_out_on IS NULL"
+FILE_COMPLETE = " AND ".join([ON_FILE, "class_id IS NOT NULL", *(f"{name} IS NOT NULL" for name in FILE_REQUIRED)])
+
+
 class Child(Base):
     """The child file and contact card in one row; every change is kept in ChildChange."""
 
@@ -99,6 +108,21 @@ class Child(Base):
         Index("ix_child_school_father_phone_bidx", "school_id", "father_phone_bidx"),
         Index("ix_child_school_mother_phone_bidx", "school_id", "mother_phone_bidx"),
         Index("ix_child_school_guardian_phone_bidx", "school_id", "guardian_phone_bidx"),
+        Index(
+            "ix_child_school_on_file",
+            "school_id",
+            "class_id",
+            "family_situation",
+            sqlite_where=text(ON_FILE),
+            postgresql_where=text(ON_FILE),
+        ),
+        Index(
+            "ix_child_school_complete",
+            "school_id",
+            "class_id",
+            sqlite_where=text(FILE_COMPLETE),
+            postgresql_where=text(FILE_COMPLETE),
+        ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
@@ -268,7 +292,11 @@ class PlanItem(Base):
 class Pairing(Base):
     __tablename__ = "pairing"
     # The record scope finds a mentor's or caring parent's cases through their pairings.
-    __table_args__ = (Index("ix_pairing_staff", "staff_id", "case_id"),)
+    # The indicators count a school's pairings of a kind at a date from ix_pairing_school_kind alone.
+    __table_args__ = (
+        Index("ix_pairing_staff", "staff_id", "case_id"),
+        Index("ix_pairing_school_kind", "school_id", "kind", "from_on", "to_on", "case_id"),
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -488,7 +516,8 @@ class Aid(Base):
     """Material help given to a child: clothing, stationery, meals, money (物质帮助)."""
 
     __tablename__ = "aid"
-    __table_args__ = (Index("ix_aid_school_given", "school_id", "given_on"),)
+    # child_id in the index: the aid rate reads the index, not the rows (their descriptions are sealed)
+    __table_args__ = (Index("ix_aid_school_given", "school_id", "given_on", "child_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id"), index=True)

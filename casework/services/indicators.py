@@ -204,20 +204,21 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
     year, term = _term(ctx, period.end)
     start, end = period.start, period.end
     weeks = period.weeks()
-    # 每年至少回家一次: counted over the school year so far (from 1 September)
     year_start = date(ctx.rule_set.calendar.school_year(end), 9, 1)
+    # The children and the cases are each counted in one pass, every count of them at once.
     tasks: dict[str, Callable[[Session], Any]] = {
         "talk": lambda s: queries.contacted_per_class(s, school_id, "talk", start, end),
-        "open": lambda s: queries.open_cases_per_class(s, school_id, end),
-        "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
-        "complete": lambda s: queries.complete_files_per_class(s, school_id, FILE_REQUIRED),
         "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
+        "cases": lambda s: queries.case_counts(s, school_id, end),
+        "on_file": lambda s: queries.children_on_file(s, school_id),
+        "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
+        "complete": lambda s: queries.complete_on_file_per_class(s, school_id, FILE_REQUIRED),
         "stalled": lambda s: stalled_cases(s, today, school_id, None, None, escalate_after),
         "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
         "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
         "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
-        "children": lambda s: queries.children_per_class(s, school_id),
-        "states": lambda s: queries.cases_per_state(s, school_id),
+        "survey": lambda s: _surveyed(s, school_id, year, end),
+        "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
         # the child's five ones, on the same calendar periods as the duties
         "five_call_home": lambda s: queries.weekly_per_class(s, school_id, "call_home", weeks, end),
         "five_letter": lambda s: queries.contacted_per_class(s, school_id, "letter", start, end),
@@ -227,12 +228,12 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         "five_subject_teacher": lambda s: queries.contacted_by_role_per_class(
             s, school_id, "talk", "subject_teacher", start, end
         ),
+        # 每年至少回家一次: counted over the school year so far (from 1 September)
         "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
-        "survey": lambda s: _surveyed(s, school_id, year, end),
-        "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
-        "families": lambda s: queries.children_by_family_situation(s, school_id),
     }
     got = {key: task(session) for key, task in tasks.items()}
+    got["open"], got["states"] = got.pop("cases")
+    got["children"], got["families"] = got.pop("on_file")
     start_base, still = got["retained"]
     surveyed = got["survey"]
     measures: dict[str, tuple[PerClass, PerClass]] = {
