@@ -129,7 +129,7 @@ def _assigned_params(case_id: int, staff_id: int, day: Any) -> tuple[Any, ...]:
 
 
 @cache
-def _filled_terms(names: tuple[str, ...]) -> str:
+def _filled_query(names: tuple[str, ...]) -> str:
     """The child's class, whether they board, and two bit masks over ``names`` (bit i for names[i]):
     the fields that hold a value, and the sealed ones whose length says they may hold an empty one.
 
@@ -143,33 +143,63 @@ def _filled_terms(names: tuple[str, ...]) -> str:
             maybe_terms.append(f"CASE WHEN length({name}) <= {LONGEST_MAYBE_EMPTY} THEN {1 << i} ELSE 0 END")
         else:
             filled_terms.append(f"CASE WHEN CAST({name} AS TEXT) <> '' THEN {1 << i} ELSE 0 END")
-    return f"class_id, boarding, {' + '.join(filled_terms) or '0'}, {' + '.join(maybe_terms) or '0'}"
+    return (
+        f"SELECT class_id, boarding, {' + '.join(filled_terms) or '0'}, {' + '.join(maybe_terms) or '0'} "
+        "FROM child WHERE id = ?"
+    )
 
 
-@cache
-def _filled_query(names: tuple[str, ...]) -> str:
-    return f"SELECT {_filled_terms(names)} FROM child WHERE id = ?"
+def _lengths(names: tuple[str, ...]) -> str:
+    """The length of each of ``names`` (a value as text, a sealed one as stored), for _masks."""
+    return ", ".join(f"length({n})" if n in _SEALED_CHILD else f"length(CAST({n} AS TEXT))" for n in names)
+
+
+def _masks(names: tuple[str, ...], lengths: Sequence[int | None]) -> tuple[int, int]:
+    """The two bit masks of ``_filled_query`` from the lengths ``_lengths`` reads: filled, neither
+    null nor empty (a sealed value longer than the longest that may hold an empty one), and sealed
+    values that short."""
+    present = maybe_empty = 0
+    for i, (name, length) in enumerate(zip(names, lengths, strict=True)):
+        if length is None:
+            continue
+        if name not in _SEALED_CHILD:
+            present |= (length > 0) << i
+        elif length > LONGEST_MAYBE_EMPTY:
+            present |= 1 << i
+        else:
+            maybe_empty |= 1 << i
+    return present, maybe_empty
 
 
 @cache
 def _move_reads(names: tuple[str, ...], by_name: bool) -> str:
     """What an advance reads once it holds the case's lock, as one statement (PostgreSQL): the
-    case's school and child, the actor's id, roles and whether the case is assigned to them, the
-    child's card (``_filled_query``), the kinds of record present, and the school's audit head,
-    locked (after the case: the order every writer takes them in). Parameters: case, staff (an
-    id, or a name when ``by_name``), day. Sent after the statement that locks the case, it reads
-    what was committed before that lock was granted, as the statements one by one did.
+    case's school and child; the actor's id and name (every id of that name, when ``by_name``),
+    roles and whether the case is assigned to them; the child's class, whether they board and the
+    lengths of the card's fields ``names`` (``_masks``); the kinds of record present; and the
+    school's audit head, locked (after the case: the order every writer takes them in).
+    Parameters: case, staff (an id, or a name when ``by_name``), day. Sent after the statement
+    that locks the case, it reads what was committed before that lock was granted, as the
+    statements one by one did. Under psycopg's 4,096 characters, past which it parses a
+    statement's placeholders anew each time.
     """
-    marks = {"case": "%(case)s", "child": "mc.child_id", "staff": "who.id", "school": "mc.school_id", "day": "%(day)s"}
-    staff = "(SELECT min(id) FROM staff WHERE name = %(staff)s)" if by_name else "CAST(%(staff)s AS BIGINT)"
+    marks = {"case": "mc.id", "child": "mc.child_id", "staff": "who.id", "school": "mc.school_id", "day": "%(day)s"}
+    if by_name:
+        staff = "(SELECT min(id) FROM staff WHERE name = %(staff)s)"
+        named = "ARRAY(SELECT id FROM staff WHERE name = %(staff)s ORDER BY id)"
+    else:
+        staff = "CAST(%(staff)s AS BIGINT)"
+        named = "(SELECT name FROM staff WHERE id = who.id)"
     return (
         "WITH mc AS (SELECT id, school_id, child_id FROM case_file WHERE id = %(case)s), "
         f"who AS (SELECT {staff} AS id), "
         "h AS (SELECT seq, hash FROM audit_head WHERE school_id = (SELECT school_id FROM mc) FOR UPDATE) "
-        f"SELECT mc.school_id, mc.child_id, who.id, ARRAY({_ROLES_OF.format(**marks)}), "
-        f"EXISTS ({_ASSIGNED_OF.format(**marks)}), k.*, {_PRESENT_OF.format(**marks)}, h.seq, h.hash "
+        f"SELECT mc.school_id, mc.child_id, who.id, {named}, ARRAY({_ROLES_OF.format(**marks)}), "
+        f"EXISTS ({_ASSIGNED_OF.format(**marks)}), k.class_id, k.boarding, k.lengths, "
+        f"{_PRESENT_OF.format(**marks)}, h.seq, h.hash "
         "FROM mc CROSS JOIN who "
-        f"LEFT JOIN LATERAL (SELECT {_filled_terms(names)} FROM child WHERE id = mc.child_id) k ON true "
+        f"LEFT JOIN LATERAL (SELECT class_id, boarding, ARRAY[{_lengths(names)}] AS lengths "
+        "FROM child WHERE id = mc.child_id) k ON true "
         "LEFT JOIN h ON true"
     )
 
@@ -205,7 +235,7 @@ class Store:
         self.pipeline: Any = None
         self._checks: list[Exception] = []  # the conflicts of compare-and-sets not yet answered
         self._ahead: dict[tuple[str, tuple[Any, ...]], Any] = {}  # reads sent before they are asked for
-        self._move: tuple[Any, int, date, tuple[str, ...]] | None = None  # ahead_move's statement, unread
+        self._move: tuple[Any, int, date, tuple[str, ...], str] | None = None  # ahead_move's statement, unread
         self._known: dict[tuple[Any, ...], Any] = {}  # its answers, by the question each answers
         self._queued: list[tuple[str, Sequence[Any], bool]] = []  # writes waiting (sql, params, compare-and-set)
 
@@ -338,25 +368,29 @@ class Store:
         names = tuple(names)
         cursor = self._raw.cursor()
         cursor.execute(_move_reads(names, isinstance(staff, str)), {"case": case_id, "staff": staff, "day": today})
-        self._move = (cursor, case_id, today, names)
+        self._move = (cursor, case_id, today, names, staff if isinstance(staff, str) else "")
 
     def _known_answer(self, *question: Any) -> Any:
         """ahead_move's answer to ``question``, read when first needed; _UNKNOWN when it has none."""
         if self._move is not None:
-            cursor, case_id, day, names = self._move
+            cursor, case_id, day, names, name = self._move
             self._move = None
             try:
                 row = cursor.fetchone()
             finally:
                 cursor.close()
             if row is not None:
-                school_id, child_id, staff_id, roles, assigned, class_id, boarding, filled_mask, maybe, *rest = row
+                school_id, child_id, staff_id, staff, roles, assigned, class_id, boarding, lengths, *rest = row
                 present, head = rest[: len(RECORD_KINDS)], rest[len(RECORD_KINDS) :]
                 known = self._known
+                if isinstance(staff, list):  # the ids of the name asked for
+                    known["staff named", name] = [(int(i), name) for i in staff]
+                elif staff_id is not None:
+                    known["staff", staff_id] = None if staff is None else (int(staff_id), str(staff))
                 if staff_id is not None:
                     known["roles", staff_id, school_id, day] = [str(r) for r in roles]
                     known["assigned", case_id, staff_id, day] = bool(assigned)
-                known["filled", child_id, names] = (class_id, boarding, filled_mask, maybe)
+                known["filled", child_id, names] = (class_id, boarding, *_masks(names, lengths))
                 known["present", case_id, child_id] = frozenset(
                     kind for kind, there in zip(RECORD_KINDS, present, strict=True) if there
                 )
@@ -434,10 +468,18 @@ class Store:
     # -- who acts --------------------------------------------------------------------------------
 
     def staff_by_id(self, staff_id: int) -> tuple[int, str] | None:
+        if self._move is not None or self._known:
+            known = self._known_answer("staff", staff_id)
+            if known is not _UNKNOWN:
+                return known  # type: ignore[no-any-return]
         row = self.one("SELECT id, name FROM staff WHERE id = ?", staff_id)
         return (int(row[0]), str(row[1])) if row else None
 
     def staff_by_name(self, name: str) -> list[tuple[int, str]]:
+        if self._move is not None or self._known:
+            known = self._known_answer("staff named", name)
+            if known is not _UNKNOWN:
+                return list(known)
         return [(int(i), str(n)) for i, n in self.rows("SELECT id, name FROM staff WHERE name = ?", name)]
 
     def roles(self, staff_id: int, school_id: int, today: date) -> list[str]:
