@@ -103,6 +103,15 @@ def _sqlite_setup(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _own_transactions(pooled: Any, driver: Any) -> None:
+    """Give the pool back a psycopg connection out of the autocommit raw_write put it in; one that
+    cannot be (still in a transaction, or broken) is not pooled again."""
+    try:
+        driver.autocommit = False
+    except Exception:
+        pooled.invalidate()
+
+
 class Database:
     """One engine and the two kinds of session the services use."""
 
@@ -291,8 +300,10 @@ class Database:
                     if driver.in_transaction:
                         driver.execute("ROLLBACK")
                 else:
-                    driver.rollback()
-                    driver.autocommit = False
+                    try:
+                        driver.rollback()
+                    finally:
+                        _own_transactions(pooled, driver)
             finally:
                 self._done(pooled, kept, failed=True)
             if isinstance(exc, PermissionDenied):
