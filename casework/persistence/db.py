@@ -103,6 +103,15 @@ def _sqlite_setup(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _own_transactions(pooled: Any, driver: Any) -> None:
+    """Give the pool back a psycopg connection out of the autocommit raw_write put it in; one that
+    cannot be (still in a transaction, or broken) is not pooled again."""
+    try:
+        driver.autocommit = False
+    except Exception:
+        pooled.invalidate()
+
+
 class Database:
     """One engine and the two kinds of session the services use."""
 
@@ -286,30 +295,39 @@ class Database:
             else:
                 # Pipeline mode: the writes travel with the next read or the commit, not one round trip each.
                 store = Store(driver, pg=True, ring=self.keyring, info=pooled.info)
+                # BEGIN and COMMIT are ours to send: psycopg's own BEGIN in a pipeline waits for its
+                # answer, and its commit() waits for the COMMIT's before the pipeline's closing sync
+                # waits again; ours travel with the first reads and with that closing sync.
+                driver.autocommit = True
                 try:
                     with driver.pipeline() as pipeline:
                         store.pipeline = pipeline
+                        driver.execute("BEGIN")
                         # The key guard goes first (FOR SHARE holds a rotation off until this commits);
-                        # its answer is read with the writes' results, before the commit: no round trip.
+                        # its answer comes back with the first reads', and is checked before the commit.
                         guard = self._guard_sql()
                         guarded = None if guard is None else driver.execute(guard)
                         yield store
                         store.flush()
                         if guarded is not None:
                             self._guard_result(guarded.fetchall())
-                        driver.commit()
+                        driver.execute("COMMIT")  # answered, a failure with it, when the pipeline closes
                 except Exception as failure:
                     meant = store.settled(failure)
                     if meant is failure:
                         raise
                     raise meant from None
+                driver.autocommit = False  # the pool's other users expect psycopg's own transactions
         except BaseException as exc:
             try:
                 if self.is_sqlite:
                     if driver.in_transaction:
                         driver.execute("ROLLBACK")
                 else:
-                    driver.rollback()
+                    try:
+                        driver.rollback()
+                    finally:
+                        _own_transactions(pooled, driver)
             finally:
                 self._done(pooled, kept, failed=True)
             if isinstance(exc, PermissionDenied):

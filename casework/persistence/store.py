@@ -75,19 +75,25 @@ class CardFill(NamedTuple):
 _SEALED_CHILD = frozenset(sealed_columns("child"))
 _CASE_EVENT = "school_id, case_id, version, event, from_state, to_state, at, actor_id, rule_set"
 
+# The reads below are written once with named marks ({case}, {child}, {staff}, {school}, {day}):
+# "?" each on their own (parameters in the order of the marks), expressions over the case's row
+# where an advance on PostgreSQL sends them all in one statement (_move_reads).
+_MARKS = {"case": "?", "child": "?", "staff": "?", "school": "?", "day": "?"}
+
 # The kinds of record facts read, by the table that holds them (term results are the child's).
 RECORD_KINDS: dict[str, str] = {
-    "case_event": "case_event WHERE case_id = ?",
-    "assessment": "assessment WHERE case_id = ?",
-    "plan": "plan WHERE case_id = ?",
-    "pairing": "pairing WHERE case_id = ?",
-    "flag": "case_flag WHERE case_id = ?",
-    "referral": "referral WHERE case_id = ?",
-    "contact": "contact_entry WHERE case_id = ?",
-    "extension": "extension WHERE case_id = ?",
-    "term_result": "term_result WHERE child_id = ?",
+    "case_event": "case_event WHERE case_id = {case}",
+    "assessment": "assessment WHERE case_id = {case}",
+    "plan": "plan WHERE case_id = {case}",
+    "pairing": "pairing WHERE case_id = {case}",
+    "flag": "case_flag WHERE case_id = {case}",
+    "referral": "referral WHERE case_id = {case}",
+    "contact": "contact_entry WHERE case_id = {case}",
+    "extension": "extension WHERE case_id = {case}",
+    "term_result": "term_result WHERE child_id = {child}",
 }
-_PRESENT = "SELECT " + ", ".join(f"EXISTS (SELECT 1 FROM {where})" for where in RECORD_KINDS.values())
+_PRESENT_OF = ", ".join(f"EXISTS (SELECT 1 FROM {where})" for where in RECORD_KINDS.values())
+_PRESENT = "SELECT " + _PRESENT_OF.format(**_MARKS)
 
 
 def _present_params(case_id: int, child_id: int) -> tuple[int, ...]:
@@ -100,19 +106,22 @@ _CASE_ROW = (
 )
 _LOCKED = " FOR UPDATE"
 _HEAD = "SELECT seq, hash FROM audit_head WHERE school_id = ?"
-_ROLES = (
-    "SELECT role FROM membership WHERE staff_id = ? AND school_id = ? AND started_on <= ? "
-    "AND (ended_on IS NULL OR ended_on >= ?) ORDER BY id"
+_ROLES_OF = (
+    "SELECT role FROM membership WHERE staff_id = {staff} AND school_id = {school} AND started_on <= {day} "
+    "AND (ended_on IS NULL OR ended_on >= {day}) ORDER BY id"
 )
-_ASSIGNED = (
-    "SELECT 1 FROM case_file c WHERE c.id = ? AND (c.counsellor_id = ? "
-    "OR c.class_id IN (SELECT m.class_id FROM membership m WHERE m.staff_id = ? AND m.school_id = c.school_id "
-    "AND m.class_id IS NOT NULL AND m.started_on <= ? AND (m.ended_on IS NULL OR m.ended_on >= ?)) "
-    "OR EXISTS (SELECT 1 FROM pairing p WHERE p.case_id = c.id AND p.staff_id = ? AND p.from_on <= ? "
-    "AND (p.to_on IS NULL OR p.to_on >= ?)) "
+_ROLES = _ROLES_OF.format(**_MARKS)
+_ASSIGNED_OF = (
+    "SELECT 1 FROM case_file c WHERE c.id = {case} AND (c.counsellor_id = {staff} "
+    "OR c.class_id IN (SELECT m.class_id FROM membership m WHERE m.staff_id = {staff} "
+    "AND m.school_id = c.school_id "
+    "AND m.class_id IS NOT NULL AND m.started_on <= {day} AND (m.ended_on IS NULL OR m.ended_on >= {day})) "
+    "OR EXISTS (SELECT 1 FROM pairing p WHERE p.case_id = c.id AND p.staff_id = {staff} AND p.from_on <= {day} "
+    "AND (p.to_on IS NULL OR p.to_on >= {day})) "
     "OR EXISTS (SELECT 1 FROM plan_item i JOIN plan p ON p.id = i.plan_id WHERE p.case_id = c.id "
-    "AND i.responsible_id = ?))"
+    "AND i.responsible_id = {staff}))"
 )
+_ASSIGNED = _ASSIGNED_OF.format(**_MARKS)
 
 
 def _assigned_params(case_id: int, staff_id: int, day: Any) -> tuple[Any, ...]:
@@ -140,11 +149,67 @@ def _filled_query(names: tuple[str, ...]) -> str:
     )
 
 
+def _lengths(names: tuple[str, ...]) -> str:
+    """The length of each of ``names`` (a value as text, a sealed one as stored), for _masks."""
+    return ", ".join(f"length({n})" if n in _SEALED_CHILD else f"length(CAST({n} AS TEXT))" for n in names)
+
+
+def _masks(names: tuple[str, ...], lengths: Sequence[int | None]) -> tuple[int, int]:
+    """The two bit masks of ``_filled_query`` from the lengths ``_lengths`` reads: filled, neither
+    null nor empty (a sealed value longer than the longest that may hold an empty one), and sealed
+    values that short."""
+    present = maybe_empty = 0
+    for i, (name, length) in enumerate(zip(names, lengths, strict=True)):
+        if length is None:
+            continue
+        if name not in _SEALED_CHILD:
+            present |= (length > 0) << i
+        elif length > LONGEST_MAYBE_EMPTY:
+            present |= 1 << i
+        else:
+            maybe_empty |= 1 << i
+    return present, maybe_empty
+
+
+@cache
+def _move_reads(names: tuple[str, ...], by_name: bool) -> str:
+    """What an advance reads once it holds the case's lock, as one statement (PostgreSQL): the
+    case's school and child; the actor's id and name (every id of that name, when ``by_name``),
+    roles and whether the case is assigned to them; the child's class, whether they board and the
+    lengths of the card's fields ``names`` (``_masks``); the kinds of record present; and the
+    school's audit head, locked (after the case: the order every writer takes them in).
+    Parameters: case, staff (an id, or a name when ``by_name``), day. Sent after the statement
+    that locks the case, it reads what was committed before that lock was granted, as the
+    statements one by one did. Under psycopg's 4,096 characters, past which it parses a
+    statement's placeholders anew each time.
+    """
+    marks = {"case": "mc.id", "child": "mc.child_id", "staff": "who.id", "school": "mc.school_id", "day": "%(day)s"}
+    if by_name:
+        staff = "(SELECT min(id) FROM staff WHERE name = %(staff)s)"
+        named = "ARRAY(SELECT id FROM staff WHERE name = %(staff)s ORDER BY id)"
+    else:
+        staff = "CAST(%(staff)s AS BIGINT)"
+        named = "(SELECT name FROM staff WHERE id = who.id)"
+    return (
+        "WITH mc AS (SELECT id, school_id, child_id FROM case_file WHERE id = %(case)s), "
+        f"who AS (SELECT {staff} AS id), "
+        "h AS (SELECT seq, hash FROM audit_head WHERE school_id = (SELECT school_id FROM mc) FOR UPDATE) "
+        f"SELECT mc.school_id, mc.child_id, who.id, {named}, ARRAY({_ROLES_OF.format(**marks)}), "
+        f"EXISTS ({_ASSIGNED_OF.format(**marks)}), k.class_id, k.boarding, k.lengths, "
+        f"{_PRESENT_OF.format(**marks)}, h.seq, h.hash "
+        "FROM mc CROSS JOIN who "
+        f"LEFT JOIN LATERAL (SELECT class_id, boarding, ARRAY[{_lengths(names)}] AS lengths "
+        "FROM child WHERE id = mc.child_id) k ON true "
+        "LEFT JOIN h ON true"
+    )
+
+
 @lru_cache(maxsize=4096)
 def _named(names: tuple[str, ...], mask: int) -> frozenset[str]:
     return frozenset(name for i, name in enumerate(names) if mask >> i & 1)
 
 
+_UNKNOWN: Any = object()  # no answer known (None is an answer)
 _VALUES = re.compile(r"VALUES \(([^()]*)\)")
 
 
@@ -170,6 +235,8 @@ class Store:
         self.pipeline: Any = None
         self._checks: list[Exception] = []  # the conflicts of compare-and-sets not yet answered
         self._ahead: dict[tuple[str, tuple[Any, ...]], Any] = {}  # reads sent before they are asked for
+        self._move: tuple[Any, int, date, tuple[str, ...], str] | None = None  # ahead_move's statement, unread
+        self._known: dict[tuple[Any, ...], Any] = {}  # its answers, by the question each answers
         self._queued: list[tuple[str, Sequence[Any], bool]] = []  # writes waiting (sql, params, compare-and-set)
 
     @classmethod
@@ -287,21 +354,48 @@ class Store:
         """Send ahead the case's row (see case_row)."""
         self.ahead(_CASE_ROW + _LOCKED, case_id)
 
-    def ahead_access(self, staff_id: int, school_id: int, case_id: int, today: date) -> None:
-        """Send ahead the actor's roles and whether the case is assigned to them (see roles, case_assigned)."""
-        day = self.d_in(today)
-        self.ahead(_ROLES, staff_id, school_id, day, day)
-        self.ahead(_ASSIGNED, *_assigned_params(case_id, staff_id, day))
+    def ahead_move(self, case_id: int, staff: int | str, today: date, names: Sequence[str]) -> None:
+        """In pipeline mode, send in one statement what an advance reads after the case's row
+        (``_move_reads``), for ``staff`` (an id, or a name), to travel with that row's read: roles,
+        case_assigned, child_filled (of ``names``), records_present and audit_head then take their
+        answers from it, the first time each is asked the same question. Elsewhere nothing.
+        The caller has sent the case's locked read first (ahead_case) and writes nothing these
+        answers describe before asking for them."""
+        if self.pipeline is None:
+            return
+        if self._queued:
+            self.flush()
+        names = tuple(names)
+        cursor = self._raw.cursor()
+        cursor.execute(_move_reads(names, isinstance(staff, str)), {"case": case_id, "staff": staff, "day": today})
+        self._move = (cursor, case_id, today, names, staff if isinstance(staff, str) else "")
 
-    def ahead_head(self, school_id: int) -> None:
-        """Send ahead the school's audit head, locked (see audit_head): the caller has locked the
-        rows it will change first, and the append then waits for no answer before the commit."""
-        self.ahead(_HEAD + _LOCKED, school_id)
-
-    def ahead_card(self, case_id: int, child_id: int, names: Sequence[str]) -> None:
-        """Send ahead what the facts read first (see child_filled, records_present)."""
-        self.ahead(_filled_query(tuple(names)), child_id)
-        self.ahead(_PRESENT, *_present_params(case_id, child_id))
+    def _known_answer(self, *question: Any) -> Any:
+        """ahead_move's answer to ``question``, read when first needed; _UNKNOWN when it has none."""
+        if self._move is not None:
+            cursor, case_id, day, names, name = self._move
+            self._move = None
+            try:
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            if row is not None:
+                school_id, child_id, staff_id, staff, roles, assigned, class_id, boarding, lengths, *rest = row
+                present, head = rest[: len(RECORD_KINDS)], rest[len(RECORD_KINDS) :]
+                known = self._known
+                if isinstance(staff, list):  # the ids of the name asked for
+                    known["staff named", name] = [(int(i), name) for i in staff]
+                elif staff_id is not None:
+                    known["staff", staff_id] = None if staff is None else (int(staff_id), str(staff))
+                if staff_id is not None:
+                    known["roles", staff_id, school_id, day] = [str(r) for r in roles]
+                    known["assigned", case_id, staff_id, day] = bool(assigned)
+                known["filled", child_id, names] = (class_id, boarding, *_masks(names, lengths))
+                known["present", case_id, child_id] = frozenset(
+                    kind for kind, there in zip(RECORD_KINDS, present, strict=True) if there
+                )
+                known["head", school_id] = None if head[0] is None else (int(head[0]), str(head[1]))
+        return self._known.pop(question, _UNKNOWN)
 
     def settled(self, failure: BaseException) -> BaseException:
         """What a pipeline's failure at the commit means: a compare-and-set that found its row
@@ -374,18 +468,34 @@ class Store:
     # -- who acts --------------------------------------------------------------------------------
 
     def staff_by_id(self, staff_id: int) -> tuple[int, str] | None:
+        if self._move is not None or self._known:
+            known = self._known_answer("staff", staff_id)
+            if known is not _UNKNOWN:
+                return known  # type: ignore[no-any-return]
         row = self.one("SELECT id, name FROM staff WHERE id = ?", staff_id)
         return (int(row[0]), str(row[1])) if row else None
 
     def staff_by_name(self, name: str) -> list[tuple[int, str]]:
+        if self._move is not None or self._known:
+            known = self._known_answer("staff named", name)
+            if known is not _UNKNOWN:
+                return list(known)
         return [(int(i), str(n)) for i, n in self.rows("SELECT id, name FROM staff WHERE name = ?", name)]
 
     def roles(self, staff_id: int, school_id: int, today: date) -> list[str]:
+        if self._known or self._move is not None:
+            known = self._known_answer("roles", staff_id, school_id, today)
+            if known is not _UNKNOWN:
+                return list(known)
         day = self.d_in(today)
         return [str(r[0]) for r in self.rows(_ROLES, staff_id, school_id, day, day)]
 
     def case_assigned(self, case_id: int, staff_id: int, today: date) -> bool:
         """Whether the case is in an ASSIGNED scope of the staff member (casework.persistence.scope)."""
+        if self._known or self._move is not None:
+            known = self._known_answer("assigned", case_id, staff_id, today)
+            if known is not _UNKNOWN:
+                return bool(known)
         row = self.one(_ASSIGNED, *_assigned_params(case_id, staff_id, self.d_in(today)))
         return row is not None
 
@@ -437,7 +547,11 @@ class Store:
         as reading it is).
         """
         names = tuple(names)
-        row = self.one(_filled_query(names), child_id)
+        row = _UNKNOWN
+        if self._known or self._move is not None:
+            row = self._known_answer("filled", child_id, names)
+        if row is _UNKNOWN:
+            row = self.one(_filled_query(names), child_id)
         assert row is not None  # a case's child always exists (foreign key)
         class_id, boarding, present, maybe_empty = row
         for i, name in enumerate(names):
@@ -452,6 +566,10 @@ class Store:
         One statement of index probes: a case has few kinds of record (none, when just opened),
         and the facts need not ask for the others one by one.
         """
+        if self._known or self._move is not None:
+            known = self._known_answer("present", case_id, child_id)
+            if known is not _UNKNOWN:
+                return frozenset(known)
         row = self.one(_PRESENT, *_present_params(case_id, child_id))
         assert row is not None
         return frozenset(kind for kind, present in zip(RECORD_KINDS, row, strict=True) if present)
@@ -673,6 +791,10 @@ class Store:
 
     def audit_head(self, school_id: int) -> tuple[int, str] | None:
         """The school's last (seq, hash), locked until commit so appends in one school queue up."""
+        if self._known or self._move is not None:
+            known = self._known_answer("head", school_id)
+            if known is not _UNKNOWN:
+                return known  # type: ignore[no-any-return]
         row = self.one(_HEAD + (_LOCKED if self.pg else ""), school_id)
         return (int(row[0]), str(row[1])) if row else None
 

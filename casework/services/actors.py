@@ -25,8 +25,8 @@ def pick_staff(
     lists the candidates.
     """
     text = str(ref).strip()
-    number = limits.as_id(text)
-    if number is not None:
+    number = staff_ref(ref)
+    if isinstance(number, int):
         staff = by_id(number)
         if staff is None:
             raise NotFound("no staff member with id {id}", id=text)
@@ -41,6 +41,13 @@ def pick_staff(
             ids=", ".join(str(id_of(s)) for s in found),
         )
     return found[0]
+
+
+def staff_ref(ref: str | int) -> int | str:
+    """What a staff reference names, as ``pick_staff`` reads it: an id, else an exact name."""
+    text = str(ref).strip()
+    number = limits.as_id(text)
+    return text if number is None else number
 
 
 def resolve_staff(session: Session, ref: str | int) -> Staff:

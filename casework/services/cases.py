@@ -29,7 +29,7 @@ from casework.rules import Obligation, Verdict, evaluate, refusals
 from casework.rules.engine import ModuleFailed
 from casework.services import access, trail
 from casework.services import facts as case_facts
-from casework.services.actors import acting, pick_staff
+from casework.services.actors import acting, pick_staff, staff_ref
 from casework.services.context import Context
 from casework.text import N_
 
@@ -312,18 +312,17 @@ def advance(
     refused: TransitionRefused | None = None
     dest: str | None = None
     with ctx.db.raw_write() as store:
-        # On PostgreSQL the reads that do not wait for each other share a round trip (Store.ahead):
-        # the case (locked) with the actor; the actor's roles and scope with the card, the kinds of
-        # record and the school's audit head (locked after the case, as every writer locks them);
-        # the writes then travel with the commit: three round trips in all.
+        # On PostgreSQL every read travels in one round trip (Store.ahead, Store.ahead_move): the
+        # case, locked; the actor; then, in one statement, the actor's roles and scope, the card,
+        # the kinds of record and the school's audit head (locked after the case, as every writer
+        # locks them). The writes then travel with the commit: two round trips in all.
+        ref = acting(actor)
         store.ahead_case(case_id)
-        actor_id, actor_name = _actor(store, actor)
+        store.ahead_move(case_id, staff_ref(ref), today, case_facts.FIELD_NAMES)
+        actor_id, actor_name = _actor(store, ref)
         case = store.case_row(case_id)
         if case is None:
             raise NotFound("no case with id {id}", id=case_id)
-        store.ahead_access(actor_id, case.school_id, case.id, today)
-        case_facts.send_ahead(store, case)
-        store.ahead_head(case.school_id)
         roles = store.roles(actor_id, case.school_id, today)
         definition = _check_event(case.definition_version, event)
         _may_move(store, case, event, actor_id, actor_name, roles, today)

@@ -21,7 +21,7 @@ from casework.rules import Obligation, RuleSet, duties
 # A new round of each record starts with these events: after them, older records no longer count.
 ASSESSMENT_ROUND = ("reassess", "reopen")
 PLAN_ROUND = ("reassess", "reopen", "revise")
-_FIELD_NAMES = tuple(f.name for f in CHILD_FIELDS)
+FIELD_NAMES = tuple(f.name for f in CHILD_FIELDS)  # the card's fields rules may see filled
 _ASSESSMENT_FIELDS = ("family_situation", "guardian_age", "guardian_health", "guardian_literate")
 
 
@@ -111,11 +111,6 @@ def _last_contacts(store: Store, case: CaseLike) -> dict[str, date]:
     return found
 
 
-def send_ahead(store: Store, case: CaseLike) -> None:
-    """On PostgreSQL's pipeline, send what ``load`` reads first, to travel with the reads before it."""
-    store.ahead_card(case.id, case.child_id, _FIELD_NAMES)
-
-
 def load(
     store: Store,
     case: CaseLike,
@@ -124,7 +119,7 @@ def load(
     reason_given: bool = False,
     actor_roles: frozenset[str] = frozenset(),
 ) -> CaseFacts:
-    class_id, filled_fields, boarding = store.child_filled(case.child_id, _FIELD_NAMES)
+    class_id, filled_fields, boarding = store.child_filled(case.child_id, FIELD_NAMES)
     has = store.records_present(case.id, case.child_id)  # the kinds of record not there are not read
     r = rounds(store, case) if "case_event" in has else Rounds(0, 0)
     assessments = store.assessment_categories(case.id, r.assessment) if "assessment" in has else []

@@ -33,3 +33,50 @@ def test_reads_sent_ahead_and_writes_that_wait_see_each_other_in_order(world: Wo
         assert store.one("SELECT counsellor_id FROM case_file WHERE id = ?", case_id) == (None,)
         store.move_case(case_id, row.state, row.version, "assessed", world.ctx.now(), None, Conflict("x"))
         assert store.one("SELECT state, version FROM case_file WHERE id = ?", case_id) == ("assessed", row.version + 1)
+
+
+def test_an_advance_takes_its_actor_by_name_as_by_id(world: World) -> None:
+    from casework.errors import InvalidInput, NotFound
+    from casework.services import cases, setup
+
+    first, second = world.case(), world.case()
+    assert cases.advance(world.ctx, "郑心怡", first, "assess").to_state == "assessed"
+    assert cases.advance(world.ctx, f" {world.counsellor} ", second, "assess").to_state == "assessed"
+    with pytest.raises(NotFound):
+        cases.advance(world.ctx, "无此人", world.case(), "assess")
+    twin = setup.add_staff(world.ctx, world.admin, "郑心怡", ["counsellor"])
+    with pytest.raises(InvalidInput) as ambiguous:
+        cases.advance(world.ctx, "郑心怡", world.case(), "assess")
+    assert f"ids {world.counsellor}, {twin}" in str(ambiguous.value)
+
+
+def test_what_an_advance_reads_in_one_statement_is_what_the_reads_one_by_one_say(world: World) -> None:
+    from datetime import date
+
+    from casework.services.facts import FIELD_NAMES
+
+    today = date(2026, 9, 1)
+    for case_id in (world.case(), world.case(complete=False)):
+        with world.ctx.db.raw_write() as store:
+            store.ahead_case(case_id)
+            store.ahead_move(case_id, int(world.counsellor), today, FIELD_NAMES)
+            case = store.case_row(case_id)
+            assert case is not None
+            staff = int(world.counsellor)
+            together = (
+                store.staff_by_id(staff),
+                store.roles(staff, case.school_id, today),
+                store.case_assigned(case_id, staff, today),
+                store.child_filled(case.child_id, FIELD_NAMES),
+                store.records_present(case_id, case.child_id),
+                store.audit_head(case.school_id),
+            )
+            one_by_one = (  # asked again: the answers sent together are taken once, so these are read anew
+                store.staff_by_id(staff),
+                store.roles(staff, case.school_id, today),
+                store.case_assigned(case_id, staff, today),
+                store.child_filled(case.child_id, FIELD_NAMES),
+                store.records_present(case_id, case.child_id),
+                store.audit_head(case.school_id),
+            )
+        assert together == one_by_one
