@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from casework import errors, i18n
-from casework.commands.common import DEFAULT_DB, State, accept_actor, hold_collector
+from casework.commands.common import DEFAULT_DB, State, accept_actor, hold_collector, release_collector
 from casework.text import Msg
 
 # One exit code per error class, here and nowhere else.
@@ -341,7 +341,9 @@ def main() -> None:
     finally:
         # The process ends: what is left is freed with it. Frozen, the interpreter's last collections
         # skip it (about a fifth of a read command's CPU time went to tearing down what it imported).
-        # The database's connections were closed by App.invoke.
+        # The database's connections were closed by App.invoke. The collector is on again first,
+        # whatever path the command took (one that opened no context, or failed opening it).
+        release_collector()
         gc.freeze()
 
 

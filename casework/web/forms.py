@@ -12,18 +12,17 @@ from casework.domain.consent import CONSENT_SCOPES
 from casework.domain.validation import parse_date, parse_int, require_text
 from casework.domain.vocab import (
     CONTACT_KINDS,
+    INFORMANTS,
     NEED_CATEGORIES,
     PAIRING_KINDS,
     PLAN_ITEM_KINDS,
     REFERRAL_AGENCIES,
     REVIEW_RESULTS,
+    TERMS,
 )
 from casework.errors import CaseworkError, InvalidInput
 from casework.text import N_, Msg
 from casework.web.core import Req
-
-INFORMANTS = {"parent": N_("parent"), "teacher": N_("teacher"), "self": N_("the child")}
-TERMS = {"1": N_("autumn term"), "2": N_("spring term")}
 
 
 @dataclass(frozen=True)

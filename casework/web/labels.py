@@ -96,6 +96,11 @@ class Labels:
         if what in policy.CAPABILITY_LABELS:
             return i18n.render(policy.CAPABILITY_LABELS[what], self.lang)
         head, _, rest = what.partition(":")
+        if head == "page" and rest:  # a page the role may not open: named by its address
+            from casework.web.routes import BY_NAME
+
+            route = BY_NAME.get(rest)
+            return i18n.render(Msg(N_("the page {path}"), {"path": route.path if route else rest}), self.lang)
         if head == "event" and rest:
             return self.of("event", rest)
         if head in policy.ACTION_LABELS and rest:

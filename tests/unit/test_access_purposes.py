@@ -47,6 +47,7 @@ def test_every_purpose_the_services_log_has_a_label() -> None:
         ("case:13", "个案 13", "case 13"),
         ("consent:5", "监护人同意 5", "consent 5"),
         ("event:assess", "评估分类", "assess"),
+        ("page:staff", "页面 /staff", "the page /staff"),
         ("audit.read", "查阅审计记录", "read the audit trail"),
     ],
 )
