@@ -164,6 +164,13 @@ def accept_actor(command: click.Command) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document. 输出JSON。")
+school_year_option = click.option(
+    "--year",
+    "school_year",
+    type=WHOLE,
+    required=True,
+    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
+)
 
 
 class Vocab(click.ParamType[str]):

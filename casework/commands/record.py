@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casework.commands.common import ID, WHOLE, State, Vocab, actor_option, state
+from casework.commands.common import ID, WHOLE, State, Vocab, actor_option, school_year_option, state
 from casework.commands.output import date_or_none, pairs
 from casework.text import N_
 
@@ -261,13 +261,7 @@ def record_referral(case_id: int, agency: str, summary: str, day: str | None, ac
 
 @record_group.command("result")
 @click.argument("child_id", type=ID, metavar="CHILD")
-@click.option(
-    "--year",
-    "school_year",
-    type=WHOLE,
-    required=True,
-    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
-)
+@school_year_option
 @click.option("--term", type=TERM, required=True)
 @click.option("--total", type=float, required=True, metavar="SCORE", help="Final exam total. 期末总分。")
 @click.option("--rank", type=WHOLE, required=True, help="Class rank. 班级名次。")
@@ -316,13 +310,7 @@ def record_result(
 
 @record_group.command("enrolment")
 @click.argument("child_id", type=ID, metavar="CHILD")
-@click.option(
-    "--year",
-    "school_year",
-    type=WHOLE,
-    required=True,
-    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
-)
+@school_year_option
 @click.option("--term", type=TERM, required=True)
 @click.option(
     "--status",

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from casework.commands.common import ID, WHOLE, State, actor_option, json_option, state
+from casework.commands.common import ID, State, actor_option, json_option, school_year_option, state
 from casework.commands.output import echo_json, shown_value, table
 
 
@@ -97,13 +97,7 @@ def _explain_text(st: State, doc: dict[str, Any]) -> None:
 
 
 @click.command("evaluate")
-@click.option(
-    "--year",
-    "school_year",
-    type=WHOLE,
-    required=True,
-    help="School year, e.g. 2026 for 2026–2027. 学年，如 2026 表示 2026—2027 学年。",
-)
+@school_year_option
 @click.option("--school", metavar="NAME")
 @click.option(
     "--format",
