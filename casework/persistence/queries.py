@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from casework.domain.listing import RISK_ORDER, ListedCase, Reason
 from casework.persistence import crypto
 from casework.persistence.store import Store
 from casework.persistence.tables import (
@@ -23,30 +24,7 @@ from casework.persistence.tables import (
 )
 
 CLOSED = "closed"
-
-
-def _row(values: tuple[Any, ...]) -> DutyRow:
-    # tuple.__new__ directly: thousands of rows, and a NamedTuple's own constructor is Python
-    return tuple.__new__(DutyRow, values)
-
-
-class DutyRow(NamedTuple):
-    """One reason on one of the three lists (due, overdue, stalled), with the case it is about."""
-
-    case_id: int
-    school_id: int
-    state: str
-    child_id: int
-    child_name: str
-    class_id: int | None
-    class_label: str | None
-    reason: str  # a duty code, "stage_deadline:<stage>" or "repeated_refusal:<event>"
-    since: date  # the due date (the refusal's day for a repeated refusal)
-    overdue_on: date  # the first day past the grace
-    responsible_role: str | None
-    responsible_id: int | None
-    stand_in: bool  # the responsible person stands in for a role nobody holds
-    risk_level: str | None
+new_tuple = tuple.__new__
 
 
 # What each list takes of the duty table; ``?`` is today, then (for overdue and stalled) today - N.
@@ -90,7 +68,7 @@ def _class_labels(store: Store, school_id: int | None) -> dict[Any, str | None]:
     return labels
 
 
-def duty_list(
+def listed(
     session: Session,
     level: str,
     today: date,
@@ -99,25 +77,24 @@ def duty_list(
     school_id: int | None = None,
     class_id: int | None = None,
     responsible_id: int | None = None,
-) -> list[DutyRow]:
-    """Every reason of one level (due, overdue or stalled) of every open case, from stored dates.
+) -> list[ListedCase]:
+    """Every case of one level (due, overdue or stalled) with its reasons, most urgent first, from
+    stored dates.
 
     Due: not yet overdue, due within ``ahead`` days. Overdue: past the duty's grace, not yet
     ``escalate_after`` days past it. Stalled: a deadline past its grace, a duty ``escalate_after``
     days past its grace, and (a query of its own) the same move refused again with nothing
-    changed. Plain SQL through the driver, each query on an index of the duty table: at a
-    province's scale the ORM's per-row work would cost more than the queries.
+    changed. Plain SQL through the driver, each query on an index of the duty table, and the
+    cases built in one pass over its rows: at a province's scale the per-row work in Python
+    costs as much as the queries.
     """
     store = Store.of(session)
     # The child's name is sealed: open each child's once, however many reasons the case has.
     names: dict[int, str] = {}
     open_name = store.ring.opener("child", "name")
-
-    def opened(child: int, blob: Any) -> str:
-        name = names.get(child)
-        if name is None:
-            name = names[child] = open_name(child, blob).decode("utf-8")
-        return name
+    staff = _StaffNames(store, school_id)
+    labels = _class_labels(store, school_id)
+    today_ordinal = today.toordinal()
 
     def scope(alias: str) -> tuple[str, list[Any]]:
         sql, params = _LIST_FROM.format(alias=alias), []
@@ -145,73 +122,102 @@ def duty_list(
     if responsible_id is not None:
         sql += " AND d.responsible_id = ?"
         params.append(responsible_id)
-    labels = _class_labels(store, school_id)
-    # Due dates repeat, so convert each once.
-    dates: dict[Any, date] = {}
+    # Due dates repeat: each converted once, with its days overdue.
+    dates: dict[Any, tuple[date, int]] = {}
     d_out = store.d_out
-    rows: list[DutyRow] = []
-    add = rows.append
+    staff_name = staff.get
+    risk_order = RISK_ORDER.get
+
+    def day_of(value: Any) -> tuple[date, int]:
+        day = d_out(value) or today
+        got = dates[value] = (day, max(0, today_ordinal - day.toordinal()))
+        return got
+
+    def another(case_id: int, reason: Reason) -> None:
+        """A second (third…) reason for a case already listed: most urgent first."""
+        first = found[case_id]
+        reasons = tuple(sorted((*first.reasons, reason), key=_most_urgent))
+        found[case_id] = first._replace(reasons=reasons)
+        rank[case_id] = _rank(risk_order(first.risk_level or "", 4), reasons[0].days_overdue, case_id)
+
+    # Each case built when first met, with its place in the list (``urgency``) as one integer.
+    found: dict[int, ListedCase] = {}
+    rank: dict[int, int] = {}
     for case_id, code, due, over, role, who, stand, sid, state, risk, child, name, cls in store.rows(sql, *params):
-        day = dates.get(due)
-        if day is None:
-            day = dates[due] = d_out(due) or today
-        late = dates.get(over)
-        if late is None:
-            late = dates[over] = d_out(over) or today
-        add(
-            _row(
-                (
-                    case_id,
-                    sid,
-                    state,
-                    child,
-                    opened(child, name),
-                    cls,
-                    labels.get(cls),
-                    code,
-                    day,
-                    late,
-                    role,
-                    who,
-                    bool(stand),
-                    risk,
-                )
-            )
+        since, days = dates.get(due) or day_of(due)
+        late = (dates.get(over) or day_of(over))[0]
+        # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
+        reason = new_tuple(Reason, (code, since, days, role, who, staff_name(who), bool(stand), late))
+        if case_id in found:
+            another(case_id, reason)
+            continue
+        opened = names.get(child)
+        if opened is None:
+            opened = names[child] = open_name(child, name).decode("utf-8")
+        found[case_id] = new_tuple(
+            ListedCase, (level, case_id, sid, state, child, opened, labels.get(cls), risk, (reason,))
         )
-    if level != STALLED:
-        return rows
-    where, params = scope("r")
-    sql = (
-        f"SELECT r.case_id, r.event, r.at, COALESCE(c.counsellor_id, c.opened_by), {_LIST_COLUMNS}"
-        f" FROM refusal r{where}"
-        " AND r.repeated = ? AND r.case_version = c.version"
-        " AND r.id IN (SELECT MAX(id) FROM refusal GROUP BY case_id)"
-    )
-    params.append(store.b_in(True))
-    if responsible_id is not None:
-        sql += " AND COALESCE(c.counsellor_id, c.opened_by) = ?"
-        params.append(responsible_id)
-    for case_id, event, at, who, sid, state, risk, child, name, cls in store.rows(sql, *params):
-        day = _day(at)
-        rows.append(
-            DutyRow(
-                case_id,
-                sid,
-                state,
-                child,
-                opened(child, name),
-                cls,
-                labels.get(cls),
-                f"repeated_refusal:{event}",
-                day,
-                day,
-                "counsellor",
-                who,
-                False,
-                risk,
-            )
+        rank[case_id] = _rank(risk_order(risk or "", 4), days, case_id)
+    if level == STALLED:
+        where, params = scope("r")
+        sql = (
+            f"SELECT r.case_id, r.event, r.at, COALESCE(c.counsellor_id, c.opened_by), {_LIST_COLUMNS}"
+            f" FROM refusal r{where}"
+            " AND r.repeated = ? AND r.case_version = c.version"
+            " AND r.id IN (SELECT MAX(id) FROM refusal GROUP BY case_id)"
         )
-    return rows
+        params.append(store.b_in(True))
+        if responsible_id is not None:
+            sql += " AND COALESCE(c.counsellor_id, c.opened_by) = ?"
+            params.append(responsible_id)
+        for case_id, event, at, who, sid, state, risk, child, name, cls in store.rows(sql, *params):
+            day = _day(at)
+            days = max(0, today_ordinal - day.toordinal())
+            reason = Reason(f"repeated_refusal:{event}", day, days, "counsellor", who, staff_name(who), False, day)
+            if case_id in found:
+                another(case_id, reason)
+                continue
+            opened = names.get(child)
+            if opened is None:
+                opened = names[child] = open_name(child, name).decode("utf-8")
+            found[case_id] = ListedCase(level, case_id, sid, state, child, opened, labels.get(cls), risk, (reason,))
+            rank[case_id] = _rank(risk_order(risk or "", 4), days, case_id)
+    return [found[case_id] for case_id in sorted(rank, key=rank.__getitem__)]
+
+
+def _rank(risk: int, days_overdue: int, case_id: int) -> int:
+    """``urgency`` as one integer (riskiest, then most days overdue, then the oldest case): integers
+    sort several times faster than tuples, and a province's list has tens of thousands of cases."""
+    return (risk << 62) | ((_MAX_DAYS - min(days_overdue, _MAX_DAYS)) << 40) | case_id
+
+
+_MAX_DAYS = (1 << 22) - 1  # eleven thousand years overdue; case ids below 2**40
+
+
+def _most_urgent(reason: Reason) -> tuple[int, str]:
+    return (-reason.days_overdue, reason.reason)
+
+
+class _StaffNames:
+    """The names of the people responsible: the school's staff read at once, anyone else (a duty
+    left with someone who has since left the school) when first met."""
+
+    def __init__(self, store: Store, school_id: int | None) -> None:
+        self.store = store
+        sql, params = "SELECT id, name FROM staff", []
+        if school_id is not None:
+            sql += " WHERE id IN (SELECT staff_id FROM membership WHERE school_id = ?)"
+            params.append(school_id)
+        self.names: dict[Any, str | None] = {None: None}
+        self.names.update(store.rows(sql, *params))
+
+    def get(self, staff_id: Any) -> str | None:
+        try:
+            return self.names[staff_id]
+        except KeyError:
+            found = self.store.rows("SELECT name FROM staff WHERE id = ?", staff_id)
+            name = self.names[staff_id] = found[0][0] if found else None
+            return name
 
 
 def unacknowledged_flags(session: Session, school_id: int, code: str = "critical") -> dict[int, date]:

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.domain.listing import RISK_ORDER
 from casework.persistence import ladder
 from casework.persistence.store import Store
 from casework.persistence.tables import Membership, Notification, NotifyAddress, School
 from casework.services import access, trail
 from casework.services.context import Context
 from casework.services.notify_settings import SchoolChannels
-from casework.services.review import RISK_ORDER, review_params
+from casework.services.review import review_params
 
 MAX_ITEMS = 30  # a digest lists this many items, the most urgent first, and counts the rest
 PENDING, SENT, FAILED = "pending", "sent", "failed"

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 
 from casework import states
 from casework.domain import access as policy
+from casework.domain.listing import RISK_ORDER, ListedCase
 from casework.domain.vocab import STALL_REASONS
 from casework.persistence import queries
 from casework.persistence.tables import Meeting, MeetingItem, Membership, School, SchoolClass, Staff
@@ -18,7 +19,7 @@ from casework.services import access, review
 from casework.services.actors import home_school
 from casework.services.context import Context
 from casework.services.meetings import proposed_agenda
-from casework.services.review import RISK_ORDER, ListedCase, review_params
+from casework.services.review import review_params
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from casework import states
 from casework.domain import access as policy
 from casework.domain import limits
 from casework.domain.inputs import PairPartner
+from casework.domain.listing import RISK_ORDER
 from casework.domain.validation import require_text
 from casework.errors import Conflict, InvalidInput, NotFound
 from casework.persistence import queries
@@ -35,7 +36,6 @@ from casework.services.actors import home_school, require_member, resolve_staff
 from casework.services.context import Context
 from casework.services.review import (
     LEADERSHIP_ROLES,
-    RISK_ORDER,
     leader,
     review_params,
     staff_names,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import date
-from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from casework.domain import access as policy
 from casework.domain import limits
+from casework.domain.listing import ListedCase, urgency
 from casework.errors import InvalidInput, NotFound
 from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
@@ -37,84 +37,7 @@ def review_params(ctx: Context) -> dict[str, Any]:
     return dict(module.params) if module else ReviewRules().params
 
 
-new_tuple = tuple.__new__
-RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 LEVELS = (queries.DUE, queries.OVERDUE, queries.STALLED)
-
-
-class Reason(NamedTuple):
-    """One reason a case is on a list: what, due since when, how late, and who must act.
-
-    Immutable, as the web renders it; a named tuple rather than a dataclass because a province's
-    stalled list builds tens of thousands of them.
-    """
-
-    reason: str
-    since: date
-    days_overdue: int
-    role: str | None
-    responsible_id: int | None
-    responsible_name: str | None
-    stand_in: bool = False  # the person stands in for a role nobody holds yet (the case's counsellor)
-    overdue_on: date | None = None
-
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "reason": self.reason,
-            "since": self.since.isoformat(),
-            "overdue_on": self.overdue_on.isoformat() if self.overdue_on else None,
-            "days_overdue": self.days_overdue,
-            "responsible": {
-                "role": self.role,
-                "id": self.responsible_id,
-                "name": self.responsible_name,
-                "stand_in": self.stand_in,
-            },
-        }
-
-
-class ListedCase(NamedTuple):
-    """A case on the due, overdue or stalled list, with every reason of that level, most urgent first.
-
-    Immutable; a named tuple rather than a frozen dataclass, as ``Reason`` is: a
-    province's list builds tens of thousands, and a frozen dataclass's constructor sets each field
-    through ``object.__setattr__``.
-    """
-
-    level: str
-    case_id: int
-    school_id: int
-    state: str
-    child_id: int
-    child_name: str | None
-    class_name: str | None
-    risk_level: str | None
-    reasons: tuple[Reason, ...]
-
-    @property
-    def days_overdue(self) -> int:
-        return max(r.days_overdue for r in self.reasons)  # not reasons[0]: a case built by hand need not be sorted
-
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "level": self.level,
-            "case_id": self.case_id,
-            "school_id": self.school_id,
-            "state": self.state,
-            "child": {"id": self.child_id, "name": self.child_name},
-            "class": self.class_name,
-            "risk_level": self.risk_level,
-            "days_overdue": self.days_overdue,
-            "reasons": [r.as_data() for r in self.reasons],
-        }
-
-
-StalledCase = ListedCase  # the stalled list's cases (the name the meetings and indicators use)
-
-
-def urgency(case: ListedCase) -> tuple[int, int, int]:
-    """Riskiest first, then the most days overdue, then the oldest case."""
-    return (RISK_ORDER.get(case.risk_level or "", 4), -case.days_overdue, case.case_id)
 
 
 def staff_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -161,43 +84,12 @@ def _listed_rows(
 ) -> list[ListedCase]:
     # One school at a time: each query then runs on the school's index, as a shard would.
     schools = [school_id] if school_id is not None else list(session.scalars(select(School.id).order_by(School.id)))
-    rows = [
-        r
-        for sid in schools
-        for r in queries.duty_list(session, level, today, escalate_after, ahead, sid, class_id, responsible_id)
+    found = [
+        queries.listed(session, level, today, escalate_after, ahead, sid, class_id, responsible_id) for sid in schools
     ]
-    staff = staff_names(session, {r.responsible_id for r in rows if r.responsible_id is not None})
-    cases: dict[int, tuple[queries.DutyRow, list[Reason]]] = {}
-    today_ordinal = today.toordinal()
-    overdue: dict[date, int] = {}
-    for r in rows:
-        since, who = r.since, r.responsible_id
-        days = overdue.get(since)
-        if days is None:
-            days = overdue[since] = max(0, today_ordinal - since.toordinal())
-        # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
-        reason = new_tuple(
-            Reason,
-            (r.reason, since, days, r.responsible_role, who, staff.get(who) if who else None, r.stand_in, r.overdue_on),
-        )
-        got = cases.get(r.case_id)
-        if got is None:
-            cases[r.case_id] = (r, [reason])
-        else:
-            got[1].append(reason)
-    # Each case's place in the list (``urgency``) from what is at hand here, not from its properties.
-    ranked: list[tuple[tuple[int, int, int], ListedCase]] = []
-    risk_order = RISK_ORDER.get
-    for case_id, (r, mine) in cases.items():
-        if len(mine) > 1:
-            mine.sort(key=lambda x: (-x.days_overdue, x.reason))
-        listed = new_tuple(
-            ListedCase,
-            (level, case_id, r.school_id, r.state, r.child_id, r.child_name, r.class_label, r.risk_level, tuple(mine)),
-        )
-        ranked.append(((risk_order(r.risk_level or "", 4), -mine[0].days_overdue, case_id), listed))
-    ranked.sort(key=itemgetter(0))
-    return [listed for _, listed in ranked]
+    if len(found) == 1:
+        return found[0]
+    return sorted((c for cases in found for c in cases), key=urgency)
 
 
 # The lists last computed, by what they were computed from. The stalled page is read by a school's
