@@ -317,10 +317,16 @@ def main(argv: list[str] | None = None) -> int:
                     names[row[6]] = open_name(row[6], bytes(row[7])).decode()
             return list(names.values())
 
-        opened_s, _ = timed(hand_opened)
         # Cold: the kept lists dropped before each call, so that every timed call computes the list,
         # as the first one after any change in the school does. The kept list is shown for information.
-        stalled_s, stalled = timed(lambda: review.stalled(ctx, LEADER), before=review.forget_lists)
+        # The limit and the list in turns, five each, the best of each: the file's warming and the
+        # machine's drift fall on both alike.
+        opened_s = stalled_s = float("inf")
+        stalled: list[Any] = []
+        for _ in range(5):
+            opened_s = min(opened_s, timed(hand_opened, repeat=1)[0])
+            took, stalled = timed(lambda: review.stalled(ctx, LEADER), repeat=1, before=review.forget_lists)
+            stalled_s = min(stalled_s, took)
         review.stalled(ctx, LEADER)
         kept_s, _ = timed(lambda: review.stalled(ctx, LEADER))
         reasons = sum(len(c.reasons) for c in stalled)

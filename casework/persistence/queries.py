@@ -126,6 +126,7 @@ def listed(
     dates: dict[Any, tuple[date, int]] = {}
     d_out = store.d_out
     staff_name = staff.get
+    known = staff.names.get  # the school's staff, without a call; ``staff`` itself means "not yet read"
     risk_order = RISK_ORDER.get
 
     def day_of(value: Any) -> tuple[date, int]:
@@ -147,17 +148,20 @@ def listed(
         since, days = dates.get(due) or day_of(due)
         late = (dates.get(over) or day_of(over))[0]
         # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
-        reason = new_tuple(Reason, (code, since, days, role, who, staff_name(who), bool(stand), late))
+        person = known(who, staff)
+        if person is staff:
+            person = staff_name(who)
+        reason = new_tuple(Reason, (code, since, days, role, who, person, bool(stand), late))
         if case_id in found:
             another(case_id, reason)
             continue
         opened = names.get(child)
         if opened is None:
             opened = names[child] = open_name(child, name).decode("utf-8")
-        found[case_id] = new_tuple(
-            ListedCase, (level, case_id, sid, state, child, opened, labels.get(cls), risk, (reason,))
-        )
-        rank[case_id] = _rank(risk_order(risk or "", 4), days, case_id)
+        listed = (level, case_id, sid, state, child, opened, labels.get(cls), risk, (reason,))
+        found[case_id] = new_tuple(ListedCase, listed)
+        # ``_rank``, written out: one call fewer for each of tens of thousands of cases
+        rank[case_id] = (risk_order(risk or "", 4) << 62) | ((_MAX_DAYS - min(days, _MAX_DAYS)) << 40) | case_id
     if level == STALLED:
         where, params = scope("r")
         sql = (
