@@ -147,10 +147,10 @@ def listed(
     for case_id, code, due, over, role, who, stand, sid, state, risk, child, name, cls in store.rows(sql, *params):
         since, days = dates.get(due) or day_of(due)
         late = (dates.get(over) or day_of(over))[0]
-        # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
         person = known(who, staff)
         if person is staff:
             person = staff_name(who)
+        # tuple.__new__ directly: a NamedTuple's own constructor costs more than the row itself
         reason = new_tuple(Reason, (code, since, days, role, who, person, bool(stand), late))
         if case_id in found:
             another(case_id, reason)
