@@ -322,3 +322,26 @@ def test_the_counsellor_in_charge_answers_for_a_case_someone_else_opened(world) 
     assert {r.responsible_id for r in theirs} == {int(world.counsellor)}
     assert case_id in [c.case_id for c in review.stalled(world.ctx, world.leader, responsible=world.counsellor)]
     assert case_id not in [c.case_id for c in review.stalled(world.ctx, world.leader, responsible=world.leader)]
+
+
+def test_a_duty_left_with_someone_of_no_school_still_names_them(world) -> None:
+    """The list reads the school's staff at once; anyone else responsible is looked up when met."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from casework.persistence import scope
+    from casework.persistence.tables import Staff
+
+    case_id = world.case()
+    world.clock.advance(15)  # the stage deadline passed: stalled, on the counsellor
+    with world.ctx.db.write() as session:
+        scope.bind(session, scope.Scope.system())
+        gone = Staff(name="调走的老师", created_at=datetime(2026, 9, 1, tzinfo=UTC))
+        session.add(gone)
+        session.flush()
+        session.execute(update(Duty).where(Duty.case_id == case_id).values(responsible_id=gone.id))
+        gone_id = gone.id
+    review.forget_lists()
+    (found,) = [c for c in review.stalled(world.ctx, world.leader) if c.case_id == case_id]
+    assert {(r.responsible_id, r.responsible_name) for r in found.reasons} == {(gone_id, "调走的老师")}
