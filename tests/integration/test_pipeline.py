@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from casework.errors import Conflict
@@ -80,3 +82,29 @@ def test_what_an_advance_reads_in_one_statement_is_what_the_reads_one_by_one_say
                 store.audit_head(case.school_id),
             )
         assert together == one_by_one
+
+
+def test_the_key_guard_riding_on_the_case_row_still_refuses_a_stale_key_and_answers_without_a_row(
+    world: World, tmp_path: Path
+) -> None:
+    from casework.persistence import crypto
+    from casework.persistence.db import Database
+    from casework.services import keys
+    from tests.helpers import TEST_KEY
+
+    case_id = world.case()
+    with world.ctx.db.raw_write() as store:  # the row sent with the guard, never asked for
+        store.ahead_case(case_id)
+    with world.ctx.db.raw_write() as store:  # no such case: the guard is sent on its own
+        store.ahead_case(case_id + 1000)
+        assert store.case_row(case_id + 1000) is None
+        store.send("UPDATE case_file SET stage_due_on = NULL WHERE id = ?", case_id)
+    stale_db = Database(world.url, keyring=crypto.KeyRing(crypto.Key.decode(TEST_KEY, "test")))
+    stale_db.check_key()
+    keys.rotate(world.ctx, world.admin, out=str(tmp_path / "new.key"))
+    for asked in (case_id, case_id + 1000):
+        with pytest.raises(crypto.KeyProblem, match="was changed"), stale_db.raw_write() as store:
+            store.ahead_case(asked)
+            store.case_row(asked)
+            store.send("UPDATE case_file SET stage_due_on = NULL WHERE id = ?", case_id)
+    stale_db.dispose()
