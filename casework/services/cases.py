@@ -315,7 +315,8 @@ def advance(
         # On PostgreSQL every read travels in one round trip, as one statement (Store.ahead_move):
         # the case, locked; the actor, their roles and scope, the card, the kinds of record and the
         # school's audit head (locked after the case, as every writer locks them). The writes then
-        # travel with the commit: two round trips in all.
+        # travel with the commit: two round trips in all. On SQLite the same reads but the roles
+        # are one statement too.
         ref = acting(actor)
         store.ahead_move(case_id, staff_ref(ref), today, case_facts.FIELD_NAMES)
         actor_id, actor_name = _actor(store, ref)
