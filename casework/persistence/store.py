@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,16 @@ _CASE_COLUMNS = (
 )
 _CASE_ROW = f"SELECT {_CASE_COLUMNS} FROM case_file WHERE id = ?"
 _LOCKED = " FOR UPDATE"
+
+
+@cache
+def _case_row_guarded(guard: str) -> str:
+    """The case's locked row with one more column: the answer of ``guard`` (Database.raw_write's key
+    guard) as an array. An uncorrelated sub-select, run before the row is locked (its FOR SHARE
+    taken first, as when it was a statement of its own); no row, no answer (case_row then sends it)."""
+    return _CASE_ROW.replace(" FROM case_file ", f", ARRAY({guard}) FROM case_file ", 1) + _LOCKED
+
+
 _HEAD = "SELECT seq, hash FROM audit_head WHERE school_id = ?"
 _ROLES_OF = (
     "SELECT role FROM membership WHERE staff_id = {staff} AND school_id = {school} AND started_on <= {day} "
@@ -195,22 +205,16 @@ def _masks(names: tuple[str, ...], lengths: Sequence[int | None]) -> tuple[int, 
 
 
 @cache
-def _move_reads(names: tuple[str, ...], by_name: bool, lock: bool, guard: str | None) -> str:
-    """What an advance reads, as one statement (PostgreSQL): the case's school and child; the
-    actor's id and name (every id of that name, when ``by_name``), roles and whether the case is
-    assigned to them; the child's class, whether they board and the lengths of the card's fields
-    ``names`` (``_masks``); the kinds of record present; and the school's audit head, locked
-    (after the case: the order every writer takes them in). Parameters: case, staff (an id, or a
-    name when ``by_name``), day. Under psycopg's 4,096 characters, past which it parses a
+def _move_reads(names: tuple[str, ...], by_name: bool) -> str:
+    """What an advance reads once it holds the case's lock, as one statement (PostgreSQL): the
+    case's school and child; the actor's id and name (every id of that name, when ``by_name``),
+    roles and whether the case is assigned to them; the child's class, whether they board and the
+    lengths of the card's fields ``names`` (``_masks``); the kinds of record present; and the
+    school's audit head, locked (after the case: the order every writer takes them in).
+    Parameters: case, staff (an id, or a name when ``by_name``), day. Sent after the statement
+    that locks the case, it reads what was committed before that lock was granted, as the
+    statements one by one did. Under psycopg's 4,096 characters, past which it parses a
     statement's placeholders anew each time.
-
-    With ``lock``, the statement first locks the case's row and answers it too (its columns first,
-    then ``guard``'s answer as an array when given, run before the lock is asked for, then whether
-    the row locked is the one the statement's snapshot sees). Without, it is sent after the
-    statement that locks the case, and so reads what was committed before that lock was granted.
-    With it, what it reads is as of the moment it began: when the lock had to be waited for and
-    the case changed meanwhile, the last column is false and the caller asks again without
-    ``lock`` (nothing that writes what is read here holds the case's lock without changing its row).
     """
     marks = {"case": "mc.id", "child": "mc.child_id", "staff": "who.id", "school": "mc.school_id", "day": "%(day)s"}
     if by_name:
@@ -219,23 +223,14 @@ def _move_reads(names: tuple[str, ...], by_name: bool, lock: bool, guard: str | 
     else:
         staff = "CAST(%(staff)s AS BIGINT)"
         named = "(SELECT name FROM staff WHERE id = who.id)"
-    locked = first = ""
-    if lock:
-        keys = f", ARRAY({guard}) AS keys" if guard is not None else ""
-        locked = f"lk AS (SELECT {_CASE_COLUMNS}, xmin AS xm{keys} FROM case_file WHERE id = %(case)s FOR UPDATE), "
-        first = (
-            f"{', '.join(f'lk.{c}' for c in _CASE_COLUMNS.split(', '))}{', lk.keys' if guard else ''}, lk.xm = mc.xm, "
-        )
     return (
-        f"WITH {locked}mc AS (SELECT id, school_id, child_id{', xmin AS xm' if lock else ''} FROM case_file "
-        "WHERE id = %(case)s), "
+        "WITH mc AS (SELECT id, school_id, child_id FROM case_file WHERE id = %(case)s), "
         f"who AS (SELECT {staff} AS id), "
-        f"h AS (SELECT seq, hash FROM audit_head WHERE school_id = (SELECT school_id FROM {'lk' if lock else 'mc'}) "
-        "FOR UPDATE) "
-        f"SELECT {first}mc.school_id, mc.child_id, who.id, {named}, ARRAY({_ROLES_OF.format(**marks)}), "
+        "h AS (SELECT seq, hash FROM audit_head WHERE school_id = (SELECT school_id FROM mc) FOR UPDATE) "
+        f"SELECT mc.school_id, mc.child_id, who.id, {named}, ARRAY({_ROLES_OF.format(**marks)}), "
         f"EXISTS ({_ASSIGNED_OF.format(**marks)}), k.class_id, k.boarding, k.lengths, "
         f"{_PRESENT_OF.format(**marks)}, h.seq, h.hash "
-        f"FROM {'lk CROSS JOIN ' if lock else ''}mc CROSS JOIN who "
+        "FROM mc CROSS JOIN who "
         f"LEFT JOIN LATERAL (SELECT class_id, boarding, ARRAY[{_lengths(names)}] AS lengths "
         "FROM child WHERE id = mc.child_id) k ON true "
         "LEFT JOIN h ON true"
@@ -273,13 +268,14 @@ class Store:
         self.pipeline: Any = None
         self._checks: list[Exception] = []  # the conflicts of compare-and-sets not yet answered
         self._ahead: dict[tuple[str, tuple[Any, ...]], Any] = {}  # reads sent before they are asked for
-        self._move: tuple[Any, dict[str, Any], tuple[str, ...], bool, str | None] | None = None  # ahead_move's, unread
+        self._move: tuple[Any, int, date, tuple[str, ...], str] | None = None  # ahead_move's statement, unread
         self._known: dict[tuple[Any, ...], Any] = {}  # its answers, by the question each answers
         self._queued: list[tuple[str, Sequence[Any], bool]] = []  # writes waiting (sql, params, compare-and-set)
         # The key guard in pipeline mode (guard_first): its statement while not yet sent, the cursor
-        # that will answer it (None when it rides on ahead_move's); its key ids once read.
+        # that will answer it, or the case row it rides on (ahead_case); its key ids once read.
         self._guard: str | None = None
         self._guard_cursor: Any = None
+        self._guard_row: tuple[int, str] | None = None  # (case id, guard) of a row sent with the guard
         self._guard_keys: list[Any] | None = None
 
     @classmethod
@@ -318,14 +314,14 @@ class Store:
 
     def guard_first(self, sql: str) -> None:
         """In pipeline mode, have the key guard ``sql`` (Database.raw_write's) sent before anything
-        else: on its own with the first statement, or inside it when that is ahead_move's locking
-        the case (one statement fewer). guard_keys() gives its answer."""
+        else: on its own with the first statement, or as a column of the case's row when that row
+        goes first (ahead_case), one statement fewer. guard_keys() gives its answer."""
         self._guard = sql
 
     def guard_keys(self) -> list[Any]:
         """The key ids the guard read (sent now, when nothing was sent yet)."""
-        if self._move is not None:
-            self._known_answer()  # the guard rode on it, its answer not yet read
+        if self._guard_row is not None:
+            self.case_row(self._guard_row[0])  # sent with the guard and not asked for
         if self._guard_keys is None:
             if self._guard is not None:
                 self._send_guard()
@@ -427,17 +423,24 @@ class Store:
         self._ahead[(sql, params)] = cursor
 
     def ahead_case(self, case_id: int) -> None:
-        """Send ahead the case's row, locked (see case_row)."""
+        """Send ahead the case's row (see case_row); the key guard, when it goes first, as a column
+        of that row rather than a statement of its own (one statement fewer to send and run)."""
+        if self._guard is not None and self.pipeline is not None and not self._queued:
+            guard, self._guard = self._guard, None
+            sql = _case_row_guarded(guard)
+            self.ahead(sql, case_id)
+            self._guard_row = (case_id, guard)
+            return
         self.ahead(_CASE_ROW + _LOCKED, case_id)
 
     def ahead_move(self, case_id: int, staff: int | str, today: date, names: Sequence[str]) -> None:
-        """In pipeline mode, send in one statement what an advance reads (``_move_reads``), for
-        ``staff`` (an id, or a name): case_row (the row locked, unless ahead_case sent it), roles,
+        """In pipeline mode, send in one statement what an advance reads after the case's row
+        (``_move_reads``), for ``staff`` (an id, or a name), to travel with that row's read: roles,
         case_assigned, child_filled (of ``names``), records_present and audit_head then take their
-        answers from it, the first time each is asked the same question; the key guard, when it is
-        still to be sent, goes in it. On SQLite, for a staff id, the same but the roles, at once and
-        in one statement (``_move_reads_sqlite``); elsewhere nothing. The caller writes nothing these
-        answers describe before asking for them."""
+        answers from it, the first time each is asked the same question. On SQLite, for a staff id,
+        the same and the case's row but the roles, at once and in one statement
+        (``_move_reads_sqlite``); elsewhere nothing. The caller has sent the case's locked read
+        first (ahead_case) and writes nothing these answers describe before asking for them."""
         if self.pipeline is None:
             if not self.pg and isinstance(staff, int) and not self._known:
                 self._sqlite_move(case_id, staff, today, tuple(names))
@@ -445,14 +448,20 @@ class Store:
         if self._queued:
             self.flush()
         names = tuple(names)
-        lock = (_CASE_ROW + _LOCKED, (case_id,)) not in self._ahead
-        guard = None
-        if lock and self._guard is not None:
-            guard, self._guard = self._guard, None
-        params = {"case": case_id, "staff": staff, "day": today}
         cursor = self._cursor()
-        cursor.execute(_move_reads(names, isinstance(staff, str), lock, guard), params)
-        self._move = (cursor, params, names, lock, guard)
+        cursor.execute(_move_reads(names, isinstance(staff, str)), {"case": case_id, "staff": staff, "day": today})
+        self._move = (cursor, case_id, today, names, staff if isinstance(staff, str) else "")
+
+    def ahead_advance(self, case_id: int, staff: int | str, today: date, names: Sequence[str]) -> None:
+        """What cases.advance sends ahead, to travel in one round trip: the case's row, locked (the
+        key guard in it), then what is read once that lock is held (ahead_move).
+
+        Two statements, not one: a statement that waits for a lock reads as of when it began, and
+        the case's lock is waited for by more than its movers (a record inserted for the case holds
+        the foreign key's KEY SHARE on its row), so what is read after it must be asked after it.
+        """
+        self.ahead_case(case_id)
+        self.ahead_move(case_id, staff, today, names)
 
     def _sqlite_move(self, case_id: int, staff: int, today: date, names: tuple[str, ...]) -> None:
         """ahead_move on SQLite: ``_move_reads_sqlite``'s answers, kept by question (none without the case)."""
@@ -482,62 +491,29 @@ class Store:
     def _known_answer(self, *question: Any) -> Any:
         """ahead_move's answer to ``question``, read when first needed; _UNKNOWN when it has none."""
         if self._move is not None:
-            cursor, params, names, lock, guard = self._move
+            cursor, case_id, day, names, name = self._move
             self._move = None
             try:
                 row = cursor.fetchone()
             finally:
                 cursor.close()
-            if lock:
-                row = self._locked_case(row, params, names, guard)
             if row is not None:
-                self._learn(row, params, names)
-        return self._known.pop(question, _UNKNOWN) if question else None
-
-    def _locked_case(
-        self, row: tuple[Any, ...] | None, params: dict[str, Any], names: tuple[str, ...], guard: str | None
-    ) -> tuple[Any, ...] | None:
-        """Keep the case's row (and the guard's answer) from a locking ``_move_reads`` answer; the rest
-        of it, read anew when the case changed while its lock was awaited."""
-        case_id = params["case"]
-        if row is None:  # no such case: no row, so no answer to the guard either
-            self._known["case", case_id] = None
-            if guard is not None:
-                self._guard = guard
-                self._send_guard()
-            return None
-        n = _CASE_COLUMNS.count(",") + 1
-        self._known["case", case_id] = row[:n]
-        if guard is not None:
-            self._guard_keys = list(row[n])
-            n += 1
-        if row[n]:
-            return row[n + 1 :]
-        cursor = self._raw.cursor()
-        try:
-            cursor.execute(_move_reads(names, isinstance(params["staff"], str), False, None), params)
-            return cast("tuple[Any, ...] | None", cursor.fetchone())
-        finally:
-            cursor.close()
-
-    def _learn(self, row: tuple[Any, ...], params: dict[str, Any], names: tuple[str, ...]) -> None:
-        """The answers of a ``_move_reads`` row (without the locked case's columns), by question."""
-        case_id, day, name = params["case"], params["day"], params["staff"]
-        school_id, child_id, staff_id, staff, roles, assigned, class_id, boarding, lengths, *rest = row
-        present, head = rest[: len(RECORD_KINDS)], rest[len(RECORD_KINDS) :]
-        known = self._known
-        if isinstance(staff, list):  # the ids of the name asked for
-            known["staff named", name] = [(int(i), name) for i in staff]
-        elif staff_id is not None:
-            known["staff", staff_id] = None if staff is None else (int(staff_id), str(staff))
-        if staff_id is not None:
-            known["roles", staff_id, school_id, day] = [str(r) for r in roles]
-            known["assigned", case_id, staff_id, day] = bool(assigned)
-        known["filled", child_id, names] = (class_id, boarding, *_masks(names, lengths))
-        known["present", case_id, child_id] = frozenset(
-            kind for kind, there in zip(RECORD_KINDS, present, strict=True) if there
-        )
-        known["head", school_id] = None if head[0] is None else (int(head[0]), str(head[1]))
+                school_id, child_id, staff_id, staff, roles, assigned, class_id, boarding, lengths, *rest = row
+                present, head = rest[: len(RECORD_KINDS)], rest[len(RECORD_KINDS) :]
+                known = self._known
+                if isinstance(staff, list):  # the ids of the name asked for
+                    known["staff named", name] = [(int(i), name) for i in staff]
+                elif staff_id is not None:
+                    known["staff", staff_id] = None if staff is None else (int(staff_id), str(staff))
+                if staff_id is not None:
+                    known["roles", staff_id, school_id, day] = [str(r) for r in roles]
+                    known["assigned", case_id, staff_id, day] = bool(assigned)
+                known["filled", child_id, names] = (class_id, boarding, *_masks(names, lengths))
+                known["present", case_id, child_id] = frozenset(
+                    kind for kind, there in zip(RECORD_KINDS, present, strict=True) if there
+                )
+                known["head", school_id] = None if head[0] is None else (int(head[0]), str(head[1]))
+        return self._known.pop(question, _UNKNOWN)
 
     def settled(self, failure: BaseException) -> BaseException:
         """What a pipeline's failure at the commit means: a compare-and-set that found its row
@@ -646,10 +622,18 @@ class Store:
     def case_row(self, case_id: int) -> CaseRow | None:
         """The case; in pipeline mode locked until the commit, so that the move's compare-and-set,
         sent without waiting, cannot find the row changed and the case's other writes collide."""
-        row: Any = _UNKNOWN
-        if self._known or self._move is not None:
-            row = self._known_answer("case", case_id)  # locked by ahead_move
-        if row is _UNKNOWN:
+        if self._known and ("case", case_id) in self._known:  # read with the rest (SQLite's ahead_move)
+            row = self._known.pop(("case", case_id))
+        elif self._guard_row is not None and self._guard_row[0] == case_id:  # the key guard rode on it
+            guard = self._guard_row[1]
+            self._guard_row = None
+            row = self.one(_case_row_guarded(guard), case_id)
+            if row is None:  # no row, no answer: the guard on its own, before anything is written
+                self._guard = guard
+                self._send_guard()
+            else:
+                self._guard_keys = list(row[11])
+        else:
             row = self.one(_CASE_ROW + (_LOCKED if self.pipeline is not None else ""), case_id)
         if row is None:
             return None

@@ -119,7 +119,12 @@ def test_the_key_guard_riding_on_the_advances_read_still_refuses_a_stale_key_and
     stale_db.dispose()
 
 
-def test_an_advance_that_waited_for_the_case_reads_what_the_case_holder_committed(world: World) -> None:
+@pytest.mark.parametrize("changes_case", [True, False], ids=["case-and-card", "a-flag-only"])
+def test_an_advance_that_waited_for_the_case_reads_what_the_case_holder_committed(
+    world: World, changes_case: bool
+) -> None:
+    """Another writer holds the case (its row changed, or only a flag inserted: the foreign key's
+    KEY SHARE lock) while an advance asks for it: the advance reads what that writer committed."""
     import threading
     import time
     from datetime import date
@@ -135,22 +140,38 @@ def test_an_advance_that_waited_for_the_case_reads_what_the_case_holder_committe
     url = make_url(world.url).set(drivername="postgresql").render_as_string(hide_password=False)
     seen: list[object] = []
 
-    def advance_reads() -> None:
+    def advance_reads() -> None:  # what cases.advance asks, in its order
         with world.ctx.db.raw_write() as store:
-            store.ahead_move(case_id, staff, today, FIELD_NAMES)
+            store.ahead_advance(case_id, staff, today, FIELD_NAMES)
             case = store.case_row(case_id)
             assert case is not None
-            seen.extend([case.counsellor_id, store.child_filled(case.child_id, FIELD_NAMES).boarding])
+            seen.extend(
+                [
+                    case.counsellor_id,
+                    store.child_filled(case.child_id, FIELD_NAMES).boarding,
+                    "flag" in store.records_present(case_id, case.child_id),
+                ]
+            )
 
-    with psycopg.connect(url) as holder:  # another writer holds the case, changes it and the card
-        holder.execute("UPDATE case_file SET counsellor_id = NULL WHERE id = %s", (case_id,))
-        holder.execute(
-            "UPDATE child SET boarding = true WHERE id = (SELECT child_id FROM case_file WHERE id = %s)", (case_id,)
-        )
+    with psycopg.connect(url) as holder:
+        if changes_case:
+            holder.execute("UPDATE case_file SET counsellor_id = NULL WHERE id = %s", (case_id,))
+            holder.execute(
+                "UPDATE child SET boarding = true WHERE id = (SELECT child_id FROM case_file WHERE id = %s)", (case_id,)
+            )
+        else:
+            holder.execute(
+                "INSERT INTO case_flag (school_id, case_id, code, rule, raised_at) "
+                "SELECT school_id, id, 'bench', 'test', now() FROM case_file WHERE id = %s",
+                (case_id,),
+            )
         waiting = threading.Thread(target=advance_reads)
         waiting.start()
-        time.sleep(0.3)  # the reads wait for the case's lock
+        time.sleep(0.3)  # the advance waits for the case's lock
         assert not seen
         holder.commit()
     waiting.join(10)
-    assert seen == [None, True]  # the case as locked, and the card as committed before the lock was granted
+    if changes_case:
+        assert seen == [None, True, False]
+    else:
+        assert seen[2] is True  # the flag committed before the lock was granted
