@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -167,11 +167,12 @@ class Database:
         # SQLite's BEGIN IMMEDIATE already serialises the two.
         return _GUARD_SQL if self.is_sqlite else _GUARD_SQL + " FOR SHARE"
 
-    def _guard_result(self, rows: list[Any]) -> None:
-        """Refuse to write when the database's current key is not the one this process seals with:
-        a rotation committed since the key was read, and a value sealed now would not open later."""
+    def _guard_result(self, key_ids: Iterable[Any]) -> None:
+        """Refuse to write when the database's current key (``key_ids``: the guard's answer) is not
+        the one this process seals with: a rotation committed since the key was read, and a value
+        sealed now would not open later."""
         assert self.keyring is not None
-        current = {str(r[0]) for r in rows}
+        current = {str(k) for k in key_ids}
         if self.keyring.current.hex_id not in current:
             raise crypto.KeyProblem(
                 N_(
@@ -208,7 +209,7 @@ class Database:
                 if guard is not None:
                     from sqlalchemy import text
 
-                    self._guard_result(list(session.execute(text(guard)).all()))
+                    self._guard_result(session.scalars(text(guard)))
                 yield session
         except PermissionDenied as exc:
             self._denied(exc)
@@ -289,7 +290,7 @@ class Database:
                 driver.execute("BEGIN IMMEDIATE")
                 guard = self._guard_sql()
                 if guard is not None:
-                    self._guard_result(driver.execute(guard).fetchall())
+                    self._guard_result(r[0] for r in driver.execute(guard).fetchall())
                 yield Store(driver, pg=False, ring=self.keyring, info=pooled.info)
                 driver.execute("COMMIT")
             else:
@@ -303,14 +304,16 @@ class Database:
                     with driver.pipeline() as pipeline:
                         store.pipeline = pipeline
                         driver.execute("BEGIN")
-                        # The key guard goes first (FOR SHARE holds a rotation off until this commits);
-                        # its answer comes back with the first reads', and is checked before the commit.
+                        # The key guard goes first (FOR SHARE holds a rotation off until this commits),
+                        # with the store's first statement (in it, when that is the case's row); its
+                        # answer comes back with the first reads', and is checked before the commit.
                         guard = self._guard_sql()
-                        guarded = None if guard is None else driver.execute(guard)
+                        if guard is not None:
+                            store.guard_first(guard)
                         yield store
                         store.flush()
-                        if guarded is not None:
-                            self._guard_result(guarded.fetchall())
+                        if guard is not None:
+                            self._guard_result(store.guard_keys())
                         driver.execute("COMMIT")  # answered, a failure with it, when the pipeline closes
                 except Exception as failure:
                     meant = store.settled(failure)

@@ -100,11 +100,22 @@ def _present_params(case_id: int, child_id: int) -> tuple[int, ...]:
     return tuple(child_id if kind == "term_result" else case_id for kind in RECORD_KINDS)
 
 
-_CASE_ROW = (
-    "SELECT id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
-    "state_since, stage_due_on, counsellor_id FROM case_file WHERE id = ?"
+_CASE_COLUMNS = (
+    "id, school_id, child_id, state, version, definition_version, opened_at, opened_by, "
+    "state_since, stage_due_on, counsellor_id"
 )
+_CASE_ROW = f"SELECT {_CASE_COLUMNS} FROM case_file WHERE id = ?"
 _LOCKED = " FOR UPDATE"
+
+
+@cache
+def _case_row_guarded(guard: str) -> str:
+    """The case's locked row with one more column: the answer of ``guard`` (Database.raw_write's key
+    guard) as an array. An uncorrelated sub-select, run before the row is locked (its FOR SHARE
+    taken first, as when it was a statement of its own); no row, no answer (case_row then sends it)."""
+    return _CASE_ROW.replace(" FROM case_file ", f", ARRAY({guard}) FROM case_file ", 1) + _LOCKED
+
+
 _HEAD = "SELECT seq, hash FROM audit_head WHERE school_id = ?"
 _ROLES_OF = (
     "SELECT role FROM membership WHERE staff_id = {staff} AND school_id = {school} AND started_on <= {day} "
@@ -136,16 +147,38 @@ def _filled_query(names: tuple[str, ...]) -> str:
     Filled as ``domain.child.filled`` says: neither null nor empty text (a date, a number or a
     flag is never empty text); a sealed value longer than crypto.LONGEST_MAYBE_EMPTY cannot be empty.
     """
+    return f"SELECT class_id, boarding, {_mask_terms(names, '')} FROM child WHERE id = ?"
+
+
+def _mask_terms(names: tuple[str, ...], table: str) -> str:
+    """``_filled_query``'s two bit masks, over the columns of ``table`` (an alias and a dot, or nothing)."""
     filled_terms, maybe_terms = [], []
     for i, name in enumerate(names):
+        column = f"{table}{name}"
         if name in _SEALED_CHILD:
-            filled_terms.append(f"CASE WHEN length({name}) > {LONGEST_MAYBE_EMPTY} THEN {1 << i} ELSE 0 END")
-            maybe_terms.append(f"CASE WHEN length({name}) <= {LONGEST_MAYBE_EMPTY} THEN {1 << i} ELSE 0 END")
+            filled_terms.append(f"CASE WHEN length({column}) > {LONGEST_MAYBE_EMPTY} THEN {1 << i} ELSE 0 END")
+            maybe_terms.append(f"CASE WHEN length({column}) <= {LONGEST_MAYBE_EMPTY} THEN {1 << i} ELSE 0 END")
         else:
-            filled_terms.append(f"CASE WHEN CAST({name} AS TEXT) <> '' THEN {1 << i} ELSE 0 END")
+            filled_terms.append(f"CASE WHEN CAST({column} AS TEXT) <> '' THEN {1 << i} ELSE 0 END")
+    return f"{' + '.join(filled_terms) or '0'}, {' + '.join(maybe_terms) or '0'}"
+
+
+@cache
+def _move_reads_sqlite(names: tuple[str, ...]) -> str:
+    """``_move_reads`` for SQLite, where BEGIN IMMEDIATE already holds every other writer off and
+    each statement is a call into the library, not a round trip: the case's row, the actor's name,
+    whether the case is assigned to them, ``_filled_query``'s answer, the kinds of record present and
+    the school's audit head, in one statement rather than six (the actor's roles stay a statement of
+    their own: SQLite 3.40 has no ordered aggregate). Parameters: case, staff (an id), day.
+    """
+    marks = {"case": "mc.id", "child": "mc.child_id", "staff": ":staff", "school": "mc.school_id", "day": ":day"}
+    case_columns = ", ".join(f"mc.{c}" for c in _CASE_COLUMNS.split(", "))
     return (
-        f"SELECT class_id, boarding, {' + '.join(filled_terms) or '0'}, {' + '.join(maybe_terms) or '0'} "
-        "FROM child WHERE id = ?"
+        f"SELECT {case_columns}, (SELECT name FROM staff WHERE id = :staff), "
+        f"EXISTS ({_ASSIGNED_OF.format(**marks)}), k.class_id, k.boarding, {_mask_terms(names, 'k.')}, "
+        f"{_PRESENT_OF.format(**marks)}, h.seq, h.hash "
+        "FROM case_file mc LEFT JOIN child k ON k.id = mc.child_id "
+        "LEFT JOIN audit_head h ON h.school_id = mc.school_id WHERE mc.id = :case"
     )
 
 
@@ -238,6 +271,12 @@ class Store:
         self._move: tuple[Any, int, date, tuple[str, ...], str] | None = None  # ahead_move's statement, unread
         self._known: dict[tuple[Any, ...], Any] = {}  # its answers, by the question each answers
         self._queued: list[tuple[str, Sequence[Any], bool]] = []  # writes waiting (sql, params, compare-and-set)
+        # The key guard in pipeline mode (guard_first): its statement while not yet sent, the cursor
+        # that will answer it, or the case row it rides on (ahead_case); its key ids once read.
+        self._guard: str | None = None
+        self._guard_cursor: Any = None
+        self._guard_row: tuple[int, str] | None = None  # (case id, guard) of a row sent with the guard
+        self._guard_keys: list[Any] | None = None
 
     @classmethod
     def of(cls, session: Session) -> Store:
@@ -273,6 +312,39 @@ class Store:
 
     # -- plumbing -----------------------------------------------------------------------------
 
+    def guard_first(self, sql: str) -> None:
+        """In pipeline mode, have the key guard ``sql`` (Database.raw_write's) sent before anything
+        else: on its own with the first statement, or as a column of the case's row when that row
+        goes first (ahead_case), one statement fewer. guard_keys() gives its answer."""
+        self._guard = sql
+
+    def guard_keys(self) -> list[Any]:
+        """The key ids the guard read (sent now, when nothing was sent yet)."""
+        if self._guard_row is not None:
+            self.case_row(self._guard_row[0])  # sent with the guard and not asked for
+        if self._guard_keys is None:
+            if self._guard is not None:
+                self._send_guard()
+            cursor, self._guard_cursor = self._guard_cursor, None
+            assert cursor is not None
+            try:
+                self._guard_keys = [r[0] for r in cursor.fetchall()]
+            finally:
+                cursor.close()
+        return self._guard_keys
+
+    def _send_guard(self) -> None:
+        assert self._guard is not None
+        guard, self._guard = self._guard, None
+        self._guard_cursor = self._raw.cursor()
+        self._guard_cursor.execute(guard)
+
+    def _cursor(self) -> Any:
+        """A new cursor of the driver connection, after the key guard if it is still to be sent."""
+        if self._guard is not None:
+            self._send_guard()
+        return self._raw.cursor()
+
     def _execute(self, sql: str, params: Sequence[Any]) -> Any:
         if self.pg:
             if self._ahead:
@@ -281,7 +353,7 @@ class Store:
                     return sent  # sent before any write waiting now, as its caller asked
             if self._queued:
                 self.flush()
-            cursor = self._raw.cursor()
+            cursor = self._cursor()
             cursor.execute(_pg(sql), params)
             return cursor
         return self._raw.execute(sql, params)  # sqlite3 makes the cursor itself, in C
@@ -327,7 +399,7 @@ class Store:
             return
         if len(queued) == 1 and not queued[0][2]:
             sql, params, _ = queued[0]
-            self._raw.cursor().execute(_pg(sql), params)  # its answer is read (and dropped) by psycopg
+            self._cursor().execute(_pg(sql), params)  # its answer is read (and dropped) by psycopg
             return
         parts: list[str] = []
         values: list[Any] = []
@@ -337,7 +409,7 @@ class Store:
             values.extend(params)
             if check:
                 checks.append(f"1 / (SELECT count(*) FROM w{i})")
-        self._raw.cursor().execute(_pg(f"WITH {', '.join(parts)} SELECT {', '.join(checks) or '1'}"), values)
+        self._cursor().execute(_pg(f"WITH {', '.join(parts)} SELECT {', '.join(checks) or '1'}"), values)
 
     def ahead(self, sql: str, *params: Any) -> None:
         """In pipeline mode, send a read whose answer the same statement asked later takes: reads
@@ -346,29 +418,75 @@ class Store:
             return
         if self._queued:
             self.flush()  # a read sees the writes asked before it, sent ahead or not
-        cursor = self._raw.cursor()
+        cursor = self._cursor()
         cursor.execute(_pg(sql), params)
         self._ahead[(sql, params)] = cursor
 
     def ahead_case(self, case_id: int) -> None:
-        """Send ahead the case's row (see case_row)."""
+        """Send ahead the case's row (see case_row); the key guard, when it goes first, as a column
+        of that row rather than a statement of its own (one statement fewer to send and run)."""
+        if self._guard is not None and self.pipeline is not None and not self._queued:
+            guard, self._guard = self._guard, None
+            sql = _case_row_guarded(guard)
+            self.ahead(sql, case_id)
+            self._guard_row = (case_id, guard)
+            return
         self.ahead(_CASE_ROW + _LOCKED, case_id)
 
     def ahead_move(self, case_id: int, staff: int | str, today: date, names: Sequence[str]) -> None:
         """In pipeline mode, send in one statement what an advance reads after the case's row
         (``_move_reads``), for ``staff`` (an id, or a name), to travel with that row's read: roles,
         case_assigned, child_filled (of ``names``), records_present and audit_head then take their
-        answers from it, the first time each is asked the same question. Elsewhere nothing.
-        The caller has sent the case's locked read first (ahead_case) and writes nothing these
-        answers describe before asking for them."""
+        answers from it, the first time each is asked the same question. On SQLite, for a staff id,
+        the same and the case's row but the roles, at once and in one statement
+        (``_move_reads_sqlite``); elsewhere nothing. The caller has sent the case's locked read
+        first (ahead_case) and writes nothing these answers describe before asking for them."""
         if self.pipeline is None:
+            if not self.pg and isinstance(staff, int) and not self._known:
+                self._sqlite_move(case_id, staff, today, tuple(names))
             return
         if self._queued:
             self.flush()
         names = tuple(names)
-        cursor = self._raw.cursor()
+        cursor = self._cursor()
         cursor.execute(_move_reads(names, isinstance(staff, str)), {"case": case_id, "staff": staff, "day": today})
         self._move = (cursor, case_id, today, names, staff if isinstance(staff, str) else "")
+
+    def ahead_advance(self, case_id: int, staff: int | str, today: date, names: Sequence[str]) -> None:
+        """What cases.advance sends ahead, to travel in one round trip: the case's row, locked (the
+        key guard in it), then what is read once that lock is held (ahead_move).
+
+        Two statements, not one: a statement that waits for a lock reads as of when it began, and
+        the case's lock is waited for by more than its movers (a record inserted for the case holds
+        the foreign key's KEY SHARE on its row), so what is read after it must be asked after it.
+        """
+        self.ahead_case(case_id)
+        self.ahead_move(case_id, staff, today, names)
+
+    def _sqlite_move(self, case_id: int, staff: int, today: date, names: tuple[str, ...]) -> None:
+        """ahead_move on SQLite: ``_move_reads_sqlite``'s answers, kept by question (none without the case)."""
+        cursor = self._raw.execute(
+            _move_reads_sqlite(names), {"case": case_id, "staff": staff, "day": self.d_in(today)}
+        )
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return
+        n = _CASE_COLUMNS.count(",") + 1
+        case, (name, assigned, class_id, boarding, present_mask, maybe_mask, *rest) = row[:n], row[n:]
+        present, head = rest[: len(RECORD_KINDS)], rest[len(RECORD_KINDS) :]
+        school_id, child_id = case[1], case[2]
+        known = self._known
+        known["case", case_id] = case
+        known["staff", staff] = None if name is None else (staff, str(name))
+        known["assigned", case_id, staff, today] = bool(assigned)
+        known["filled", child_id, names] = (class_id, boarding, present_mask, maybe_mask)
+        known["present", case_id, child_id] = frozenset(
+            kind for kind, there in zip(RECORD_KINDS, present, strict=True) if there
+        )
+        known["head", school_id] = None if head[0] is None else (int(head[0]), str(head[1]))
 
     def _known_answer(self, *question: Any) -> Any:
         """ahead_move's answer to ``question``, read when first needed; _UNKNOWN when it has none."""
@@ -415,7 +533,7 @@ class Store:
             rows_sql = ", ".join(f"({marks})" for _ in batch)
             self._queued.append((f"{head}VALUES {rows_sql}{tail}", [v for row in batch for v in row], False))
             return
-        cursor = self._raw.cursor()
+        cursor = self._cursor()
         try:
             cursor.executemany(_pg(sql) if self.pg else sql, batch)
         finally:
@@ -504,7 +622,19 @@ class Store:
     def case_row(self, case_id: int) -> CaseRow | None:
         """The case; in pipeline mode locked until the commit, so that the move's compare-and-set,
         sent without waiting, cannot find the row changed and the case's other writes collide."""
-        row = self.one(_CASE_ROW + (_LOCKED if self.pipeline is not None else ""), case_id)
+        if self._known and ("case", case_id) in self._known:  # read with the rest (SQLite's ahead_move)
+            row = self._known.pop(("case", case_id))
+        elif self._guard_row is not None and self._guard_row[0] == case_id:  # the key guard rode on it
+            guard = self._guard_row[1]
+            self._guard_row = None
+            row = self.one(_case_row_guarded(guard), case_id)
+            if row is None:  # no row, no answer: the guard on its own, before anything is written
+                self._guard = guard
+                self._send_guard()
+            else:
+                self._guard_keys = list(row[11])
+        else:
+            row = self.one(_CASE_ROW + (_LOCKED if self.pipeline is not None else ""), case_id)
         if row is None:
             return None
         return CaseRow(

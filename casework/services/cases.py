@@ -312,13 +312,13 @@ def advance(
     refused: TransitionRefused | None = None
     dest: str | None = None
     with ctx.db.raw_write() as store:
-        # On PostgreSQL every read travels in one round trip (Store.ahead, Store.ahead_move): the
-        # case, locked; the actor; then, in one statement, the actor's roles and scope, the card,
-        # the kinds of record and the school's audit head (locked after the case, as every writer
-        # locks them). The writes then travel with the commit: two round trips in all.
+        # On PostgreSQL every read travels in one round trip (Store.ahead_advance): the case, locked
+        # (the key guard in the same statement); then, in one statement, the actor, their roles and
+        # scope, the card, the kinds of record and the school's audit head (locked after the case,
+        # as every writer locks them). The writes then travel with the commit: two round trips in
+        # all. On SQLite the same reads but the roles are one statement.
         ref = acting(actor)
-        store.ahead_case(case_id)
-        store.ahead_move(case_id, staff_ref(ref), today, case_facts.FIELD_NAMES)
+        store.ahead_advance(case_id, staff_ref(ref), today, case_facts.FIELD_NAMES)
         actor_id, actor_name = _actor(store, ref)
         case = store.case_row(case_id)
         if case is None:
