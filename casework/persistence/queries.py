@@ -262,13 +262,15 @@ def enrolled_per_class(session: Session, school_id: int, school_year: int, term:
 
 
 def retained_per_class(
-    session: Session, school_id: int, school_year: int, term: int
+    session: Session, school_id: int, school_year: int, term: int, base: dict[int | None, int] | None = None
 ) -> tuple[dict[int | None, int], dict[int | None, int]]:
     """Children enrolled at the start of the year, and of those the ones still enrolled in ``term``.
 
-    Both by the class they were in at the start of the year.
+    Both by the class they were in at the start of the year. ``base``: the first term's
+    enrolment per class when the caller counted it already (``enrolled_per_class``, term 1).
     """
-    base = enrolled_per_class(session, school_id, school_year, 1)
+    if base is None:
+        base = enrolled_per_class(session, school_id, school_year, 1)
     if term == 1:
         return base, dict(base)  # in the first term, those enrolled at its start are the ones counted
     later = aliased(Enrolment)

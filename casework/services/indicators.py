@@ -24,7 +24,7 @@ from casework.persistence.tables import School
 from casework.rules.review import FIVE_ONES, INDICATORS
 from casework.services import access
 from casework.services.context import Context
-from casework.services.review import review_params, school_filter, stalled_cases
+from casework.services.review import kept_stalled, review_params, school_filter
 from casework.text import N_, Msg
 
 
@@ -197,7 +197,6 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
     checked who may see them)."""
     today = ctx.now().date()
     targets = review_params(ctx)["targets"]
-    escalate_after = int(review_params(ctx)["escalate_after_days"])
     school_row = session.get(School, school_id)
     name = school_row.name if school_row else str(school_id)
     classes = queries.classes(session, school_id)
@@ -211,11 +210,15 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
         "cases": lambda s: queries.case_counts(s, school_id, end),
         "on_file": lambda s: queries.children_on_file(s, school_id),
-        "retained": lambda s: queries.retained_per_class(s, school_id, year, term),
         "complete": lambda s: queries.complete_on_file_per_class(s, school_id, FILE_REQUIRED),
-        "stalled": lambda s: stalled_cases(s, today, school_id, None, None, escalate_after),
+        # the list the stalled page keeps, while nothing in the school has changed (same snapshot)
+        "stalled": lambda s: kept_stalled(s, ctx, today, school_id),
         "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
         "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
+        # in the first term the year's base is the term's enrolment, counted just above
+        "retained": lambda s: queries.retained_per_class(
+            s, school_id, year, term, got["enrolled"] if term == 1 else None
+        ),
         "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
         "survey": lambda s: _surveyed(s, school_id, year, end),
         "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
@@ -231,7 +234,9 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         # 每年至少回家一次: counted over the school year so far (from 1 September)
         "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
     }
-    got = {key: task(session) for key, task in tasks.items()}
+    got: dict[str, Any] = {}
+    for key, task in tasks.items():  # in order: a later count may take up an earlier one
+        got[key] = task(session)
     got["open"], got["states"] = got.pop("cases")
     got["children"], got["families"] = got.pop("on_file")
     start_base, still = got["retained"]

@@ -157,6 +157,24 @@ def _listed_kept(session: Session, db_url: str, schools: list[int], *args: Any) 
     return found
 
 
+def kept_stalled(session: Session, ctx: Context, today: date, school_id: int) -> list[ListedCase]:
+    """The school's stalled list as ``review stalled`` shows it to the whole school (kept while
+    nothing in the school changes): the indicators count it by stage and by who must act."""
+    params = review_params(ctx)
+    return _listed_kept(
+        session,
+        str(ctx.db.url),
+        [school_id],
+        queries.STALLED,
+        today,
+        int(params["escalate_after_days"]),
+        school_id,
+        None,
+        None,
+        int(params["due_ahead_days"]),
+    )
+
+
 def school_filter(session: Session, school: str | None) -> int | None:
     if school is None:
         return None
