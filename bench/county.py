@@ -194,6 +194,7 @@ def add_schools(url: str, ring: crypto.KeyRing, first: int, last: int, per_schoo
             contacts,
         )
         con.commit()
+    con.keep_contact_months()
     con.finish(("school", "school_class", "staff", "child", "case_file", "contact_entry"))
 
 

@@ -206,6 +206,15 @@ class Loader:
                 given = iter(row)
                 copy.write_row([next(given) if slot is None else slot[0] for slot in slots])
 
+    def keep_contact_months(self) -> None:
+        """The months the program keeps with each contact it records (``contact_month``), made from
+        the contact entries loaded in bulk: the statement a recount runs."""
+        from casework.persistence.contact_months import recount_sql
+
+        self.begin()
+        self.db.execute(recount_sql("postgresql" if self.pg else "sqlite"))  # type: ignore[attr-defined]
+        self.commit()
+
     def finish(self, tables: Iterable[str] = ()) -> None:
         """Sequences past the ids given (PostgreSQL), then statistics for the planner."""
         if self.pg:

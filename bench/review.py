@@ -213,6 +213,7 @@ def build(path: str, n: int, seed: int = 11, per_case: int = 10) -> None:
         )
         con.commit()
         print(f"  built {hi - 1:,} cases", flush=True)
+    con.keep_contact_months()
     con.finish(("school", "school_class", "staff", "child", "case_file", "aid", "contact_entry"))
 
 

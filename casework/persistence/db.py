@@ -16,7 +16,11 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import InvalidInput, PermissionDenied
-from casework.persistence import crypto, scope
+from casework.persistence import (
+    contact_months,  # noqa: F401  (its listener keeps contact_month with each contact)
+    crypto,
+    scope,
+)
 from casework.persistence.store import Store
 from casework.text import N_
 

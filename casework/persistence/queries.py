@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from casework.domain.contact_months import MONTHLY_KINDS, every_week, kind_bit, month_key
 from casework.domain.listing import RISK_ORDER, ListedCase, Reason
 from casework.persistence import crypto
 from casework.persistence.store import Store
@@ -17,6 +18,7 @@ from casework.persistence.tables import (
     Case,
     Child,
     ContactEntry,
+    ContactMonth,
     Enrolment,
     Membership,
     Pairing,
@@ -339,6 +341,42 @@ def contacted_per_class(session: Session, school_id: int, kind: str, start: date
             ContactEntry.occurred_on.between(start, end),
         ),
     )
+
+
+class MonthMarks(NamedTuple):
+    """Of the cases open at a month's end, per class: those with a contact of each of
+    ``contact_months.MONTHLY_KINDS`` in the month, and those that called home in every week of it."""
+
+    per_kind: dict[str, dict[int | None, int]]
+    every_week: dict[int | None, int]
+
+
+def month_marks_per_class(session: Session, school_id: int, month: date, end: date, sundays: int) -> MonthMarks:
+    """One pass over the school's kept rows of the month (``contact_month``), each case read once.
+
+    ``month``: any day of it; ``sundays``: how many weeks end in it (``Period.weeks``)."""
+
+    def counted(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    full = every_week(sundays)
+    rows = session.execute(
+        select(
+            Case.class_id,
+            *(counted(ContactMonth.kinds.op("&")(kind_bit(k)) != 0) for k in MONTHLY_KINDS),
+            counted(ContactMonth.weeks == full),
+        )
+        .join(Case, Case.id == ContactMonth.case_id)
+        .where(ContactMonth.school_id == school_id, ContactMonth.month == month_key(month), _open_at(end))
+        .group_by(Case.class_id)
+    )
+    per_kind: dict[str, dict[int | None, int]] = {k: {} for k in MONTHLY_KINDS}
+    weekly: dict[int | None, int] = {}
+    for cls, *found in rows:
+        for kind, n in zip((*MONTHLY_KINDS, None), found, strict=True):
+            if n:
+                (per_kind[kind] if kind else weekly)[cls] = int(n)
+    return MonthMarks(per_kind, weekly)
 
 
 def _open_per_class(session: Session, end: date, case_ids: Any) -> dict[int | None, int]:

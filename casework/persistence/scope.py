@@ -132,6 +132,7 @@ _BY_CASE = (
     t.Plan,
     t.Pairing,
     t.ContactEntry,
+    t.ContactMonth,
     t.Review,
     t.Screening,
     t.Referral,

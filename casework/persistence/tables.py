@@ -331,6 +331,24 @@ class ContactEntry(Base):
     recorded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
 
 
+class ContactMonth(Base):
+    """A case's contacts of a month, as the indicators count them: bit i of ``kinds`` for a contact of
+    ``casework.domain.contact_months.MONTHLY_KINDS[i]``, bit k of ``weeks`` for a call home in the
+    week of the month's k-th Sunday. Written with each contact, in its transaction
+    (casework.persistence.contact_months); a month is 202610."""
+
+    __tablename__ = "contact_month"
+    __table_args__ = (
+        # covering: a month's rows of a school, each case's bits read from the index
+        Index("ix_contact_month_school", "school_id", "month", "case_id", "kinds", "weeks"),
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    kinds: Mapped[int] = mapped_column(Integer)
+    weeks: Mapped[int] = mapped_column(Integer)
+
+
 class Review(Base):
     __tablename__ = "review"
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -206,8 +206,8 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
     year_start = date(ctx.rule_set.calendar.school_year(end), 9, 1)
     # The children and the cases are each counted in one pass, every count of them at once.
     tasks: dict[str, Callable[[Session], Any]] = {
-        "talk": lambda s: queries.contacted_per_class(s, school_id, "talk", start, end),
-        "feedback": lambda s: queries.contacted_per_class(s, school_id, "parent_feedback", start, end),
+        # talks, parent feedback, letters and the weekly calls home: one pass over the month's kept rows
+        "marks": lambda s: queries.month_marks_per_class(s, school_id, start, end, len(weeks)),
         "cases": lambda s: queries.case_counts(s, school_id, end),
         "on_file": lambda s: queries.children_on_file(s, school_id),
         "complete": lambda s: queries.complete_on_file_per_class(s, school_id, FILE_REQUIRED),
@@ -223,8 +223,6 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         "survey": lambda s: _surveyed(s, school_id, year, end),
         "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
         # the child's five ones, on the same calendar periods as the duties
-        "five_call_home": lambda s: queries.weekly_per_class(s, school_id, "call_home", weeks, end),
-        "five_letter": lambda s: queries.contacted_per_class(s, school_id, "letter", start, end),
         "five_class_teacher": lambda s: queries.contacted_by_role_per_class(
             s, school_id, "talk", "class_teacher", start, end
         ),
@@ -238,6 +236,9 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
     for key, task in tasks.items():  # in order: a later count may take up an earlier one
         got[key] = task(session)
     got["open"], got["states"] = got.pop("cases")
+    marks = got.pop("marks")
+    got["talk"], got["feedback"] = marks.per_kind["talk"], marks.per_kind["parent_feedback"]
+    got["five_letter"], got["five_call_home"] = marks.per_kind["letter"], marks.every_week
     got["children"], got["families"] = got.pop("on_file")
     start_base, still = got["retained"]
     surveyed = got["survey"]
@@ -285,7 +286,8 @@ def _own_school(who: access.Principal) -> int:
 def _trends(
     session: Session, school_id: int, period: Period, ctx: Context
 ) -> dict[str, list[tuple[str, float | None]]]:
-    """Monthly coverage from the start of the school year to the period, one query per month and measure."""
+    """Monthly coverage from the start of the school year to the period: per month, the open cases
+    and one pass over the month's kept contacts."""
     year = ctx.rule_set.calendar.school_year(period.end)
     months = []
     y, m = year, 9
@@ -295,8 +297,9 @@ def _trends(
     series: dict[str, list[tuple[str, float | None]]] = {"talk_coverage": [], "feedback_coverage": []}
     for month in months:
         den = sum(queries.open_cases_per_class(session, school_id, month.end).values())
+        marks = queries.month_marks_per_class(session, school_id, month.start, month.end, len(month.weeks()))
         for key, kind in (("talk_coverage", "talk"), ("feedback_coverage", "parent_feedback")):
-            num = sum(queries.contacted_per_class(session, school_id, kind, month.start, month.end).values())
+            num = sum(marks.per_kind[kind].values())
             series[key].append((month.label, num / den if den else None))
     return series
 

@@ -7,11 +7,14 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete, select, text
 
 from casework.domain.child import FILE_REQUIRED
+from casework.domain.inputs import RecordContact
 from casework.persistence import queries
-from casework.persistence.tables import Aid, Case, Child, ContactEntry, Membership, Pairing, SchoolClass
-from casework.services import access
+from casework.persistence.contact_months import recount_sql
+from casework.persistence.tables import Aid, Case, Child, ContactEntry, ContactMonth, Membership, Pairing, SchoolClass
+from casework.services import access, mentoring
 from tests.helpers import unscoped
 
 KINDS = ("talk", "parent_feedback", "letter", "call_home", "family_visit", "home_visit")
@@ -101,6 +104,22 @@ def _populate(world, seed: int) -> tuple[int, dict[str, list]]:
                     )
                 )
                 made["contact"].append(entry)
+            if rng.random() < 0.3:  # a child who calls home most weeks (Monday to Sunday) of September and October
+                for sunday in (date(2026, 9, 6) + timedelta(days=7 * w) for w in range(9)):
+                    if rng.random() < 0.9:
+                        s.add(
+                            entry := ContactEntry(
+                                school_id=school_id,
+                                case_id=case.id,
+                                kind="call_home",
+                                occurred_on=sunday - timedelta(days=rng.randint(0, 6)),
+                                by_id=staff[3],
+                                summary="电话",
+                                recorded_at=now,
+                                recorded_by=staff[0],
+                            )
+                        )
+                        made["contact"].append(entry)
             if rng.random() < 0.5:
                 start = _day(rng)
                 s.add(
@@ -195,6 +214,28 @@ def test_counts_match_a_recount(world, seed: int) -> None:
                 )
             }
             assert queries.weekly_per_class(s, school_id, "call_home", weeks, end) == _per_class(cases, ids, end)
+            # the same counts from the months kept with each contact: the calendar's weeks (Monday to
+            # Sunday, each in the month of its Sunday), and the kinds of the month
+            sundays = [d for d in (start + timedelta(days=n) for n in range(31)) if d <= end and d.weekday() == 6]
+            marks = queries.month_marks_per_class(s, school_id, start, end, len(sundays))
+            for kind in ("talk", "parent_feedback", "letter"):
+                ids = {e["case_id"] for e in contacts if e["kind"] == kind and start <= e["occurred_on"] <= end}
+                assert marks.per_kind[kind] == _per_class(cases, ids, end)
+            ids = {
+                c["id"]
+                for c in cases
+                if all(
+                    any(
+                        e["case_id"] == c["id"]
+                        and e["kind"] == "call_home"
+                        and sunday - timedelta(days=6) <= e["occurred_on"] <= sunday
+                        for e in contacts
+                    )
+                    for sunday in sundays
+                )
+            }
+            assert ids  # the random rows include cases that called home every week
+            assert marks.every_week == _per_class(cases, ids, end)
             for kind in ("mentor", "study_helper"):
                 ids = {
                     p["case_id"]
@@ -206,3 +247,49 @@ def test_counts_match_a_recount(world, seed: int) -> None:
             assert queries.aided_per_class(s, school_id, start, end) == dict(
                 Counter(c["class_id"] for c in children if c["id"] in aided)
             )
+
+
+def _kept(session) -> list[tuple]:
+    return [tuple(r) for r in session.execute(select(ContactMonth.__table__).order_by("case_id", "month"))]
+
+
+def test_the_kept_months_are_what_a_recount_of_the_contacts_makes(world) -> None:
+    """Contacts recorded through the service and in bulk keep their case's months in their own
+    transaction: the rows are those a recount of every contact entry makes."""
+    _populate(world, 4)
+    case_id = world.case()
+    world.clock.now = datetime(2026, 10, 12, 9, tzinfo=UTC)  # a Monday: its call home is in the week of 18 October
+    for kind, day in (("talk", None), ("call_home", None), ("letter", date(2026, 9, 30)), ("home_visit", None)):
+        mentoring.contact(
+            world.ctx,
+            world.counsellor,
+            RecordContact(case_id=case_id, kind=kind, occurred_on=day, by=None, summary="记录", follow_up=None),
+        )
+    with unscoped(world.ctx.db) as s:
+        mine = {(month, kinds, weeks) for c, month, _, kinds, weeks in _kept(s) if c == case_id}
+        # October: a talk (bit 0) and the call home in the third week (the 18th is its third Sunday);
+        # September: the letter (bit 2); the home visit is not kept
+        assert mine == {(202610, 1, 4), (202609, 4, 0)}
+    with world.ctx.db.write() as s:
+        access.system(s)
+        kept = _kept(s)
+        s.execute(delete(ContactMonth))
+        s.execute(text(recount_sql(s.connection().dialect.name)))
+        assert _kept(s) == kept
+        assert len(kept) > 40
+
+
+def test_the_revision_fills_the_months_of_the_contacts_recorded_before_it(world) -> None:
+    """Revision 0072 makes, from the contacts already recorded, the rows the program keeps."""
+    from alembic import command
+
+    from casework.persistence import migrate
+
+    _populate(world, 5)
+    with unscoped(world.ctx.db) as s:
+        kept = _kept(s)
+    engine = world.ctx.db.engine
+    command.downgrade(migrate.config(engine), "0071")  # the contacts as the release before stored them
+    migrate.upgrade(engine)
+    with unscoped(world.ctx.db) as s:
+        assert _kept(s) == kept and len(kept) > 40

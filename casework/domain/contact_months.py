@@ -1,0 +1,60 @@
+"""What a case's contacts of a month come to, kept as they are recorded: which kinds it had, and in
+which weeks the child called home.
+
+The indicators count, per class and month, the open cases that had a talk, a parent feedback, a
+letter, and a call home in every week of the month. Counted from the contact entries, each is a
+pass over the month's entries of its kind and a look-up of every case found (a million cases: a
+million look-ups each). Kept per case and month (``contact_month``, written in the transaction
+that records the contact), the four are one pass over one row per case. Contacts are never
+changed nor deleted, so a month's row only ever gains bits.
+
+A week (Monday to Sunday) belongs to the month of its Sunday, as the duties and the five ones
+count it: the k-th Sunday of a month (k from 0) is on day 7k+1 to 7k+7, and its week is bit k.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import NamedTuple
+
+# Bit i of a row's ``kinds`` is MONTHLY_KINDS[i]. The order is stored in every row: append, never reorder.
+MONTHLY_KINDS = ("talk", "parent_feedback", "letter")
+WEEKLY_KIND = "call_home"
+
+
+def month_key(day: date) -> int:
+    """202610 for any day of October 2026."""
+    return day.year * 100 + day.month
+
+
+def kind_bit(kind: str) -> int:
+    return 1 << MONTHLY_KINDS.index(kind)
+
+
+def sunday_of(day: date) -> date:
+    return day + timedelta(days=6 - day.weekday())
+
+
+def week_bit(sunday: date) -> int:
+    return 1 << ((sunday.day - 1) // 7)
+
+
+def every_week(sundays: int) -> int:
+    """The ``weeks`` of a case that called home in each of a month's ``sundays`` weeks."""
+    return (1 << sundays) - 1
+
+
+class Mark(NamedTuple):
+    month: int
+    kinds: int
+    weeks: int
+
+
+def marks(kind: str, day: date) -> list[Mark]:
+    """What one contact adds to its case's months (nothing, for the kinds not kept)."""
+    if kind in MONTHLY_KINDS:
+        return [Mark(month_key(day), kind_bit(kind), 0)]
+    if kind == WEEKLY_KIND:
+        sunday = sunday_of(day)
+        return [Mark(month_key(sunday), 0, week_bit(sunday))]
+    return []
