@@ -5,7 +5,7 @@ The indicators count, per class and month, the open cases that had a talk, a par
 letter, and a call home in every week of the month. Counted from the contact entries, each is a
 pass over the month's entries of its kind and a look-up of every case found (a million cases: a
 million look-ups each). Kept per case and month (``contact_month``, written in the transaction
-that records the contact), the four are one pass over one row per case. Contacts are never
+that records the contact, at its commit), the four are one pass over one row per case. Contacts are never
 changed nor deleted, so a month's row only ever gains bits.
 
 A week (Monday to Sunday) belongs to the month of its Sunday, as the duties and the five ones

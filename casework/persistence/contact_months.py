@@ -1,14 +1,17 @@
-"""The kept months of contacts (``contact_month``): written with every contact, in its transaction,
-and recounted from the contact entries where rows come in bulk (a benchmark's builder) or to check
-what was kept. What the bits mean: casework.domain.contact_months."""
+"""The kept months of contacts (``contact_month``): written with every contact inserted through an
+ORM session, in its transaction (at its commit), and recounted from the contact entries where rows
+come in bulk outside the ORM (a benchmark's builder) or to check what was kept. What the bits mean:
+casework.domain.contact_months."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, object_session
 
 from casework.domain.contact_months import MONTHLY_KINDS, WEEKLY_KIND, marks
 from casework.persistence.tables import ContactEntry, ContactMonth
@@ -16,13 +19,21 @@ from casework.persistence.tables import ContactEntry, ContactMonth
 _TABLE: Table = ContactMonth.__table__  # type: ignore[assignment]
 
 
-def keep(connection: Connection, school_id: int, case_id: int, kind: str, day: Any) -> None:
-    """Add one contact's bits to its case's month (a row made if the month has none yet)."""
+_PENDING = "casework.contact_months"  # in Session.info: ids of the contacts inserted, months not yet kept
+
+
+def keep(connection: Connection, rows: Iterable[tuple[int, int, str, Any]]) -> None:
+    """Add the bits of contacts (school, case, kind, day) to their cases' months, one upsert a
+    case and month, in (case, month) order: a row made where the month has none yet."""
+    merged: dict[tuple[int, int], list[int]] = {}
+    for school_id, case_id, kind, day in rows:
+        for mark in marks(kind, day):
+            bits = merged.setdefault((case_id, mark.month), [school_id, 0, 0])
+            bits[1] |= mark.kinds
+            bits[2] |= mark.weeks
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    for mark in marks(kind, day):
-        stmt = insert(_TABLE).values(
-            case_id=case_id, month=mark.month, school_id=school_id, kinds=mark.kinds, weeks=mark.weeks
-        )
+    for (case_id, month), (school_id, kinds, weeks) in sorted(merged.items()):
+        stmt = insert(_TABLE).values(case_id=case_id, month=month, school_id=school_id, kinds=kinds, weeks=weeks)
         connection.execute(
             stmt.on_conflict_do_update(
                 index_elements=[_TABLE.c.case_id, _TABLE.c.month],
@@ -34,9 +45,39 @@ def keep(connection: Connection, school_id: int, case_id: int, kind: str, day: A
         )
 
 
+# The months are kept at the commit, not as each contact is flushed: by then the transaction holds
+# the audit chain's head (every write that records a contact appends to it), so the month rows are
+# always locked after the head. Locked at each insert, a class sheet (its first contact's audit
+# event, then its second contact's month) and a single contact of the same month (its month, then
+# its audit event) would take the two in opposite orders and deadlock on PostgreSQL.
+
+
 @event.listens_for(ContactEntry, "after_insert")
-def _kept_with_the_contact(mapper: Any, connection: Connection, target: ContactEntry) -> None:
-    keep(connection, target.school_id, target.case_id, target.kind, target.occurred_on)
+def _noted(mapper: Any, connection: Connection, target: ContactEntry) -> None:
+    session = object_session(target)
+    assert session is not None  # a flush is a session's
+    session.info.setdefault(_PENDING, set()).add(target.id)
+
+
+@event.listens_for(Session, "before_commit")
+def _kept_at_commit(session: Session) -> None:
+    session.flush()  # contacts added and not yet flushed note themselves now
+    ids = session.info.pop(_PENDING, None)
+    if not ids:
+        return
+    # The contacts as the transaction has them: one inserted in a savepoint rolled back since is gone.
+    table = ContactEntry.__table__
+    connection = session.connection()
+    found = connection.execute(
+        select(table.c.school_id, table.c.case_id, table.c.kind, table.c.occurred_on).where(table.c.id.in_(sorted(ids)))
+    )
+    keep(connection, [(s, c, k, d) for s, c, k, d in found])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forgotten(session: Session) -> None:
+    if not session.in_transaction():  # the whole transaction, not a savepoint within it
+        session.info.pop(_PENDING, None)
 
 
 def recount_sql(dialect: str) -> str:

@@ -334,7 +334,7 @@ class ContactEntry(Base):
 class ContactMonth(Base):
     """A case's contacts of a month, as the indicators count them: bit i of ``kinds`` for a contact of
     ``casework.domain.contact_months.MONTHLY_KINDS[i]``, bit k of ``weeks`` for a call home in the
-    week of the month's k-th Sunday. Written with each contact, in its transaction
+    week of the month's k-th Sunday. Written with each contact inserted through a session, at its commit
     (casework.persistence.contact_months); a month is 202610."""
 
     __tablename__ = "contact_month"

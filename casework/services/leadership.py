@@ -279,7 +279,8 @@ def stalled_page(
     responsible person (by the list's query) and by reason and stage (over the list); a filter that
     names nothing of the school is dropped. Only the page's children are named and logged as read."""
     today = ctx.now().date()
-    with ctx.db.read() as session:
+    # one snapshot: the kept list is filed under the school's last change read in it (review.in_scope)
+    with ctx.db.snapshot() as session:
         who = access.enter(session, actor, today)
         # the one school of the actor's roles (home_school says why when there is not exactly one)
         if len(who.roles) == 1:

@@ -159,7 +159,9 @@ def _listed_kept(session: Session, db_url: str, schools: list[int], *args: Any) 
 
 def kept_stalled(session: Session, ctx: Context, today: date, school_id: int) -> list[ListedCase]:
     """The school's stalled list as ``review stalled`` shows it to the whole school (kept while
-    nothing in the school changes): the indicators count it by stage and by who must act."""
+    nothing in the school changes): the indicators count it by stage and by who must act. In a
+    snapshot (``Database.snapshot``), as every caller that keeps a list reads it, the list and
+    the last change it is filed under are of the same moment."""
     params = review_params(ctx)
     return _listed_kept(
         session,
@@ -206,7 +208,9 @@ def listing(
         raise InvalidInput("'{value}' is not one of {choices}", value=level, choices=", ".join(LEVELS))
     params = review_params(ctx)
     today = ctx.now().date()
-    with ctx.db.read() as session:
+    # One snapshot (REPEATABLE READ on PostgreSQL): the list kept is filed under the school's last
+    # change read in the same snapshot as the list, so a report reusing it sees the same moment.
+    with ctx.db.snapshot() as session:
         who = access.enter(session, actor, today)
         school_id = school_filter(session, school)
         class_id = None

@@ -293,3 +293,36 @@ def test_the_revision_fills_the_months_of_the_contacts_recorded_before_it(world)
     migrate.upgrade(engine)
     with unscoped(world.ctx.db) as s:
         assert _kept(s) == kept and len(kept) > 40
+
+
+def test_the_months_are_kept_at_the_commit_from_the_contacts_still_there(world) -> None:
+    """The months are kept at the commit, from the contacts the transaction still has: none for a
+    contact rolled back with its savepoint."""
+    case_id = world.case()
+    with world.ctx.db.write() as s:
+        access.system(s)
+        school_id = s.get(Case, case_id).school_id
+
+        def contact(kind: str, day: date) -> ContactEntry:
+            return ContactEntry(
+                school_id=school_id,
+                case_id=case_id,
+                kind=kind,
+                occurred_on=day,
+                by_id=int(world.teacher),
+                summary="记录",
+                recorded_at=datetime(2026, 10, 20, tzinfo=UTC),
+                recorded_by=int(world.teacher),
+            )
+
+        savepoint = s.begin_nested()
+        s.add(contact("talk", date(2026, 10, 5)))
+        s.flush()
+        savepoint.rollback()
+        s.add(contact("letter", date(2026, 10, 6)))
+        s.add(contact("call_home", date(2026, 10, 6)))  # a Tuesday: the week of the 11th, the second Sunday
+        s.flush()
+        # nothing kept before the commit: the month rows are locked after the audit chain's head
+        assert not [row for row in _kept(s) if row[0] == case_id]
+    with unscoped(world.ctx.db) as s:
+        assert [(m, k, w) for c, m, _, k, w in _kept(s) if c == case_id] == [(202610, 4, 2)]
