@@ -105,7 +105,9 @@ def overview(ctx: Context, actor: str | None, month: str | None = None) -> Count
         who = access.enter(session, actor, today)
         schools = _schools_overseen(session, who)
         access.system(session)  # the capability is checked per school; every count names its school
-        reports = [(sid, name, indicators.school_report(session, ctx, sid, period)) for sid, name in schools]
+        reports = [
+            (sid, name, indicators.school_report(session, ctx, sid, period, kept=False)) for sid, name in schools
+        ]
     awards = {sid: _awards(ctx, actor, sid, school_year) for sid, _ in schools}
     lines = []
     for sid, name, report in reports:

@@ -25,7 +25,7 @@ from casework.persistence.tables import School
 from casework.rules.review import FIVE_ONES, INDICATORS
 from casework.services import access
 from casework.services.context import Context
-from casework.services.review import kept_stalled, review_params, school_filter
+from casework.services.review import kept_stalled, review_params, school_filter, stalled_cases
 from casework.text import N_, Msg
 
 
@@ -196,9 +196,11 @@ def compute(
     return report
 
 
-def school_report(session: Session, ctx: Context, school_id: int, period: Period) -> Report:
+def school_report(session: Session, ctx: Context, school_id: int, period: Period, kept: bool = True) -> Report:
     """One school's counts for the period in the caller's transaction (its snapshot; the caller
-    checked who may see them)."""
+    checked who may see them). ``kept``: take the stalled list the stalled page keeps (and keep
+    it); a county's report over hundreds of schools computes each instead, rather than push the
+    schools' own pages' lists out of the few kept."""
     today = ctx.now().date()
     targets = review_params(ctx)["targets"]
     school_row = session.get(School, school_id)
@@ -216,7 +218,11 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         "on_file": lambda s: queries.children_on_file(s, school_id),
         "complete": lambda s: queries.complete_on_file_per_class(s, school_id, FILE_REQUIRED),
         # the list the stalled page keeps, while nothing in the school has changed (same snapshot)
-        "stalled": lambda s: kept_stalled(s, ctx, today, school_id),
+        "stalled": lambda s: (
+            kept_stalled(s, ctx, today, school_id)
+            if kept
+            else stalled_cases(s, today, school_id, None, None, int(review_params(ctx)["escalate_after_days"]))
+        ),
         "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
         "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
         # in the first term the year's base is the term's enrolment, counted just above

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from casework.domain.inputs import RecordAid, RecordContact, RecordEnrolment
-from casework.services import cases, indicators, mentoring, pupil_records, setup
+from casework.services import cases, indicators, mentoring, pupil_records, review, setup
 
 
 def rows(report, indicator: str) -> dict[str, tuple[int, int]]:
@@ -209,3 +209,14 @@ def test_a_report_counts_from_one_snapshot(world) -> None:
     with world.ctx.db.read() as session:
         access.system(session)
         assert session.scalar(select(func.count()).select_from(School)) == before + 1
+
+
+def test_the_report_counts_the_kept_stalled_list_until_the_school_changes(world) -> None:
+    first, second = world.case(), world.case()
+    world.clock.advance(20)  # both past identified's 14 days
+    assert len(review.stalled(world.ctx, world.leader)) == 2  # the stalled page's list, kept
+    month = f"{world.clock.now.year}-{world.clock.now.month}"
+    assert indicators.compute(world.ctx, world.leader, month=month).stalled_by_stage == {"identified": 2}
+    world.fire(first, "close", "父母返乡")  # a change in the school: the list is counted anew
+    assert indicators.compute(world.ctx, world.leader, month=month).stalled_by_stage == {"identified": 1}
+    assert [c.case_id for c in review.stalled(world.ctx, world.leader)] == [second]
