@@ -162,17 +162,32 @@ def kept_stalled(session: Session, ctx: Context, today: date, school_id: int) ->
     nothing in the school changes): the indicators count it by stage and by who must act. In a
     snapshot (``Database.snapshot``), as every caller that keeps a list reads it, the list and
     the last change it is filed under are of the same moment."""
-    params = review_params(ctx)
+    return _kept_list(session, ctx, review_params(ctx), [school_id], queries.STALLED, today, school_id, None, None)
+
+
+def _kept_list(
+    session: Session,
+    ctx: Context,
+    params: dict[str, Any],
+    schools: list[int],
+    level: str,
+    today: date,
+    school_id: int | None,
+    class_id: int | None,
+    responsible_id: int | None,
+) -> list[ListedCase]:
+    """The list kept under its key: the one way the stalled page, ``review`` and the indicators
+    name a list, so that each finds what the others computed."""
     return _listed_kept(
         session,
         str(ctx.db.url),
-        [school_id],
-        queries.STALLED,
+        schools,
+        level,
         today,
         int(params["escalate_after_days"]),
         school_id,
-        None,
-        None,
+        class_id,
+        responsible_id,
         int(params["due_ahead_days"]),
     )
 
@@ -252,18 +267,7 @@ def in_scope(
     schools = [school_id] if school_id is not None else list(session.scalars(select(School.id)))
     held = {sid: roles for sid in schools if (roles := who.roles_at(sid))}
     narrow = {sid for sid, roles in held.items() if policy.widest_scope(roles) != policy.SCHOOL}
-    kept = _listed_kept(
-        session,
-        str(ctx.db.url),
-        schools,
-        level,
-        today,
-        int(params["escalate_after_days"]),
-        school_id,
-        class_id,
-        responsible_id,
-        int(params["due_ahead_days"]),
-    )
+    kept = _kept_list(session, ctx, params, schools, level, today, school_id, class_id, responsible_id)
     if len(held) == len(schools) and not narrow:
         return kept
     found = [c for c in kept if c.school_id in held]
