@@ -67,11 +67,13 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server(folder: Path, keep: bool = True) -> Iterator[Mailbox]:
+def smtp_server(folder: Path, keep: bool = True, slow_first_reply: float = 0.0) -> Iterator[Mailbox]:
     """aiosmtpd on 127.0.0.1: STARTTLS required before login, login required before mail.
 
     ``keep``: parse and keep every message (for tests); otherwise only count them (for the bench).
+    ``slow_first_reply``: seconds the server takes to confirm the first message, having taken it.
     """
+    import asyncio
     from email import message_from_bytes, policy
 
     from aiosmtpd.controller import Controller
@@ -88,6 +90,8 @@ def smtp_server(folder: Path, keep: bool = True) -> Iterator[Mailbox]:
             if keep:
                 box.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
                 box.tls.append(session.ssl is not None)
+            if box.received == 1 and slow_first_reply:
+                await asyncio.sleep(slow_first_reply)
             return "250 OK"
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Protocol
+from typing import Any, Protocol
 
 from casework.services.notify_settings import EmailChannel, SmsChannel, WecomChannel
 
@@ -88,16 +88,26 @@ def mail_bytes(sender: str, message: Message) -> bytes:
     return head.encode("ascii") + body
 
 
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, noting when a message has been handed over (its DATA command sent)."""
+
+    handed_over = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.handed_over = True
+        return super().data(msg)
+
+
 class SmtpTransport:
     """One SMTP connection kept for a run of digests: STARTTLS and login once, then a message each."""
 
     def __init__(self, channel: EmailChannel, timeout: float) -> None:
         self.channel, self.timeout = channel, timeout
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _Smtp | None = None
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Smtp:
         c = self.channel
-        smtp = smtplib.SMTP(c.host, c.port, timeout=self.timeout)
+        smtp = _Smtp(c.host, c.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if c.starttls:
@@ -118,14 +128,19 @@ class SmtpTransport:
             raise DeliveryFailed("no email address")
         mail = mail_bytes(self.channel.sender, message)
         for attempt in range(2):  # a kept connection the server closed meanwhile is opened again once
+            smtp = self._smtp
             try:
-                if self._smtp is None:
-                    self._smtp = self._connect()
-                self._smtp.sendmail(self.channel.sender, [message.to], mail)
+                if smtp is None:
+                    smtp = self._smtp = self._connect()
+                smtp.handed_over = False
+                smtp.sendmail(self.channel.sender, [message.to], mail)
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None
-                if attempt:
+                # smtplib reports a reply that did not come in time as a closed connection too. Once
+                # the message is handed over, the server may have taken it: sending it again now
+                # could deliver it twice, so the digest waits for its next attempt instead.
+                if attempt or (smtp is not None and smtp.handed_over):
                     raise DeliveryFailed(f"SMTP: {exc}", unreachable=True) from exc
             except smtplib.SMTPResponseException as exc:
                 raise DeliveryFailed(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc

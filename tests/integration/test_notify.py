@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import date
 
@@ -216,6 +217,24 @@ def test_a_run_keeps_its_smtp_connections_from_batch_to_batch(world, monkeypatch
     assert 1 <= len(box.logins) <= 2 * 3
 
 
+def test_a_message_the_server_took_and_did_not_confirm_in_time_is_not_sent_again_in_the_run(
+    world, monkeypatch, tmp_path
+) -> None:
+    # smtplib reports the missing reply as a closed connection, like a kept connection the server
+    # closed while idle (opened again and the message sent then); here the server has the message.
+    with smtp_server(tmp_path, slow_first_reply=1.5) as box:
+        ctx = with_channels(world, monkeypatch, email=email_channel(box))
+        notify.set_address(ctx, world.admin, world.teacher, "teacher@school.test", None)
+        due_case(world)
+        world.clock.advance(29)
+        ladder.sweep(ctx)
+        report = notify.send(ctx)
+        assert box.received == 1  # once: not handed over a second time on a new connection
+    assert (report.sent, report.retrying) == (0, 1)
+    (digest,) = [r for r in outbox(world) if r.channel == "email"]
+    assert digest.status == "pending" and digest.attempts == 1 and "SMTP" in (digest.last_error or "")
+
+
 def test_a_refused_channel_gives_up_after_the_last_attempt(world, monkeypatch) -> None:
     ctx = with_channels(world, monkeypatch, wecom={"webhook": refused_url()})
     due_case(world)
@@ -275,3 +294,21 @@ def test_notify_settings_are_checked() -> None:
     ):
         with pytest.raises(InvalidInput):
             parse(raw)
+
+
+def test_a_kept_connection_found_closed_before_the_message_is_opened_again_and_sends_it_once(
+    monkeypatch, tmp_path
+) -> None:
+    from casework.services.channels import Message, SmtpTransport
+    from casework.services.notify_settings import EmailChannel
+
+    monkeypatch.setenv("CASEWORK_TEST_SMTP_PASSWORD", PASSWORD)
+    with smtp_server(tmp_path) as box:
+        channel = EmailChannel(**email_channel(box))
+        transport = SmtpTransport(channel, timeout=5.0)
+        message = Message("1", "teacher@school.test", "提醒", "今天到期的事项", "今天到期")
+        transport.send(message)
+        transport._smtp.sock.shutdown(socket.SHUT_RDWR)  # the connection gone while the transport kept it idle
+        transport.send(message)
+        transport.close()
+        assert box.received == 2 and len(box.logins) == 2
