@@ -31,7 +31,7 @@ from casework.persistence.db import Database
 from casework.services import Context, cases, indicators, review
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from databases import Loader, place  # noqa: E402
+from databases import Loader, keep_class_months, place  # noqa: E402
 
 TODAY = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LIMIT = 1.3
@@ -196,6 +196,7 @@ def add_schools(url: str, ring: crypto.KeyRing, first: int, last: int, per_schoo
         con.commit()
     con.keep_contact_months()
     con.finish(("school", "school_class", "staff", "child", "case_file", "contact_entry"))
+    keep_class_months(url)
 
 
 def best(fn: Callable[[], Any], repeat: int = 3) -> float:

@@ -170,10 +170,18 @@ class Loader:
             import psycopg
 
             self.db: object = psycopg.connect(_admin_url(target))
+            # the triggers marking classes' months stale (revision 0073) do not fire for a bulk load:
+            # the months are counted once it is done (keep_class_months)
+            self.db.execute("SET session_replication_role = replica")  # type: ignore[attr-defined]
+            self._triggers: list[str] = []
         else:
             con = sqlite3.connect(target, isolation_level=None)
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=OFF")  # bulk load only; the engine runs with FULL
+            # SQLite cannot turn its triggers off: they are dropped for the load and made again after
+            self._triggers = [sql for (sql,) in con.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger'")]
+            for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+                con.execute(f"DROP TRIGGER {name}")
             self.db = con
 
     def begin(self) -> None:
@@ -227,8 +235,28 @@ class Loader:
             self.db.autocommit = True  # type: ignore[attr-defined]
             self.execute("VACUUM ANALYZE")
         else:
+            for sql in self._triggers:
+                self.execute(sql)
             self.execute("ANALYZE")
         self.db.close()  # type: ignore[attr-defined]
+
+
+def keep_class_months(target: str) -> None:
+    """Each class's counts of every month with contacts (``class_month``), as the program keeps them
+    (casework.persistence.class_months), once a bulk load is done: a count of each month."""
+    from sqlalchemy import select
+
+    from casework.persistence import class_months
+    from casework.persistence.db import Database
+    from casework.persistence.scope import Scope, bind
+    from casework.persistence.tables import ContactMonth, School
+
+    db = Database(target)
+    with db.write() as session:
+        bind(session, Scope.system())
+        months = list(session.scalars(select(ContactMonth.month).distinct()))
+        class_months.keep(session, list(session.scalars(select(School.id))), months)
+    db.dispose()
 
 
 class Conn:

@@ -39,7 +39,7 @@ from casework.persistence.db import Database
 from casework.services import Context, indicators, review
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from databases import Loader, Place, is_pg, place  # noqa: E402
+from databases import Loader, Place, is_pg, keep_class_months, place  # noqa: E402
 
 TODAY = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 STATES = ["identified", "assessed", "individual_plan", "mentored", "mentored", "mentored", "reviewed", "closed"]
@@ -215,6 +215,7 @@ def build(path: str, n: int, seed: int = 11, per_case: int = 10) -> None:
         print(f"  built {hi - 1:,} cases", flush=True)
     con.keep_contact_months()
     con.finish(("school", "school_class", "staff", "child", "case_file", "aid", "contact_entry"))
+    keep_class_months(path)
 
 
 HAND_WRITTEN = """

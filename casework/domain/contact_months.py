@@ -10,6 +10,10 @@ changed nor deleted, so a month's row only ever gains bits.
 
 A week (Monday to Sunday) belongs to the month of its Sunday, as the duties and the five ones
 count it: the k-th Sunday of a month (k from 0) is on day 7k+1 to 7k+7, and its week is bit k.
+
+A talk also marks the roles its teacher held at the school when it was recorded (the five ones
+count the class teacher's and the subject teachers' talks): ``role_bit``. A teacher who takes up a
+role later does not turn the talks they had before into that role's.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import NamedTuple
 # Bit i of a row's ``kinds`` is MONTHLY_KINDS[i]. The order is stored in every row: append, never reorder.
 MONTHLY_KINDS = ("talk", "parent_feedback", "letter")
 WEEKLY_KIND = "call_home"
+# Bits 3 and 4: a talk by a teacher holding the role at the school when it was recorded.
+TALK_ROLES = ("class_teacher", "subject_teacher")
 
 
 def month_key(day: date) -> int:
@@ -29,6 +35,11 @@ def month_key(day: date) -> int:
 
 def kind_bit(kind: str) -> int:
     return 1 << MONTHLY_KINDS.index(kind)
+
+
+def role_bit(role: str) -> int:
+    """The bit of a talk by a teacher holding ``role`` (one of TALK_ROLES)."""
+    return 1 << (len(MONTHLY_KINDS) + TALK_ROLES.index(role))
 
 
 def sunday_of(day: date) -> date:
@@ -50,10 +61,16 @@ class Mark(NamedTuple):
     weeks: int
 
 
-def marks(kind: str, day: date) -> list[Mark]:
-    """What one contact adds to its case's months (nothing, for the kinds not kept)."""
+def marks(kind: str, day: date, roles: frozenset[str] = frozenset()) -> list[Mark]:
+    """What one contact adds to its case's months (nothing, for the kinds not kept); ``roles``: those
+    its teacher holds at the school."""
     if kind in MONTHLY_KINDS:
-        return [Mark(month_key(day), kind_bit(kind), 0)]
+        bits = kind_bit(kind)
+        if kind == "talk":
+            for role in TALK_ROLES:
+                if role in roles:
+                    bits |= role_bit(role)
+        return [Mark(month_key(day), bits, 0)]
     if kind == WEEKLY_KIND:
         sunday = sunday_of(day)
         return [Mark(month_key(sunday), 0, week_bit(sunday))]

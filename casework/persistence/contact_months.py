@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, object_session
 
-from casework.domain.contact_months import MONTHLY_KINDS, WEEKLY_KIND, marks
-from casework.persistence.tables import ContactEntry, ContactMonth
+from casework.domain.contact_months import MONTHLY_KINDS, TALK_ROLES, WEEKLY_KIND, marks, role_bit
+from casework.persistence.tables import ContactEntry, ContactMonth, Membership
 
 _TABLE: Table = ContactMonth.__table__  # type: ignore[assignment]
 
@@ -22,12 +22,13 @@ _TABLE: Table = ContactMonth.__table__  # type: ignore[assignment]
 _PENDING = "casework.contact_months"  # in Session.info: ids of the contacts inserted, months not yet kept
 
 
-def keep(connection: Connection, rows: Iterable[tuple[int, int, str, Any]]) -> None:
-    """Add the bits of contacts (school, case, kind, day) to their cases' months, one upsert a
-    case and month, in (case, month) order: a row made where the month has none yet."""
+def keep(connection: Connection, rows: Iterable[tuple[int, int, str, Any, frozenset[str]]]) -> None:
+    """Add the bits of contacts (school, case, kind, day, the roles its teacher holds at the school)
+    to their cases' months, one upsert a case and month, in (case, month) order: a row made where
+    the month has none yet."""
     merged: dict[tuple[int, int], list[int]] = {}
-    for school_id, case_id, kind, day in rows:
-        for mark in marks(kind, day):
+    for school_id, case_id, kind, day, roles in rows:
+        for mark in marks(kind, day, roles):
             bits = merged.setdefault((case_id, mark.month), [school_id, 0, 0])
             bits[1] |= mark.kinds
             bits[2] |= mark.weeks
@@ -69,9 +70,21 @@ def _kept_at_commit(session: Session) -> None:
     table = ContactEntry.__table__
     connection = session.connection()
     found = connection.execute(
-        select(table.c.school_id, table.c.case_id, table.c.kind, table.c.occurred_on).where(table.c.id.in_(sorted(ids)))
-    )
-    keep(connection, [(s, c, k, d) for s, c, k, d in found])
+        select(table.c.school_id, table.c.case_id, table.c.kind, table.c.occurred_on, table.c.by_id).where(
+            table.c.id.in_(sorted(ids))
+        )
+    ).all()
+    # the roles each talk's teacher holds at its school now, as the talk is kept
+    teachers = {by for _, _, kind, _, by in found if kind == "talk" and by is not None}
+    held: dict[tuple[int, int], set[str]] = {}
+    if teachers:
+        for staff_id, school_id, role in connection.execute(
+            select(Membership.staff_id, Membership.school_id, Membership.role).where(
+                Membership.staff_id.in_(sorted(teachers)), Membership.role.in_(TALK_ROLES)
+            )
+        ):
+            held.setdefault((school_id, staff_id), set()).add(role)
+    keep(connection, [(s, c, k, d, frozenset(held.get((s, by), ()))) for s, c, k, d, by in found])
 
 
 @event.listens_for(Session, "after_rollback")
@@ -92,6 +105,11 @@ def recount_sql(dialect: str) -> str:
         sunday = "date(occurred_on, 'weekday 0')"
         day_of = "CAST(strftime('%d', {d}) AS INTEGER)"
     kinds = " + ".join(f"MAX(CASE WHEN kind = '{k}' THEN {1 << i} ELSE 0 END)" for i, k in enumerate(MONTHLY_KINDS))
+    for role in TALK_ROLES:  # a talk by a teacher holding the role at the school
+        kinds += (
+            f" + MAX(CASE WHEN kind = 'talk' AND (school_id, by_id) IN "
+            f"(SELECT school_id, staff_id FROM membership WHERE role = '{role}') THEN {role_bit(role)} ELSE 0 END)"
+        )
     listed = ", ".join(f"'{k}'" for k in MONTHLY_KINDS)
     # distinct powers of two: their sum is their bitwise or (SQLite has no BIT_OR)
     week = f"1 << (({day_of.format(d='sunday')} - 1) / 7)"

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from casework.errors import InvalidInput, PermissionDenied
 from casework.persistence import (
+    class_months,  # noqa: F401  (its listener counts the stale months of classes at each commit)
     contact_months,  # noqa: F401  (its listener keeps contact_month with each contact)
     crypto,
     scope,

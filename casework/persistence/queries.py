@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from casework.domain.contact_months import MONTHLY_KINDS, every_week, kind_bit, month_key
+from casework.domain.contact_months import MONTHLY_KINDS, TALK_ROLES, every_week, kind_bit, month_key, role_bit
 from casework.domain.listing import RISK_ORDER, ListedCase, Reason
 from casework.persistence import crypto
 from casework.persistence.store import Store
@@ -311,11 +311,25 @@ def _open_at(end: date) -> Any:
     return and_(Case.opened_at <= last_moment, or_(Case.state != CLOSED, Case.state_since > last_moment))
 
 
-def open_cases_per_class(session: Session, school_id: int, end: date) -> dict[int | None, int]:
-    """An index-only count over (school_id, class_id, state, opened_at, state_since)."""
+def in_classes(keys: Collection[int] | None) -> Any:
+    """The cases of the classes ``keys`` (a class's id, 0 for the cases without a class); None: all."""
+    if keys is None:
+        return true()
+    ids = sorted(k for k in keys if k)
+    listed = Case.class_id.in_(ids) if ids else false()
+    return or_(listed, Case.class_id.is_(None)) if 0 in keys else listed
+
+
+def open_cases_per_class(
+    session: Session, school_id: int, end: date, classes: Collection[int] | None = None
+) -> dict[int | None, int]:
+    """An index-only count over (school_id, class_id, state, opened_at, state_since); ``classes``:
+    only those (``in_classes``)."""
     return _per_class(
         session,
-        select(Case.class_id, func.count()).where(Case.school_id == school_id, _open_at(end)).group_by(Case.class_id),
+        select(Case.class_id, func.count())
+        .where(Case.school_id == school_id, in_classes(classes), _open_at(end))
+        .group_by(Case.class_id),
     )
 
 
@@ -345,38 +359,51 @@ def contacted_per_class(session: Session, school_id: int, kind: str, start: date
 
 class MonthMarks(NamedTuple):
     """Of the cases open at a month's end, per class: those with a contact of each of
-    ``contact_months.MONTHLY_KINDS`` in the month, and those that called home in every week of it."""
+    ``contact_months.MONTHLY_KINDS`` in the month, those with a talk by a teacher holding each of
+    ``contact_months.TALK_ROLES``, and those that called home in every week of it."""
 
     per_kind: dict[str, dict[int | None, int]]
+    by_role: dict[str, dict[int | None, int]]
     every_week: dict[int | None, int]
 
 
-def month_marks_per_class(session: Session, school_id: int, month: date, end: date, sundays: int) -> MonthMarks:
+def month_marks_per_class(
+    session: Session, school_id: int, month: date, end: date, sundays: int, classes: Collection[int] | None = None
+) -> MonthMarks:
     """One pass over the school's kept rows of the month (``contact_month``), each case read once.
 
-    ``month``: any day of it; ``sundays``: how many weeks end in it (``Period.weeks``)."""
+    ``month``: any day of it; ``sundays``: how many weeks end in it (``Period.weeks``); ``classes``:
+    only those (``in_classes``), each case of theirs looked up in the month's rows."""
 
     def counted(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
     full = every_week(sundays)
-    rows = session.execute(
-        select(
-            Case.class_id,
-            *(counted(ContactMonth.kinds.op("&")(kind_bit(k)) != 0) for k in MONTHLY_KINDS),
-            counted(ContactMonth.weeks == full),
+    bits = [kind_bit(k) for k in MONTHLY_KINDS] + [role_bit(r) for r in TALK_ROLES]
+    counts = (*(counted(ContactMonth.kinds.op("&")(bit) != 0) for bit in bits), counted(ContactMonth.weeks == full))
+    if classes is None:
+        query = (
+            select(Case.class_id, *counts)
+            .join(Case, Case.id == ContactMonth.case_id)
+            .where(ContactMonth.school_id == school_id, ContactMonth.month == month_key(month), _open_at(end))
         )
-        .join(Case, Case.id == ContactMonth.case_id)
-        .where(ContactMonth.school_id == school_id, ContactMonth.month == month_key(month), _open_at(end))
-        .group_by(Case.class_id)
-    )
-    per_kind: dict[str, dict[int | None, int]] = {k: {} for k in MONTHLY_KINDS}
-    weekly: dict[int | None, int] = {}
-    for cls, *found in rows:
-        for kind, n in zip((*MONTHLY_KINDS, None), found, strict=True):
+    else:  # from the classes' cases, by the (case, month) key: not a pass over the school's month
+        query = (
+            select(Case.class_id, *counts)
+            .join(ContactMonth, and_(ContactMonth.case_id == Case.id, ContactMonth.month == month_key(month)))
+            .where(Case.school_id == school_id, in_classes(classes), _open_at(end))
+        )
+    per_bit: list[dict[int | None, int]] = [{} for _ in range(len(bits) + 1)]
+    for cls, *found in session.execute(query.group_by(Case.class_id)):
+        for seen, n in zip(per_bit, found, strict=True):
             if n:
-                (per_kind[kind] if kind else weekly)[cls] = int(n)
-    return MonthMarks(per_kind, weekly)
+                seen[cls] = int(n)
+    kinds = len(MONTHLY_KINDS)
+    return MonthMarks(
+        dict(zip(MONTHLY_KINDS, per_bit[:kinds], strict=True)),
+        dict(zip(TALK_ROLES, per_bit[kinds:-1], strict=True)),
+        per_bit[-1],
+    )
 
 
 def _open_per_class(session: Session, end: date, case_ids: Any) -> dict[int | None, int]:
@@ -390,11 +417,6 @@ def _open_per_class(session: Session, end: date, case_ids: Any) -> dict[int | No
         session,
         select(Case.class_id, func.count()).where(Case.id.in_(case_ids), _open_at(end)).group_by(Case.class_id),
     )
-
-
-def mentored_per_class(session: Session, school_id: int, end: date) -> dict[int | None, int]:
-    """Open cases with a mentor paired at the end of the period."""
-    return paired_per_class(session, school_id, end, "mentor")
 
 
 def cases_per_state(session: Session, school_id: int) -> dict[str, int]:
@@ -441,26 +463,6 @@ def children_by_number(session: Session, kind: str, value: str) -> list[int]:
     )
     conditions = [getattr(Child, crypto.bidx_column(f)) == ring.blind_index("child", f, value) for f in fields]
     return list(session.scalars(select(Child.id).where(or_(*conditions)).order_by(Child.id)))
-
-
-# -- the child's five ones (五个一), per class: open cases that kept each up in the period ---------
-
-
-def contacted_by_role_per_class(
-    session: Session, school_id: int, kind: str, role: str, start: date, end: date
-) -> dict[int | None, int]:
-    """Open cases with a contact of ``kind`` in the period by someone holding ``role`` at the school."""
-    holders = select(Membership.staff_id).where(Membership.school_id == school_id, Membership.role == role)
-    return _open_per_class(
-        session,
-        end,
-        select(ContactEntry.case_id).where(
-            ContactEntry.school_id == school_id,
-            ContactEntry.kind == kind,
-            ContactEntry.occurred_on.between(start, end),
-            ContactEntry.by_id.in_(holders),
-        ),
-    )
 
 
 # -- the survey, closures and family situations (issue 21) -------------------------------------------
@@ -517,17 +519,24 @@ def closures_by_reason(session: Session, school_id: int, start: date, end: date)
     return {code: int(n) for code, n in rows}
 
 
-def paired_per_class(session: Session, school_id: int, end: date, kind: str) -> dict[int | None, int]:
-    """Open cases at the end of the period with a partner of ``kind`` paired then (study helpers, say)."""
-    return _open_per_class(
+def paired_per_class(
+    session: Session, school_id: int, end: date, kind: str, classes: Collection[int] | None = None
+) -> dict[int | None, int]:
+    """Open cases at the end of the period with a partner of ``kind`` paired then (study helpers, say);
+    ``classes``: only those (``in_classes``), each case of theirs looked up in its pairings."""
+    paired = and_(Pairing.kind == kind, Pairing.from_on <= end, or_(Pairing.to_on.is_(None), Pairing.to_on >= end))
+    if classes is None:
+        return _open_per_class(session, end, select(Pairing.case_id).where(Pairing.school_id == school_id, paired))
+    return _per_class(
         session,
-        end,
-        select(Pairing.case_id).where(
-            Pairing.school_id == school_id,
-            Pairing.kind == kind,
-            Pairing.from_on <= end,
-            or_(Pairing.to_on.is_(None), Pairing.to_on >= end),
-        ),
+        select(Case.class_id, func.count())
+        .where(
+            Case.school_id == school_id,
+            in_classes(classes),
+            _open_at(end),
+            exists().where(Pairing.case_id == Case.id, paired),
+        )
+        .group_by(Case.class_id),
     )
 
 
@@ -659,25 +668,3 @@ def complete_on_file_per_class(session: Session, school_id: int, required: Seque
         )
         .group_by(Child.class_id),
     )
-
-
-class CaseCounts(NamedTuple):
-    open_per_class: dict[int | None, int]
-    per_state: dict[str, int]
-
-
-def case_counts(session: Session, school_id: int, end: date) -> CaseCounts:
-    """``open_cases_per_class`` and ``cases_per_state`` in one pass over ix_case_file_school_class."""
-    opened = func.sum(case((_open_at(end), 1), else_=0))
-    per_class: dict[int | None, int] = {}
-    per_state: dict[str, int] = {}
-    rows = session.execute(
-        select(Case.class_id, Case.state, func.count(), opened)
-        .where(Case.school_id == school_id)
-        .group_by(Case.class_id, Case.state)
-    )
-    for cls, state, n, n_open in rows:
-        per_state[state] = per_state.get(state, 0) + int(n)
-        if n_open:
-            per_class[cls] = per_class.get(cls, 0) + int(n_open)
-    return CaseCounts(per_class, per_state)

@@ -349,6 +349,41 @@ class ContactMonth(Base):
     weeks: Mapped[int] = mapped_column(Integer)
 
 
+class ClassMonth(Base):
+    """A class's counts of a month, as the indicators report them: of the cases open at the month's
+    end (``open``), those with a talk, a parent feedback, a letter, a call home in every week, a talk
+    by a class teacher and by a subject teacher in the month, and with a mentor paired at its end.
+    ``class_key`` is the class's id, 0 for the cases without a class. Kept as the rows they count
+    change (casework.persistence.class_months); a month is 202610."""
+
+    __tablename__ = "class_month"
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    class_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    open: Mapped[int] = mapped_column(Integer)
+    talk: Mapped[int] = mapped_column(Integer)
+    parent_feedback: Mapped[int] = mapped_column(Integer)
+    letter: Mapped[int] = mapped_column(Integer)
+    call_home_weekly: Mapped[int] = mapped_column(Integer)
+    talk_class_teacher: Mapped[int] = mapped_column(Integer)
+    talk_subject_teacher: Mapped[int] = mapped_column(Integer)
+    mentored: Mapped[int] = mapped_column(Integer)
+
+
+class ClassMonthStale(Base):
+    """A class whose kept months from ``month`` on (0: every month) no longer count what is in the
+    database: written by the database's own triggers on case_file, contact_entry and pairing (revision
+    0073), in the transaction of the change, whichever way it is made; cleared as the months are
+    counted again. No key on (school, class, month): a row written never waits for another's."""
+
+    __tablename__ = "class_month_stale"
+    __table_args__ = (Index("ix_class_month_stale_school", "school_id", "class_key", "month"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(Id)
+    class_key: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+
+
 class Review(Base):
     __tablename__ = "review"
     id: Mapped[int] = mapped_column(Id, primary_key=True)

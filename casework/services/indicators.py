@@ -16,11 +16,12 @@ from casework import i18n, states
 from casework.domain import access as policy
 from casework.domain.calendar import end_of_week
 from casework.domain.child import FILE_REQUIRED
+from casework.domain.contact_months import month_key
 from casework.domain.vocab import CLOSURE_REASONS, FAMILY_SITUATIONS, INDICATOR_LABELS, ROLES
 from casework.errors import InvalidInput, PermissionDenied
 from casework.formats.files import write_bytes
 from casework.formats.gcpause import without_cyclic_gc
-from casework.persistence import queries
+from casework.persistence import class_months, queries
 from casework.persistence.tables import School
 from casework.rules.review import FIVE_ONES, INDICATORS
 from casework.services import access
@@ -208,13 +209,14 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
     classes = queries.classes(session, school_id)
     year, term = _term(ctx, period.end)
     start, end = period.start, period.end
-    weeks = period.weeks()
     year_start = date(ctx.rule_set.calendar.school_year(end), 9, 1)
-    # The children and the cases are each counted in one pass, every count of them at once.
+    # The children are counted in one pass, every count of them at once.
     tasks: dict[str, Callable[[Session], Any]] = {
-        # talks, parent feedback, letters and the weekly calls home: one pass over the month's kept rows
-        "marks": lambda s: queries.month_marks_per_class(s, school_id, start, end, len(weeks)),
-        "cases": lambda s: queries.case_counts(s, school_id, end),
+        # per class: the open cases, and of them those with talks, parent feedback, letters, weekly
+        # calls home, the teachers' talks and a mentor: kept as they are written (counted here
+        # only for the classes changed since, or never kept)
+        "kept": lambda s: class_months.read(s, school_id, month_key(start)),
+        "states": lambda s: queries.cases_per_state(s, school_id),
         "on_file": lambda s: queries.children_on_file(s, school_id),
         "complete": lambda s: queries.complete_on_file_per_class(s, school_id, FILE_REQUIRED),
         # the list the stalled page keeps, while nothing in the school has changed (same snapshot)
@@ -223,7 +225,6 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
             if kept
             else stalled_cases(s, today, school_id, None, None, int(review_params(ctx)["escalate_after_days"]))
         ),
-        "mentored": lambda s: queries.mentored_per_class(s, school_id, end),
         "enrolled": lambda s: queries.enrolled_per_class(s, school_id, year, term),
         # in the first term the year's base is the term's enrolment, counted just above
         "retained": lambda s: queries.retained_per_class(
@@ -232,23 +233,18 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
         "survey": lambda s: _surveyed(s, school_id, year, end),
         "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
-        # the child's five ones, on the same calendar periods as the duties
-        "five_class_teacher": lambda s: queries.contacted_by_role_per_class(
-            s, school_id, "talk", "class_teacher", start, end
-        ),
-        "five_subject_teacher": lambda s: queries.contacted_by_role_per_class(
-            s, school_id, "talk", "subject_teacher", start, end
-        ),
-        # 每年至少回家一次: counted over the school year so far (from 1 September)
+        # the child's five ones: 每年至少回家一次: counted over the school year so far (from 1 September)
         "five_visit_home": lambda s: queries.contacted_per_class(s, school_id, "family_visit", year_start, end),
     }
     got: dict[str, Any] = {}
     for key, task in tasks.items():  # in order: a later count may take up an earlier one
         got[key] = task(session)
-    got["open"], got["states"] = got.pop("cases")
-    marks = got.pop("marks")
-    got["talk"], got["feedback"] = marks.per_kind["talk"], marks.per_kind["parent_feedback"]
-    got["five_letter"], got["five_call_home"] = marks.per_kind["letter"], marks.every_week
+    per_class = class_months.columns(got.pop("kept")[0])
+    got["open"], got["mentored"] = per_class["open"], per_class["mentored"]
+    got["talk"], got["feedback"] = per_class["talk"], per_class["parent_feedback"]
+    got["five_letter"], got["five_call_home"] = per_class["letter"], per_class["call_home_weekly"]
+    got["five_class_teacher"] = per_class["talk_class_teacher"]
+    got["five_subject_teacher"] = per_class["talk_subject_teacher"]
     got["children"], got["families"] = got.pop("on_file")
     start_base, still = got["retained"]
     surveyed = got["survey"]
@@ -296,8 +292,8 @@ def _own_school(who: access.Principal) -> int:
 def _trends(
     session: Session, school_id: int, period: Period, ctx: Context
 ) -> dict[str, list[tuple[str, float | None]]]:
-    """Monthly coverage from the start of the school year to the period: per month, the open cases
-    and one pass over the month's kept contacts."""
+    """Monthly coverage from the start of the school year to the period: per month, the classes'
+    kept counts (counted where not kept)."""
     year = ctx.rule_set.calendar.school_year(period.end)
     months = []
     y, m = year, 9
@@ -306,10 +302,10 @@ def _trends(
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     series: dict[str, list[tuple[str, float | None]]] = {"talk_coverage": [], "feedback_coverage": []}
     for month in months:
-        den = sum(queries.open_cases_per_class(session, school_id, month.end).values())
-        marks = queries.month_marks_per_class(session, school_id, month.start, month.end, len(month.weeks()))
+        kept = class_months.columns(class_months.read(session, school_id, month_key(month.start))[0])
+        den = sum(kept["open"].values())
         for key, kind in (("talk_coverage", "talk"), ("feedback_coverage", "parent_feedback")):
-            num = sum(marks.per_kind[kind].values())
+            num = sum(kept[kind].values())
             series[key].append((month.label, num / den if den else None))
     return series
 

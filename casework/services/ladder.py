@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.domain.contact_months import month_key
 from casework.domain.listing import RISK_ORDER
-from casework.persistence import ladder
+from casework.persistence import class_months, ladder
 from casework.persistence.store import Store
 from casework.persistence.tables import Membership, Notification, NotifyAddress, School
 from casework.services import access, trail
@@ -82,6 +83,10 @@ def sweep(ctx: Context) -> SweepResult:
                 trail.Scribe(session, school_id, now, None).write(
                     "review.swept", "school", school_id, data={**counts, "digests": digests}
                 )
+            # the month's counts of every class kept (the first sweep of a month counts them), and
+            # whatever the hot path left stale: under the school's audit head, as its writers count
+            store.audit_head(school_id)
+            class_months.keep(session, [school_id], [month_key(today)])
     return SweepResult(
         totals["reminded"],
         totals["overdue"],

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from casework import audit
+from casework.persistence import class_months
 from casework.persistence.store import Store
 
 
@@ -71,6 +72,8 @@ def append(target: Session | Store, entry: Entry) -> dict[str, Any]:
     else:
         target.flush()  # rows the caller added through the ORM go first: the store writes directly
         store = Store.of(target)
+        # holding the head, the transaction counts the school's stale class months at its commit
+        class_months.holds_head(target, entry.school_id)
     body = entry.body
     if body is None:
         body = audit.dumps(dict(entry.data or {}))

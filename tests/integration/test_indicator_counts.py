@@ -184,23 +184,21 @@ def test_counts_match_a_recount(world, seed: int) -> None:
             Counter(c["class_id"] for c in complete)
         )
         assert 0 < len(complete) < len(on_file) < len(children)  # the random rows exercise every condition
+        assert queries.cases_per_state(s, school_id) == dict(Counter(c["state"] for c in cases))
+        # a class and the cases without one, as a class's kept months are counted
+        some = {next(c["class_id"] for c in cases if c["class_id"]), 0}
+
+        def among(counted: dict[int | None, int]) -> dict[int | None, int]:
+            return {k: n for k, n in counted.items() if (k or 0) in some}
+
+        teachers_talks = 0
         for start, end in MONTHS:
-            counted = queries.case_counts(s, school_id, end)
-            assert counted.per_state == dict(Counter(c["state"] for c in cases))
-            assert counted.open_per_class == _per_class(cases, {c["id"] for c in cases}, end)
+            everyone = _per_class(cases, {c["id"] for c in cases}, end)
+            assert queries.open_cases_per_class(s, school_id, end) == everyone
+            assert queries.open_cases_per_class(s, school_id, end, some) == among(everyone)
             for kind in KINDS:
                 ids = {e["case_id"] for e in contacts if e["kind"] == kind and start <= e["occurred_on"] <= end}
                 assert queries.contacted_per_class(s, school_id, kind, start, end) == _per_class(cases, ids, end)
-            for role in ("class_teacher", "subject_teacher"):
-                holders = {who for who, held in made["holders"] if held == role}
-                ids = {
-                    e["case_id"]
-                    for e in contacts
-                    if e["kind"] == "talk" and start <= e["occurred_on"] <= end and e["by_id"] in holders
-                }
-                assert queries.contacted_by_role_per_class(s, school_id, "talk", role, start, end) == _per_class(
-                    cases, ids, end
-                )
             weeks = [(start + timedelta(days=d), start + timedelta(days=d + 6)) for d in (0, 7)]
             ids = {
                 c["id"]
@@ -218,9 +216,23 @@ def test_counts_match_a_recount(world, seed: int) -> None:
             # Sunday, each in the month of its Sunday), and the kinds of the month
             sundays = [d for d in (start + timedelta(days=n) for n in range(31)) if d <= end and d.weekday() == 6]
             marks = queries.month_marks_per_class(s, school_id, start, end, len(sundays))
+            marked = queries.month_marks_per_class(s, school_id, start, end, len(sundays), some)
             for kind in ("talk", "parent_feedback", "letter"):
                 ids = {e["case_id"] for e in contacts if e["kind"] == kind and start <= e["occurred_on"] <= end}
                 assert marks.per_kind[kind] == _per_class(cases, ids, end)
+                assert marked.per_kind[kind] == among(_per_class(cases, ids, end))
+            # the teachers' talks: by whoever held the role at the school when the talk was kept
+            # (the roles here were given before any contact)
+            for role in ("class_teacher", "subject_teacher"):
+                holders = {who for who, held in made["holders"] if held == role}
+                ids = {
+                    e["case_id"]
+                    for e in contacts
+                    if e["kind"] == "talk" and start <= e["occurred_on"] <= end and e["by_id"] in holders
+                }
+                teachers_talks += len(ids)
+                assert marks.by_role[role] == _per_class(cases, ids, end)
+                assert marked.by_role[role] == among(_per_class(cases, ids, end))
             ids = {
                 c["id"]
                 for c in cases
@@ -236,6 +248,7 @@ def test_counts_match_a_recount(world, seed: int) -> None:
             }
             assert ids  # the random rows include cases that called home every week
             assert marks.every_week == _per_class(cases, ids, end)
+            assert marked.every_week == among(_per_class(cases, ids, end))
             for kind in ("mentor", "study_helper"):
                 ids = {
                     p["case_id"]
@@ -243,10 +256,12 @@ def test_counts_match_a_recount(world, seed: int) -> None:
                     if p["kind"] == kind and p["from_on"] <= end and (p["to_on"] is None or p["to_on"] >= end)
                 }
                 assert queries.paired_per_class(s, school_id, end, kind) == _per_class(cases, ids, end)
+                assert queries.paired_per_class(s, school_id, end, kind, some) == among(_per_class(cases, ids, end))
             aided = {a["child_id"] for a in made["aid"] if start <= a["given_on"] <= end}
             assert queries.aided_per_class(s, school_id, start, end) == dict(
                 Counter(c["class_id"] for c in children if c["id"] in aided)
             )
+        assert teachers_talks  # the random rows include talks by teachers of the roles
 
 
 def _kept(session) -> list[tuple]:

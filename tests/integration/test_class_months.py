@@ -1,0 +1,182 @@
+"""Each class's monthly counts kept as they are written: after every step of a journey through the
+services (contacts, a case closed and reopened on the hot path, a child moving class, pairings, a
+new case), what the report reads is what a count of the rows makes now, and the kept rows of the
+classes not marked stale are that count too; a transaction holding the school's audit head leaves
+no class stale behind it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from casework.domain.inputs import PairPartner, RecordContact
+from casework.persistence import class_months
+from casework.persistence.tables import Case, ClassMonth, ClassMonthStale, Membership, SchoolClass
+from casework.services import access, children, mentoring, setup
+from tests.helpers import unscoped
+
+MONTHS = (202609, 202610, 202611)
+
+
+def _school(world) -> int:
+    with unscoped(world.ctx.db) as s:
+        return int(s.scalar(select(SchoolClass.school_id).limit(1)))
+
+
+def _kept(s, school_id: int, month: int) -> dict[int, tuple[int, ...]]:
+    table = ClassMonth.__table__
+    rows = s.execute(
+        select(table.c.class_key, *(table.c[n] for n in class_months.COUNTS)).where(
+            table.c.school_id == school_id, table.c.month == month
+        )
+    )
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def _stale(s, school_id: int) -> dict[int, int]:
+    rows = s.execute(
+        select(ClassMonthStale.class_key, func.min(ClassMonthStale.month))
+        .where(ClassMonthStale.school_id == school_id)
+        .group_by(ClassMonthStale.class_key)
+    )
+    return {k: m for k, m in rows}
+
+
+def _check(world, school_id: int) -> dict[int, int]:
+    """The report's reading and every kept row not marked stale against a count made now."""
+    with unscoped(world.ctx.db) as s:
+        stale = _stale(s, school_id)
+        for month in MONTHS:
+            now = class_months.count(s, school_id, month, None)
+            read, _ = class_months.read(s, school_id, month)
+            assert {k: v for k, v in read.items() if any(v)} == {k: v for k, v in now.items() if any(v)}, month
+            for key, values in _kept(s, school_id, month).items():
+                if key in stale and stale[key] <= month:
+                    continue
+                assert values == now.get(key, class_months.ZERO), (month, key)
+    return stale
+
+
+def _contact(world, case_id: int, kind: str, day: date, by: str) -> None:
+    mentoring.contact(
+        world.ctx,
+        world.counsellor,
+        RecordContact(case_id=case_id, kind=kind, occurred_on=day, by=by, summary="记录", follow_up=None),
+    )
+
+
+def test_the_kept_counts_follow_every_change(world) -> None:
+    ctx = world.ctx
+    school_id = _school(world)
+    setup.add_class(ctx, world.admin, 4, "2班")
+    subject = str(setup.add_staff(ctx, world.admin, "孙老师", ["subject_teacher"], None))
+    cases = [world.case() for _ in range(5)]
+    world.drive(cases[0], "mentored")  # a mentor paired from 1 September
+    world.drive(cases[1], "assessed")
+    with world.ctx.db.write() as s:  # the months kept, as the sweep keeps them
+        access.system(s)
+        class_months.keep(s, [school_id], MONTHS)
+    with unscoped(world.ctx.db) as s:
+        assert set(_kept(s, school_id, 202609)) >= {0, *(c for c in _stale(s, school_id))}
+        assert not _stale(s, school_id)
+        assert class_months.read(s, school_id, 202609)[1] == 0  # all of it kept
+    world.clock.now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+    # contacts through the service: the class teacher's, a subject teacher's and the mentor's talks,
+    # a parent feedback, a letter and weekly calls home; each keeps its month in its transaction
+    for case_id, kind, day, by in (
+        (cases[0], "talk", date(2026, 9, 14), world.teacher),
+        (cases[1], "talk", date(2026, 10, 8), subject),
+        (cases[2], "talk", date(2026, 10, 9), world.mentor),
+        (cases[2], "parent_feedback", date(2026, 10, 30), world.teacher),
+        (cases[3], "letter", date(2026, 11, 2), world.teacher),
+        *((cases[4], "call_home", date(2026, 10, d), world.teacher) for d in (3, 10, 17, 24, 31)),
+    ):
+        _contact(world, case_id, kind, day, by)
+        assert not _check(world, school_id)  # nothing left stale
+    with unscoped(world.ctx.db) as s:
+        october = _kept(s, school_id, 202610)
+    names = class_months.COUNTS
+    key = next(k for k in october if k)
+    counts = dict(zip(names, october[key], strict=True))
+    assert counts["talk"] == 2 and counts["talk_subject_teacher"] == 1 and counts["talk_class_teacher"] == 0
+    assert counts["call_home_weekly"] == 1 and counts["parent_feedback"] == 1 and counts["mentored"] == 1
+
+    # closed on the hot path: the database marks the class, the report counts it afresh until a
+    # transaction in the school counts it again
+    world.fire(cases[2], "close", "父母返乡")
+    stale = _check(world, school_id)
+    assert stale == {key: 202611}  # from the closing's month (the day before's: a time zone's margin)
+    with unscoped(world.ctx.db) as s:
+        assert class_months.read(s, school_id, 202611)[1] == 1  # that class alone counted now
+        assert class_months.read(s, school_id, 202610)[1] == 0  # October's counts are not the closing's
+    world.fire(cases[2], "reopen", "重新评估")
+    _contact(world, cases[3], "talk", date(2026, 11, 3), world.teacher)
+    assert not _check(world, school_id)
+
+    # a child moving class (its case follows): both classes, every month
+    with unscoped(world.ctx.db) as s:
+        child_id = s.get(Case, cases[0]).child_id
+    children.edit(ctx, world.leader, child_id, {}, class_ref="4/2班")
+    assert not _check(world, school_id)
+    with unscoped(world.ctx.db) as s:
+        september = _kept(s, school_id, 202609)
+        moved = next(k for k in september if k and k != key)
+        assert dict(zip(names, september[moved], strict=True))["talk"] == 1  # the talk went with the case
+
+    # a pairing ended and another begun, a new case: kept in their transactions
+    mentoring.pairing(
+        ctx,
+        world.counsellor,
+        PairPartner(
+            case_id=cases[1],
+            kind="mentor",
+            staff=world.mentor,
+            partner_name=None,
+            from_on=date(2026, 10, 1),
+            to_on=None,
+        ),
+    )
+    world.case()
+    assert not _check(world, school_id)
+
+
+def test_a_talk_keeps_the_roles_its_teacher_held_when_it_was_recorded(world) -> None:
+    school_id = _school(world)
+    first, second = world.case(), world.case()
+    world.clock.now = datetime(2026, 10, 20, 9, tzinfo=UTC)
+    _contact(world, first, "talk", date(2026, 10, 5), world.mentor)  # a mentor's talk
+    with world.ctx.db.write() as s:  # the mentor becomes a class teacher afterwards
+        access.system(s)
+        s.add(
+            Membership(
+                staff_id=int(world.mentor), school_id=school_id, role="class_teacher", started_on=date(2026, 10, 6)
+            )
+        )
+    _contact(world, second, "talk", date(2026, 10, 7), world.mentor)  # a class teacher's talk
+    with unscoped(world.ctx.db) as s:
+        counted = class_months.columns(class_months.read(s, school_id, 202610)[0])
+    assert sum(counted["talk"].values()) == 2
+    assert sum(counted["talk_class_teacher"].values()) == 1  # the role taken up later changes no earlier talk
+
+
+def test_the_sweep_keeps_the_months_counts_and_what_the_hot_path_left_stale(world) -> None:
+    from casework.services import ladder
+
+    school_id = _school(world)
+    case_id = world.case()
+    world.clock.now = datetime(2026, 10, 20, 9, tzinfo=UTC)
+    world.fire(case_id, "assess")  # a move on the hot path that changes no count marks nothing
+    with unscoped(world.ctx.db) as s:
+        assert not _stale(s, school_id) and not _kept(s, school_id, 202610)
+    world.fire(case_id, "close", "父母返乡")
+    with unscoped(world.ctx.db) as s:
+        assert _stale(s, school_id)
+    ladder.sweep(world.ctx)
+    with unscoped(world.ctx.db) as s:
+        assert not _stale(s, school_id)
+        assert set(_kept(s, school_id, 202610)) == class_months.school_keys(s, school_id)
+        assert class_months.read(s, school_id, 202610)[1] == 0
+    _check(world, school_id)
+    ladder.sweep(world.ctx)  # twice a day: nothing more
