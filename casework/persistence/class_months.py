@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import Table, delete, event, insert, select
+from sqlalchemy import Table, delete, event, insert, or_, select
 from sqlalchemy.orm import Session
 
 from casework.domain.contact_months import MONTHLY_KINDS, TALK_ROLES
@@ -127,7 +127,11 @@ def read(session: Session, school_id: int, month: int) -> tuple[dict[int, Counts
     stale = set(
         session.execute(
             select(stale_table.c.class_key)
-            .where(stale_table.c.school_id == school_id, stale_table.c.month <= month)
+            .where(
+                stale_table.c.school_id == school_id,
+                stale_table.c.month <= month,
+                or_(stale_table.c.through.is_(None), stale_table.c.through >= month),
+            )
             .distinct()
         ).scalars()
     )
@@ -152,23 +156,27 @@ def keep(session: Session, school_ids: Iterable[int], months: Collection[int] = 
 
 def _keep_school(session: Session, school_id: int, months: Collection[int]) -> None:
     marked = session.execute(
-        delete(_STALE).where(_STALE.c.school_id == school_id).returning(_STALE.c.class_key, _STALE.c.month)
+        delete(_STALE)
+        .where(_STALE.c.school_id == school_id)
+        .returning(_STALE.c.class_key, _STALE.c.month, _STALE.c.through)
     ).all()
-    since: dict[int, int] = {}  # per class key, the first stale month (0: all)
-    for key, month in marked:
-        since[key] = min(since.get(key, month), month)
+    spans: dict[int, set[tuple[int, int | None]]] = defaultdict(set)  # per class key, (from, through)
+    for key, first, through in marked:
+        spans[key].add((first, through))
     todo: dict[int, set[int]] = defaultdict(set)  # per month, the classes to count
-    if since:
+    if spans:
         for key, month in session.execute(
             select(_KEPT.c.class_key, _KEPT.c.month).where(
-                _KEPT.c.school_id == school_id, _KEPT.c.class_key.in_(sorted(since))
+                _KEPT.c.school_id == school_id, _KEPT.c.class_key.in_(sorted(spans))
             )
         ):
-            if month >= since[key]:
+            if any(first <= month and (through is None or month <= through) for first, through in spans[key]):
                 todo[month].add(key)
-        for key, month in since.items():
-            if month != EVERY_MONTH:
-                todo[month].add(key)  # the month of the change itself, kept from now on
+        for key, found in spans.items():
+            for first, through in found:  # the months of the change itself, kept from now on
+                for month in (first, through):
+                    if month:
+                        todo[month].add(key)
     every = school_keys(session, school_id) if months or todo else set()
     for month in months:
         kept = session.execute(

@@ -371,10 +371,11 @@ class ClassMonth(Base):
 
 
 class ClassMonthStale(Base):
-    """A class whose kept months from ``month`` on (0: every month) no longer count what is in the
-    database: written by the database's own triggers on case_file, contact_entry and pairing (revision
-    0073), in the transaction of the change, whichever way it is made; cleared as the months are
-    counted again. No key on (school, class, month): a row written never waits for another's."""
+    """A class whose kept months from ``month`` (0: every month) through ``through`` (None: every
+    later month) no longer count what is in the database: written by the database's own triggers
+    on case_file, contact_entry and pairing (revision 0073), in the transaction of the change,
+    whichever way it is made; cleared as the months are counted again. No key on (school, class,
+    month): a row written never waits for another's."""
 
     __tablename__ = "class_month_stale"
     __table_args__ = (Index("ix_class_month_stale_school", "school_id", "class_key", "month"),)
@@ -382,6 +383,7 @@ class ClassMonthStale(Base):
     school_id: Mapped[int] = mapped_column(Id)
     class_key: Mapped[int] = mapped_column(Integer)
     month: Mapped[int] = mapped_column(Integer)
+    through: Mapped[int | None] = mapped_column(Integer)
 
 
 class Review(Base):

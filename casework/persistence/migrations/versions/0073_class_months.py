@@ -8,7 +8,8 @@ Create Date: 2026-12-07
 with each kind of contact, a mentor, a talk by a class teacher or a subject teacher: passes over a
 million rows each in a province's school. ``class_month`` keeps those numbers per class and month;
 ``class_month_stale`` lists the classes whose kept months a change has made stale, from which
-month on. The database writes it itself, with triggers on case_file (a case opened, closed or
+month on (through which month, for a contact: its own, and the next when its week ends there).
+The database writes it itself, with triggers on case_file (a case opened, closed or
 reopened, moved to another class or school), contact_entry (a contact recorded) and pairing (a
 partner paired or unpaired), so that no way of writing those rows (the service's sessions, the
 hot path's own statements, a bulk import) can change the counts without saying so.
@@ -46,8 +47,9 @@ COUNTS = (
 
 SQLITE = """
 CREATE TRIGGER tr_class_month_contact AFTER INSERT ON contact_entry BEGIN
-  INSERT INTO class_month_stale (school_id, class_key, month)
-  SELECT c.school_id, COALESCE(c.class_id, 0), CAST(strftime('%Y%m', NEW.occurred_on) AS INTEGER)
+  INSERT INTO class_month_stale (school_id, class_key, month, through)
+  SELECT c.school_id, COALESCE(c.class_id, 0), CAST(strftime('%Y%m', NEW.occurred_on) AS INTEGER),
+         CAST(strftime('%Y%m', NEW.occurred_on, '+6 days') AS INTEGER)
     FROM case_file c WHERE c.id = NEW.case_id;
 END;
 CREATE TRIGGER tr_class_month_case_new AFTER INSERT ON case_file BEGIN
@@ -97,8 +99,9 @@ CLOSING = "(CASE WHEN NEW.state = 'closed' THEN NEW.state_since ELSE OLD.state_s
 POSTGRESQL = f"""
 CREATE FUNCTION class_month_stale_contact() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO class_month_stale (school_id, class_key, month)
-  SELECT c.school_id, COALESCE(c.class_id, 0), {PG_MONTH.format(d="NEW.occurred_on")}
+  INSERT INTO class_month_stale (school_id, class_key, month, through)
+  SELECT c.school_id, COALESCE(c.class_id, 0), {PG_MONTH.format(d="NEW.occurred_on")},
+         {PG_MONTH.format(d="(NEW.occurred_on + 6)")}
     FROM case_file c WHERE c.id = NEW.case_id;
   RETURN NULL;
 END $$;
@@ -222,6 +225,7 @@ def upgrade() -> None:
         sa.Column("school_id", ID, nullable=False),
         sa.Column("class_key", sa.Integer(), nullable=False),
         sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("through", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_class_month_stale")),
     )
     op.create_index("ix_class_month_stale_school", "class_month_stale", ["school_id", "class_key", "month"])
