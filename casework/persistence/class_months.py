@@ -28,13 +28,14 @@ from datetime import date, timedelta
 from sqlalchemy import Table, delete, event, insert, or_, select
 from sqlalchemy.orm import Session
 
+from casework.domain.child import FILE_REQUIRED
 from casework.domain.contact_months import MONTHLY_KINDS, TALK_ROLES
 from casework.persistence import (
     contact_months,  # noqa: F401  (its listener goes first: see below)
     queries,
 )
 from casework.persistence import scope as scoping
-from casework.persistence.tables import ClassMonth, ClassMonthStale, SchoolClass
+from casework.persistence.tables import ClassChildren, ClassChildrenStale, ClassMonth, ClassMonthStale, SchoolClass
 
 # the columns of a row after its key, in order: what ``count`` gives per class
 COUNTS = (
@@ -43,6 +44,7 @@ COUNTS = (
     "call_home_weekly",
     *(f"talk_{role}" for role in TALK_ROLES),
     "mentored",
+    "aided",
 )
 
 Counts = tuple[int, ...]
@@ -52,6 +54,8 @@ EVERY_MONTH = 0
 
 _KEPT: Table = ClassMonth.__table__  # type: ignore[assignment]
 _STALE: Table = ClassMonthStale.__table__  # type: ignore[assignment]
+_CHILDREN: Table = ClassChildren.__table__  # type: ignore[assignment]
+_CHILDREN_STALE: Table = ClassChildrenStale.__table__  # type: ignore[assignment]
 _HEADS = "casework.class_months.heads"  # in Session.info: the schools whose audit head the transaction holds
 
 
@@ -86,12 +90,14 @@ def count(session: Session, school_id: int, month: int, keys: Collection[int] | 
     open_ = queries.open_cases_per_class(session, school_id, end, keys)
     marks = queries.month_marks_per_class(session, school_id, start, end, sundays(month), keys)
     mentored = queries.paired_per_class(session, school_id, end, "mentor", keys)
+    aided = queries.aided_per_class(session, school_id, start, end, keys)
     columns = [
         open_,
         *(marks.per_kind[k] for k in MONTHLY_KINDS),
         marks.every_week,
         *(marks.by_role[r] for r in TALK_ROLES),
         mentored,
+        aided,
     ]
     found = set(keys) if keys is not None else school_keys(session, school_id)
     for column in columns:
@@ -145,6 +151,80 @@ def read(session: Session, school_id: int, month: int) -> tuple[dict[int, Counts
     return {**{k: v for k, v in kept.items() if k not in wanted}, **fresh}, len(wanted)
 
 
+ChildKey = tuple[int, str]  # a class key and a family situation ('' where the card does not say)
+Children = dict[ChildKey, tuple[int, int]]  # the children on file, and of them with a complete file
+
+
+def count_children(session: Session, school_id: int, keys: Collection[int] | None) -> Children:
+    """The children of the classes ``keys`` (None: every class of the school) as the session's
+    transaction sees them, per class and family situation; a class with none has one row of zeros."""
+    found: Children = {
+        (key_of(c), situation or ""): counts
+        for (c, situation), counts in queries.children_per_class(session, school_id, FILE_REQUIRED, keys).items()
+    }
+    every = set(keys) if keys is not None else school_keys(session, school_id)
+    for key in every - {k for k, _ in found}:
+        found[(key, "")] = (0, 0)
+    return found
+
+
+def read_children(session: Session, school_id: int) -> tuple[Children, int]:
+    """The school's children per class and family situation: the kept rows where they are current,
+    the others counted now in the same transaction; and how many classes were counted now."""
+    kept: Children = {
+        (k, situation): (on_file, complete)
+        for k, situation, on_file, complete in session.execute(
+            select(_CHILDREN.c.class_key, _CHILDREN.c.situation, _CHILDREN.c.on_file, _CHILDREN.c.complete).where(
+                _CHILDREN.c.school_id == school_id
+            )
+        )
+    }
+    stale = set(
+        session.execute(
+            select(_CHILDREN_STALE.c.class_key).where(_CHILDREN_STALE.c.school_id == school_id).distinct()
+        ).scalars()
+    )
+    kept_keys = {k for k, _ in kept}
+    keys = school_keys(session, school_id) | kept_keys
+    wanted = (keys - kept_keys) | stale
+    if not wanted:
+        return kept, 0
+    if wanted >= keys:
+        return count_children(session, school_id, None), len(wanted)
+    fresh = count_children(session, school_id, wanted)
+    return {**{k: v for k, v in kept.items() if k[0] not in wanted}, **fresh}, len(wanted)
+
+
+def _keep_children(session: Session, school_id: int, every_class: bool) -> None:
+    """Count again the school's classes marked stale (and, ``every_class``, those never kept)."""
+    marked = set(
+        session.execute(
+            delete(_CHILDREN_STALE)
+            .where(_CHILDREN_STALE.c.school_id == school_id)
+            .returning(_CHILDREN_STALE.c.class_key)
+        ).scalars()
+    )
+    if every_class:
+        kept = set(session.execute(select(_CHILDREN.c.class_key).where(_CHILDREN.c.school_id == school_id)).scalars())
+        marked |= school_keys(session, school_id) - kept
+    if not marked:
+        return
+    every = school_keys(session, school_id)
+    counted = count_children(session, school_id, None if marked >= every else marked)
+    session.execute(
+        delete(_CHILDREN).where(
+            _CHILDREN.c.school_id == school_id, _CHILDREN.c.class_key.in_(sorted({k for k, _ in counted}))
+        )
+    )
+    session.execute(
+        insert(_CHILDREN),
+        [
+            {"school_id": school_id, "class_key": k, "situation": situation, "on_file": n, "complete": c}
+            for (k, situation), (n, c) in counted.items()
+        ],
+    )
+
+
 def keep(session: Session, school_ids: Iterable[int], months: Collection[int] = ()) -> None:
     """Count again the stale months of the schools' classes (and make the rows of ``months`` of
     every class where there are none), in the session's transaction, which must hold each
@@ -155,6 +235,7 @@ def keep(session: Session, school_ids: Iterable[int], months: Collection[int] = 
 
 
 def _keep_school(session: Session, school_id: int, months: Collection[int]) -> None:
+    _keep_children(session, school_id, every_class=bool(months))
     marked = session.execute(
         delete(_STALE)
         .where(_STALE.c.school_id == school_id)

@@ -299,10 +299,18 @@ def retained_per_class(
     return base, still
 
 
-def aided_per_class(session: Session, school_id: int, start: date, end: date) -> dict[int | None, int]:
-    """Children given aid in the period, by the class they are in (each child read once)."""
+def aided_per_class(
+    session: Session, school_id: int, start: date, end: date, classes: Collection[int] | None = None
+) -> dict[int | None, int]:
+    """Children given aid in the period, by the class they are in (each child read once); ``classes``:
+    only those (``in_classes``)."""
     aided = select(Aid.child_id).where(Aid.school_id == school_id, Aid.given_on.between(start, end))
-    return _per_class(session, select(Child.class_id, func.count()).where(Child.id.in_(aided)).group_by(Child.class_id))
+    return _per_class(
+        session,
+        select(Child.class_id, func.count())
+        .where(Child.id.in_(aided), in_classes(classes, Child.class_id))
+        .group_by(Child.class_id),
+    )
 
 
 def _open_at(end: date) -> Any:
@@ -311,13 +319,14 @@ def _open_at(end: date) -> Any:
     return and_(Case.opened_at <= last_moment, or_(Case.state != CLOSED, Case.state_since > last_moment))
 
 
-def in_classes(keys: Collection[int] | None) -> Any:
-    """The cases of the classes ``keys`` (a class's id, 0 for the cases without a class); None: all."""
+def in_classes(keys: Collection[int] | None, column: Any = Case.class_id) -> Any:
+    """The cases (or the rows of ``column``'s table) of the classes ``keys`` (a class's id, 0 for
+    those without a class); None: all."""
     if keys is None:
         return true()
     ids = sorted(k for k in keys if k)
-    listed = Case.class_id.in_(ids) if ids else false()
-    return or_(listed, Case.class_id.is_(None)) if 0 in keys else listed
+    listed = column.in_(ids) if ids else false()
+    return or_(listed, column.is_(None)) if 0 in keys else listed
 
 
 def open_cases_per_class(
@@ -629,42 +638,28 @@ def cases_opened(session: Session, school_id: int, start: date, end: date) -> in
 # -- the indicators in few passes: one over the children, one over the cases, one over the contacts --
 
 
-class OnFile(NamedTuple):
-    """The children on file (not moved to another school), per class and per family situation."""
-
-    per_class: dict[int | None, int]
-    by_situation: dict[str | None, int]
-
-
-def children_on_file(session: Session, school_id: int) -> OnFile:
-    """One pass over the partial index ix_child_school_on_file (its rows are those children): the
-    table itself is not read. A child is on file until moved to another school (then the file is
-    the history kept)."""
-    per_class: dict[int | None, int] = {}
-    by_situation: dict[str | None, int] = {}
-    rows = session.execute(
+def children_per_class(
+    session: Session, school_id: int, required: Sequence[str], classes: Collection[int] | None = None
+) -> dict[tuple[int | None, str | None], tuple[int, int]]:
+    """Per class and family situation: the children on file, and of them those whose file is
+    complete (``complete_on_file_per_class``), each from its partial index; ``classes``: only those."""
+    on_file = session.execute(
         select(Child.class_id, Child.family_situation, func.count())
-        .where(Child.school_id == school_id, Child.transferred_out_on.is_(None))
+        .where(Child.school_id == school_id, Child.transferred_out_on.is_(None), in_classes(classes, Child.class_id))
         .group_by(Child.class_id, Child.family_situation)
     )
-    for cls, situation, n in rows:
-        per_class[cls] = per_class.get(cls, 0) + int(n)
-        by_situation[situation] = by_situation.get(situation, 0) + int(n)
-    return OnFile(per_class, by_situation)
-
-
-def complete_on_file_per_class(session: Session, school_id: int, required: Sequence[str]) -> dict[int | None, int]:
-    """Children on file whose file has every required field and a class. With the default fields
-    this is the condition of the partial index ix_child_school_complete, so the count reads that
-    index alone, never the (wide, sealed) rows."""
-    return _per_class(
-        session,
-        select(Child.class_id, func.count())
+    found = {(cls, situation): [int(n), 0] for cls, situation, n in on_file}
+    complete = session.execute(
+        select(Child.class_id, Child.family_situation, func.count())
         .where(
             Child.school_id == school_id,
             Child.transferred_out_on.is_(None),
             Child.class_id.is_not(None),
             *(getattr(Child, name).is_not(None) for name in required),
+            in_classes(classes, Child.class_id),
         )
-        .group_by(Child.class_id),
+        .group_by(Child.class_id, Child.family_situation)
     )
+    for cls, situation, n in complete:
+        found.setdefault((cls, situation), [0, 0])[1] = int(n)
+    return {k: (v[0], v[1]) for k, v in found.items()}

@@ -120,6 +120,7 @@ class Child(Base):
             "ix_child_school_complete",
             "school_id",
             "class_id",
+            "family_situation",
             sqlite_where=text(FILE_COMPLETE),
             postgresql_where=text(FILE_COMPLETE),
         ),
@@ -368,6 +369,7 @@ class ClassMonth(Base):
     talk_class_teacher: Mapped[int] = mapped_column(Integer)
     talk_subject_teacher: Mapped[int] = mapped_column(Integer)
     mentored: Mapped[int] = mapped_column(Integer)
+    aided: Mapped[int] = mapped_column(Integer, server_default="0")  # children of the class given aid in the month
 
 
 class ClassMonthStale(Base):
@@ -384,6 +386,30 @@ class ClassMonthStale(Base):
     class_key: Mapped[int] = mapped_column(Integer)
     month: Mapped[int] = mapped_column(Integer)
     through: Mapped[int | None] = mapped_column(Integer)
+
+
+class ClassChildren(Base):
+    """A class's children on file (not moved to another school) of one family situation ('' where
+    the card does not say), and of them those whose file is complete: what the indicators count
+    of the children, kept as the rows they count change (casework.persistence.class_months)."""
+
+    __tablename__ = "class_children"
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
+    class_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    situation: Mapped[str] = mapped_column(String(30), primary_key=True)
+    on_file: Mapped[int] = mapped_column(Integer)
+    complete: Mapped[int] = mapped_column(Integer)
+
+
+class ClassChildrenStale(Base):
+    """A class whose kept children no longer count what is in the database: written by triggers on
+    child (revision 0074) in the transaction of the change; cleared as the class is counted again."""
+
+    __tablename__ = "class_children_stale"
+    __table_args__ = (Index("ix_class_children_stale_school", "school_id", "class_key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    school_id: Mapped[int] = mapped_column(Id)
+    class_key: Mapped[int] = mapped_column(Integer)
 
 
 class Review(Base):

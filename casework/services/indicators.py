@@ -217,8 +217,8 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         # only for the classes changed since, or never kept)
         "kept": lambda s: class_months.read(s, school_id, month_key(start)),
         "states": lambda s: queries.cases_per_state(s, school_id),
-        "on_file": lambda s: queries.children_on_file(s, school_id),
-        "complete": lambda s: queries.complete_on_file_per_class(s, school_id, FILE_REQUIRED),
+        # per class and family situation: the children on file and those with a complete file (kept)
+        "children": lambda s: class_months.read_children(s, school_id),
         # the list the stalled page keeps, while nothing in the school has changed (same snapshot)
         "stalled": lambda s: (
             kept_stalled(s, ctx, today, school_id)
@@ -230,7 +230,6 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         "retained": lambda s: queries.retained_per_class(
             s, school_id, year, term, got["enrolled"] if term == 1 else None
         ),
-        "aided": lambda s: queries.aided_per_class(s, school_id, start, end),
         "survey": lambda s: _surveyed(s, school_id, year, end),
         "closures": lambda s: queries.closures_by_reason(s, school_id, start, end),
         # the child's five ones: 每年至少回家一次: counted over the school year so far (from 1 September)
@@ -245,7 +244,8 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
     got["five_letter"], got["five_call_home"] = per_class["letter"], per_class["call_home_weekly"]
     got["five_class_teacher"] = per_class["talk_class_teacher"]
     got["five_subject_teacher"] = per_class["talk_subject_teacher"]
-    got["children"], got["families"] = got.pop("on_file")
+    got["aided"] = per_class["aided"]
+    got["children"], got["complete"], got["families"] = _children(got.pop("children")[0])
     start_base, still = got["retained"]
     surveyed = got["survey"]
     measures: dict[str, tuple[PerClass, PerClass]] = {
@@ -273,6 +273,20 @@ def school_report(session: Session, ctx: Context, school_id: int, period: Period
         Counter(who for c in stalled for who in {r.responsible_name or r.role or "—" for r in c.reasons})
     )
     return report
+
+
+def _children(kept: class_months.Children) -> tuple[PerClass, PerClass, dict[str | None, int]]:
+    """Children on file and complete files per class, and the children per family situation."""
+    on_file: Counter[int | None] = Counter()
+    complete: Counter[int | None] = Counter()
+    situations: Counter[str | None] = Counter()
+    for (key, situation), (n, done) in kept.items():
+        if n:
+            on_file[class_months.class_of(key)] += n
+            situations[situation or None] += n
+        if done:
+            complete[class_months.class_of(key)] += done
+    return dict(on_file), dict(complete), dict(situations)
 
 
 def _own_school(who: access.Principal) -> int:

@@ -10,10 +10,18 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from casework.domain.inputs import PairPartner, RecordContact
+from casework.domain.inputs import PairPartner, RecordAid, RecordContact
 from casework.persistence import class_months
-from casework.persistence.tables import Case, ClassMonth, ClassMonthStale, Membership, SchoolClass
-from casework.services import access, children, mentoring, setup
+from casework.persistence.tables import (
+    Case,
+    ClassChildren,
+    ClassChildrenStale,
+    ClassMonth,
+    ClassMonthStale,
+    Membership,
+    SchoolClass,
+)
+from casework.services import access, children, mentoring, pupil_records, setup
 from tests.helpers import unscoped
 
 MONTHS = (202609, 202610, 202611)
@@ -55,6 +63,19 @@ def _check(world, school_id: int) -> dict[int, int]:
                 if key in stale and stale[key] <= month:
                     continue
                 assert values == now.get(key, class_months.ZERO), (month, key)
+        children = class_months.count_children(s, school_id, None)
+        assert class_months.read_children(s, school_id)[0] == children
+        marked = set(s.scalars(select(ClassChildrenStale.class_key).where(ClassChildrenStale.school_id == school_id)))
+        kept = s.execute(
+            select(
+                ClassChildren.class_key, ClassChildren.situation, ClassChildren.on_file, ClassChildren.complete
+            ).where(ClassChildren.school_id == school_id)
+        )
+        for key, situation, on_file, complete in kept:
+            if key not in marked:
+                assert children[(key, situation)] == (on_file, complete), (key, situation)
+        if marked:
+            stale[-1] = 0  # the children's marks, for the caller
     return stale
 
 
@@ -125,6 +146,21 @@ def test_the_kept_counts_follow_every_change(world) -> None:
         moved = next(k for k in september if k and k != key)
         assert dict(zip(names, september[moved], strict=True))["talk"] == 1  # the talk went with the case
 
+    # aid given, a file made incomplete, a new child: kept in their transactions
+    pupil_records.aid(
+        ctx,
+        world.leader,
+        RecordAid(child_id=child_id, kind="stationery", description="文具", given_on=date(2026, 10, 9)),
+    )
+    children.edit(ctx, world.leader, child_id, {"home_address": ""})
+    world.child()
+    assert not _check(world, school_id)
+    with unscoped(world.ctx.db) as s:
+        got = class_months.columns(class_months.read(s, school_id, 202610)[0])
+        assert sum(got["aided"].values()) == 1
+        kept = class_months.read_children(s, school_id)[0]
+        assert sum(n for n, _ in kept.values()) == 6 and sum(c for _, c in kept.values()) == 5
+
     # a pairing ended and another begun, a new case: kept in their transactions
     mentoring.pairing(
         ctx,
@@ -178,5 +214,27 @@ def test_the_sweep_keeps_the_months_counts_and_what_the_hot_path_left_stale(worl
         assert not _stale(s, school_id)
         assert set(_kept(s, school_id, 202610)) == class_months.school_keys(s, school_id)
         assert class_months.read(s, school_id, 202610)[1] == 0
+        assert class_months.read_children(s, school_id)[1] == 0  # the children kept too
     _check(world, school_id)
     ladder.sweep(world.ctx)  # twice a day: nothing more
+
+
+def test_every_field_of_a_complete_file_marks_the_class_when_it_changes(world) -> None:
+    """The trigger on child watches the fields the complete file needs (a revision's own copy of
+    casework.domain.child.FILE_REQUIRED): emptying any of them, however written, marks the class."""
+    from sqlalchemy import delete, text
+
+    from casework.domain.child import FILE_REQUIRED
+
+    school_id = _school(world)
+    child_id = world.child()
+    for name in FILE_REQUIRED:
+        with world.ctx.db.write() as s:
+            access.system(s)
+            s.execute(delete(ClassChildrenStale))
+            value = "name || name" if name == "name" else "NULL"  # the name may not be empty: changed instead
+            s.execute(text(f"UPDATE child SET {name} = {value} WHERE id = :id"), {"id": child_id})
+            assert s.scalar(select(func.count(ClassChildrenStale.class_key.distinct()))) == 1, name
+            s.rollback()
+    with unscoped(world.ctx.db) as s:
+        assert class_months.read_children(s, school_id)[0] == class_months.count_children(s, school_id, None)

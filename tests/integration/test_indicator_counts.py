@@ -176,13 +176,16 @@ def test_counts_match_a_recount(world, seed: int) -> None:
     children, cases, contacts = made["child"], made["case"], made["contact"]
     on_file = [c for c in children if c["transferred_out_on"] is None]
     with unscoped(world.ctx.db) as s:
-        got = queries.children_on_file(s, school_id)
-        assert got.per_class == dict(Counter(c["class_id"] for c in on_file))
-        assert got.by_situation == dict(Counter(c["family_situation"] for c in on_file))
         complete = [c for c in on_file if c["class_id"] is not None and all(c[f] is not None for f in FILE_REQUIRED)]
-        assert queries.complete_on_file_per_class(s, school_id, FILE_REQUIRED) == dict(
-            Counter(c["class_id"] for c in complete)
-        )
+        per_class_situation = Counter((c["class_id"], c["family_situation"]) for c in on_file)
+        complete_per = Counter((c["class_id"], c["family_situation"]) for c in complete)
+        assert queries.children_per_class(s, school_id, FILE_REQUIRED) == {
+            k: (n, complete_per.get(k, 0)) for k, n in per_class_situation.items()
+        }
+        some_class = next(c["class_id"] for c in on_file if c["class_id"])
+        assert queries.children_per_class(s, school_id, FILE_REQUIRED, {some_class, 0}) == {
+            k: (n, complete_per.get(k, 0)) for k, n in per_class_situation.items() if k[0] in (some_class, None)
+        }
         assert 0 < len(complete) < len(on_file) < len(children)  # the random rows exercise every condition
         assert queries.cases_per_state(s, school_id) == dict(Counter(c["state"] for c in cases))
         # a class and the cases without one, as a class's kept months are counted
@@ -260,6 +263,9 @@ def test_counts_match_a_recount(world, seed: int) -> None:
             aided = {a["child_id"] for a in made["aid"] if start <= a["given_on"] <= end}
             assert queries.aided_per_class(s, school_id, start, end) == dict(
                 Counter(c["class_id"] for c in children if c["id"] in aided)
+            )
+            assert queries.aided_per_class(s, school_id, start, end, some) == among(
+                dict(Counter(c["class_id"] for c in children if c["id"] in aided))
             )
         assert teachers_talks  # the random rows include talks by teachers of the roles
 
