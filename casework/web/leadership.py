@@ -362,7 +362,9 @@ def _indicator_lines(req: Req, report: Any, status: int, error: str | None, type
             label = labels.get(r.indicator)
             if label is None:
                 label = labels[r.indicator] = str(escape(service.indicator_label(r.indicator, req.lang)))
-            by_scope.setdefault(r.scope, {}).setdefault(r.scope_label, []).append(
+            # a grade's heading in words ("4年级"), a class's as it is ("4/1班")
+            heading = service.scope_text(r, req.lang) if r.scope == "grade" else r.scope_label
+            by_scope.setdefault(r.scope, {}).setdefault(heading, []).append(
                 f'<tr><td>{label}</td><td class="num">{int(r.numerator)}</td><td class="num">'
                 f'{int(r.denominator)}</td>\n    <td class="num">{_percent(r.rate)}</td><td class="num">'
                 f"{r.target * 100:.0f}%</td></tr>"

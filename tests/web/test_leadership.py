@@ -121,6 +121,7 @@ def test_indicators_draw_their_charts_on_the_server_and_download_as_a_workbook(w
     assert page.status_code == 200, page.text
     assert page.text.count("<svg") == 2 and "<script" not in page.text
     assert "建档率" in page.text and "2026-09" in page.text
+    assert "<summary>4年级</summary>" in page.text and "<summary>4/1班</summary>" in page.text  # headings in words
     book = leader.get("/indicators.xlsx?month=2026-09")
     assert book.status_code == 200
     sheet = load_workbook(io.BytesIO(book.content)).worksheets[0]
