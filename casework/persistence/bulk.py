@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -77,9 +78,36 @@ def insert_rows(
         return dict(zip(columns, values, strict=True))
 
     batch = [params(row) for row in rows]
-    if batch:
+    if batch and positional and dialect.name == "sqlite":
+        _many_rows_at_once(connection, compiled.string, batch)
+    elif batch:
         connection.exec_driver_sql(compiled.string, batch)
     return ids
+
+
+# SQLite: at most this many rows a statement, and at most its limit of parameters a statement
+# (32,766 since SQLite 3.32, 999 before) between them.
+ROWS_A_STATEMENT = 200
+
+
+def _many_rows_at_once(connection: Any, sql: str, batch: list[Any]) -> None:
+    """``INSERT … VALUES (…), (…), …`` up to a few hundred rows a statement. A table with a trigger
+    (the kept counts' marks, revision 0074) makes SQLite open a statement journal for every
+    statement: a statement a row cost 11 µs a row more for it; shared by a statement's rows, 2 µs."""
+    head, marks = sql.rsplit("VALUES", 1)
+    marks = marks.strip()
+    driver = connection.connection.driver_connection
+    getlimit = getattr(driver, "getlimit", None)  # Python 3.11
+    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
+    step = max(1, min(ROWS_A_STATEMENT, limit // max(1, len(batch[0]))))
+    full = len(batch) - len(batch) % step
+    if full:
+        chunks = [tuple(v for row in batch[i : i + step] for v in row) for i in range(0, full, step)]
+        connection.exec_driver_sql(f"{head}VALUES {', '.join([marks] * step)}", chunks)
+    if full < len(batch):
+        rest = batch[full:]
+        flat = tuple(v for row in rest for v in row)
+        connection.exec_driver_sql(f"{head}VALUES {', '.join([marks] * len(rest))}", flat)
 
 
 def seal_dicts(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

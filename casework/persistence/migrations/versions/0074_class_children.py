@@ -43,14 +43,22 @@ COMPLETE = "transferred_out_on IS NULL AND class_id IS NOT NULL AND " + " AND ".
 WATCHED = ", ".join(("school_id", "class_id", "transferred_out_on", *REQUIRED))
 CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("school_id", "class_id", "transferred_out_on", *REQUIRED))
 MOVED = "OLD.school_id IS NOT NEW.school_id OR OLD.class_id IS NOT NEW.class_id"
+# a class marked once is enough: an import of 100,000 children marks each of its classes once, not
+# once a child (a mark another transaction has not committed yet is not seen: then there are two)
+marked = (
+    "EXISTS (SELECT 1 FROM class_children_stale WHERE school_id = {s}.school_id "
+    "AND class_key = COALESCE({s}.class_id, 0))"
+)
 
 SQLITE = f"""
 CREATE TRIGGER tr_class_children_new AFTER INSERT ON child BEGIN
-  INSERT INTO class_children_stale (school_id, class_key) VALUES (NEW.school_id, COALESCE(NEW.class_id, 0));
+  INSERT INTO class_children_stale (school_id, class_key)
+  SELECT NEW.school_id, COALESCE(NEW.class_id, 0) WHERE NOT {marked.format(s="NEW")};
 END;
 CREATE TRIGGER tr_class_children_change AFTER UPDATE OF {WATCHED} ON child WHEN {CHANGED} BEGIN
   INSERT INTO class_children_stale (school_id, class_key)
-  SELECT OLD.school_id, COALESCE(OLD.class_id, 0) UNION SELECT NEW.school_id, COALESCE(NEW.class_id, 0);
+  SELECT OLD.school_id, COALESCE(OLD.class_id, 0) WHERE NOT {marked.format(s="OLD")}
+  UNION SELECT NEW.school_id, COALESCE(NEW.class_id, 0) WHERE NOT {marked.format(s="NEW")};
 END;
 CREATE TRIGGER tr_class_children_moved AFTER UPDATE OF school_id, class_id ON child WHEN {MOVED} BEGIN
   INSERT INTO class_month_stale (school_id, class_key, month)
@@ -88,10 +96,12 @@ POSTGRESQL = f"""
 CREATE FUNCTION class_children_stale_child() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO class_children_stale (school_id, class_key) VALUES (OLD.school_id, COALESCE(OLD.class_id, 0));
+    INSERT INTO class_children_stale (school_id, class_key)
+    SELECT OLD.school_id, COALESCE(OLD.class_id, 0) WHERE NOT {marked.format(s="OLD")};
   END IF;
   IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    INSERT INTO class_children_stale (school_id, class_key) VALUES (NEW.school_id, COALESCE(NEW.class_id, 0));
+    INSERT INTO class_children_stale (school_id, class_key)
+    SELECT NEW.school_id, COALESCE(NEW.class_id, 0) WHERE NOT {marked.format(s="NEW")};
   END IF;
   IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.school_id IS DISTINCT FROM NEW.school_id
                                               OR OLD.class_id IS DISTINCT FROM NEW.class_id)) THEN
