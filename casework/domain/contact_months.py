@@ -11,9 +11,10 @@ changed nor deleted, so a month's row only ever gains bits.
 A week (Monday to Sunday) belongs to the month of its Sunday, as the duties and the five ones
 count it: the k-th Sunday of a month (k from 0) is on day 7k+1 to 7k+7, and its week is bit k.
 
-A talk also marks the roles its teacher held at the school when it was recorded (the five ones
-count the class teacher's and the subject teachers' talks): ``role_bit``. A teacher who takes up a
-role later does not turn the talks they had before into that role's.
+A talk also marks the roles its teacher held at the school on the day of the talk (a membership
+of the role begun by then and not ended before; the five ones count the class teacher's and the
+subject teachers' talks): ``role_bit``. A teacher who takes up a role later does not turn the
+talks they had before into that role's, nor one who gave it up the later talks.
 """
 
 from __future__ import annotations

@@ -74,17 +74,25 @@ def _kept_at_commit(session: Session) -> None:
             table.c.id.in_(sorted(ids))
         )
     ).all()
-    # the roles each talk's teacher holds at its school now, as the talk is kept
+    # the roles each talk's teacher held at its school on the day of the talk, as the talk is kept
     teachers = {by for _, _, kind, _, by in found if kind == "talk" and by is not None}
-    held: dict[tuple[int, int], set[str]] = {}
+    spans: dict[tuple[int, int], list[tuple[str, Any, Any]]] = {}
     if teachers:
-        for staff_id, school_id, role in connection.execute(
-            select(Membership.staff_id, Membership.school_id, Membership.role).where(
-                Membership.staff_id.in_(sorted(teachers)), Membership.role.in_(TALK_ROLES)
-            )
+        for staff_id, school_id, role, started, ended in connection.execute(
+            select(
+                Membership.staff_id, Membership.school_id, Membership.role, Membership.started_on, Membership.ended_on
+            ).where(Membership.staff_id.in_(sorted(teachers)), Membership.role.in_(TALK_ROLES))
         ):
-            held.setdefault((school_id, staff_id), set()).add(role)
-    keep(connection, [(s, c, k, d, frozenset(held.get((s, by), ()))) for s, c, k, d, by in found])
+            spans.setdefault((school_id, staff_id), []).append((role, started, ended))
+
+    def held(school_id: int, by: int | None, day: Any) -> frozenset[str]:
+        return frozenset(
+            role
+            for role, started, ended in spans.get((school_id, by or 0), ())
+            if started <= day and (ended is None or ended >= day)
+        )
+
+    keep(connection, [(s, c, k, d, held(s, by, d)) for s, c, k, d, by in found])
 
 
 @event.listens_for(Session, "after_rollback")
@@ -105,10 +113,13 @@ def recount_sql(dialect: str) -> str:
         sunday = "date(occurred_on, 'weekday 0')"
         day_of = "CAST(strftime('%d', {d}) AS INTEGER)"
     kinds = " + ".join(f"MAX(CASE WHEN kind = '{k}' THEN {1 << i} ELSE 0 END)" for i, k in enumerate(MONTHLY_KINDS))
-    for role in TALK_ROLES:  # a talk by a teacher holding the role at the school
+    for role in TALK_ROLES:  # a talk by a teacher holding the role at the school on the day of the talk
         kinds += (
-            f" + MAX(CASE WHEN kind = 'talk' AND (school_id, by_id) IN "
-            f"(SELECT school_id, staff_id FROM membership WHERE role = '{role}') THEN {role_bit(role)} ELSE 0 END)"
+            f" + MAX(CASE WHEN kind = 'talk' AND EXISTS (SELECT 1 FROM membership m WHERE m.role = '{role}'"
+            " AND m.staff_id = contact_entry.by_id AND m.school_id = contact_entry.school_id"
+            " AND m.started_on <= contact_entry.occurred_on"
+            " AND (m.ended_on IS NULL OR m.ended_on >= contact_entry.occurred_on))"
+            f" THEN {role_bit(role)} ELSE 0 END)"
         )
     listed = ", ".join(f"'{k}'" for k in MONTHLY_KINDS)
     # distinct powers of two: their sum is their bitwise or (SQLite has no BIT_OR)

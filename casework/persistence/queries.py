@@ -20,7 +20,6 @@ from casework.persistence.tables import (
     ContactEntry,
     ContactMonth,
     Enrolment,
-    Membership,
     Pairing,
     SchoolClass,
 )
@@ -394,12 +393,24 @@ def month_marks_per_class(
         query = (
             select(Case.class_id, *counts)
             .join(Case, Case.id == ContactMonth.case_id)
-            .where(ContactMonth.school_id == school_id, ContactMonth.month == month_key(month), _open_at(end))
+            .where(
+                ContactMonth.school_id == school_id,
+                ContactMonth.month == month_key(month),
+                Case.school_id == school_id,
+                _open_at(end),
+            )
         )
     else:  # from the classes' cases, by the (case, month) key: not a pass over the school's month
         query = (
             select(Case.class_id, *counts)
-            .join(ContactMonth, and_(ContactMonth.case_id == Case.id, ContactMonth.month == month_key(month)))
+            .join(
+                ContactMonth,
+                and_(
+                    ContactMonth.case_id == Case.id,
+                    ContactMonth.month == month_key(month),
+                    ContactMonth.school_id == school_id,
+                ),
+            )
             .where(Case.school_id == school_id, in_classes(classes), _open_at(end))
         )
     per_bit: list[dict[int | None, int]] = [{} for _ in range(len(bits) + 1)]
@@ -415,7 +426,7 @@ def month_marks_per_class(
     )
 
 
-def _open_per_class(session: Session, end: date, case_ids: Any) -> dict[int | None, int]:
+def _open_per_class(session: Session, end: date, case_ids: Any, school_id: int | None = None) -> dict[int | None, int]:
     """The cases among ``case_ids`` (a query of case ids) open at ``end``, per class.
 
     ``IN`` rather than a join: the ids are gathered once into a set without duplicates (a month's
@@ -424,7 +435,9 @@ def _open_per_class(session: Session, end: date, case_ids: Any) -> dict[int | No
     """
     return _per_class(
         session,
-        select(Case.class_id, func.count()).where(Case.id.in_(case_ids), _open_at(end)).group_by(Case.class_id),
+        select(Case.class_id, func.count())
+        .where(Case.id.in_(case_ids), _open_at(end), *([Case.school_id == school_id] if school_id is not None else []))
+        .group_by(Case.class_id),
     )
 
 
@@ -533,9 +546,14 @@ def paired_per_class(
 ) -> dict[int | None, int]:
     """Open cases at the end of the period with a partner of ``kind`` paired then (study helpers, say);
     ``classes``: only those (``in_classes``), each case of theirs looked up in its pairings."""
-    paired = and_(Pairing.kind == kind, Pairing.from_on <= end, or_(Pairing.to_on.is_(None), Pairing.to_on >= end))
+    paired = and_(
+        Pairing.school_id == school_id,
+        Pairing.kind == kind,
+        Pairing.from_on <= end,
+        or_(Pairing.to_on.is_(None), Pairing.to_on >= end),
+    )
     if classes is None:
-        return _open_per_class(session, end, select(Pairing.case_id).where(Pairing.school_id == school_id, paired))
+        return _open_per_class(session, end, select(Pairing.case_id).where(paired), school_id)
     return _per_class(
         session,
         select(Case.class_id, func.count())
@@ -594,20 +612,17 @@ def contact_days(session: Session, school_id: int, kind: str, start: date, end: 
     return found
 
 
-def contacted_by_role(session: Session, school_id: int, kind: str, role: str, start: date, end: date) -> set[int]:
-    """Cases with a contact of ``kind`` in the period by someone holding ``role`` at the school."""
-    holders = select(Membership.staff_id).where(Membership.school_id == school_id, Membership.role == role)
+def talked_by_role(session: Session, school_id: int, month: date, role: str) -> set[int]:
+    """Cases with a talk in ``month`` (any day of it) by a teacher holding ``role`` at the school on
+    the day of the talk: the bit the case's month keeps (``contact_month``), as the indicators count."""
     return {
         int(c)
         for c in session.scalars(
-            select(ContactEntry.case_id)
-            .where(
-                ContactEntry.school_id == school_id,
-                ContactEntry.kind == kind,
-                ContactEntry.occurred_on.between(start, end),
-                ContactEntry.by_id.in_(holders),
+            select(ContactMonth.case_id).where(
+                ContactMonth.school_id == school_id,
+                ContactMonth.month == month_key(month),
+                ContactMonth.kinds.op("&")(role_bit(role)) != 0,
             )
-            .distinct()
         )
     }
 

@@ -550,8 +550,8 @@ def five_ones(
         )
         letters = queries.contact_days(session, school_id, "letter", period.start, period.end)
         visits = queries.contact_days(session, school_id, "family_visit", year_start, period.end)
-        by_teacher = queries.contacted_by_role(session, school_id, "talk", "class_teacher", period.start, period.end)
-        by_subject = queries.contacted_by_role(session, school_id, "talk", "subject_teacher", period.start, period.end)
+        by_teacher = queries.talked_by_role(session, school_id, period.start, "class_teacher")
+        by_subject = queries.talked_by_role(session, school_id, period.start, "subject_teacher")
         names: dict[int, str] = {}
         reads = access.Reads(who)
         if who.may_read(school_id, policy.T1):

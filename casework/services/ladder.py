@@ -64,7 +64,9 @@ def sweep(ctx: Context) -> SweepResult:
     with ctx.db.write() as session:
         access.system(session)  # the daily job of the program itself, not of a person
         store = Store.of(session)
-        for school_id, name in session.execute(select(School.id, School.name).order_by(School.id)).all():
+        listed = session.execute(select(School.id, School.name).order_by(School.id)).all()
+        schools = [school_id for school_id, _ in listed]
+        for school_id, name in listed:
             steps, resolved = ladder.take_steps(store, school_id, today, after)
             counts = {
                 "reminded": sum(1 for s in steps if s.step == ladder.DUE),
@@ -83,9 +85,13 @@ def sweep(ctx: Context) -> SweepResult:
                 trail.Scribe(session, school_id, now, None).write(
                     "review.swept", "school", school_id, data={**counts, "digests": digests}
                 )
-            # the month's counts of every class kept (the first sweep of a month counts them), and
-            # whatever the hot path left stale: under the school's audit head, as its writers count
-            store.audit_head(school_id)
+    # The month's counts of every class kept (the first sweep of a month counts them), and what the
+    # hot path left marked: a short transaction a school, under its audit head as its writers count,
+    # rather than every school's head held to the end of the sweep.
+    for school_id in schools:
+        with ctx.db.write() as session:
+            access.system(session)
+            Store.of(session).audit_head(school_id)
             class_months.keep(session, [school_id], [month_key(today)])
     return SweepResult(
         totals["reminded"],

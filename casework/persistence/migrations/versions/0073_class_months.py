@@ -14,9 +14,9 @@ reopened, moved to another class or school), contact_entry (a contact recorded) 
 partner paired or unpaired), so that no way of writing those rows (the service's sessions, the
 hot path's own statements, a bulk import) can change the counts without saying so.
 
-A talk's ``contact_month`` bits gain the roles its teacher held (bit 3: class teacher, bit 4:
-subject teacher), filled here from today's memberships; from now on a talk keeps the roles its
-teacher holds when it is recorded. Nothing is counted here: a month not yet kept is counted when
+A talk's ``contact_month`` bits gain the roles its teacher held at the school on the day of the
+talk (bit 3: class teacher, bit 4: subject teacher), filled here from the memberships' dates;
+from now on each talk keeps them as it is recorded. Nothing is counted here: a month not yet kept is counted when
 it is asked for, and kept by the daily sweep.
 
 Timestamps are marked from the month of the day before: a moment late on the last day of a month
@@ -189,10 +189,12 @@ ROLE_BITS = """
 UPDATE contact_month SET kinds = kinds
   + CASE WHEN EXISTS (SELECT 1 FROM contact_entry e JOIN membership m
                        ON m.staff_id = e.by_id AND m.school_id = e.school_id AND m.role = 'class_teacher'
+                          AND m.started_on <= e.occurred_on AND (m.ended_on IS NULL OR m.ended_on >= e.occurred_on)
                       WHERE e.case_id = contact_month.case_id AND e.kind = 'talk'
                         AND e.occurred_on >= {first} AND e.occurred_on < {next}) THEN 8 ELSE 0 END
   + CASE WHEN EXISTS (SELECT 1 FROM contact_entry e JOIN membership m
                        ON m.staff_id = e.by_id AND m.school_id = e.school_id AND m.role = 'subject_teacher'
+                          AND m.started_on <= e.occurred_on AND (m.ended_on IS NULL OR m.ended_on >= e.occurred_on)
                       WHERE e.case_id = contact_month.case_id AND e.kind = 'talk'
                         AND e.occurred_on >= {first} AND e.occurred_on < {next}) THEN 16 ELSE 0 END
  WHERE kinds % 2 = 1

@@ -43,8 +43,9 @@ COMPLETE = "transferred_out_on IS NULL AND class_id IS NOT NULL AND " + " AND ".
 WATCHED = ", ".join(("school_id", "class_id", "transferred_out_on", *REQUIRED))
 CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in ("school_id", "class_id", "transferred_out_on", *REQUIRED))
 MOVED = "OLD.school_id IS NOT NEW.school_id OR OLD.class_id IS NOT NEW.class_id"
-# a class marked once is enough: an import of 100,000 children marks each of its classes once, not
-# once a child (a mark another transaction has not committed yet is not seen: then there are two)
+# SQLite: a class marked once is enough, an import of 100,000 children marking each of its classes
+# once, not once a child. Only where writers take turns: on PostgreSQL a mark seen may be one
+# another transaction is counting and deleting (there, children added are marked once a statement).
 marked = (
     "EXISTS (SELECT 1 FROM class_children_stale WHERE school_id = {s}.school_id "
     "AND class_key = COALESCE({s}.class_id, 0))"
@@ -95,13 +96,13 @@ PG_CHANGED = " OR ".join(
 POSTGRESQL = f"""
 CREATE FUNCTION class_children_stale_child() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- every change marks: a mark seen here may be another transaction's, counted and deleted by
+  -- it before this one commits (SQLite, one writer at a time, may skip a mark it sees)
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO class_children_stale (school_id, class_key)
-    SELECT OLD.school_id, COALESCE(OLD.class_id, 0) WHERE NOT {marked.format(s="OLD")};
+    INSERT INTO class_children_stale (school_id, class_key) VALUES (OLD.school_id, COALESCE(OLD.class_id, 0));
   END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    INSERT INTO class_children_stale (school_id, class_key)
-    SELECT NEW.school_id, COALESCE(NEW.class_id, 0) WHERE NOT {marked.format(s="NEW")};
+  IF TG_OP = 'UPDATE' THEN
+    INSERT INTO class_children_stale (school_id, class_key) VALUES (NEW.school_id, COALESCE(NEW.class_id, 0));
   END IF;
   IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.school_id IS DISTINCT FROM NEW.school_id
                                               OR OLD.class_id IS DISTINCT FROM NEW.class_id)) THEN
@@ -112,8 +113,17 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER tr_class_children_new AFTER INSERT OR DELETE ON child
+CREATE TRIGGER tr_class_children_gone AFTER DELETE ON child
   FOR EACH ROW EXECUTE FUNCTION class_children_stale_child();
+-- children added: each class once a statement (an import's 100,000 children, a mark a class)
+CREATE FUNCTION class_children_stale_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO class_children_stale (school_id, class_key)
+  SELECT DISTINCT school_id, COALESCE(class_id, 0) FROM added;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tr_class_children_new AFTER INSERT ON child
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION class_children_stale_added();
 CREATE TRIGGER tr_class_children_change AFTER UPDATE OF {WATCHED} ON child
   FOR EACH ROW WHEN ({PG_CHANGED}) EXECUTE FUNCTION class_children_stale_child();
 
@@ -151,6 +161,8 @@ DROP_SQLITE = [
 ]
 DROP_POSTGRESQL = [
     "DROP TRIGGER IF EXISTS tr_class_children_new ON child",
+    "DROP TRIGGER IF EXISTS tr_class_children_gone ON child",
+    "DROP FUNCTION IF EXISTS class_children_stale_added()",
     "DROP TRIGGER IF EXISTS tr_class_children_change ON child",
     "DROP TRIGGER IF EXISTS tr_class_month_aid ON aid",
     "DROP FUNCTION IF EXISTS class_children_stale_child()",
