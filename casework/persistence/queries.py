@@ -393,12 +393,9 @@ def month_marks_per_class(
         query = (
             select(Case.class_id, *counts)
             .join(Case, Case.id == ContactMonth.case_id)
-            .where(
-                ContactMonth.school_id == school_id,
-                ContactMonth.month == month_key(month),
-                Case.school_id == school_id,
-                _open_at(end),
-            )
+            # a case's months are its school's (a contact is its case's school's): no filter on the
+            # case's school here, which would make SQLite walk every case of the school instead
+            .where(ContactMonth.school_id == school_id, ContactMonth.month == month_key(month), _open_at(end))
         )
     else:  # from the classes' cases, by the (case, month) key: not a pass over the school's month
         query = (
