@@ -2,9 +2,12 @@
 what they count.
 
 What makes a class's months stale is written by the database itself: triggers on case_file,
-contact_entry and pairing (revision 0073) add a ``class_month_stale`` row (school, class, from
-which month on) with every case opened, closed, reopened or moved, every contact, every pairing,
-however the row is written. A transaction that appended to a school's audit chain (and so holds
+contact_entry and pairing (revision 0073), child and aid (0074) add a ``class_month_stale`` row
+(school, class, from which month on, through which) with every case opened, closed, reopened or
+moved, every contact, pairing and aid, every child moving class, however the row is written; and
+a ``class_children_stale`` row with every child added, moved, moved away or whose file changes
+(its children on file and complete files: ``class_children``, per class and family situation).
+A transaction that appended to a school's audit chain (and so holds
 its head, which serialises the school's writers) counts that school's stale months again at its
 commit, after the contacts' months are kept (casework.persistence.contact_months, whose listener
 comes first): the kept counts are then those of the committed rows. A change that leaves its mark

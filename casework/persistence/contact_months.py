@@ -23,7 +23,7 @@ _PENDING = "casework.contact_months"  # in Session.info: ids of the contacts ins
 
 
 def keep(connection: Connection, rows: Iterable[tuple[int, int, str, Any, frozenset[str]]]) -> None:
-    """Add the bits of contacts (school, case, kind, day, the roles its teacher holds at the school)
+    """Add the bits of contacts (school, case, kind, day, the roles its teacher held at the school that day)
     to their cases' months, one upsert a case and month, in (case, month) order: a row made where
     the month has none yet."""
     merged: dict[tuple[int, int], list[int]] = {}
