@@ -19,8 +19,10 @@ talks they had before into that role's, nor one who gave it up the later talks.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import NamedTuple
+
+from casework.domain.calendar import end_of_week
 
 # Bit i of a row's ``kinds`` is MONTHLY_KINDS[i]. The order is stored in every row: append, never reorder.
 MONTHLY_KINDS = ("talk", "parent_feedback", "letter")
@@ -41,10 +43,6 @@ def kind_bit(kind: str) -> int:
 def role_bit(role: str) -> int:
     """The bit of a talk by a teacher holding ``role`` (one of TALK_ROLES)."""
     return 1 << (len(MONTHLY_KINDS) + TALK_ROLES.index(role))
-
-
-def sunday_of(day: date) -> date:
-    return day + timedelta(days=6 - day.weekday())
 
 
 def week_bit(sunday: date) -> int:
@@ -73,6 +71,6 @@ def marks(kind: str, day: date, roles: frozenset[str] = frozenset()) -> list[Mar
                     bits |= role_bit(role)
         return [Mark(month_key(day), bits, 0)]
     if kind == WEEKLY_KIND:
-        sunday = sunday_of(day)
+        sunday = end_of_week(day)
         return [Mark(month_key(sunday), 0, week_bit(sunday))]
     return []

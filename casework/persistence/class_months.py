@@ -26,11 +26,12 @@ import calendar
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Table, delete, event, insert, or_, select
 from sqlalchemy.orm import Session
 
+from casework.domain.calendar import end_of_week
 from casework.domain.child import FILE_REQUIRED
 from casework.domain.contact_months import MONTHLY_KINDS, TALK_ROLES
 from casework.persistence import (
@@ -73,9 +74,7 @@ def last_day(month: int) -> date:
 
 def sundays(month: int) -> int:
     """How many weeks (Monday to Sunday) end in the month: the weeks the month counts."""
-    first = first_day(month)
-    first_sunday = first + timedelta(days=6 - first.weekday())
-    return (last_day(month).day - first_sunday.day) // 7 + 1
+    return (last_day(month).day - end_of_week(first_day(month)).day) // 7 + 1
 
 
 def key_of(class_id: int | None) -> int:
