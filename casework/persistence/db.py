@@ -283,65 +283,67 @@ class Database:
         any error) without the ORM session's bookkeeping, which costs more than the statements.
         After an error the connection goes back to the pool rather than being kept.
         """
-        with self._one_writer(), self._raw_write() as store:
-            yield store
-
-    @contextmanager
-    def _raw_write(self) -> Iterator[Store]:
-        pooled, kept = self._checkout()
-        driver: Any = pooled.driver_connection
+        # The writer's turn as _one_writer takes it, and the transaction, in one generator: on the
+        # hot path each context manager of contextlib's costs about as much as one of its statements.
+        held = self.is_sqlite and self._writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            if self.is_sqlite:
-                driver.execute("BEGIN IMMEDIATE")
-                guard = self._guard_sql()
-                if guard is not None:
-                    self._guard_result(r[0] for r in driver.execute(guard).fetchall())
-                yield Store(driver, pg=False, ring=self.keyring, info=pooled.info)
-                driver.execute("COMMIT")
-            else:
-                # Pipeline mode: the writes travel with the next read or the commit, not one round trip each.
-                store = Store(driver, pg=True, ring=self.keyring, info=pooled.info)
-                # BEGIN and COMMIT are ours to send: psycopg's own BEGIN in a pipeline waits for its
-                # answer, and its commit() waits for the COMMIT's before the pipeline's closing sync
-                # waits again; ours travel with the first reads and with that closing sync.
-                driver.autocommit = True
-                try:
-                    with driver.pipeline() as pipeline:
-                        store.pipeline = pipeline
-                        driver.execute("BEGIN")
-                        # The key guard goes first (FOR SHARE holds a rotation off until this commits),
-                        # with the store's first statement (in it, when that is the case's row); its
-                        # answer comes back with the first reads', and is checked before the commit.
-                        guard = self._guard_sql()
-                        if guard is not None:
-                            store.guard_first(guard)
-                        yield store
-                        store.flush()
-                        if guard is not None:
-                            self._guard_result(store.guard_keys())
-                        driver.execute("COMMIT")  # answered, a failure with it, when the pipeline closes
-                except Exception as failure:
-                    meant = store.settled(failure)
-                    if meant is failure:
-                        raise
-                    raise meant from None
-                driver.autocommit = False  # the pool's other users expect psycopg's own transactions
-        except BaseException as exc:
+            pooled, kept = self._checkout()
+            driver: Any = pooled.driver_connection
             try:
                 if self.is_sqlite:
-                    if driver.in_transaction:
-                        driver.execute("ROLLBACK")
+                    driver.execute("BEGIN IMMEDIATE")
+                    guard = self._guard_sql()
+                    if guard is not None:
+                        self._guard_result(r[0] for r in driver.execute(guard).fetchall())
+                    yield Store(driver, pg=False, ring=self.keyring, info=pooled.info)
+                    driver.execute("COMMIT")
                 else:
+                    # Pipeline mode: the writes travel with the next read or the commit, not one round trip each.
+                    store = Store(driver, pg=True, ring=self.keyring, info=pooled.info)
+                    # BEGIN and COMMIT are ours to send: psycopg's own BEGIN in a pipeline waits for its
+                    # answer, and its commit() waits for the COMMIT's before the pipeline's closing sync
+                    # waits again; ours travel with the first reads and with that closing sync.
+                    driver.autocommit = True
                     try:
-                        driver.rollback()
-                    finally:
-                        _own_transactions(pooled, driver)
-            finally:
-                self._done(pooled, kept, failed=True)
-            if isinstance(exc, PermissionDenied):
-                self._denied(exc)
-            raise
-        self._done(pooled, kept, failed=False)
+                        with driver.pipeline() as pipeline:
+                            store.pipeline = pipeline
+                            driver.execute("BEGIN")
+                            # The key guard goes first (FOR SHARE holds a rotation off until this commits),
+                            # with the store's first statement (in it, when that is the case's row); its
+                            # answer comes back with the first reads', and is checked before the commit.
+                            guard = self._guard_sql()
+                            if guard is not None:
+                                store.guard_first(guard)
+                            yield store
+                            store.flush()
+                            if guard is not None:
+                                self._guard_result(store.guard_keys())
+                            driver.execute("COMMIT")  # answered, a failure with it, when the pipeline closes
+                    except Exception as failure:
+                        meant = store.settled(failure)
+                        if meant is failure:
+                            raise
+                        raise meant from None
+                    driver.autocommit = False  # the pool's other users expect psycopg's own transactions
+            except BaseException as exc:
+                try:
+                    if self.is_sqlite:
+                        if driver.in_transaction:
+                            driver.execute("ROLLBACK")
+                    else:
+                        try:
+                            driver.rollback()
+                        finally:
+                            _own_transactions(pooled, driver)
+                finally:
+                    self._done(pooled, kept, failed=True)
+                if isinstance(exc, PermissionDenied):
+                    self._denied(exc)
+                raise
+            self._done(pooled, kept, failed=False)
+        finally:
+            if held:
+                self._writer.release()
 
     def clear_old_copies(self) -> bool:
         """SQLite: copy every page of the WAL into the database file and empty the WAL, so that the

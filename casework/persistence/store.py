@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
@@ -266,7 +266,7 @@ class Store:
         # answer, which comes back with the next read's or the commit's; a compare-and-set that
         # finds its row changed fails the transaction (settled()).
         self.pipeline: Any = None
-        self._checks: list[Exception] = []  # the conflicts of compare-and-sets not yet answered
+        self._checks: list[Callable[[], Exception]] = []  # the conflicts of compare-and-sets not yet answered
         self._ahead: dict[tuple[str, tuple[Any, ...]], Any] = {}  # reads sent before they are asked for
         self._move: tuple[Any, int, date, tuple[str, ...], str] | None = None  # ahead_move's statement, unread
         self._known: dict[tuple[Any, ...], Any] = {}  # its answers, by the question each answers
@@ -521,7 +521,7 @@ class Store:
         from psycopg import errors
 
         if isinstance(failure, errors.DivisionByZero) and self._checks:
-            return self._checks[0]
+            return self._checks[0]()
         return failure
 
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -861,10 +861,10 @@ class Store:
         to_state: str,
         at: datetime,
         stage_due: date | None,
-        conflict: Exception,
+        conflict: Callable[[], Exception],
     ) -> None:
-        """Compare-and-set on (state, version): ``conflict`` is raised when someone else moved the
-        case first (in pipeline mode by settle(), before the commit)."""
+        """Compare-and-set on (state, version): what ``conflict()`` makes is raised when someone else
+        moved the case first (in pipeline mode by settle(), before the commit); made only then."""
         sql = (
             "UPDATE case_file SET state = ?, version = ?, state_since = ?, stage_due_on = ? "
             "WHERE id = ? AND state = ? AND version = ?"
@@ -877,7 +877,7 @@ class Store:
             self._checks.append(conflict)
             return
         if self.run(sql, *params) != 1:
-            raise conflict
+            raise conflict()
 
     def insert_case_event(
         self,

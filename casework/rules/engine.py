@@ -186,14 +186,15 @@ def evaluate(
     if not all(v.passed for v in verdicts if v.code != "reason_required"):
         return verdicts
     for module in modules:
+        # Guarded as _guarded does, one try a module rather than a call a guard: this runs on every move.
         try:
-            verdicts.extend(_guarded(module, module.check, event, facts))
+            verdicts.extend(module.check(event, facts))
             if event == "mentor":
-                plan = _guarded(module, _plan_verdict, module, facts)
+                plan = _plan_verdict(module, facts)
                 if plan is not None:
                     verdicts.append(plan)
-        except ModuleFailed as failed:
-            verdicts.append(failed.verdict)
+        except Exception as exc:  # noqa: BLE001 - fail closed: a broken module refuses, never crashes
+            verdicts.append(_failure(module, exc))
     return verdicts
 
 
@@ -222,9 +223,12 @@ def duties(modules: Iterable[RuleModule], facts: CaseFacts) -> list[Obligation]:
     """
     found: list[Obligation] = []
     for module in modules:
-        for duty in _guarded(module, module.obligations, facts):
-            found.append(replace(duty, rule=module.name))
-        deadline = _guarded(module, module.deadline, facts)
+        try:  # as _guarded, once a module (see evaluate)
+            for duty in module.obligations(facts):
+                found.append(replace(duty, rule=module.name))
+            deadline = module.deadline(facts)
+        except Exception as exc:  # noqa: BLE001 - fail closed: a broken module refuses, never crashes
+            raise ModuleFailed(_failure(module, exc)) from exc
         if deadline is not None:
             found.append(replace(deadline, rule=module.name))
     if facts.extensions:

@@ -261,7 +261,7 @@ def write_move(
     ``reason_code``: why a case closes, as the indicators count it. The audit event is the caller's,
     appended after these so that the audit head is locked last.
     """
-    conflict = Conflict("case {case} changed meanwhile; look again and retry", case=case.id)
+    conflict = partial(Conflict, N_("case {case} changed meanwhile; look again and retry"), case=case.id)
     store.move_case(case.id, case.state, case.version, dest, now, case_facts.stage_due(wanted), conflict)
     moved = case._replace(state=dest, version=case.version + 1, state_since=now)
     case_facts.store_duties(store, moved, wanted, now.date(), now)
