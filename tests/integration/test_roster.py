@@ -71,7 +71,8 @@ def test_a_register_in_every_encoding_goes_in(world: Any, tmp_path: Path, kind: 
 
 def test_a_register_longer_than_a_statement_goes_in_row_by_row(world: Any, tmp_path: Path) -> None:
     """SQLite takes a register a few hundred rows a statement: 450 rows are two full statements
-    and a shorter one, each child's sealed fields opened under its own id, the classes' children kept."""
+    and a shorter one; PostgreSQL takes it by COPY. Each child's sealed fields open under its own
+    id, and the classes' children are kept (COPY fires the statement's trigger as an INSERT does)."""
     from casework.persistence import class_months
 
     rows = register(450, seed=7)
