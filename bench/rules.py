@@ -6,7 +6,10 @@ duties and stage deadline, and the classification of an assessment: cases/s. Par
 ``assess`` on cases through ``cases.advance`` and times the rules inside it (guards and
 duties) against the whole advance: the share must stay at or below 30%.
 
-    .venv/bin/python bench/rules.py [--cases 10000] [--advances 2000]
+    .venv/bin/python bench/rules.py [--cases 10000] [--advances 2000] [--db postgresql://postgres@127.0.0.1:5432/postgres]
+
+Part two's database is a SQLite file in a temporary folder, or with ``--db`` a fresh database on
+that PostgreSQL server, dropped after (part one needs none).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from casework.rules import classify, duties, evaluate, load_rules
 
 sys.path.insert(0, str(Path(__file__).parent))
 from advance import Stopwatch, build_engine_db, watching  # noqa: E402
+from databases import place  # noqa: E402
 
 SHARE_LIMIT = 0.30
 CATEGORIES = ["learning", "life", "psychological", "conduct", "academic_slide", "suspected_illegal", "moral"]
@@ -140,14 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--advances", type=int, default=2_000)
+    parser.add_argument("--db", help="a PostgreSQL server URL for part two: a fresh database there, dropped after")
     args = parser.parse_args(argv)
     cases = varied_cases(args.cases)
     seconds, verdicts = all_modules(cases)
     print(f"rules benchmark: {len(load_rules())} modules on {args.cases:,} cases")
     print(f"all modules            {args.cases / seconds:10,.0f} cases/s  ({seconds:.2f} s, {verdicts:,} verdicts)")
 
-    with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp:
-        fixture = build_engine_db(str(Path(tmp) / "engine.db"), args.advances)
+    with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp, place(args.db, tmp) as spot:
+        print(f"advances on {spot.kind}")
+        fixture = build_engine_db(spot.new("rules"), args.advances)
         from casework.services import cases as case_service
 
         stopwatch = Stopwatch()

@@ -33,7 +33,7 @@ RUNS = {
 
 # The benchmarks that take a database run on PostgreSQL too (--db a server URL: fresh databases
 # of their own there, dropped after).
-ON_POSTGRES = ["advance.py", "review.py", "audit.py", "import.py", "web.py", "county.py"]
+ON_POSTGRES = ["advance.py", "rules.py", "review.py", "audit.py", "import.py", "web.py", "county.py"]
 CASES = [(script, None) for script in RUNS] + [(script, "postgresql") for script in ON_POSTGRES]
 
 
