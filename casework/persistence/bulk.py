@@ -120,7 +120,8 @@ def _copy_rows(connection: Any, sql: str, batch: list[tuple[Any, ...]]) -> None:
     psycopg as for a statement. A multi-row INSERT had psycopg scan its few thousand placeholders
     again on every statement (a query that long is not kept), a seventh of a 100,000-child import,
     and the server parse and plan each; COPY does neither, and fires the table's triggers (row and
-    statement) as an INSERT does."""
+    statement) as an INSERT does. (Every DateTime of ours has a time zone: into a column without
+    one, COPY would keep an aware value's clock time where the INSERT converted it.)"""
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(sql) as copy:
         for row in batch:
