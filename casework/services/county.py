@@ -260,13 +260,16 @@ def workbook(report: CountyReport, lang: str) -> bytes:
     return workbook_bytes([Sheet(t("county report"), headers, rows)])
 
 
-def write(ctx: Context, report: CountyReport, fmt: str, path: str, lang: str) -> None:
+def render_bytes(ctx: Context, report: CountyReport, fmt: str, lang: str) -> bytes:
+    """The county report as a file of ``fmt`` (html, xlsx, pdf, md): for the CLI and the web alike."""
     if fmt not in FORMATS:
         raise InvalidInput("--format: '{fmt}' is not one of {known}", fmt=fmt, known=", ".join(FORMATS))
     if fmt == "xlsx":
-        data = workbook(report, lang)
-    else:
-        from casework.documents.render import render
+        return workbook(report, lang)
+    from casework.documents.render import render
 
-        data = render("county_report", report_context(report, lang, ctx.now().date()), fmt, lang)
-    write_bytes(path, data)
+    return render("county_report", report_context(report, lang, ctx.now().date()), fmt, lang)
+
+
+def write(ctx: Context, report: CountyReport, fmt: str, path: str, lang: str) -> None:
+    write_bytes(path, render_bytes(ctx, report, fmt, lang))

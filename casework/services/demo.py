@@ -186,6 +186,7 @@ def _build(
         "deputy": setup.add_staff(ctx, admin, "吴秀兰", ["deputy"]),
         "counsellor": setup.add_staff(ctx, admin, COUNSELLOR, ["counsellor"]),
         "auditor": setup.add_staff(ctx, admin, "冯审之", ["auditor"]),
+        "bureau": setup.add_staff(ctx, admin, "王立新", ["bureau"]),  # sees the school's counts, no child
     }
     class_teachers = {
         ref: setup.add_staff(ctx, admin, f.name(), ["class_teacher", "subject_teacher"], ref) for ref in class_refs
@@ -506,6 +507,7 @@ def _build(
         ("mentor", mentors[0], "mentor"),
         ("parent", caring_parents[0], "caring_parent"),
         ("auditor", staff["auditor"], "auditor"),
+        ("bureau", staff["bureau"], "bureau"),
     ):
         issued = accounts.issue_password(ctx, admin, str(staff_id), login)
         demo_accounts.append(DemoAccount(issued.login, issued.password, issued.name, role))

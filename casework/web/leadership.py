@@ -433,3 +433,33 @@ def evaluation_download(req: Req) -> Response:
     result = service.compute(req.ctx, req.actor, year)
     content = service.render_bytes(req.ctx, result, fmt, req.lang)
     return req.file(f"{req.t(N_('yearly evaluation'))}-{year}.{fmt}", content, DOWNLOADS[fmt])
+
+
+# -- the education bureau's county overview ------------------------------------------------------------
+
+
+def county(req: Req) -> Response:
+    """Every school the person oversees, side by side: the month's indicators with each school's
+    rank, open and stalled cases, the year's awards. Counts only: no child's name or id."""
+    from casework.services import county as service
+
+    typed = _month(req)
+    try:
+        report = service.overview(req.ctx, req.actor, typed)
+        error = None
+    except InvalidInput as exc:
+        report = service.overview(req.ctx, req.actor, None)
+        error = req.t(exc.msg).replace("--month", req.t(N_("month")))
+    table = service.report_context(report, req.lang, req.ctx.now().date())
+    return req.page("county.html", status=400 if error else 200, table=table, typed=typed, error=error)
+
+
+def county_download(req: Req) -> Response:
+    from casework.services import county as service
+
+    fmt = req.query.get("format", "xlsx")
+    if fmt not in ("xlsx", "pdf"):
+        raise NotFound("no such page")
+    report = service.overview(req.ctx, req.actor, _month(req))
+    content = service.render_bytes(req.ctx, report, fmt, req.lang)
+    return req.file(f"{req.t(N_('county report'))}-{report.period.label}.{fmt}", content, DOWNLOADS[fmt])

@@ -41,6 +41,7 @@ AUDITORS = holding(policy.AUDIT_READ)
 ROSTER = holding(policy.ROSTER_IMPORT)
 ROLLOVER = holding(policy.YEAR_ROLLOVER)
 KEYS = holding(policy.KEYS_MANAGE)
+COUNTY = holding(policy.COUNTY_REPORT)
 JOB_HOLDERS = AUDITORS | ROSTER | ROLLOVER
 
 Needs = str | frozenset[str]
@@ -104,6 +105,9 @@ ROUTES: tuple[Route, ...] = (
     Route("indicators_xlsx", "GET", "/indicators.xlsx", leadership.indicators_xlsx, INDICATORS),
     Route("evaluation", "GET", "/evaluation", leadership.evaluation, INDICATORS),
     Route("evaluation_download", "GET", "/evaluation/download", leadership.evaluation_download, INDICATORS),
+    # the education bureau (教育局): every school it oversees, side by side, no child
+    Route("county", "GET", "/county", leadership.county, COUNTY),
+    Route("county_download", "GET", "/county/download", leadership.county_download, COUNTY),
     # the auditor
     Route("audit", "GET", "/audit", auditor.desk, AUDITORS),
     Route("audit_verify", "POST", "/audit/verify", auditor.verify, AUDITORS),

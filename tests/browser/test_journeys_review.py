@@ -3,6 +3,7 @@ verification of an altered chain, an administrator's GBK roster."""
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,39 @@ def test_an_auditor_verifies_a_chain_with_an_altered_row_and_sees_its_sequence(
     assert f"第 {target} 条" in message and "审计链" in message
     assert str(target) in page.locator("main").inner_text()
     shot(page, f"auditor-{size}-broken")
+    context.close()
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_the_education_bureau_compares_its_schools_and_downloads_the_workbook(
+    served: tuple[World, Server], browser: Any, size: str
+) -> None:
+    from casework.services import accounts, county, setup
+
+    world, server = served
+    world.fire(world.case(), "assess")
+    other = setup.init(world.ctx, admin="乙校管理员", school="石桥乡小学")
+    officer = str(setup.add_staff(world.ctx, world.admin, "县教育局王科长", ["bureau"]))
+    county.oversee(world.ctx, str(other.admin_id), officer, "石桥乡小学")
+    issued = accounts.issue_password(world.ctx, world.admin, officer, "jiaoyuju")
+    context = _context(browser, size)
+    page = context.new_page()
+    _first_sign_in(page, server, "jiaoyuju", issued.password, f"bureau-{size}")
+    page.click("main >> text=全县汇总")  # the desk points the way: no lists of children
+    page.wait_for_url("**/county")
+    main = page.locator("main").inner_text()
+    assert "石桥乡小学" in main and "建档率" in main and "各项指标学校排名" in main
+    assert page.locator("main a[href^='/cases/'], main a[href^='/children/']").count() == 0
+    # the page itself never scrolls sideways at a phone's width: the wide table scrolls in its frame
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(page, f"bureau-{size}-county")
+    with page.expect_download() as caught:
+        page.click("text=下载 XLSX")
+    assert caught.value.suggested_filename.endswith(".xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(Path(caught.value.path()).read_bytes())).worksheets[0]
+    assert "石桥乡小学" in [c.value for row in sheet.iter_rows() for c in row]
     context.close()
 
 

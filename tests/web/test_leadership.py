@@ -184,3 +184,48 @@ def test_the_pages_of_part_two_speak_english_after_the_switch(world: World) -> N
         page = leader.get(path)
         assert page.status_code == 200 and words in page.text, path
         assert "停滞个案" not in page.text  # the menu too
+
+
+def test_the_bureau_sees_its_schools_side_by_side_with_no_child_and_downloads_them(world: World) -> None:
+    """教育局: both schools it oversees, each indicator with its rank, a workbook and a PDF; a month
+    that is no month is said in words; not a child's name anywhere; its reads in the access log."""
+    from openpyxl import load_workbook
+
+    from casework.services import cases, county, setup
+
+    other = setup.init(world.ctx, admin="乙校管理员", school="石桥乡小学")
+    officer = setup.add_staff(world.ctx, world.admin, "县教育局王科长", ["bureau"])
+    county.oversee(world.ctx, str(other.admin_id), str(officer), "石桥乡小学")
+    world.fire(world.case(), "assess")
+    cases.open_case(world.ctx, world.counsellor, world.child(name="县里甲童"))
+
+    bureau = sign_in(world, str(officer), "jiaoyuju")
+    desk = bureau.get("/desk")
+    assert 'href="/county"' in desk.text and "您的工作页面" in desk.text  # no empty lists of children: its page
+    page = bureau.get("/county?month=2026-09")
+    assert page.status_code == 200, page.text
+    assert "测试小学" in page.text and "石桥乡小学" in page.text and "建档率" in page.text
+    assert "2/2 100.0% (1)" in page.text  # the first school's file rate, ranked first of the schools with one
+    assert "县里甲童" not in page.text and "/children/" not in page.text and "/cases/" not in page.text
+    assert "各项指标学校排名" in page.text
+
+    book = bureau.get("/county/download?month=2026-09&format=xlsx")
+    assert book.status_code == 200 and "attachment" in book.headers["content-disposition"]
+    cells = [str(c.value) for row in load_workbook(io.BytesIO(book.content)).worksheets[0].iter_rows() for c in row]
+    assert "石桥乡小学" in cells and not any("县里甲童" in c for c in cells)
+    pdf = bureau.get("/county/download?month=2026-09&format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert bureau.get("/county/download?format=docx").status_code == 404
+
+    bad = bureau.get("/county?month=2026-13")
+    assert bad.status_code == 400 and "2026-13" in bad.text and "--month" not in bad.text
+    assert "石桥乡小学" in bad.text  # the current month's overview stays on the page under the error
+
+    with unscoped(world.ctx.db) as session:
+        reads = session.scalars(
+            select(AuditEvent.school_id).where(AuditEvent.action == "access.read", AuditEvent.actor_id == officer)
+        ).all()
+    assert len(reads) == 2 * 4 and len(set(reads)) == 2 and other.school_id in reads  # four reads, in each school
+
+    leader = sign_in(world, world.leader, "zuzhang")
+    assert leader.get("/county").status_code == 403  # a school's leader is not the bureau

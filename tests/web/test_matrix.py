@@ -87,6 +87,8 @@ def samples(ids: dict[str, int]) -> dict[str, Sample]:
         "indicators_xlsx": Sample("/indicators.xlsx"),
         "evaluation": Sample("/evaluation?year=2026"),
         "evaluation_download": Sample("/evaluation/download?year=2026&format=xlsx"),
+        "county": Sample("/county"),
+        "county_download": Sample("/county/download?format=xlsx"),
         "audit": Sample("/audit"),
         "audit_verify": Sample("/audit/verify", {}, ok=303),
         "audit_checkpoint": Sample("/audit/checkpoint", {}, ok=400),
