@@ -460,6 +460,9 @@ def county_download(req: Req) -> Response:
     fmt = req.query.get("format", "xlsx")
     if fmt not in ("xlsx", "pdf"):
         raise NotFound("no such page")
-    report = service.overview(req.ctx, req.actor, _month(req))
+    try:
+        report = service.overview(req.ctx, req.actor, _month(req))
+    except InvalidInput:  # a month typed into the address by hand: said without the CLI's --month
+        raise InvalidInput("'{value}' is not a month such as 2026-11", value=_month(req)) from None
     content = service.render_bytes(req.ctx, report, fmt, req.lang)
     return req.file(f"{req.t(N_('county report'))}-{report.period.label}.{fmt}", content, DOWNLOADS[fmt])

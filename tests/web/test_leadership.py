@@ -216,6 +216,8 @@ def test_the_bureau_sees_its_schools_side_by_side_with_no_child_and_downloads_th
     pdf = bureau.get("/county/download?month=2026-09&format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert bureau.get("/county/download?format=docx").status_code == 404
+    typed = bureau.get("/county/download?month=2026-13&format=xlsx")
+    assert typed.status_code == 400 and "2026-13" in typed.text and "--month" not in typed.text
 
     bad = bureau.get("/county?month=2026-13")
     assert bad.status_code == 400 and "2026-13" in bad.text and "--month" not in bad.text
